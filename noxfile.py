@@ -1,0 +1,50 @@
+"""Developer tasks: ``nox -s tests``, ``typecheck``, ``lint``, ``docs``, ``bench``."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["lint", "typecheck", "tests", "docs"]
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_existing_virtualenvs = True
+
+PYTHON = "3.11"
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """Run the test suite, doctests of the package included (pass pytest options after --)."""
+    session.install("-e", ".[dev]")
+    session.run("pytest", *(session.posargs or ["--doctest-modules", "src", "tests"]))
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """Check the package with mypy --strict."""
+    session.install("-e", ".[dev]")
+    session.run("mypy", *(session.posargs or ["--strict", "src/fashionkit"]))
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """Lint and check formatting with ruff."""
+    session.install("ruff")
+    targets = session.posargs or ["src", "tests", "noxfile.py", "docs/conf.py", "bench"]
+    session.run("ruff", "check", *targets)
+    session.run("ruff", "format", "--check", *targets)
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """Build the HTML docs from a clean tree with warnings as errors, then run their doctests."""
+    session.install("-e", ".[docs]")
+    session.run("rm", "-rf", "docs/_build", external=True)
+    session.run("sphinx-build", "-n", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
+    session.run("sphinx-build", "-n", "-W", "-b", "doctest", "docs", "docs/_build/doctest")
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Run the benchmarks in bench/ (slow; not part of the default sessions)."""
+    session.install("-e", ".")
+    session.run("python", "bench/run.py", *session.posargs)

@@ -1,0 +1,118 @@
+"""fashionkit: a typed, reproducible Fashion-MNIST workflow for Keras.
+
+Importing fashionkit is cheap: TensorFlow and Keras are imported only by the functions that
+build or train models (and by :mod:`fashionkit.callbacks`).
+
+Example:
+    >>> import fashionkit
+    >>> fashionkit.CLASS_NAMES[9], fashionkit.CLASS_NAMES_KO[9]
+    ('Ankle boot', '앵클 부츠')
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from fashionkit.baseline import BaselineResult as BaselineResult
+from fashionkit.baseline import baseline as baseline
+from fashionkit.config import CNNConfig as CNNConfig
+from fashionkit.config import DataConfig as DataConfig
+from fashionkit.config import DeviceConfig as DeviceConfig
+from fashionkit.config import LinearConfig as LinearConfig
+from fashionkit.config import LossConfig as LossConfig
+from fashionkit.config import MLPConfig as MLPConfig
+from fashionkit.config import ModelConfig as ModelConfig
+from fashionkit.config import OptimizerConfig as OptimizerConfig
+from fashionkit.config import TrainConfig as TrainConfig
+from fashionkit.datasets import CLASS_NAMES as CLASS_NAMES
+from fashionkit.datasets import CLASS_NAMES_KO as CLASS_NAMES_KO
+from fashionkit.datasets import DataSource as DataSource
+from fashionkit.datasets import FashionMNIST as FashionMNIST
+from fashionkit.datasets import Split as Split
+from fashionkit.datasets import load_fashion_mnist as load_fashion_mnist
+from fashionkit.devices import Placement as Placement
+from fashionkit.evaluation import ClassMetrics as ClassMetrics
+from fashionkit.evaluation import EvaluationReport as EvaluationReport
+from fashionkit.evaluation import Prediction as Prediction
+from fashionkit.evaluation import check_targets as check_targets
+from fashionkit.evaluation import evaluate as evaluate
+from fashionkit.evaluation import predict as predict
+from fashionkit.exceptions import ChecksumError as ChecksumError
+from fashionkit.exceptions import ConfigError as ConfigError
+from fashionkit.exceptions import DataFormatError as DataFormatError
+from fashionkit.exceptions import DataNotFoundError as DataNotFoundError
+from fashionkit.exceptions import DeviceError as DeviceError
+from fashionkit.exceptions import DownloadError as DownloadError
+from fashionkit.exceptions import FashionkitError as FashionkitError
+from fashionkit.exceptions import InputValidationError as InputValidationError
+from fashionkit.exceptions import LabelEncodingError as LabelEncodingError
+from fashionkit.exceptions import UnknownModelError as UnknownModelError
+from fashionkit.models import build_model as build_model
+from fashionkit.models import create_model as create_model
+from fashionkit.models import list_architectures as list_architectures
+from fashionkit.models import register_architecture as register_architecture
+from fashionkit.preprocessing import TrainValidationSplit as TrainValidationSplit
+from fashionkit.preprocessing import check_images as check_images
+from fashionkit.preprocessing import check_labels as check_labels
+from fashionkit.preprocessing import encode_labels as encode_labels
+from fashionkit.preprocessing import prepare_images as prepare_images
+from fashionkit.preprocessing import scale as scale
+from fashionkit.preprocessing import train_validation_split as train_validation_split
+from fashionkit.training import EpochRecord as EpochRecord
+from fashionkit.training import TrainResult as TrainResult
+from fashionkit.training import train as train
+
+try:
+    __version__ = version("fashionkit")
+except PackageNotFoundError:  # running from a source tree that was not installed
+    __version__ = "0+unknown"
+
+__all__ = [
+    "CLASS_NAMES",
+    "CLASS_NAMES_KO",
+    "BaselineResult",
+    "CNNConfig",
+    "ChecksumError",
+    "ClassMetrics",
+    "ConfigError",
+    "DataConfig",
+    "DataFormatError",
+    "DataNotFoundError",
+    "DataSource",
+    "DeviceConfig",
+    "DeviceError",
+    "DownloadError",
+    "EpochRecord",
+    "EvaluationReport",
+    "FashionMNIST",
+    "FashionkitError",
+    "InputValidationError",
+    "LabelEncodingError",
+    "LinearConfig",
+    "LossConfig",
+    "MLPConfig",
+    "ModelConfig",
+    "OptimizerConfig",
+    "Placement",
+    "Prediction",
+    "Split",
+    "TrainConfig",
+    "TrainResult",
+    "TrainValidationSplit",
+    "UnknownModelError",
+    "__version__",
+    "baseline",
+    "build_model",
+    "check_images",
+    "check_labels",
+    "check_targets",
+    "create_model",
+    "encode_labels",
+    "evaluate",
+    "list_architectures",
+    "load_fashion_mnist",
+    "predict",
+    "prepare_images",
+    "register_architecture",
+    "scale",
+    "train",
+    "train_validation_split",
+]

@@ -1,0 +1,72 @@
+"""A callback that stops training cleanly when a wall-clock budget is spent."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import keras
+
+from fashionkit.exceptions import ConfigError
+
+
+class TimeBudget(keras.callbacks.Callback):  # type: ignore[misc]
+    """Stop training at the end of the batch during which ``seconds`` have passed.
+
+    Keras finishes the current batch and then the epoch's bookkeeping, so the model is always
+    left in a consistent state. After ``fit`` returns, :attr:`stopped` tells whether the budget
+    ended training, and :attr:`stopped_epoch` (1-based) in which epoch;
+    :func:`fashionkit.train` reports both in its result.
+
+    Args:
+        seconds: The budget, counted from the start of ``fit``; must be positive.
+
+    Raises:
+        ConfigError: ``seconds`` is not a positive number.
+
+    Example:
+        >>> from fashionkit.callbacks import TimeBudget
+        >>> budget = TimeBudget(60.0)
+        >>> result = fashionkit.train(callbacks=[budget])  # doctest: +SKIP
+        >>> budget.stopped  # doctest: +SKIP
+        False
+    """
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds > 0:
+            raise ConfigError(
+                f"TimeBudget(seconds=...) must be a positive number of seconds; got {seconds!r}."
+            )
+        self.seconds = float(seconds)
+        self.stopped = False
+        self.stopped_epoch: int | None = None
+        self._start = 0.0
+        self._epoch = 0
+
+    @property
+    def reason(self) -> str | None:
+        """A sentence saying why training stopped, or ``None`` if the budget did not stop it."""
+        if not self.stopped:
+            return None
+        return (
+            f"time budget of {self.seconds:g} s spent during epoch {self.stopped_epoch}; "
+            f"training stopped at the end of a batch"
+        )
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        """Reset the state and start the clock."""
+        self.stopped = False
+        self.stopped_epoch = None
+        self._start = time.monotonic()
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        """Remember the epoch for the report."""
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        """Ask Keras to stop once the budget is spent."""
+        if not self.stopped and time.monotonic() - self._start >= self.seconds:
+            self.stopped = True
+            self.stopped_epoch = self._epoch + 1
+            self.model.stop_training = True

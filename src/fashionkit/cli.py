@@ -1,0 +1,306 @@
+"""The ``fashionkit`` command line: a thin layer over the public API.
+
+It only parses arguments and calls :mod:`fashionkit`; TensorFlow is imported only by the
+commands that train or evaluate, so ``fashionkit --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from fashionkit.exceptions import FashionkitError
+
+__all__ = ["main"]
+
+
+def _data_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("data")
+    group.add_argument(
+        "--data-dir",
+        type=Path,
+        help="folder holding (or to receive) the four Fashion-MNIST .gz files; defaults to "
+        "$FASHIONKIT_DATA_DIR, then the Keras cache",
+    )
+    group.add_argument(
+        "--no-verify",
+        dest="verify",
+        action="store_const",
+        const=False,
+        default=None,
+        help="do not check files on disk against the canonical SHA-256 (for trusted re-splits); "
+        "the default follows $FASHIONKIT_VERIFY and otherwise verifies",
+    )
+    group.add_argument(
+        "--no-download",
+        dest="download",
+        action="store_false",
+        help="fail instead of downloading missing files",
+    )
+    return parent
+
+
+def _load(args: argparse.Namespace) -> Any:
+    from fashionkit.datasets import load_fashion_mnist
+
+    return load_fashion_mnist(args.data_dir, verify=args.verify, download=args.download)
+
+
+def _pad(text: str, width: int) -> str:
+    """Left-align ``text`` in ``width`` terminal columns (Hangul takes two columns)."""
+    import unicodedata
+
+    used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(0, width - used)
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    import time
+
+    from fashionkit.datasets import CLASS_NAMES, CLASS_NAMES_KO
+
+    start = time.perf_counter()
+    data = _load(args)
+    seconds = time.perf_counter() - start
+    src = data.source
+    info = {
+        "directory": str(src.directory),
+        "origin": src.origin,
+        "verified": src.verified,
+        "downloaded": list(src.downloaded),
+        "load_seconds": round(seconds, 3),
+        "train": {
+            "images": list(data.train.images.shape),
+            "labels": list(data.train.labels.shape),
+            "class_counts": list(data.train.class_counts),
+        },
+        "test": {
+            "images": list(data.test.images.shape),
+            "labels": list(data.test.labels.shape),
+            "class_counts": list(data.test.class_counts),
+        },
+    }
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False, indent=2))
+        return 0
+    status = "verified against the canonical SHA-256" if src.verified else "NOT verified"
+    print(f"data:     {src.directory} (from {src.origin}; {status})")
+    if src.downloaded:
+        print(f"fetched:  {', '.join(src.downloaded)}")
+    print(f"loaded:   in {seconds:.2f} s")
+    print(
+        f"train:    images {data.train.images.shape} {data.train.images.dtype}, "
+        f"labels {data.train.labels.shape}"
+    )
+    print(
+        f"test:     images {data.test.images.shape} {data.test.images.dtype}, "
+        f"labels {data.test.labels.shape}"
+    )
+    print(f"{'label':>5}  {'class':<12} {_pad('korean', 10)} {'train':>6} {'test':>6}")
+    for i, (en, ko) in enumerate(zip(CLASS_NAMES, CLASS_NAMES_KO, strict=True)):
+        print(
+            f"{i:>5}  {en:<12} {_pad(ko, 10)} {data.train.class_counts[i]:>6} "
+            f"{data.test.class_counts[i]:>6}"
+        )
+    return 0
+
+
+def _cmd_baseline(args: argparse.Namespace) -> int:
+    from fashionkit.baseline import baseline
+
+    result = baseline(_load(args), folds=args.folds, n_jobs=args.jobs)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "fold_scores": list(result.fold_scores),
+                    "mean": result.mean,
+                    "std": result.std,
+                    "seconds": result.seconds,
+                    "n_samples": result.n_samples,
+                },
+                indent=2,
+            )
+        )
+    else:
+        print(result)
+    return 0
+
+
+def _train_config(args: argparse.Namespace) -> Any:
+    import attrs
+
+    from fashionkit.config import TrainConfig
+
+    config = TrainConfig.from_toml(args.config) if args.config else TrainConfig()
+    changes: dict[str, Any] = {}
+    if args.model is not None:
+        changes["model"] = args.model
+    if args.epochs is not None:
+        changes["epochs"] = args.epochs
+    if args.batch_size is not None:
+        changes["batch_size"] = args.batch_size
+    if args.seed is not None:
+        changes["seed"] = args.seed
+    if args.time_budget is not None:
+        changes["time_budget_seconds"] = args.time_budget
+    if args.quiet:
+        changes["verbose"] = 0
+    if args.loss is not None or args.label_smoothing is not None:
+        loss = config.loss.to_dict()
+        if args.loss is not None:
+            loss["encoding"] = args.loss
+        if args.label_smoothing is not None:
+            loss["label_smoothing"] = args.label_smoothing
+        changes["loss"] = loss
+    if args.optimizer is not None or args.learning_rate is not None:
+        opt = config.optimizer.to_dict()
+        if args.optimizer is not None:
+            opt["name"] = args.optimizer
+        if args.learning_rate is not None:
+            opt["learning_rate"] = args.learning_rate
+        changes["optimizer"] = opt
+    if args.validation_fraction is not None or args.layout is not None:
+        data = config.data.to_dict()
+        if args.validation_fraction is not None:
+            data["validation_fraction"] = args.validation_fraction
+        if args.layout is not None:
+            data["layout"] = args.layout
+        changes["data"] = data
+    if args.device is not None:
+        changes["device"] = {**config.device.to_dict(), "accelerator": args.device}
+    return attrs.evolve(config, **changes)
+
+
+def _save_model(model: Any, path: Path) -> None:
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Keras insists on the .keras suffix, so the temporary file keeps it.
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".keras", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        model.save(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    config = _train_config(args)
+    if args.save_config:
+        config.write_toml(args.save_config)
+    print("# resolved config\n" + config.to_toml())
+    if args.dry_run:
+        return 0
+    from fashionkit.training import train
+
+    callbacks: list[Any] = []
+    if args.metrics_log:
+        from fashionkit.callbacks import JSONLinesLogger
+
+        callbacks.append(JSONLinesLogger(args.metrics_log))
+    result = train(config, dataset=_load(args), callbacks=callbacks)
+    print(f"device: {result.placement}")
+    print(result.summary())
+    if args.save_model:
+        _save_model(result.model, args.save_model)
+        print(f"model saved to {args.save_model}")
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from fashionkit.evaluation import evaluate
+    from fashionkit.exceptions import InputValidationError
+
+    if not args.model.is_file():
+        raise InputValidationError(f"No model file at {args.model}.")
+    import keras
+
+    model = keras.saving.load_model(args.model, safe_mode=True)
+    data = _load(args)
+    report = evaluate(model, data.test.images, data.test.labels, split="test")
+    print(report.to_json() if args.json else report.to_text())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the ``fashionkit`` command."""
+    from fashionkit import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="fashionkit",
+        description="Fashion-MNIST with Keras: verified data, a baseline, training, evaluation.",
+    )
+    parser.add_argument("--version", action="version", version=f"fashionkit {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    data = _data_options()
+
+    info = sub.add_parser(
+        "info", parents=[data], help="where the data is, whether it verified, shapes and counts"
+    )
+    info.add_argument("--json", action="store_true", help="print JSON")
+    info.set_defaults(func=_cmd_info)
+
+    base = sub.add_parser(
+        "baseline", parents=[data], help="the tutorial's SGD logistic regression, 5-fold CV"
+    )
+    base.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
+    base.add_argument("--jobs", type=int, default=-1, help="parallel fits (default: all cores)")
+    base.add_argument("--json", action="store_true", help="print JSON")
+    base.set_defaults(func=_cmd_baseline)
+
+    tr = sub.add_parser("train", parents=[data], help="train and evaluate a model")
+    tr.add_argument("--config", type=Path, help="TOML config; flags below override it")
+    tr.add_argument("--model", help="architecture: linear, mlp, cnn or a registered one")
+    tr.add_argument("--epochs", type=int)
+    tr.add_argument("--batch-size", type=int)
+    tr.add_argument("--loss", help="label encoding: sparse or one_hot")
+    tr.add_argument("--label-smoothing", type=float, help="one_hot only")
+    tr.add_argument("--optimizer", help="rmsprop, adam, adamw, sgd, nadam or adagrad")
+    tr.add_argument("--learning-rate", type=float)
+    tr.add_argument("--validation-fraction", type=float)
+    tr.add_argument("--layout", help="auto, flat or image")
+    tr.add_argument("--device", help="auto, cpu or gpu")
+    tr.add_argument("--seed", type=int)
+    tr.add_argument("--time-budget", type=float, metavar="SECONDS", help="stop fit after this")
+    tr.add_argument("--quiet", action="store_true", help="no Keras progress output")
+    tr.add_argument("--metrics-log", type=Path, help="write one JSON line per epoch here")
+    tr.add_argument("--save-config", type=Path, help="write the resolved config (TOML) here")
+    tr.add_argument("--save-model", type=Path, help="save the trained model (.keras) here")
+    tr.add_argument("--dry-run", action="store_true", help="print the resolved config and stop")
+    tr.set_defaults(func=_cmd_train)
+
+    ev = sub.add_parser("evaluate", parents=[data], help="evaluate a saved model on the test split")
+    ev.add_argument("model", type=Path, help="a .keras file saved by 'fashionkit train'")
+    ev.add_argument("--json", action="store_true", help="print the report as JSON")
+    ev.set_defaults(func=_cmd_evaluate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``fashionkit`` command; returns the exit status (0 ok, 1 error, 2 usage)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    # TensorFlow's C++ start-up chatter drowns the command's own output; a user's setting wins.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        return int(args.func(args))
+    except FashionkitError as exc:
+        print(f"fashionkit {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"fashionkit {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

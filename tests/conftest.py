@@ -1,0 +1,98 @@
+"""Shared fixtures: the real Fashion-MNIST files and small synthetic IDX files."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import fashionkit
+from fashionkit.datasets import DATA_DIR_ENV
+
+# The offline copy beside the checkout (see ../shared/data/fashion-mnist/README.md).
+_SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "fashion-mnist"
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    """Encode a uint8 array as an (uncompressed) IDX file."""
+    header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    return header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
+
+
+def write_idx_gz(path: Path, array: np.ndarray) -> Path:
+    """Write ``array`` as a gzip-compressed IDX file and return the path."""
+    path.write_bytes(gzip.compress(idx_bytes(array)))
+    return path
+
+
+def synthetic_images(n: int, *, seed: int = 0) -> np.ndarray:
+    """Random uint8 images of shape (n, 28, 28)."""
+    return np.random.default_rng(seed).integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
+
+
+def balanced_labels(n: int) -> np.ndarray:
+    """Labels 0..9 repeated, so every class has n/10 images."""
+    return (np.arange(n) % 10).astype(np.uint8)
+
+
+@pytest.fixture
+def synthetic_dir(tmp_path: Path) -> Path:
+    """A folder with four small, valid Fashion-MNIST-format files (50 train, 20 test)."""
+    write_idx_gz(tmp_path / "train-images-idx3-ubyte.gz", synthetic_images(50))
+    write_idx_gz(tmp_path / "train-labels-idx1-ubyte.gz", balanced_labels(50))
+    write_idx_gz(tmp_path / "t10k-images-idx3-ubyte.gz", synthetic_images(20, seed=1))
+    write_idx_gz(tmp_path / "t10k-labels-idx1-ubyte.gz", balanced_labels(20))
+    return tmp_path
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Remove fashionkit's environment variables and point the Keras cache at tmp_path."""
+    monkeypatch.delenv(DATA_DIR_ENV, raising=False)
+    monkeypatch.delenv("FASHIONKIT_VERIFY", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras-home"))
+
+
+def _shared_dir() -> Path | None:
+    env = os.environ.get(DATA_DIR_ENV)
+    for candidate in (Path(env) if env else None, _SHARED):
+        if candidate is not None and (candidate / "train-labels-idx1-ubyte.gz").is_file():
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="session")
+def shared_data_dir() -> Path:
+    """The folder with the real Fashion-MNIST files; CI must have it, elsewhere it may skip."""
+    found = _shared_dir()
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI needs the Fashion-MNIST files: set {DATA_DIR_ENV}")
+        pytest.skip(f"Fashion-MNIST files not found; set {DATA_DIR_ENV}")
+    return found
+
+
+@pytest.fixture(scope="session")
+def real_data(shared_data_dir: Path) -> fashionkit.FashionMNIST:
+    """The real dataset (the shared re-split, so loaded without checksum verification)."""
+    return fashionkit.load_fashion_mnist(shared_data_dir, verify=False, download=False)
+
+
+@pytest.fixture
+def tiny_dataset() -> fashionkit.FashionMNIST:
+    """A 200/50-image synthetic dataset whose classes are learnable (a bright band per class)."""
+    rng = np.random.default_rng(7)
+
+    def make(n: int) -> fashionkit.Split:
+        labels = balanced_labels(n)
+        images = rng.integers(0, 40, size=(n, 28, 28), dtype=np.uint8)
+        for i, label in enumerate(labels):
+            images[i, 2 * label : 2 * label + 3, :] = 230
+        return fashionkit.Split(images=images, labels=labels)
+
+    source = fashionkit.DataSource(directory=Path("."), origin="argument", verified=False)
+    return fashionkit.FashionMNIST(train=make(200), test=make(50), source=source)
