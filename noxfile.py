@@ -39,7 +39,9 @@ def docs(session: nox.Session) -> None:
     """Build the HTML docs from a clean tree with warnings as errors, then run their doctests."""
     session.install("-e", ".[docs]")
     session.run("rm", "-rf", "docs/_build", external=True)
-    session.run("sphinx-build", "-n", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
+    session.run(
+        "sphinx-build", "-n", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html"
+    )
     session.run("sphinx-build", "-n", "-W", "-b", "doctest", "docs", "docs/_build/doctest")
 
 

@@ -193,6 +193,29 @@ def test_report_rejects_probabilities_of_the_wrong_shape(shape: tuple[int, ...])
         )
 
 
+@pytest.mark.parametrize("bad", [-1, 3])
+def test_report_rejects_labels_outside_the_classes(bad: int) -> None:
+    """It raises InputValidationError for a label that names no class, instead of miscounting."""
+    labels = _LABELS.copy()
+    labels[0] = bad
+    with pytest.raises(InputValidationError, match=r"0\.\.2"):
+        report_from_probabilities(_PROBS, labels, split="validation", class_names=_NAMES)
+
+
+def test_report_text_columns_line_up_with_short_class_names() -> None:
+    """It pads the header and the rows to the same width when names are shorter than 'class'."""
+    report = report_from_probabilities(_PROBS, _LABELS, split="v", class_names=("a", "b", "c"))
+    header, *rows = report.to_text().splitlines()[1:]
+    assert header.startswith("class  ")
+    assert {len(line) for line in [header, *rows]} == {len(header)}
+
+
+def test_check_targets_rejects_an_unknown_encoding() -> None:
+    """It raises ConfigError for an encoding other than sparse and one_hot."""
+    with pytest.raises(fashionkit.ConfigError, match="one_hot"):
+        check_targets(_LABELS, encoding="onehot")
+
+
 # --- predict and evaluate with a real (untrained) Keras model ------------------------------
 
 

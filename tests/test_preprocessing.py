@@ -29,12 +29,6 @@ def test_scale_returns_float32_in_unit_interval() -> None:
     np.testing.assert_allclose(scaled, pixels / 255.0, rtol=1e-6)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: preprocessing.py:171 multiplies by float32(1/255) instead of dividing by 255, "
-    "so 126 of 256 pixel values are 1 ulp off (51 -> 0.20000002, not 0.2); the scale() doctest "
-    "fails for the same reason",
-)
 def test_scale_gives_exact_values_for_0_51_255() -> None:
     """It maps 0, 51 and 255 to exactly 0.0, 0.2 and 1.0 in float32, like the tutorial's / 255."""
     scaled = scale(np.array([0, 51, 255], dtype=np.uint8))
@@ -243,11 +237,6 @@ def test_split_without_stratification_holds_out_the_fraction() -> None:
     assert len(parts.train_labels) == 48
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: preprocessing.py:310 rounds the held-out count per class, so rounding errors "
-    "add up: 0.2 of 60 balanced samples holds out 10 (1 per class), not 12",
-)
 def test_stratified_split_holds_out_the_fraction_of_all_samples() -> None:
     """It holds out 12 of 60 balanced samples with the default stratified split."""
     parts = train_validation_split(synthetic_images(60), balanced_labels(60))
@@ -333,9 +322,9 @@ def test_split_rejects_mismatched_lengths() -> None:
 @pytest.mark.parametrize(
     ("n", "fraction", "stratify", "empty_side"),
     [
-        (10, 0.2, True, "no validation"),  # 1 sample per class, round(0.2) == 0
-        (5, 0.05, False, "no validation"),
+        # ceil(fraction * N) is held out, so validation is never empty for fraction > 0.
         (10, 0.99, False, "no training"),
+        (10, 0.95, True, "no training"),
     ],
 )
 def test_split_rejects_a_fraction_that_leaves_one_side_empty(

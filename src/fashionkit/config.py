@@ -97,7 +97,8 @@ def _number(
                 f"({type(value).__name__})."
             )
         assert isinstance(value, (int, float))  # narrowed above, for mypy  # noqa: S101
-        if not math.isfinite(value) or (
+        # math.isfinite would overflow on huge ints, which are finite anyway.
+        if (isinstance(value, float) and not math.isfinite(value)) or (
             (ge is not None and value < ge)
             or (gt is not None and value <= gt)
             or (le is not None and value > le)
@@ -117,11 +118,15 @@ def _is_bool(instance: object, attribute: attrs.Attribute[Any], value: object) -
 
 
 def _positive_ints(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    assert isinstance(value, tuple)  # the converter made it one  # noqa: S101
-    if not value or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in value):
+    if (
+        not isinstance(value, tuple)
+        or not value
+        or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in value)
+    ):
+        shown = list(value) if isinstance(value, tuple) else value
         raise ConfigError(
-            f"{_where(instance, attribute)} must be a non-empty list of positive integers; "
-            f"got {list(value)!r}."
+            f"{_where(instance, attribute)} must be a non-empty list of positive integers, such "
+            f"as [128, 64]; got {shown!r}."
         )
 
 
@@ -260,7 +265,7 @@ class LossConfig(_Config):
 
     @property
     def keras_name(self) -> str:
-        """The Keras loss: ``sparse_categorical_crossentropy`` or ``categorical_crossentropy``."""
+        """Name of the matching Keras loss, e.g. ``sparse_categorical_crossentropy``."""
         return (
             "sparse_categorical_crossentropy"
             if self.encoding == "sparse"
@@ -511,7 +516,7 @@ class TrainConfig(_Config):
 
     @property
     def layout(self) -> Literal["flat", "image"]:
-        """The resolved input layout: ``data.layout``, or the model's preference for ``auto``."""
+        """The resolved input layout (``data.layout``, or the model's preference for ``auto``)."""
         if self.data.layout == "auto":
             return self.model.preferred_layout
         return self.data.layout

@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fashionkit.datasets import CLASS_NAMES
-from fashionkit.exceptions import InputValidationError, LabelEncodingError
+from fashionkit.exceptions import ConfigError, InputValidationError, LabelEncodingError
 from fashionkit.preprocessing import check_labels, prepare_images
 
 __all__ = [
@@ -90,7 +90,7 @@ class EvaluationReport:
 
     def to_text(self) -> str:
         """Return a plain-text table of the per-class metrics and the totals."""
-        width = max(len(n) for n in self.class_names)
+        width = max(len("class"), *(len(n) for n in self.class_names))
         lines = [
             f"{self.split}: accuracy {self.accuracy:.4f}, loss {self.loss:.4f}, "
             f"{self.n_samples} images",
@@ -164,7 +164,7 @@ def check_targets(
             )
         return check_labels(array, name=name, num_classes=num_classes)
     if encoding != "one_hot":
-        raise LabelEncodingError(f"encoding must be 'sparse' or 'one_hot'; got {encoding!r}.")
+        raise ConfigError(f"encoding must be 'sparse' or 'one_hot'; got {encoding!r}.")
     if array.ndim == 1:
         raise LabelEncodingError(
             f"{name} are integer labels (shape {array.shape}) but the loss encoding is 'one_hot', "
@@ -222,7 +222,8 @@ def predict(
     Args:
         model: A trained ``keras.Model`` taking ``(784,)`` or ``(28, 28, 1)`` inputs.
         images: uint8 pixels as loaded from Fashion-MNIST (or floats already in ``[0, 1]``).
-        class_names: Names to report, in label order. Defaults to :data:`CLASS_NAMES`.
+        class_names: Names to report, in label order. Defaults to
+            :data:`~fashionkit.datasets.CLASS_NAMES`.
         batch_size: Images per forward pass. Defaults to 256.
 
     Returns:
@@ -262,7 +263,7 @@ def report_from_probabilities(
     from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
     n_classes = len(class_names)
-    y = np.asarray(labels, dtype=np.intp)
+    y = check_labels(labels, num_classes=n_classes).astype(np.intp)
     probs = np.asarray(probabilities, dtype=np.float64)
     if probs.shape != (len(y), n_classes):
         raise InputValidationError(
@@ -313,7 +314,7 @@ def evaluate(
         images: uint8 images ``(N, 28, 28)`` (see :func:`~fashionkit.check_images`).
         labels: Integer labels ``(N,)`` or one-hot rows ``(N, 10)``.
         split: Name recorded in the report. Defaults to ``"test"``.
-        class_names: Names in label order. Defaults to :data:`CLASS_NAMES`.
+        class_names: Names in label order. Defaults to :data:`~fashionkit.datasets.CLASS_NAMES`.
         batch_size: Images per forward pass. Defaults to 256.
 
     Returns:

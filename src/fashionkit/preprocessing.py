@@ -7,6 +7,7 @@ that says what was wrong, instead of letting a reshape or broadcast fail later.
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 import attrs
@@ -168,7 +169,9 @@ def scale(images: object) -> FloatArray:
             f"floating point is probably scaled already."
         )
     out = array.astype(np.float32)
-    out *= np.float32(1.0 / 255.0)
+    # Divide rather than multiply by 1/255: the quotient is the correctly rounded float32
+    # (51 -> 0.2 exactly), where the product is off by one ulp for about half the values.
+    out /= np.float32(255.0)
     return out
 
 
@@ -256,6 +259,23 @@ class TrainValidationSplit:
     validation_indices: NDArray[np.intp]
 
 
+def _allocate(total: int, sizes: list[int], fraction: float) -> list[int]:
+    """Split ``total`` held-out samples over groups in proportion to their sizes.
+
+    Each group gets the floor of its exact share; the samples left over go to the groups with
+    the largest remainders (the earlier group on a tie), so the quotas add up to ``total``.
+    """
+    exact = [fraction * size for size in sizes]
+    quotas = [min(size, math.floor(share)) for size, share in zip(sizes, exact, strict=True)]
+    order = sorted(range(len(sizes)), key=lambda i: (quotas[i] - exact[i], i))
+    for i in order:
+        if sum(quotas) >= total:
+            break
+        if quotas[i] < sizes[i]:
+            quotas[i] += 1
+    return quotas
+
+
 def train_validation_split(
     images: object,
     labels: object,
@@ -266,9 +286,11 @@ def train_validation_split(
 ) -> TrainValidationSplit:
     """Hold out a seeded, by default stratified, fraction of the data for validation.
 
-    With the defaults on the 60,000 training images it holds out 12,000 (1,200 of each class)
-    and keeps 48,000, the sizes of the tutorial's ``train_test_split(test_size=0.2,
-    random_state=42)``. The same seed always gives the same split.
+    It holds out ``ceil(fraction * N)`` samples, as scikit-learn's ``train_test_split`` does,
+    so with the defaults on the 60,000 training images it holds out 12,000 (1,200 of each
+    class) and keeps 48,000, the sizes of the tutorial's ``train_test_split(test_size=0.2,
+    random_state=42)``. Stratified, each class gives its proportional share (rounded so that
+    the shares add up). The same seed always gives the same split.
 
     Args:
         images: uint8 images ``(N, 28, 28)``.
@@ -303,11 +325,11 @@ def train_validation_split(
     _check_same_length(x, y)
     rng = np.random.default_rng(seed)
     groups = [np.flatnonzero(y == c) for c in np.unique(y)] if stratify else [np.arange(len(y))]
+    quotas = _allocate(math.ceil(float(fraction) * len(y)), [len(g) for g in groups], fraction)
     held: list[NDArray[np.intp]] = []
     kept: list[NDArray[np.intp]] = []
-    for group in groups:
+    for group, n_held in zip(groups, quotas, strict=True):
         shuffled = rng.permutation(group)
-        n_held = round(float(fraction) * len(shuffled))
         held.append(shuffled[:n_held])
         kept.append(shuffled[n_held:])
     validation_idx = rng.permutation(np.concatenate(held))

@@ -21,6 +21,10 @@ class TimeBudget(keras.callbacks.Callback):  # type: ignore[misc]
     Args:
         seconds: The budget, counted from the start of ``fit``; must be positive.
 
+    Attributes:
+        stopped: Whether the budget stopped the last ``fit``.
+        stopped_epoch: The 1-based epoch in which it stopped, or ``None``.
+
     Raises:
         ConfigError: ``seconds`` is not a positive number.
 
