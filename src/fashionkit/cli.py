@@ -173,9 +173,31 @@ def _train_config(args: argparse.Namespace) -> Any:
         if args.layout is not None:
             data["layout"] = args.layout
         changes["data"] = data
-    if args.device is not None:
-        changes["device"] = {**config.device.to_dict(), "accelerator": args.device}
+    if args.no_determinism:
+        changes["deterministic"] = False
+    device = config.device.to_dict()
+    device_flags = {
+        "accelerator": args.device,
+        "gpus": args.gpus,
+        "memory_growth": True if args.memory_growth else None,
+        "memory_limit_mb": args.memory_limit,
+        "precision": args.precision,
+        "strategy": args.strategy,
+        "virtual_cpus": args.virtual_cpus,
+    }
+    given = {k: v for k, v in device_flags.items() if v is not None}
+    if given:
+        changes["device"] = {**device, **given}
     return attrs.evolve(config, **changes)
+
+
+def _gpu_list(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated GPU indices such as 0,1; got {text!r}"
+        ) from None
 
 
 def _save_model(model: Any, path: Path) -> None:
@@ -198,7 +220,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     config = _train_config(args)
     if args.save_config:
         config.write_toml(args.save_config)
-    print("# resolved config\n" + config.to_toml())
+    if not args.json:
+        print("# resolved config\n" + config.to_toml())
     if args.dry_run:
         return 0
     from fashionkit.training import train
@@ -209,12 +232,33 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
         callbacks.append(JSONLinesLogger(args.metrics_log))
     result = train(config, dataset=_load(args), callbacks=callbacks)
+    if args.save_model:
+        _save_model(result.model, args.save_model)
+    if args.json:
+        print(json.dumps(_result_dict(result), ensure_ascii=False))
+        return 0
     print(f"device: {result.placement}")
     print(result.summary())
     if args.save_model:
-        _save_model(result.model, args.save_model)
         print(f"model saved to {args.save_model}")
     return 0
+
+
+def _result_dict(result: Any) -> dict[str, Any]:
+    import attrs
+
+    return {
+        "validation_accuracy": result.validation.accuracy,
+        "validation_loss": result.validation.loss,
+        "test_accuracy": result.test.accuracy,
+        "test_loss": result.test.loss,
+        "epochs_completed": result.epochs_completed,
+        "stop_reason": result.stop_reason,
+        "fit_seconds": result.fit_seconds,
+        "total_seconds": result.total_seconds,
+        "placement": attrs.asdict(result.placement),
+        "history": [attrs.asdict(r) for r in result.history],
+    }
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
@@ -269,7 +313,17 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--learning-rate", type=float)
     tr.add_argument("--validation-fraction", type=float)
     tr.add_argument("--layout", help="auto, flat or image")
-    tr.add_argument("--device", help="auto, cpu or gpu")
+    dev = tr.add_argument_group("devices")
+    dev.add_argument("--device", help="accelerator: auto, cpu or gpu")
+    dev.add_argument("--gpus", type=_gpu_list, help="GPU indices to use, e.g. 0,1")
+    dev.add_argument("--memory-growth", action="store_true", help="grow GPU memory as needed")
+    dev.add_argument("--memory-limit", type=int, metavar="MIB", help="cap each GPU's memory")
+    dev.add_argument("--precision", help="float32, mixed_float16 or mixed_bfloat16")
+    dev.add_argument("--strategy", help="auto, one_device, mirrored or multi_worker (TF_CONFIG)")
+    dev.add_argument("--virtual-cpus", type=int, help="split the CPU into N logical devices")
+    tr.add_argument(
+        "--no-determinism", action="store_true", help="skip TensorFlow op determinism (faster)"
+    )
     tr.add_argument("--seed", type=int)
     tr.add_argument("--time-budget", type=float, metavar="SECONDS", help="stop fit after this")
     tr.add_argument("--quiet", action="store_true", help="no Keras progress output")
@@ -277,6 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--save-config", type=Path, help="write the resolved config (TOML) here")
     tr.add_argument("--save-model", type=Path, help="save the trained model (.keras) here")
     tr.add_argument("--dry-run", action="store_true", help="print the resolved config and stop")
+    tr.add_argument("--json", action="store_true", help="print the result as one JSON line")
     tr.set_defaults(func=_cmd_train)
 
     ev = sub.add_parser("evaluate", parents=[data], help="evaluate a saved model on the test split")

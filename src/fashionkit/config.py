@@ -293,18 +293,111 @@ class OptimizerConfig(_Config):
     learning_rate: float = attrs.field(default=1e-3, validator=_number(gt=0.0, le=10.0))
 
 
+def _optional_tuple(value: object) -> object:
+    return None if value is None else _to_tuple(value)
+
+
+def _gpu_indices(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is None:
+        return
+    if (
+        not isinstance(value, tuple)
+        or not value
+        or any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in value)
+        or len(set(value)) != len(value)
+    ):
+        raise ConfigError(
+            f"{_where(instance, attribute)} must be a non-empty list of distinct GPU indices "
+            f"(integers >= 0, as TensorFlow numbers them), such as [0, 1], or unset for every "
+            f"GPU; got {list(value) if isinstance(value, tuple) else value!r}."
+        )
+
+
+#: Strategies that :class:`DeviceConfig` accepts.
+STRATEGIES: tuple[str, ...] = ("auto", "one_device", "mirrored", "multi_worker")
+#: Precision policies that :class:`DeviceConfig` accepts (Keras's names).
+PRECISIONS: tuple[str, ...] = ("float32", "mixed_float16", "mixed_bfloat16")
+
+
 @attrs.frozen(kw_only=True)
 class DeviceConfig(_Config):
-    """Which compute device trains the model.
+    """Which devices train the model, how their memory is managed, and how work is distributed.
+
+    TensorFlow accepts device visibility and memory settings only before its runtime starts;
+    :func:`fashionkit.train` applies them first thing (see
+    :func:`fashionkit.devices.apply_device_config`).
 
     Attributes:
-        accelerator: ``"auto"`` uses a GPU when TensorFlow sees one and the CPU otherwise;
-            ``"cpu"`` hides every GPU; ``"gpu"`` requires one. Defaults to ``"auto"``.
+        accelerator: ``"auto"`` uses the GPUs when TensorFlow sees any and otherwise the CPU
+            (and says so in the result); ``"cpu"`` hides every GPU; ``"gpu"`` requires one and
+            fails, listing the devices found, when there is none. Defaults to ``"auto"``.
+        gpus: Indices of the GPUs to use, as TensorFlow lists them; ``None`` uses all.
+            Defaults to ``None``.
+        memory_growth: Let TensorFlow allocate GPU memory as needed instead of reserving it all
+            at start. Excludes ``memory_limit_mb``. Defaults to ``False``.
+        memory_limit_mb: Cap each used GPU at this many MiB (a logical device of that size).
+            Excludes ``memory_growth``. Defaults to ``None`` (no cap).
+        precision: ``"float32"``, or a Keras mixed-precision policy, ``"mixed_float16"`` (GPUs
+            with compute capability 7.0 or more) or ``"mixed_bfloat16"`` (recent CPUs, TPUs,
+            GPUs from compute capability 8.0); the output softmax stays float32 so the loss is
+            stable. Defaults to ``"float32"``.
+        strategy: ``"auto"`` mirrors across the devices when more than one is used and otherwise
+            uses TensorFlow's default strategy; ``"one_device"`` pins training to the first
+            device; ``"mirrored"`` runs ``tf.distribute.MirroredStrategy`` over the devices of
+            this machine; ``"multi_worker"`` runs ``tf.distribute.MultiWorkerMirroredStrategy``
+            over the machines named in the ``TF_CONFIG`` environment variable. Defaults to
+            ``"auto"``.
+        virtual_cpus: Split the CPU into this many logical devices (1 to 64), so that
+            ``mirrored`` can be tried without GPUs. Defaults to 1.
+
+    Example:
+        >>> DeviceConfig(memory_growth=True, memory_limit_mb=2048)
+        Traceback (most recent call last):
+        ...
+        fashionkit.exceptions.ConfigError: DeviceConfig.memory_growth and ...
     """
 
     accelerator: Literal["auto", "cpu", "gpu"] = attrs.field(
         default="auto", converter=_lower, validator=_one_of(("auto", "cpu", "gpu"))
     )
+    gpus: tuple[int, ...] | None = attrs.field(
+        default=None, converter=_optional_tuple, validator=_gpu_indices
+    )
+    memory_growth: bool = attrs.field(default=False, validator=_is_bool)
+    memory_limit_mb: int | None = attrs.field(
+        default=None, validator=attrs.validators.optional(_number(integer=True, ge=1))
+    )
+    precision: Literal["float32", "mixed_float16", "mixed_bfloat16"] = attrs.field(
+        default="float32", converter=_lower, validator=_one_of(PRECISIONS)
+    )
+    strategy: Literal["auto", "one_device", "mirrored", "multi_worker"] = attrs.field(
+        default="auto", converter=_encoding_name, validator=_one_of(STRATEGIES)
+    )
+    virtual_cpus: int = attrs.field(default=1, validator=_number(integer=True, ge=1, le=64))
+
+    def __attrs_post_init__(self) -> None:
+        if self.memory_growth and self.memory_limit_mb is not None:
+            raise ConfigError(
+                f"DeviceConfig.memory_growth and DeviceConfig.memory_limit_mb exclude each other "
+                f"(TensorFlow cannot grow a device whose size is fixed); got memory_growth=True "
+                f"and memory_limit_mb={self.memory_limit_mb}. Keep one of them."
+            )
+        gpu_only = {
+            "gpus": self.gpus is not None,
+            "memory_growth": self.memory_growth,
+            "memory_limit_mb": self.memory_limit_mb is not None,
+        }
+        used = [name for name, is_set in gpu_only.items() if is_set]
+        if self.accelerator == "cpu" and used:
+            raise ConfigError(
+                f"DeviceConfig.{used[0]} applies to GPUs, but accelerator='cpu' hides them. Use "
+                f"accelerator='gpu' or 'auto', or leave {', '.join(used)} unset."
+            )
+        if self.accelerator == "gpu" and self.virtual_cpus != 1:
+            raise ConfigError(
+                f"DeviceConfig.virtual_cpus={self.virtual_cpus} splits the CPU, but "
+                f"accelerator='gpu' trains on GPUs. Use accelerator='cpu' or virtual_cpus=1."
+            )
 
 
 # --- models --------------------------------------------------------------------------------
@@ -475,12 +568,15 @@ class TrainConfig(_Config):
         epochs: Passes over the training data, at least 1. Defaults to 5.
         batch_size: Images per gradient step, at least 1. Defaults to 32.
         seed: Seed of Python's, NumPy's and Keras's random generators (weight
-            initialisation, shuffling, dropout), so that runs repeat on CPU. Defaults to 42.
+            initialisation, shuffling, dropout). Defaults to 42.
         verbose: Keras progress output: 0 silent, 1 progress bar, 2 one line per epoch.
             Defaults to 1.
         time_budget_seconds: Stop training cleanly at the end of the batch during which this
             many seconds of ``fit`` have passed (see :class:`fashionkit.callbacks.TimeBudget`);
             ``None`` for no budget. Defaults to ``None``.
+        deterministic: Also turn on TensorFlow's op determinism, so that two runs of the same
+            config give identical metrics on the same machine and software, at some cost in
+            speed (see the how-to on reproducibility). Defaults to ``True``.
 
     Example:
         >>> TrainConfig(epochs=0)
@@ -513,6 +609,7 @@ class TrainConfig(_Config):
     time_budget_seconds: float | None = attrs.field(
         default=None, validator=attrs.validators.optional(_number(gt=0.0))
     )
+    deterministic: bool = attrs.field(default=True, validator=_is_bool)
 
     @property
     def layout(self) -> Literal["flat", "image"]:

@@ -250,12 +250,15 @@ def _optimizer(config: OptimizerConfig) -> Any:
     return classes[config.name](learning_rate=config.learning_rate)
 
 
-def _loss(config: LossConfig) -> Any:
+def make_loss(config: LossConfig, *, reduction: str | None = "sum_over_batch_size") -> Any:
+    """Return the Keras loss object for ``config`` (``reduction=None`` gives per-sample losses)."""
     import keras
 
     if config.encoding == "sparse":
-        return keras.losses.SparseCategoricalCrossentropy()
-    return keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing)
+        return keras.losses.SparseCategoricalCrossentropy(reduction=reduction)
+    return keras.losses.CategoricalCrossentropy(
+        label_smoothing=config.label_smoothing, reduction=reduction
+    )
 
 
 def compile_model(
@@ -278,7 +281,7 @@ def compile_model(
     """
     model.compile(
         optimizer=_optimizer(optimizer or OptimizerConfig()),
-        loss=_loss(loss or LossConfig()),
+        loss=make_loss(loss or LossConfig()),
         metrics=["accuracy"],
         steps_per_execution=steps_per_execution,
     )

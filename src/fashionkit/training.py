@@ -12,7 +12,7 @@ import attrs
 
 from fashionkit.config import TrainConfig
 from fashionkit.datasets import FashionMNIST, load_fashion_mnist
-from fashionkit.devices import Placement, apply_device_config
+from fashionkit.devices import Placement, apply_device_config, configure_determinism
 from fashionkit.evaluation import EvaluationReport, report_from_probabilities
 from fashionkit.preprocessing import encode_labels, prepare_images, train_validation_split
 
@@ -95,14 +95,20 @@ def train(
 ) -> TrainResult:
     """Train a model on Fashion-MNIST as ``config`` describes, and evaluate it.
 
-    Steps: apply the device config (before TensorFlow initialises); load the data unless
-    ``dataset`` is given; hold out the validation split; scale to float32 and shape for the
-    architecture; encode labels for the loss; seed Python, NumPy and Keras; build and compile
-    the model; fit with the validation split; evaluate on validation and test.
+    Steps: apply the device config (before TensorFlow initialises) and create the distribution
+    strategy; load the data unless ``dataset`` is given; hold out the validation split; scale to
+    float32 and shape for the architecture; encode labels for the loss; seed Python, NumPy and
+    Keras (and turn on op determinism unless ``config.deterministic`` is off); build and compile
+    the model in the strategy's scope under the configured precision; fit with the validation
+    split; evaluate on validation and test.
 
     With no arguments it reproduces the tutorial: the one-layer softmax model, sparse labels,
     RMSprop, 5 epochs of batches of 32, 20% validation with seed 42 (about 0.85 validation
     accuracy).
+
+    ``config.batch_size`` is the global batch: with several replicas (``mirrored`` or
+    ``multi_worker``) each replica computes ``batch_size / replicas`` examples per step, and an
+    epoch has the same number of steps as on one device.
 
     Args:
         config: What to train; :class:`~fashionkit.config.TrainConfig()` when omitted.
@@ -127,13 +133,10 @@ def train(
     """
     started = time.perf_counter()
     config = config if config is not None else TrainConfig()
-    placement = apply_device_config(config.device)
+    strategy, placement = apply_device_config(config.device)
     logger.info("device: %s", placement)
 
-    import keras
-
     from fashionkit.callbacks import TimeBudget, ValidationReport
-    from fashionkit.models import build_model
 
     data = dataset if dataset is not None else load_fashion_mnist()
     parts = train_validation_split(
@@ -150,30 +153,46 @@ def train(
     x_val = prepare_images(parts.validation_images, layout=layout)
     y_val = encode_labels(parts.validation_labels, encoding=encoding, num_classes=data.num_classes)
 
-    keras.utils.set_random_seed(config.seed)
-    model = build_model(config)
+    configure_determinism(config.seed, deterministic=config.deterministic)
+    model = _build_in_scope(config, strategy)
 
     all_callbacks: list[Any] = []
-    budget: TimeBudget | None = None
     if config.time_budget_seconds is not None:
-        budget = TimeBudget(config.time_budget_seconds)
-        all_callbacks.append(budget)
+        all_callbacks.append(TimeBudget(config.time_budget_seconds))
     for callback in callbacks:
         if isinstance(callback, ValidationReport) and callback.x is None:
             callback.set_data(x_val, parts.validation_labels)
         all_callbacks.append(callback)
 
     fit_start = time.perf_counter()
-    history = model.fit(
-        x_train,
-        y_train,
-        epochs=config.epochs,
-        batch_size=config.batch_size,
-        validation_data=(x_val, y_val),
-        callbacks=all_callbacks,
-        verbose=config.verbose,
-        shuffle=True,
-    )
+    if placement.strategy == "multi_worker":
+        from fashionkit._distributed import fit_multi_worker
+        from fashionkit.models import make_loss
+
+        history = fit_multi_worker(
+            model,
+            strategy,
+            x_train,
+            y_train,
+            validation=(x_val, y_val),
+            loss=make_loss(config.loss, reduction=None),
+            epochs=config.epochs,
+            batch_size=config.batch_size,
+            seed=config.seed,
+            callbacks=all_callbacks,
+            verbose=config.verbose,
+        )
+    else:
+        history = model.fit(
+            x_train,
+            y_train,
+            epochs=config.epochs,
+            batch_size=config.batch_size,
+            validation_data=(x_val, y_val),
+            callbacks=all_callbacks,
+            verbose=config.verbose,
+            shuffle=True,
+        )
     fit_seconds = time.perf_counter() - fit_start
 
     budgets = [c for c in all_callbacks if isinstance(c, TimeBudget) and c.stopped]
@@ -183,15 +202,17 @@ def train(
     if stop_reason is None and len(records) < config.epochs:
         stop_reason = f"a callback stopped training after epoch {len(records)}"
 
+    from fashionkit._distributed import predict_in_batches
+
     x_test = prepare_images(data.test.images, layout=layout)
     validation = report_from_probabilities(
-        model.predict(x_val, batch_size=1024, verbose=0),
+        predict_in_batches(model, x_val),
         parts.validation_labels,
         split="validation",
         class_names=data.class_names,
     )
     test = report_from_probabilities(
-        model.predict(x_test, batch_size=1024, verbose=0),
+        predict_in_batches(model, x_test),
         data.test.labels,
         split="test",
         class_names=data.class_names,
@@ -207,6 +228,22 @@ def train(
         total_seconds=time.perf_counter() - started,
         stop_reason=stop_reason,
     )
+
+
+def _build_in_scope(config: TrainConfig, strategy: Any) -> Any:
+    """Build and compile the model under the strategy's scope and the configured precision."""
+    import keras
+
+    from fashionkit.models import build_model
+
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(config.device.precision)
+    try:
+        with strategy.scope():
+            return build_model(config)
+    finally:
+        # Layers keep the policy they were built with; do not leak ours into the caller's Keras.
+        keras.config.set_dtype_policy(previous)
 
 
 def _records(logs: dict[str, list[Any]], *, partial_epoch: int | None) -> tuple[EpochRecord, ...]:
