@@ -100,6 +100,8 @@ from fashionkit.evaluation import *
 from fashionkit.models import *
 from fashionkit.models import unregister_architecture
 from fashionkit.preprocessing import *
+from fashionkit.devices import *
+from fashionkit.runs import *
 """
 
 # -- HTML output -------------------------------------------------------------------------------
@@ -121,6 +123,7 @@ _DEFINING_MODULES = (
     "training",
     "evaluation",
     "devices",
+    "runs",
     "exceptions",
 )
 _REEXPORTS = {

@@ -44,6 +44,7 @@ from fashionkit.exceptions import DownloadError as DownloadError
 from fashionkit.exceptions import FashionkitError as FashionkitError
 from fashionkit.exceptions import InputValidationError as InputValidationError
 from fashionkit.exceptions import LabelEncodingError as LabelEncodingError
+from fashionkit.exceptions import RunDirError as RunDirError
 from fashionkit.exceptions import UnknownModelError as UnknownModelError
 from fashionkit.models import build_model as build_model
 from fashionkit.models import create_model as create_model
@@ -56,6 +57,8 @@ from fashionkit.preprocessing import encode_labels as encode_labels
 from fashionkit.preprocessing import prepare_images as prepare_images
 from fashionkit.preprocessing import scale as scale
 from fashionkit.preprocessing import train_validation_split as train_validation_split
+from fashionkit.runs import RunRecord as RunRecord
+from fashionkit.runs import load_run as load_run
 from fashionkit.training import EpochRecord as EpochRecord
 from fashionkit.training import TrainResult as TrainResult
 from fashionkit.training import train as train
@@ -93,6 +96,8 @@ __all__ = [
     "OptimizerConfig",
     "Placement",
     "Prediction",
+    "RunDirError",
+    "RunRecord",
     "Split",
     "TrainConfig",
     "TrainResult",
@@ -109,6 +114,7 @@ __all__ = [
     "evaluate",
     "list_architectures",
     "load_fashion_mnist",
+    "load_run",
     "predict",
     "prepare_images",
     "register_architecture",

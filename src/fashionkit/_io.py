@@ -7,6 +7,22 @@ import tempfile
 from pathlib import Path
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def publish(tmp: Path, path: Path) -> None:
+    """Give ``tmp`` the permissions of a normally created file, then rename it to ``path``.
+
+    ``tempfile.mkstemp`` creates files readable by their owner only; a dataset file, a model or
+    a report is meant to be as readable as any file the user creates.
+    """
+    os.chmod(tmp, 0o666 & ~_umask())
+    os.replace(tmp, path)
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> Path:
     """Write ``data`` to a temporary file beside ``path``, flush it, then rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -17,7 +33,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> Path:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

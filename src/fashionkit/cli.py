@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from fashionkit.exceptions import FashionkitError
 
 __all__ = ["main"]
@@ -200,22 +202,6 @@ def _gpu_list(text: str) -> list[int]:
         ) from None
 
 
-def _save_model(model: Any, path: Path) -> None:
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Keras insists on the .keras suffix, so the temporary file keeps it.
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".keras", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        model.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def _cmd_train(args: argparse.Namespace) -> int:
     config = _train_config(args)
     if args.save_config:
@@ -231,14 +217,20 @@ def _cmd_train(args: argparse.Namespace) -> int:
         from fashionkit.callbacks import JSONLinesLogger
 
         callbacks.append(JSONLinesLogger(args.metrics_log))
-    result = train(config, dataset=_load(args), callbacks=callbacks)
+    result = train(config, dataset=_load(args), callbacks=callbacks, run_dir=args.run_dir)
     if args.save_model:
-        _save_model(result.model, args.save_model)
+        from fashionkit.runs import save_model
+
+        save_model(result.model, args.save_model)
     if args.json:
         print(json.dumps(_result_dict(result), ensure_ascii=False))
         return 0
     print(f"device: {result.placement}")
+    if result.resumed_from_epoch:
+        print(f"resumed after epoch {result.resumed_from_epoch} from {result.run_dir}")
     print(result.summary())
+    if result.run_dir is not None:
+        print(f"run saved in {result.run_dir}")
     if args.save_model:
         print(f"model saved to {args.save_model}")
     return 0
@@ -253,6 +245,7 @@ def _result_dict(result: Any) -> dict[str, Any]:
         "test_accuracy": result.test.accuracy,
         "test_loss": result.test.loss,
         "epochs_completed": result.epochs_completed,
+        "resumed_from_epoch": result.resumed_from_epoch,
         "stop_reason": result.stop_reason,
         "fit_seconds": result.fit_seconds,
         "total_seconds": result.total_seconds,
@@ -261,18 +254,63 @@ def _result_dict(result: Any) -> dict[str, Any]:
     }
 
 
+def _model_from(path: Path) -> Any:
+    """A model from a run directory or a ``.keras`` file (safe mode on)."""
+    from fashionkit.exceptions import InputValidationError
+    from fashionkit.runs import MODEL, load_model
+
+    if path.is_dir():
+        return load_model(path / MODEL)
+    if not path.is_file():
+        raise InputValidationError(f"No model file or run directory at {path}.")
+    return load_model(path)
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from fashionkit.evaluation import evaluate
-    from fashionkit.exceptions import InputValidationError
 
-    if not args.model.is_file():
-        raise InputValidationError(f"No model file at {args.model}.")
-    import keras
-
-    model = keras.saving.load_model(args.model, safe_mode=True)
+    model = _model_from(args.model)
     data = _load(args)
     report = evaluate(model, data.test.images, data.test.labels, split="test")
     print(report.to_json() if args.json else report.to_text())
+    return 0
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from fashionkit.datasets import CLASS_NAMES, CLASS_NAMES_KO
+    from fashionkit.evaluation import predict
+    from fashionkit.images import read_images
+
+    images, names = read_images(args.images)
+    model = _model_from(args.run)
+    result = predict(model, images)
+    rows: list[dict[str, Any]] = []
+    for name, probs in zip(names, result.probabilities, strict=True):
+        top = np.argsort(-probs, kind="stable")[: args.top]
+        rows.append({
+            "image": name,
+            "predictions": [
+                {"class": CLASS_NAMES[i], "class_ko": CLASS_NAMES_KO[i],
+                 "probability": float(probs[i])}
+                for i in top
+            ],
+        })  # fmt: skip
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    for row in rows:
+        ranked = ", ".join(
+            f"{p['class']} ({p['class_ko']}) {p['probability']:.3f}" for p in row["predictions"]
+        )
+        print(f"{row['image']}: {ranked}")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from fashionkit.plots import write_report
+
+    for path in write_report(args.run, dataset=_load(args)):
+        print(f"wrote {path}")
     return 0
 
 
@@ -330,14 +368,33 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--metrics-log", type=Path, help="write one JSON line per epoch here")
     tr.add_argument("--save-config", type=Path, help="write the resolved config (TOML) here")
     tr.add_argument("--save-model", type=Path, help="save the trained model (.keras) here")
+    tr.add_argument(
+        "--run-dir",
+        type=Path,
+        help="keep config, checkpoints, metrics, model and reports here; resumes an interrupted "
+        "run of the same config",
+    )
     tr.add_argument("--dry-run", action="store_true", help="print the resolved config and stop")
     tr.add_argument("--json", action="store_true", help="print the result as one JSON line")
     tr.set_defaults(func=_cmd_train)
 
     ev = sub.add_parser("evaluate", parents=[data], help="evaluate a saved model on the test split")
-    ev.add_argument("model", type=Path, help="a .keras file saved by 'fashionkit train'")
+    ev.add_argument("model", type=Path, help="a run directory or a .keras file")
     ev.add_argument("--json", action="store_true", help="print the report as JSON")
     ev.set_defaults(func=_cmd_evaluate)
+
+    pr = sub.add_parser("predict", help="classify 28x28 grayscale PNG or .npy images")
+    pr.add_argument("run", type=Path, help="a run directory or a .keras file")
+    pr.add_argument("images", type=Path, nargs="+", help=".png or .npy files")
+    pr.add_argument("--top", type=int, default=3, help="classes to show per image (default 3)")
+    pr.add_argument("--json", action="store_true", help="print JSON")
+    pr.set_defaults(func=_cmd_predict)
+
+    rep = sub.add_parser(
+        "report", parents=[data], help="write learning curves, confusion matrix, mistakes (PNG)"
+    )
+    rep.add_argument("run", type=Path, help="a completed run directory")
+    rep.set_defaults(func=_cmd_report)
     return parser
 
 

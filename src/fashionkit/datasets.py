@@ -24,6 +24,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from fashionkit._io import publish
 from fashionkit._typing import ImagesU8, LabelsU8, PathLike
 from fashionkit.exceptions import (
     ChecksumError,
@@ -491,7 +492,7 @@ def _fetch(url: str, destination: Path, *, sha256: str, timeout: float) -> None:
         actual = digest.hexdigest()
         if actual != sha256:
             raise ChecksumError(f"SHA-256 mismatch: expected {sha256}, got {actual}")
-        os.replace(tmp, destination)
+        publish(tmp, destination)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -303,7 +303,8 @@ def configure_determinism(seed: int, *, deterministic: bool) -> None:
 
     Op determinism makes every TensorFlow kernel pick a reproducible algorithm; it is global to
     the process. Turning it off again uses a TensorFlow function that is not public API; when it
-    is unavailable, determinism stays on and a :class:`~fashionkit.FashionkitWarning` says so.
+    is unavailable, determinism stays on and a
+    :class:`~fashionkit.exceptions.FashionkitWarning` says so.
     """
     import keras
     import tensorflow as tf

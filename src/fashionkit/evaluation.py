@@ -84,6 +84,23 @@ class EvaluationReport:
             "confusion_matrix": [list(row) for row in self.confusion_matrix],
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EvaluationReport:
+        """Rebuild a report from :meth:`to_dict` output (as read back from JSON).
+
+        Raises:
+            KeyError: A field is missing.
+            TypeError: A field has the wrong type.
+        """
+        return cls(
+            split=str(data["split"]),
+            loss=float(data["loss"]),
+            accuracy=float(data["accuracy"]),
+            per_class=tuple(ClassMetrics(**m) for m in data["per_class"]),
+            confusion_matrix=tuple(tuple(int(v) for v in row) for row in data["confusion_matrix"]),
+            class_names=tuple(str(n) for n in data["class_names"]),
+        )
+
     def to_json(self, *, indent: int | None = 2) -> str:
         """Return :meth:`to_dict` as a JSON string (UTF-8 class names kept readable)."""
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)

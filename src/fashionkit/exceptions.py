@@ -18,6 +18,7 @@ __all__ = [
     "FashionkitWarning",
     "InputValidationError",
     "LabelEncodingError",
+    "RunDirError",
     "UnknownModelError",
 ]
 
@@ -68,3 +69,7 @@ class DownloadError(FashionkitError, OSError):
 
 class DeviceError(FashionkitError, RuntimeError):
     """The requested compute devices cannot be used or configured."""
+
+
+class RunDirError(FashionkitError, OSError):
+    """A run directory is missing a file, holds a corrupted one, or belongs to another config."""

@@ -6,14 +6,20 @@ import logging
 import math
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import attrs
+import numpy as np
+from numpy.typing import NDArray
 
+from fashionkit import runs
+from fashionkit._typing import PathLike
 from fashionkit.config import TrainConfig
 from fashionkit.datasets import FashionMNIST, load_fashion_mnist
 from fashionkit.devices import Placement, apply_device_config, configure_determinism
 from fashionkit.evaluation import EvaluationReport, report_from_probabilities
+from fashionkit.exceptions import ConfigError
 from fashionkit.preprocessing import encode_labels, prepare_images, train_validation_split
 
 __all__ = ["EpochRecord", "TrainResult", "train"]
@@ -56,6 +62,8 @@ class TrainResult:
         fit_seconds: Wall-clock seconds spent in ``model.fit``.
         total_seconds: Wall-clock seconds of the whole call, loading and evaluation included.
         stop_reason: Why training ended before ``config.epochs``, or ``None`` if it ran them all.
+        run_dir: The run directory the results were written to, if any.
+        resumed_from_epoch: The last epoch restored from a checkpoint (0 for a fresh run).
     """
 
     model: Any
@@ -67,6 +75,8 @@ class TrainResult:
     fit_seconds: float
     total_seconds: float
     stop_reason: str | None = None
+    run_dir: Path | None = None
+    resumed_from_epoch: int = 0
 
     @property
     def epochs_completed(self) -> int:
@@ -92,6 +102,7 @@ def train(
     *,
     dataset: FashionMNIST | None = None,
     callbacks: Sequence[Any] = (),
+    run_dir: PathLike | None = None,
 ) -> TrainResult:
     """Train a model on Fashion-MNIST as ``config`` describes, and evaluate it.
 
@@ -116,12 +127,19 @@ def train(
         callbacks: Keras callbacks passed to ``fit`` after fashionkit's own. A
             :class:`~fashionkit.callbacks.ValidationReport` without data receives the
             validation split.
+        run_dir: Folder to keep the run in (layout in :mod:`fashionkit.runs`): the config, a
+            checkpoint after every epoch, the metrics log, the final model, the reports and the
+            environment. If the folder holds an interrupted run of the same config, training
+            resumes after its last completed epoch and ends at ``config.epochs``; each epoch's
+            data order depends only on the seed and the epoch, so a resumed deterministic run
+            ends with the same metrics as an uninterrupted one.
 
     Returns:
         The trained model, per-epoch history, validation and test reports, and timings.
 
     Raises:
         DeviceError: The device config cannot be satisfied.
+        RunDirError: ``run_dir`` holds a different config, a completed run, or damaged files.
         FashionkitError: Loading or validating the data failed (see
             :func:`~fashionkit.load_fashion_mnist`).
 
@@ -133,8 +151,15 @@ def train(
     """
     started = time.perf_counter()
     config = config if config is not None else TrainConfig()
+    if run_dir is not None and config.device.strategy == "multi_worker":
+        raise ConfigError(
+            "run_dir is not supported with strategy='multi_worker' yet: every worker would "
+            "write the same files. Save the model from the chief worker (task index 0) instead."
+        )
     strategy, placement = apply_device_config(config.device)
     logger.info("device: %s", placement)
+    # Checked before the data is loaded, so that a wrong directory fails at once.
+    resume = runs.prepare(Path(run_dir), config) if run_dir is not None else None
 
     from fashionkit.callbacks import TimeBudget, ValidationReport
 
@@ -154,15 +179,29 @@ def train(
     y_val = encode_labels(parts.validation_labels, encoding=encoding, num_classes=data.num_classes)
 
     configure_determinism(config.seed, deterministic=config.deterministic)
-    model = _build_in_scope(config, strategy)
+    if resume is not None and resume.checkpoint is not None:
+        with strategy.scope():
+            model = runs.load_model(resume.checkpoint)
+    else:
+        model = _build_in_scope(config, strategy)
+    first_epoch = resume.epoch if resume is not None else 0
 
-    all_callbacks: list[Any] = []
+    from fashionkit.callbacks._reseed import ReseedEachEpoch
+
+    all_callbacks: list[Any] = [ReseedEachEpoch(config.seed)]
     if config.time_budget_seconds is not None:
         all_callbacks.append(TimeBudget(config.time_budget_seconds))
     for callback in callbacks:
         if isinstance(callback, ValidationReport) and callback.x is None:
             callback.set_data(x_val, parts.validation_labels)
         all_callbacks.append(callback)
+    if run_dir is not None:
+        from fashionkit.callbacks import EpochCheckpoint, JSONLinesLogger
+
+        # The log comes after the user's callbacks, so that it records what they added to the
+        # logs, and before the checkpoint, so that a checkpointed epoch always has its line.
+        all_callbacks.append(JSONLinesLogger(Path(run_dir) / runs.METRICS, append=True))
+        all_callbacks.append(EpochCheckpoint(Path(run_dir) / runs.CHECKPOINTS))
 
     fit_start = time.perf_counter()
     if placement.strategy == "multi_worker":
@@ -184,20 +223,33 @@ def train(
         )
     else:
         history = model.fit(
-            x_train,
-            y_train,
+            epoch_batches(
+                x_train,
+                y_train,
+                batch_size=config.batch_size,
+                seed=config.seed,
+                first_epoch=first_epoch,
+                epochs=config.epochs,
+            ),
             epochs=config.epochs,
-            batch_size=config.batch_size,
+            initial_epoch=first_epoch,
+            steps_per_epoch=math.ceil(len(x_train) / config.batch_size),
             validation_data=(x_val, y_val),
+            validation_batch_size=max(config.batch_size, 256),
             callbacks=all_callbacks,
             verbose=config.verbose,
-            shuffle=True,
+            shuffle=False,  # epoch_batches shuffles, by seed and epoch
         )
     fit_seconds = time.perf_counter() - fit_start
 
     budgets = [c for c in all_callbacks if isinstance(c, TimeBudget) and c.stopped]
     stopped = budgets[0] if budgets else None
-    records = _records(history.history, partial_epoch=stopped.stopped_epoch if stopped else None)
+    earlier = resume.history if resume is not None else ()
+    records = tuple(_record_from_log(line) for line in earlier) + _records(
+        history.history,
+        first_epoch=first_epoch,
+        partial_epoch=stopped.stopped_epoch if stopped else None,
+    )
     stop_reason = stopped.reason if stopped else None
     if stop_reason is None and len(records) < config.epochs:
         stop_reason = f"a callback stopped training after epoch {len(records)}"
@@ -217,7 +269,7 @@ def train(
         split="test",
         class_names=data.class_names,
     )
-    return TrainResult(
+    result = TrainResult(
         model=model,
         config=config,
         history=records,
@@ -227,6 +279,44 @@ def train(
         fit_seconds=fit_seconds,
         total_seconds=time.perf_counter() - started,
         stop_reason=stop_reason,
+        run_dir=Path(run_dir) if run_dir is not None else None,
+        resumed_from_epoch=first_epoch,
+    )
+    if run_dir is not None:
+        runs.finish(Path(run_dir), result)
+    return result
+
+
+def epoch_batches(
+    x: NDArray[np.float32],
+    y: NDArray[Any],
+    *,
+    batch_size: int,
+    seed: int,
+    first_epoch: int,
+    epochs: int,
+) -> Any:
+    """A ``tf.data`` pipeline of shuffled batches for epochs ``first_epoch`` to ``epochs - 1``.
+
+    Epoch ``e`` is ordered by a permutation drawn from ``numpy.random.default_rng([seed, e])``,
+    so the order of an epoch does not depend on how many epochs ran before it in this process;
+    that is what makes a resumed run equal an uninterrupted one.
+    """
+    import tensorflow as tf
+
+    orders = np.stack(
+        [np.random.default_rng([seed, e]).permutation(len(x)) for e in range(first_epoch, epochs)]
+        or [np.zeros(0, np.int64)]
+    )
+    images, labels = tf.constant(x), tf.constant(y)
+    return (
+        tf.data.Dataset.from_tensor_slices(orders)
+        .flat_map(lambda order: tf.data.Dataset.from_tensor_slices(order).batch(batch_size))
+        .map(
+            lambda idx: (tf.gather(images, idx), tf.gather(labels, idx)),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
+        .prefetch(tf.data.AUTOTUNE)
     )
 
 
@@ -246,7 +336,19 @@ def _build_in_scope(config: TrainConfig, strategy: Any) -> Any:
         keras.config.set_dtype_policy(previous)
 
 
-def _records(logs: dict[str, list[Any]], *, partial_epoch: int | None) -> tuple[EpochRecord, ...]:
+def _record_from_log(line: dict[str, Any]) -> EpochRecord:
+    return EpochRecord(
+        epoch=int(line["epoch"]),
+        loss=float(line.get("loss", math.nan)),
+        accuracy=float(line.get("accuracy", math.nan)),
+        val_loss=float(line.get("val_loss", math.nan)),
+        val_accuracy=float(line.get("val_accuracy", math.nan)),
+    )
+
+
+def _records(
+    logs: dict[str, list[Any]], *, first_epoch: int = 0, partial_epoch: int | None
+) -> tuple[EpochRecord, ...]:
     def column(name: str, i: int) -> float:
         values = logs.get(name, [])
         return float(values[i]) if i < len(values) else math.nan
@@ -254,12 +356,12 @@ def _records(logs: dict[str, list[Any]], *, partial_epoch: int | None) -> tuple[
     count = len(logs.get("loss", []))
     return tuple(
         EpochRecord(
-            epoch=i + 1,
+            epoch=first_epoch + i + 1,
             loss=column("loss", i),
             accuracy=column("accuracy", i),
             val_loss=column("val_loss", i),
             val_accuracy=column("val_accuracy", i),
-            partial=partial_epoch == i + 1,
+            partial=partial_epoch == first_epoch + i + 1,
         )
         for i in range(count)
     )

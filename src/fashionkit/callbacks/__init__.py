@@ -5,8 +5,9 @@ and resets its run state in ``on_train_begin``, so one instance can serve severa
 calls. Pass them to :func:`fashionkit.train` (or to ``model.fit`` directly).
 """
 
+from fashionkit.callbacks._checkpoint import EpochCheckpoint as EpochCheckpoint
 from fashionkit.callbacks._metrics_logger import JSONLinesLogger as JSONLinesLogger
 from fashionkit.callbacks._time_budget import TimeBudget as TimeBudget
 from fashionkit.callbacks._validation_report import ValidationReport as ValidationReport
 
-__all__ = ["JSONLinesLogger", "TimeBudget", "ValidationReport"]
+__all__ = ["EpochCheckpoint", "JSONLinesLogger", "TimeBudget", "ValidationReport"]

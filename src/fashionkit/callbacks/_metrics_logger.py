@@ -6,7 +6,7 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import keras
 import numpy as np
@@ -45,38 +45,27 @@ class JSONLinesLogger(keras.callbacks.Callback):  # type: ignore[misc]
         super().__init__()
         self.path = Path(path)
         self.append = append
-        self._file: IO[str] | None = None
         self._epoch_start = 0.0
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        """Open the file, truncating it unless ``append`` is set."""
+        """Create the folder, and empty the file unless ``append`` is set."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._close()
-        self._file = self.path.open("a" if self.append else "w", encoding="utf-8")
+        if not self.append:
+            self.path.write_text("", encoding="utf-8")
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         """Start the epoch's clock."""
         self._epoch_start = time.perf_counter()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        """Write, flush and sync the epoch's line."""
-        if self._file is None:  # fit was not started through on_train_begin
-            self.on_train_begin()
-        assert self._file is not None  # noqa: S101 - for mypy
+        """Append the epoch's line, flush and sync it, and close the file again."""
         record: dict[str, Any] = {
             "epoch": epoch + 1,
             "seconds": round(time.perf_counter() - self._epoch_start, 6),
         }
         record.update({k: _plain(v) for k, v in (logs or {}).items()})
-        self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
-        self._file.flush()
-        os.fsync(self._file.fileno())
-
-    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
-        """Close the file."""
-        self._close()
-
-    def _close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        # Opened per line: no handle is left open if fit dies, and each line is durable.
+        with self.path.open("a", encoding="utf-8") as out:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
