@@ -151,6 +151,7 @@ _BAD_VALUES: list[Any] = [
     (TrainConfig, {}, "verbose", -1),
     (TrainConfig, {}, "verbose", True),
     (TrainConfig, {}, "deterministic", 1),
+    (TrainConfig, {}, "steps_per_execution", 0),
     (TrainConfig, {}, "time_budget_seconds", 0),
     (TrainConfig, {}, "time_budget_seconds", -1.0),
     (TrainConfig, {}, "time_budget_seconds", True),

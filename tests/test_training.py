@@ -122,7 +122,7 @@ def test_metrics_logger_appends_and_is_reusable(
 
 def test_time_budget_stops_at_a_batch_and_says_so(tiny_dataset: fashionkit.FashionMNIST) -> None:
     """It stops training once the budget is spent and reports it in the result."""
-    config = _config(epochs=50, batch_size=4, time_budget_seconds=1e-6)
+    config = _config(epochs=50, batch_size=4, time_budget_seconds=1e-6, steps_per_execution=1)
     result = fashionkit.train(config, dataset=tiny_dataset)
     assert len(result.history) == 1
     assert result.history[0].partial
@@ -130,6 +130,19 @@ def test_time_budget_stops_at_a_batch_and_says_so(tiny_dataset: fashionkit.Fashi
     assert result.stop_reason is not None
     assert "time budget" in result.stop_reason
     assert "stopped early" in result.summary()
+
+
+def test_time_budget_spent_on_an_epochs_last_batch_keeps_the_epoch_whole(
+    tiny_dataset: fashionkit.FashionMNIST,
+) -> None:
+    """It counts the epoch as complete when the budget stops training on its last batch."""
+    # 160 training images in batches of 4 are 40 steps, all run in one compiled call.
+    config = _config(epochs=50, batch_size=4, time_budget_seconds=1e-6, steps_per_execution=40)
+    result = fashionkit.train(config, dataset=tiny_dataset)
+    assert len(result.history) == 1
+    assert not result.history[0].partial
+    assert result.epochs_completed == 1
+    assert result.stop_reason is not None
 
 
 def test_time_budget_callback_resets_between_fits(tiny_dataset: fashionkit.FashionMNIST) -> None:

@@ -16,16 +16,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from fashionkit._pipeline import predict_in_batches
+
 _EPSILON = 1e-7
-
-
-def predict_in_batches(model: Any, x: NDArray[np.float32], batch_size: int = 1024) -> Any:
-    """Softmax outputs of ``model`` on ``x``, by direct calls (works under any strategy)."""
-    parts = [
-        np.asarray(model(x[i : i + batch_size], training=False))
-        for i in range(0, len(x), batch_size)
-    ]
-    return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
 
 
 def _metrics(probs: Any, y: NDArray[Any], *, one_hot: bool) -> tuple[float, float]:

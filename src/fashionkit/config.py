@@ -577,6 +577,13 @@ class TrainConfig(_Config):
         deterministic: Also turn on TensorFlow's op determinism, so that two runs of the same
             config give identical metrics on the same machine and software, at some cost in
             speed (see the how-to on reproducibility). Defaults to ``True``.
+        steps_per_execution: Batches Keras runs inside one compiled call. It does not change
+            the math, only the overhead: on the tutorial's one-layer model, where Python and
+            dispatch cost more than the arithmetic, 64 makes ``fit`` about twice as fast as 1.
+            Batch-level callbacks (``on_train_batch_end``, the time budget) then run once per
+            call. So that no call spans two epochs, training uses the largest divisor of the
+            epoch's batch count not above this value (60 for the tutorial's 1,500 batches), and 1
+            under the ``mirrored`` strategy, where Keras's multi-step loop fails. Defaults to 64.
 
     Example:
         >>> TrainConfig(epochs=0)
@@ -610,6 +617,9 @@ class TrainConfig(_Config):
         default=None, validator=attrs.validators.optional(_number(gt=0.0))
     )
     deterministic: bool = attrs.field(default=True, validator=_is_bool)
+    steps_per_execution: int = attrs.field(
+        default=64, validator=_number(integer=True, ge=1, le=100_000)
+    )
 
     @property
     def layout(self) -> Literal["flat", "image"]:

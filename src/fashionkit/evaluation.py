@@ -224,7 +224,9 @@ def _model_layout(model: Any) -> str:
 
 
 def _probabilities(model: Any, x: NDArray[np.float32], batch_size: int) -> NDArray[np.float32]:
-    return np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype=np.float32)
+    from fashionkit._pipeline import predict_in_batches
+
+    return predict_in_batches(model, x, batch_size=batch_size)
 
 
 def predict(

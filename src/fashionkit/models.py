@@ -33,6 +33,7 @@ from fashionkit.exceptions import ConfigError, UnknownModelError
 
 __all__ = [
     "Architecture",
+    "aligned_steps_per_execution",
     "build_model",
     "compile_model",
     "create_model",
@@ -288,11 +289,15 @@ def compile_model(
     return model
 
 
-def build_model(config: TrainConfig | None = None) -> Any:
+def build_model(config: TrainConfig | None = None, *, steps_per_epoch: int | None = None) -> Any:
     """Build and compile the model that a training config describes.
 
     Args:
         config: The training config; :class:`~fashionkit.config.TrainConfig()` when omitted.
+        steps_per_epoch: Batches per epoch, when known. Keras runs whole groups of
+            ``steps_per_execution`` batches, so a group would spill into the next epoch when
+            that number does not divide the epoch; given the epoch length, the largest divisor
+            not above ``config.steps_per_execution`` is used instead.
 
     Returns:
         A compiled ``keras.Model``.
@@ -304,7 +309,24 @@ def build_model(config: TrainConfig | None = None) -> Any:
     """
     config = config or TrainConfig()
     model = create_model(config.model, layout=config.layout)
-    return compile_model(model, loss=config.loss, optimizer=config.optimizer)
+    steps = config.steps_per_execution
+    if steps_per_epoch is not None:
+        steps = aligned_steps_per_execution(steps, steps_per_epoch)
+    return compile_model(
+        model, loss=config.loss, optimizer=config.optimizer, steps_per_execution=steps
+    )
+
+
+def aligned_steps_per_execution(wanted: int, steps_per_epoch: int) -> int:
+    """The largest divisor of ``steps_per_epoch`` that is at most ``wanted``.
+
+    Example:
+        >>> aligned_steps_per_execution(64, 1500)
+        60
+        >>> aligned_steps_per_execution(64, 1499)
+        1
+    """
+    return max(d for d in range(1, min(wanted, steps_per_epoch) + 1) if steps_per_epoch % d == 0)
 
 
 # --- the built-in architectures -----------------------------------------------------------

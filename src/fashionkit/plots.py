@@ -143,16 +143,16 @@ def write_report(run_dir: PathLike, *, dataset: Any = None) -> list[Path]:
         RunDirError: The run directory is incomplete or damaged.
         FashionkitError: matplotlib is not installed.
     """
-    from fashionkit._distributed import predict_in_batches
+    from fashionkit._pipeline import predict_in_batches
     from fashionkit.datasets import load_fashion_mnist
     from fashionkit.evaluation import _model_layout
-    from fashionkit.preprocessing import prepare_images
     from fashionkit.runs import load_run
 
     record = load_run(run_dir)
     data = dataset if dataset is not None else load_fashion_mnist()
-    x = prepare_images(data.test.images, layout=_model_layout(record.model))  # type: ignore[arg-type]
-    probabilities = predict_in_batches(record.model, x)
+    probabilities = predict_in_batches(
+        record.model, np.asarray(data.test.images), layout=_model_layout(record.model)
+    )
     directory = Path(run_dir)
     return [
         _save(plot_learning_curves(record.history), directory / "learning_curves.png"),

@@ -11,9 +11,9 @@ from typing import Any
 
 import attrs
 import numpy as np
-from numpy.typing import NDArray
 
 from fashionkit import runs
+from fashionkit._pipeline import epoch_batches, predict_in_batches
 from fashionkit._typing import PathLike
 from fashionkit.config import TrainConfig
 from fashionkit.datasets import FashionMNIST, load_fashion_mnist
@@ -173,27 +173,41 @@ def train(
     )
     layout = config.layout
     encoding = config.loss.encoding
-    x_train = prepare_images(parts.train_images, layout=layout)
+    # Images stay uint8 until a batch is formed (see fashionkit._pipeline): no float copy of the
+    # whole training set is ever made.
+    train_images = np.asarray(parts.train_images, dtype=np.uint8)
+    val_images = np.asarray(parts.validation_images, dtype=np.uint8)
     y_train = encode_labels(parts.train_labels, encoding=encoding, num_classes=data.num_classes)
-    x_val = prepare_images(parts.validation_images, layout=layout)
     y_val = encode_labels(parts.validation_labels, encoding=encoding, num_classes=data.num_classes)
 
+    steps_per_epoch = math.ceil(len(train_images) / config.batch_size)
     configure_determinism(config.seed, deterministic=config.deterministic)
     if resume is not None and resume.checkpoint is not None:
         with strategy.scope():
             model = runs.load_model(resume.checkpoint)
     else:
-        model = _build_in_scope(config, strategy)
+        # Keras's multi-step loop fails under MirroredStrategy on TF 2.21 ("Graph execution
+        # error" in multi_step_on_iterator): mirrored runs execute one step per call.
+        build_config = (
+            attrs.evolve(config, steps_per_execution=1)
+            if placement.strategy == "mirrored"
+            else config
+        )
+        model = _build_in_scope(build_config, strategy, steps_per_epoch=steps_per_epoch)
     first_epoch = resume.epoch if resume is not None else 0
 
+    from fashionkit.callbacks._eager_validation import EagerValidation
     from fashionkit.callbacks._reseed import ReseedEachEpoch
 
     all_callbacks: list[Any] = [ReseedEachEpoch(config.seed)]
+    multi_worker = placement.strategy == "multi_worker"
+    if not multi_worker:  # the multi-worker loop validates by itself
+        all_callbacks.append(EagerValidation(val_images, y_val, layout=layout, loss=model.loss))
     if config.time_budget_seconds is not None:
         all_callbacks.append(TimeBudget(config.time_budget_seconds))
     for callback in callbacks:
         if isinstance(callback, ValidationReport) and callback.x is None:
-            callback.set_data(x_val, parts.validation_labels)
+            callback.set_data(prepare_images(val_images, layout=layout), parts.validation_labels)
         all_callbacks.append(callback)
     if run_dir is not None:
         from fashionkit.callbacks import EpochCheckpoint, JSONLinesLogger
@@ -204,16 +218,16 @@ def train(
         all_callbacks.append(EpochCheckpoint(Path(run_dir) / runs.CHECKPOINTS))
 
     fit_start = time.perf_counter()
-    if placement.strategy == "multi_worker":
+    if multi_worker:
         from fashionkit._distributed import fit_multi_worker
         from fashionkit.models import make_loss
 
         history = fit_multi_worker(
             model,
             strategy,
-            x_train,
+            prepare_images(train_images, layout=layout),
             y_train,
-            validation=(x_val, y_val),
+            validation=(prepare_images(val_images, layout=layout), y_val),
             loss=make_loss(config.loss, reduction=None),
             epochs=config.epochs,
             batch_size=config.batch_size,
@@ -224,8 +238,9 @@ def train(
     else:
         history = model.fit(
             epoch_batches(
-                x_train,
+                train_images,
                 y_train,
+                layout=layout,
                 batch_size=config.batch_size,
                 seed=config.seed,
                 first_epoch=first_epoch,
@@ -233,9 +248,7 @@ def train(
             ),
             epochs=config.epochs,
             initial_epoch=first_epoch,
-            steps_per_epoch=math.ceil(len(x_train) / config.batch_size),
-            validation_data=(x_val, y_val),
-            validation_batch_size=max(config.batch_size, 256),
+            steps_per_epoch=steps_per_epoch,
             callbacks=all_callbacks,
             verbose=config.verbose,
             shuffle=False,  # epoch_batches shuffles, by seed and epoch
@@ -248,23 +261,20 @@ def train(
     records = tuple(_record_from_log(line) for line in earlier) + _records(
         history.history,
         first_epoch=first_epoch,
-        partial_epoch=stopped.stopped_epoch if stopped else None,
+        partial_epoch=stopped.stopped_epoch if stopped and stopped.epoch_cut_short else None,
     )
     stop_reason = stopped.reason if stopped else None
     if stop_reason is None and len(records) < config.epochs:
         stop_reason = f"a callback stopped training after epoch {len(records)}"
 
-    from fashionkit._distributed import predict_in_batches
-
-    x_test = prepare_images(data.test.images, layout=layout)
     validation = report_from_probabilities(
-        predict_in_batches(model, x_val),
+        predict_in_batches(model, val_images, layout=layout),
         parts.validation_labels,
         split="validation",
         class_names=data.class_names,
     )
     test = report_from_probabilities(
-        predict_in_batches(model, x_test),
+        predict_in_batches(model, np.asarray(data.test.images), layout=layout),
         data.test.labels,
         split="test",
         class_names=data.class_names,
@@ -287,40 +297,7 @@ def train(
     return result
 
 
-def epoch_batches(
-    x: NDArray[np.float32],
-    y: NDArray[Any],
-    *,
-    batch_size: int,
-    seed: int,
-    first_epoch: int,
-    epochs: int,
-) -> Any:
-    """A ``tf.data`` pipeline of shuffled batches for epochs ``first_epoch`` to ``epochs - 1``.
-
-    Epoch ``e`` is ordered by a permutation drawn from ``numpy.random.default_rng([seed, e])``,
-    so the order of an epoch does not depend on how many epochs ran before it in this process;
-    that is what makes a resumed run equal an uninterrupted one.
-    """
-    import tensorflow as tf
-
-    orders = np.stack(
-        [np.random.default_rng([seed, e]).permutation(len(x)) for e in range(first_epoch, epochs)]
-        or [np.zeros(0, np.int64)]
-    )
-    images, labels = tf.constant(x), tf.constant(y)
-    return (
-        tf.data.Dataset.from_tensor_slices(orders)
-        .flat_map(lambda order: tf.data.Dataset.from_tensor_slices(order).batch(batch_size))
-        .map(
-            lambda idx: (tf.gather(images, idx), tf.gather(labels, idx)),
-            num_parallel_calls=tf.data.AUTOTUNE,
-        )
-        .prefetch(tf.data.AUTOTUNE)
-    )
-
-
-def _build_in_scope(config: TrainConfig, strategy: Any) -> Any:
+def _build_in_scope(config: TrainConfig, strategy: Any, *, steps_per_epoch: int) -> Any:
     """Build and compile the model under the strategy's scope and the configured precision."""
     import keras
 
@@ -330,7 +307,7 @@ def _build_in_scope(config: TrainConfig, strategy: Any) -> Any:
     keras.config.set_dtype_policy(config.device.precision)
     try:
         with strategy.scope():
-            return build_model(config)
+            return build_model(config, steps_per_epoch=steps_per_epoch)
     finally:
         # Layers keep the policy they were built with; do not leak ours into the caller's Keras.
         keras.config.set_dtype_policy(previous)

@@ -24,6 +24,8 @@ class TimeBudget(keras.callbacks.Callback):  # type: ignore[misc]
     Attributes:
         stopped: Whether the budget stopped the last ``fit``.
         stopped_epoch: The 1-based epoch in which it stopped, or ``None``.
+        epoch_cut_short: Whether that epoch lost batches (``False`` when the budget ran out on
+            the epoch's last batch).
 
     Raises:
         ConfigError: ``seconds`` is not a positive number.
@@ -45,6 +47,7 @@ class TimeBudget(keras.callbacks.Callback):  # type: ignore[misc]
         self.seconds = float(seconds)
         self.stopped = False
         self.stopped_epoch: int | None = None
+        self.epoch_cut_short = False
         self._start = 0.0
         self._epoch = 0
 
@@ -62,6 +65,7 @@ class TimeBudget(keras.callbacks.Callback):  # type: ignore[misc]
         """Reset the state and start the clock."""
         self.stopped = False
         self.stopped_epoch = None
+        self.epoch_cut_short = False
         self._start = time.monotonic()
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
@@ -73,4 +77,6 @@ class TimeBudget(keras.callbacks.Callback):  # type: ignore[misc]
         if not self.stopped and time.monotonic() - self._start >= self.seconds:
             self.stopped = True
             self.stopped_epoch = self._epoch + 1
+            steps = (self.params or {}).get("steps")
+            self.epoch_cut_short = steps is None or batch + 1 < steps
             self.model.stop_training = True

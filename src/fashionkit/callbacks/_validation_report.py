@@ -8,6 +8,7 @@ import keras
 import numpy as np
 from numpy.typing import NDArray
 
+from fashionkit._pipeline import predict_in_batches
 from fashionkit.exceptions import InputValidationError
 
 
@@ -83,7 +84,7 @@ class ValidationReport(keras.callbacks.Callback):  # type: ignore[misc]
         """Predict the validation set and add the per-class accuracy to ``logs``."""
         if (epoch + 1) % self.every != 0 or self.x is None or self.y is None:
             return
-        probs = self.model.predict(self.x, batch_size=self.batch_size, verbose=0)
+        probs = predict_in_batches(self.model, self.x, batch_size=self.batch_size)
         predicted = np.asarray(probs).argmax(axis=1)
         n = int(np.asarray(probs).shape[1])
         matrix = np.zeros((n, n), dtype=np.int64)
