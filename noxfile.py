@@ -29,7 +29,7 @@ def typecheck(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """Lint and check formatting with ruff."""
     session.install("ruff")
-    targets = session.posargs or ["src", "tests", "noxfile.py", "docs/conf.py"]
+    targets = session.posargs or ["src", "tests", "noxfile.py", "docs/conf.py", "bench"]
     session.run("ruff", "check", *targets)
     session.run("ruff", "format", "--check", *targets)
 
@@ -48,5 +48,5 @@ def docs(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """Run the benchmarks in bench/ (slow; not part of the default sessions)."""
-    session.install("-e", ".")
-    session.run("python", "bench/run.py", *session.posargs)
+    session.install("-e", ".", "scikit-learn")
+    session.run("python", "bench/run.py", *(session.posargs or ["--repeat", "3", "--presets"]))

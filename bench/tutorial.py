@@ -23,7 +23,9 @@ dense = keras.layers.Dense(10, activation="softmax", input_shape=(784,))
 model = keras.Sequential([dense])
 model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 start = time.perf_counter()
-model.fit(train_scaled, train_target, epochs=5, verbose=int(sys.argv[1]) if len(sys.argv) > 1 else 1)
+model.fit(
+    train_scaled, train_target, epochs=5, verbose=int(sys.argv[1]) if len(sys.argv) > 1 else 1
+)
 fit_seconds = time.perf_counter() - start
 loss, accuracy = model.evaluate(val_scaled, val_target, verbose=0)
 print(json.dumps({"fit_seconds": fit_seconds, "val_accuracy": accuracy}))

@@ -140,7 +140,14 @@ def _train_config(args: argparse.Namespace) -> Any:
 
     from fashionkit.config import TrainConfig
 
-    config = TrainConfig.from_toml(args.config) if args.config else TrainConfig()
+    if args.config:
+        config = TrainConfig.from_toml(args.config)
+    elif args.preset:
+        from fashionkit.presets import get_preset
+
+        config = get_preset(args.preset)
+    else:
+        config = TrainConfig()
     changes: dict[str, Any] = {}
     if args.model is not None:
         changes["model"] = args.model
@@ -341,7 +348,11 @@ def build_parser() -> argparse.ArgumentParser:
     base.set_defaults(func=_cmd_baseline)
 
     tr = sub.add_parser("train", parents=[data], help="train and evaluate a model")
-    tr.add_argument("--config", type=Path, help="TOML config; flags below override it")
+    base_config = tr.add_mutually_exclusive_group()
+    base_config.add_argument("--config", type=Path, help="TOML config; flags below override it")
+    base_config.add_argument(
+        "--preset", help="named config: tutorial, fast or accurate; flags below override it"
+    )
     tr.add_argument("--model", help="architecture: linear, mlp, cnn or a registered one")
     tr.add_argument("--epochs", type=int)
     tr.add_argument("--batch-size", type=int)
@@ -412,6 +423,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"fashionkit {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader (e.g. `| head`) went away: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":
