@@ -139,3 +139,33 @@ def test_evaluate_missing_model_file_fails_clearly(
     """It reports a missing model file instead of a Keras traceback."""
     assert main(["evaluate", str(tmp_path / "nope.keras")]) == 1
     assert "No model file" in capsys.readouterr().err
+
+
+def test_train_device_flags_reach_the_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It maps every device flag onto DeviceConfig and keeps the rest of the base config."""
+    saved = tmp_path / "resolved.toml"
+    argv = [
+        "train", "--preset", "fast", "--device", "cpu", "--strategy", "mirrored",
+        "--virtual-cpus", "2", "--precision", "mixed_bfloat16", "--no-determinism",
+        "--learning-rate", "0.01", "--dry-run", "--save-config", str(saved),
+    ]  # fmt: skip
+    assert main(argv) == 0
+    from fashionkit.config import TrainConfig
+
+    config = TrainConfig.from_toml(saved)
+    assert config.device.accelerator == "cpu"
+    assert config.device.strategy == "mirrored"
+    assert config.device.virtual_cpus == 2
+    assert config.device.precision == "mixed_bfloat16"
+    assert config.deterministic is False
+    assert config.optimizer.name == "adam"  # from the preset
+    assert config.optimizer.learning_rate == 0.01
+    assert config.model.architecture == "cnn"
+
+
+def test_train_gpu_flags_with_cpu_fail_at_construction(capsys: pytest.CaptureFixture[str]) -> None:
+    """It rejects GPU memory options together with the CPU accelerator, naming the field."""
+    assert main(["train", "--device", "cpu", "--memory-growth", "--dry-run"]) == 1
+    assert "DeviceConfig.memory_growth applies to GPUs" in capsys.readouterr().err

@@ -135,69 +135,56 @@ def _cmd_baseline(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train_config(args: argparse.Namespace) -> Any:
-    import attrs
+# Flags of `fashionkit train` and where each lands in the config's dict form.
+_TRAIN_FLAGS: dict[str, tuple[str, ...]] = {
+    "epochs": ("epochs",),
+    "batch_size": ("batch_size",),
+    "seed": ("seed",),
+    "time_budget": ("time_budget_seconds",),
+    "loss": ("loss", "encoding"),
+    "label_smoothing": ("loss", "label_smoothing"),
+    "optimizer": ("optimizer", "name"),
+    "learning_rate": ("optimizer", "learning_rate"),
+    "validation_fraction": ("data", "validation_fraction"),
+    "layout": ("data", "layout"),
+    "device": ("device", "accelerator"),
+    "gpus": ("device", "gpus"),
+    "memory_limit": ("device", "memory_limit_mb"),
+    "precision": ("device", "precision"),
+    "strategy": ("device", "strategy"),
+    "virtual_cpus": ("device", "virtual_cpus"),
+}
 
+
+def _train_config(args: argparse.Namespace) -> Any:
+    """The base config (TOML file, preset or defaults) with the flags applied, validated."""
     from fashionkit.config import TrainConfig
 
     if args.config:
-        config = TrainConfig.from_toml(args.config)
+        base = TrainConfig.from_toml(args.config)
     elif args.preset:
         from fashionkit.presets import get_preset
 
-        config = get_preset(args.preset)
+        base = get_preset(args.preset)
     else:
-        config = TrainConfig()
-    changes: dict[str, Any] = {}
-    if args.model is not None:
-        changes["model"] = args.model
-    if args.epochs is not None:
-        changes["epochs"] = args.epochs
-    if args.batch_size is not None:
-        changes["batch_size"] = args.batch_size
-    if args.seed is not None:
-        changes["seed"] = args.seed
-    if args.time_budget is not None:
-        changes["time_budget_seconds"] = args.time_budget
+        base = TrainConfig()
+    data = base.to_dict()
+    if args.model is not None:  # a new architecture starts from its own defaults
+        data["model"] = {"architecture": args.model}
+    for flag, path in _TRAIN_FLAGS.items():
+        value = getattr(args, flag)
+        if value is not None:
+            section = data
+            for key in path[:-1]:
+                section = section[key]
+            section[path[-1]] = value
+    if args.memory_growth:
+        data["device"]["memory_growth"] = True
     if args.quiet:
-        changes["verbose"] = 0
-    if args.loss is not None or args.label_smoothing is not None:
-        loss = config.loss.to_dict()
-        if args.loss is not None:
-            loss["encoding"] = args.loss
-        if args.label_smoothing is not None:
-            loss["label_smoothing"] = args.label_smoothing
-        changes["loss"] = loss
-    if args.optimizer is not None or args.learning_rate is not None:
-        opt = config.optimizer.to_dict()
-        if args.optimizer is not None:
-            opt["name"] = args.optimizer
-        if args.learning_rate is not None:
-            opt["learning_rate"] = args.learning_rate
-        changes["optimizer"] = opt
-    if args.validation_fraction is not None or args.layout is not None:
-        data = config.data.to_dict()
-        if args.validation_fraction is not None:
-            data["validation_fraction"] = args.validation_fraction
-        if args.layout is not None:
-            data["layout"] = args.layout
-        changes["data"] = data
+        data["verbose"] = 0
     if args.no_determinism:
-        changes["deterministic"] = False
-    device = config.device.to_dict()
-    device_flags = {
-        "accelerator": args.device,
-        "gpus": args.gpus,
-        "memory_growth": True if args.memory_growth else None,
-        "memory_limit_mb": args.memory_limit,
-        "precision": args.precision,
-        "strategy": args.strategy,
-        "virtual_cpus": args.virtual_cpus,
-    }
-    given = {k: v for k, v in device_flags.items() if v is not None}
-    if given:
-        changes["device"] = {**device, **given}
-    return attrs.evolve(config, **changes)
+        data["deterministic"] = False
+    return TrainConfig.from_dict(data)
 
 
 def _gpu_list(text: str) -> list[int]:
