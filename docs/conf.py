@@ -102,6 +102,11 @@ from fashionkit.models import unregister_architecture
 from fashionkit.preprocessing import *
 from fashionkit.devices import *
 from fashionkit.runs import *
+
+# Examples that draw pictures need the optional plot extra; they carry
+# ":skipif: not HAVE_MATPLOTLIB" so that a docs build without it still passes.
+import importlib.util as _importlib_util
+HAVE_MATPLOTLIB = _importlib_util.find_spec("matplotlib") is not None
 """
 
 # -- HTML output -------------------------------------------------------------------------------

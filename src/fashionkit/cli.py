@@ -340,7 +340,9 @@ def build_parser() -> argparse.ArgumentParser:
     base_config.add_argument(
         "--preset", help="named config: tutorial, fast or accurate; flags below override it"
     )
-    tr.add_argument("--model", help="architecture: linear, mlp, cnn or a registered one")
+    tr.add_argument(
+        "--model", help="architecture: linear, mlp or cnn (register others from Python)"
+    )
     tr.add_argument("--epochs", type=int)
     tr.add_argument("--batch-size", type=int)
     tr.add_argument("--loss", help="label encoding: sparse or one_hot")
@@ -389,7 +391,10 @@ def build_parser() -> argparse.ArgumentParser:
     pr.set_defaults(func=_cmd_predict)
 
     rep = sub.add_parser(
-        "report", parents=[data], help="write learning curves, confusion matrix, mistakes (PNG)"
+        "report",
+        parents=[data],
+        help="write learning curves, confusion matrix, mistakes (PNG); the mistakes are drawn "
+        "from the Fashion-MNIST test split that --data-dir (or the default search) finds",
     )
     rep.add_argument("run", type=Path, help="a completed run directory")
     rep.set_defaults(func=_cmd_report)
@@ -397,7 +402,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``fashionkit`` command; returns the exit status (0 ok, 1 error, 2 usage)."""
+    """Run the ``fashionkit`` command and return its exit status.
+
+    0 on success, 1 when fashionkit reports an error (the message goes to standard error), 130
+    after Ctrl-C. A usage error makes argparse exit with status 2 (``SystemExit``).
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     # TensorFlow's C++ start-up chatter drowns the command's own output; a user's setting wins.

@@ -30,9 +30,9 @@ __all__ = [
     "train_validation_split",
 ]
 
-#: Model input layout: ``"flat"`` gives ``(N, 784)``, ``"image"`` gives ``(N, 28, 28, 1)``.
+#: The model input layout, ``"flat"`` for ``(N, 784)`` or ``"image"`` for ``(N, 28, 28, 1)``.
 Layout = Literal["flat", "image"]
-#: Label encoding: ``"sparse"`` integer labels or ``"one_hot"`` rows of 10 floats.
+#: The label encoding, ``"sparse"`` integer labels or ``"one_hot"`` rows of 10 floats.
 LabelEncoding = Literal["sparse", "one_hot"]
 
 _LAYOUTS: tuple[str, ...] = ("flat", "image")

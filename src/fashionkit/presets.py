@@ -17,7 +17,7 @@ import attrs
 from fashionkit.config import CNNConfig, OptimizerConfig, TrainConfig
 from fashionkit.exceptions import ConfigError
 
-__all__ = ["Preset", "get_preset", "list_presets"]
+__all__ = ["Preset", "describe_presets", "get_preset", "list_presets"]
 
 
 @attrs.frozen(kw_only=True)
