@@ -56,6 +56,12 @@ class _Crash(keras.callbacks.Callback):  # type: ignore[misc]
             raise KeyboardInterrupt
 
 
+def _crash(dataset: fashionkit.FashionMNIST, run_dir: Path, *, at_epoch: int) -> None:
+    """Train into ``run_dir`` until the end of ``at_epoch``, dying before it is saved."""
+    with pytest.raises(KeyboardInterrupt):
+        fashionkit.train(_config(), dataset=dataset, run_dir=run_dir, callbacks=[_Crash(at_epoch)])
+
+
 @pytest.fixture
 def finished_run(tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path) -> Any:
     run_dir = tmp_path / "run"
@@ -99,8 +105,7 @@ def test_an_interrupted_run_resumes_to_the_uninterrupted_result(
     """It resumes after the last checkpoint and ends with bit-identical metrics (dropout too)."""
     whole = fashionkit.train(_config(), dataset=tiny_dataset, run_dir=tmp_path / "whole")
     cut = tmp_path / "cut"
-    with pytest.raises(KeyboardInterrupt):
-        fashionkit.train(_config(), dataset=tiny_dataset, run_dir=cut, callbacks=[_Crash(3)])
+    _crash(tiny_dataset, cut, at_epoch=3)
     assert EpochCheckpoint.latest(cut / "checkpoint") == (
         2,
         cut / "checkpoint" / "epoch-0002.keras",
@@ -119,8 +124,7 @@ def test_log_lines_of_lost_epochs_are_dropped_on_resume(
 ) -> None:
     """It removes metric lines newer than the checkpoint, so no epoch is logged twice."""
     run_dir = tmp_path / "run"
-    with pytest.raises(KeyboardInterrupt):
-        fashionkit.train(_config(), dataset=tiny_dataset, run_dir=run_dir, callbacks=[_Crash(3)])
+    _crash(tiny_dataset, run_dir, at_epoch=3)
     with (run_dir / "metrics.jsonl").open("a") as log:  # as if killed after logging epoch 3
         log.write(json.dumps({"epoch": 3, "loss": 9.9}) + "\n")
     fashionkit.train(_config(), dataset=tiny_dataset, run_dir=run_dir)
@@ -134,8 +138,7 @@ def test_a_different_config_refuses_to_resume(
 ) -> None:
     """It names the fields that differ and refuses to mix two configs in one directory."""
     run_dir = tmp_path / "run"
-    with pytest.raises(KeyboardInterrupt):
-        fashionkit.train(_config(), dataset=tiny_dataset, run_dir=run_dir, callbacks=[_Crash(1)])
+    _crash(tiny_dataset, run_dir, at_epoch=1)
     with pytest.raises(RunDirError, match=r"epochs: 4 in the directory, 6 now"):
         fashionkit.train(_config(epochs=6), dataset=tiny_dataset, run_dir=run_dir)
     # Verbosity changes only what is printed: resuming with it is fine.
@@ -175,8 +178,7 @@ def test_a_damaged_checkpoint_state_is_reported(
 ) -> None:
     """It reports an unreadable state.json or a missing checkpoint instead of restarting."""
     run_dir = tmp_path / "run"
-    with pytest.raises(KeyboardInterrupt):
-        fashionkit.train(_config(), dataset=tiny_dataset, run_dir=run_dir, callbacks=[_Crash(2)])
+    _crash(tiny_dataset, run_dir, at_epoch=2)
     state = run_dir / "checkpoint" / "state.json"
     state.write_text('{"epoch": 1, "checkpoint": "epoch-0009.keras"}')
     with pytest.raises(RunDirError, match=r"epoch-0009\.keras, which is missing"):
