@@ -7,6 +7,7 @@ made-up device names, and everything that runs TensorFlow runs on this machine's
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -221,7 +222,8 @@ def test_mixed_precision_keeps_a_float32_output_and_restores_the_policy(
     assert result.model.layers[-1].dtype_policy.name == "float32"
     assert result.model.get_layer("output").compute_dtype == "float32"
     assert keras.config.dtype_policy().name == "float32"
-    assert result.history[0].loss == pytest.approx(result.history[0].loss)  # finite, not NaN
+    assert math.isfinite(result.history[0].loss)
+    assert math.isfinite(result.validation.loss)
 
 
 def test_auto_on_this_machine_reports_the_cpu_fallback(
