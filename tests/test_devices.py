@@ -324,8 +324,9 @@ def test_two_workers_train_like_one(shared_data_dir: Path) -> None:
             assert proc.returncode == 0, err[-3000:]
             results.append(json.loads(out.strip().splitlines()[-1]))
     finally:
-        for proc in procs:
+        for proc in procs:  # on failure too: stop the workers and close their pipes
             proc.kill()
+            proc.communicate()
     for result in results:
         assert result["placement"]["strategy"] == "multi_worker"
         assert result["placement"]["replicas"] == 2

@@ -17,14 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fashionkit._pipeline import predict_in_batches
-
-_EPSILON = 1e-7
-
-
-def _metrics(probs: Any, y: NDArray[Any], *, one_hot: bool) -> tuple[float, float]:
-    labels = y.argmax(axis=1) if one_hot else y.astype(np.intp)
-    picked = np.clip(probs[np.arange(len(labels)), labels], _EPSILON, 1 - _EPSILON)
-    return float(-np.log(picked).mean()), float((probs.argmax(axis=1) == labels).mean())
+from fashionkit.evaluation import loss_and_accuracy
 
 
 def fit_multi_worker(
@@ -114,7 +107,8 @@ def fit_multi_worker(
             callback_list.on_train_batch_end(step, logs)
             if model.stop_training:
                 break
-        val_loss, val_accuracy = _metrics(predict_in_batches(model, x_val), y_val, one_hot=one_hot)
+        val_labels = y_val.argmax(axis=1) if one_hot else y_val
+        val_loss, val_accuracy = loss_and_accuracy(predict_in_batches(model, x_val), val_labels)
         epoch_logs = {**logs, "val_loss": val_loss, "val_accuracy": val_accuracy}
         callback_list.on_epoch_end(epoch, epoch_logs)
         if model.stop_training:

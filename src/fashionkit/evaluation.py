@@ -271,6 +271,16 @@ def predict(
     )
 
 
+def loss_and_accuracy(
+    probabilities: NDArray[np.floating[Any]], labels: NDArray[np.integer[Any]]
+) -> tuple[float, float]:
+    """Mean cross-entropy (probabilities clipped as Keras does) and accuracy, for integer labels."""
+    probs = np.asarray(probabilities, dtype=np.float64)
+    y = np.asarray(labels, dtype=np.intp)
+    picked = np.clip(probs[np.arange(len(y)), y], _EPSILON, 1.0 - _EPSILON)
+    return float(-np.log(picked).mean()), float((probs.argmax(axis=1) == y).mean())
+
+
 def report_from_probabilities(
     probabilities: NDArray[np.floating[Any]],
     labels: NDArray[np.integer[Any]],
@@ -289,9 +299,7 @@ def report_from_probabilities(
             f"probabilities must have shape ({len(y)}, {n_classes}); got {probs.shape}."
         )
     predicted = probs.argmax(axis=1)
-    picked = np.clip(probs[np.arange(len(y)), y], _EPSILON, 1.0 - _EPSILON)
-    loss = float(-np.log(picked).mean())
-    accuracy = float((predicted == y).mean())
+    loss, accuracy = loss_and_accuracy(probs, y)
     label_range = list(range(n_classes))
     precision, recall, f1, support = precision_recall_fscore_support(
         y, predicted, labels=label_range, zero_division=0

@@ -25,7 +25,7 @@ from typing import Any
 
 import attrs
 
-from fashionkit._io import atomic_write_text, publish
+from fashionkit._io import atomic_save_model, atomic_write_text
 from fashionkit._typing import PathLike
 from fashionkit.config import TrainConfig
 from fashionkit.evaluation import EvaluationReport
@@ -149,20 +149,8 @@ def environment(config: TrainConfig, placement: Any) -> dict[str, Any]:
 
 
 def save_model(model: Any, path: Path) -> None:
-    """Save a Keras model atomically (Keras needs the ``.keras`` suffix on the temporary file)."""
-    import os
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".keras", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        model.save(tmp)
-        publish(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    """Save a Keras model atomically (see :func:`fashionkit._io.atomic_save_model`)."""
+    atomic_save_model(model, path)
 
 
 def finish(run_dir: Path, result: Any) -> None:

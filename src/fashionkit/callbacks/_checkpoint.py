@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import keras
 
-from fashionkit._io import atomic_write_text, publish
+from fashionkit._io import atomic_save_model, atomic_write_text
 from fashionkit._typing import PathLike
 from fashionkit.exceptions import RunDirError
 
@@ -44,15 +42,7 @@ class EpochCheckpoint(keras.callbacks.Callback):  # type: ignore[misc]
         """Write the checkpoint of the 1-based epoch ``epoch + 1``."""
         self.directory.mkdir(parents=True, exist_ok=True)
         name = f"epoch-{epoch + 1:04d}.keras"
-        fd, tmp_name = tempfile.mkstemp(prefix=".epoch-", suffix=".keras", dir=self.directory)
-        os.close(fd)
-        tmp = Path(tmp_name)
-        try:
-            self.model.save(tmp)
-            publish(tmp, self.directory / name)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        atomic_save_model(self.model, self.directory / name)
         previous = self.latest(self.directory)
         atomic_write_text(
             self.directory / _STATE, json.dumps({"epoch": epoch + 1, "checkpoint": name})
