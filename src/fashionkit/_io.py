@@ -28,8 +28,10 @@ def publish(tmp: Path, path: Path) -> None:
 
 @contextmanager
 def staged(path: Path, *, suffix: str = ".tmp") -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success publish it there, on any failure
-    (Ctrl-C included) delete it, so ``path`` is never left half-written.
+    """Yield a temporary path beside ``path``, then publish it there or delete it.
+
+    On success the file is renamed to ``path``; on any failure, Ctrl-C included, it is deleted,
+    so ``path`` is never left half-written.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
