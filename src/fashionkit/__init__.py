@@ -13,13 +13,9 @@ from importlib.metadata import PackageNotFoundError, version
 
 from fashionkit.baseline import BaselineResult as BaselineResult
 from fashionkit.baseline import baseline as baseline
-from fashionkit.config import CNNConfig as CNNConfig
 from fashionkit.config import DataConfig as DataConfig
 from fashionkit.config import DeviceConfig as DeviceConfig
-from fashionkit.config import LinearConfig as LinearConfig
 from fashionkit.config import LossConfig as LossConfig
-from fashionkit.config import MLPConfig as MLPConfig
-from fashionkit.config import ModelConfig as ModelConfig
 from fashionkit.config import OptimizerConfig as OptimizerConfig
 from fashionkit.config import TrainConfig as TrainConfig
 from fashionkit.datasets import CLASS_NAMES as CLASS_NAMES
@@ -31,8 +27,8 @@ from fashionkit.datasets import load_fashion_mnist as load_fashion_mnist
 from fashionkit.devices import Placement as Placement
 from fashionkit.evaluation import ClassMetrics as ClassMetrics
 from fashionkit.evaluation import EvaluationReport as EvaluationReport
+from fashionkit.evaluation import Evaluator as Evaluator
 from fashionkit.evaluation import Prediction as Prediction
-from fashionkit.evaluation import check_targets as check_targets
 from fashionkit.evaluation import evaluate as evaluate
 from fashionkit.evaluation import predict as predict
 from fashionkit.exceptions import ChecksumError as ChecksumError
@@ -41,26 +37,35 @@ from fashionkit.exceptions import DataFormatError as DataFormatError
 from fashionkit.exceptions import DataNotFoundError as DataNotFoundError
 from fashionkit.exceptions import DeviceError as DeviceError
 from fashionkit.exceptions import DownloadError as DownloadError
+from fashionkit.exceptions import FashionkitDeprecationWarning as FashionkitDeprecationWarning
 from fashionkit.exceptions import FashionkitError as FashionkitError
+from fashionkit.exceptions import FashionkitWarning as FashionkitWarning
 from fashionkit.exceptions import InputValidationError as InputValidationError
 from fashionkit.exceptions import LabelEncodingError as LabelEncodingError
 from fashionkit.exceptions import RunDirError as RunDirError
 from fashionkit.exceptions import UnknownModelError as UnknownModelError
-from fashionkit.models import build_model as build_model
+from fashionkit.models import CNNConfig as CNNConfig
+from fashionkit.models import LinearConfig as LinearConfig
+from fashionkit.models import MLPConfig as MLPConfig
+from fashionkit.models import ModelConfig as ModelConfig
 from fashionkit.models import create_model as create_model
 from fashionkit.models import list_architectures as list_architectures
 from fashionkit.models import register_architecture as register_architecture
 from fashionkit.preprocessing import TrainValidationSplit as TrainValidationSplit
 from fashionkit.preprocessing import check_images as check_images
 from fashionkit.preprocessing import check_labels as check_labels
+from fashionkit.preprocessing import check_targets as check_targets
 from fashionkit.preprocessing import encode_labels as encode_labels
 from fashionkit.preprocessing import prepare_images as prepare_images
 from fashionkit.preprocessing import scale as scale
 from fashionkit.preprocessing import train_validation_split as train_validation_split
+from fashionkit.results import EpochRecord as EpochRecord
+from fashionkit.results import TrainResult as TrainResult
 from fashionkit.runs import RunRecord as RunRecord
 from fashionkit.runs import load_run as load_run
-from fashionkit.training import EpochRecord as EpochRecord
-from fashionkit.training import TrainResult as TrainResult
+from fashionkit.training import build_model as build_model  # deprecated; not in __all__
+from fashionkit.training import compile_model as compile_model
+from fashionkit.training import create_training_model as create_training_model
 from fashionkit.training import train as train
 
 try:
@@ -85,8 +90,11 @@ __all__ = [
     "DownloadError",
     "EpochRecord",
     "EvaluationReport",
+    "Evaluator",
     "FashionMNIST",
+    "FashionkitDeprecationWarning",
     "FashionkitError",
+    "FashionkitWarning",
     "InputValidationError",
     "LabelEncodingError",
     "LinearConfig",
@@ -105,11 +113,12 @@ __all__ = [
     "UnknownModelError",
     "__version__",
     "baseline",
-    "build_model",
     "check_images",
     "check_labels",
     "check_targets",
+    "compile_model",
     "create_model",
+    "create_training_model",
     "encode_labels",
     "evaluate",
     "list_architectures",

@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from fashionkit.models import input_shape_for
+from fashionkit._constants import LAYOUTS, Layout, input_shape_for
+from fashionkit.exceptions import InputValidationError
 from fashionkit.preprocessing import prepare_images, scale
 
 #: ``PIXEL_TABLE[v]`` is ``scale(v)`` for every uint8 value ``v``.
@@ -76,6 +77,26 @@ def epoch_batches(
     )
 
 
+def model_layout(model: Any) -> Layout:
+    """The layout a model takes: ``"flat"`` for ``(784,)`` inputs, ``"image"`` for ``(28, 28, 1)``.
+
+    Raises:
+        InputValidationError: The model takes inputs of another shape.
+    """
+    try:
+        shape = tuple(model.inputs[0].shape[1:])
+    except (AttributeError, IndexError, TypeError) as exc:
+        raise InputValidationError(
+            f"Expected a built keras.Model with one input; got {type(model).__name__}."
+        ) from exc
+    for layout in LAYOUTS:
+        if shape == input_shape_for(layout):
+            return layout  # type: ignore[return-value]
+    raise InputValidationError(
+        f"The model takes inputs of shape {shape}; fashionkit feeds (784,) or (28, 28, 1)."
+    )
+
+
 def predict_in_batches(
     model: Any, images: NDArray[Any], *, layout: str | None = None, batch_size: int = 1024
 ) -> NDArray[np.float32]:
@@ -84,7 +105,7 @@ def predict_in_batches(
     ``images`` are raw uint8 images, scaled batch by batch for ``layout``, or, with
     ``layout=None``, inputs already shaped as the model takes them.
     """
-    parts = []
+    parts: list[NDArray[np.float32]] = []
     for start in range(0, len(images), batch_size):
         chunk = images[start : start + batch_size]
         x = chunk if layout is None else prepare_images(chunk, layout=layout)  # type: ignore[arg-type]

@@ -10,13 +10,37 @@ import argparse
 import json
 import os
 import sys
+import time
+import tomllib
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from fashionkit.exceptions import FashionkitError
+from fashionkit import __version__
+from fashionkit._constants import (
+    ACCELERATORS,
+    CLASS_NAMES,
+    CLASS_NAMES_KO,
+    LABEL_ENCODINGS,
+    LAYOUT_CHOICES,
+    OPTIMIZERS,
+    PRECISIONS,
+    STRATEGIES,
+)
+from fashionkit.baseline import baseline
+from fashionkit.config import TrainConfig, settable_keys
+from fashionkit.datasets import load_fashion_mnist
+from fashionkit.evaluation import evaluate, predict
+from fashionkit.exceptions import ConfigError, FashionkitError, InputValidationError
+from fashionkit.images import read_images
+from fashionkit.models import list_architectures
+from fashionkit.plots import write_report
+from fashionkit.presets import get_preset, list_presets
+from fashionkit.runs import MODEL, load_model, save_model
+from fashionkit.training import train
 
 __all__ = ["main"]
 
@@ -49,24 +73,16 @@ def _data_options() -> argparse.ArgumentParser:
 
 
 def _load(args: argparse.Namespace) -> Any:
-    from fashionkit.datasets import load_fashion_mnist
-
     return load_fashion_mnist(args.data_dir, verify=args.verify, download=args.download)
 
 
 def _pad(text: str, width: int) -> str:
     """Left-align ``text`` in ``width`` terminal columns (Hangul takes two columns)."""
-    import unicodedata
-
     used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
     return text + " " * max(0, width - used)
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    import time
-
-    from fashionkit.datasets import CLASS_NAMES, CLASS_NAMES_KO
-
     start = time.perf_counter()
     data = _load(args)
     seconds = time.perf_counter() - start
@@ -114,8 +130,6 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_baseline(args: argparse.Namespace) -> int:
-    from fashionkit.baseline import baseline
-
     result = baseline(_load(args), folds=args.folds, n_jobs=args.jobs)
     if args.json:
         print(
@@ -135,7 +149,8 @@ def _cmd_baseline(args: argparse.Namespace) -> int:
     return 0
 
 
-# Flags of `fashionkit train` and where each lands in the config's dict form.
+# Flags of `fashionkit train` and where each lands in the config's dict form; every other key
+# is reachable with --set KEY=VALUE.
 _TRAIN_FLAGS: dict[str, tuple[str, ...]] = {
     "epochs": ("epochs",),
     "batch_size": ("batch_size",),
@@ -156,34 +171,63 @@ _TRAIN_FLAGS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _train_config(args: argparse.Namespace) -> Any:
-    """The base config (TOML file, preset or defaults) with the flags applied, validated."""
-    from fashionkit.config import TrainConfig
+def _setting(text: str) -> tuple[tuple[str, ...], Any]:
+    """Parse ``--set KEY=VALUE``: a dotted key and a TOML value (a bare word is a string)."""
+    key, sep, raw = text.partition("=")
+    path = tuple(part.strip() for part in key.split("."))
+    if not sep or not all(path) or not raw.strip():
+        raise ConfigError(
+            f"--set expects KEY=VALUE with a dotted config key, such as model.dropout=0.3 or "
+            f"model.filters=[16,32]; got {text!r}. 'fashionkit train --list-keys' lists the keys."
+        )
+    try:
+        value = tomllib.loads(f"value = {raw.strip()}")["value"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()  # adam, one_hot, cpu: plain words need no quotes
+    return path, value
 
+
+def _apply(data: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    section = data
+    for depth, key in enumerate(path[:-1]):
+        child = section.setdefault(key, {})
+        if not isinstance(child, dict):
+            raise ConfigError(
+                f"--set {'.'.join(path)}: {'.'.join(path[: depth + 1])} is a value, not a "
+                f"section, so it has no key {path[depth + 1]!r}."
+            )
+        section = child
+    section[path[-1]] = value
+
+
+def _train_config(args: argparse.Namespace) -> TrainConfig:
+    """The base config (TOML file, preset or defaults) with the flags applied, validated."""
     if args.config:
         base = TrainConfig.from_toml(args.config)
     elif args.preset:
-        from fashionkit.presets import get_preset
-
         base = get_preset(args.preset)
     else:
         base = TrainConfig()
     data = base.to_dict()
-    if args.model is not None:  # a new architecture starts from its own defaults
-        data["model"] = {"architecture": args.model}
+    settings = [_setting(text) for text in args.set or ()]
+    architecture = args.model
+    for path, value in settings:
+        if path == ("model", "architecture"):
+            architecture = value
+    if architecture is not None and architecture != data["model"]["architecture"]:
+        data["model"] = {"architecture": architecture}  # a new architecture starts from defaults
     for flag, path in _TRAIN_FLAGS.items():
         value = getattr(args, flag)
         if value is not None:
-            section = data
-            for key in path[:-1]:
-                section = section[key]
-            section[path[-1]] = value
+            _apply(data, path, value)
     if args.memory_growth:
         data["device"]["memory_growth"] = True
     if args.quiet:
         data["verbose"] = 0
     if args.no_determinism:
         data["deterministic"] = False
+    for path, value in settings:
+        _apply(data, path, value)
     return TrainConfig.from_dict(data)
 
 
@@ -197,6 +241,11 @@ def _gpu_list(text: str) -> list[int]:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
+    if args.list_keys:
+        width = max(len(key) for key, _ in settable_keys())
+        for key, accepts in settable_keys():
+            print(f"{key:<{width}}  {accepts}")
+        return 0
     config = _train_config(args)
     if args.save_config:
         config.write_toml(args.save_config)
@@ -204,8 +253,6 @@ def _cmd_train(args: argparse.Namespace) -> int:
         print("# resolved config\n" + config.to_toml())
     if args.dry_run:
         return 0
-    from fashionkit.training import train
-
     callbacks: list[Any] = []
     if args.metrics_log:
         from fashionkit.callbacks import JSONLinesLogger
@@ -213,11 +260,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
         callbacks.append(JSONLinesLogger(args.metrics_log))
     result = train(config, dataset=_load(args), callbacks=callbacks, run_dir=args.run_dir)
     if args.save_model:
-        from fashionkit.runs import save_model
-
         save_model(result.model, args.save_model)
     if args.json:
-        print(json.dumps(_result_dict(result), ensure_ascii=False))
+        print(json.dumps(result.to_dict(), ensure_ascii=False))
         return 0
     print(f"device: {result.placement}")
     if result.resumed_from_epoch:
@@ -230,29 +275,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _result_dict(result: Any) -> dict[str, Any]:
-    import attrs
-
-    return {
-        "validation_accuracy": result.validation.accuracy,
-        "validation_loss": result.validation.loss,
-        "test_accuracy": result.test.accuracy,
-        "test_loss": result.test.loss,
-        "epochs_completed": result.epochs_completed,
-        "resumed_from_epoch": result.resumed_from_epoch,
-        "stop_reason": result.stop_reason,
-        "fit_seconds": result.fit_seconds,
-        "total_seconds": result.total_seconds,
-        "placement": attrs.asdict(result.placement),
-        "history": [attrs.asdict(r) for r in result.history],
-    }
-
-
 def _model_from(path: Path) -> Any:
     """A model from a run directory or a ``.keras`` file (safe mode on)."""
-    from fashionkit.exceptions import InputValidationError
-    from fashionkit.runs import MODEL, load_model
-
     if path.is_dir():
         return load_model(path / MODEL)
     if not path.is_file():
@@ -261,8 +285,6 @@ def _model_from(path: Path) -> Any:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from fashionkit.evaluation import evaluate
-
     model = _model_from(args.model)
     data = _load(args)
     report = evaluate(model, data.test.images, data.test.labels, split="test")
@@ -271,10 +293,6 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
-    from fashionkit.datasets import CLASS_NAMES, CLASS_NAMES_KO
-    from fashionkit.evaluation import predict
-    from fashionkit.images import read_images
-
     images, names = read_images(args.images)
     model = _model_from(args.run)
     result = predict(model, images)
@@ -301,17 +319,19 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from fashionkit.plots import write_report
-
     for path in write_report(args.run, dataset=_load(args)):
         print(f"wrote {path}")
     return 0
 
 
+def _choices(values: Sequence[str]) -> str:
+    """``a, b or c``: a choice list for help text, from its single source."""
+    items = list(values)
+    return ", ".join(items[:-1]) + f" or {items[-1]}" if len(items) > 1 else "".join(items)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``fashionkit`` command."""
-    from fashionkit import __version__
-
     parser = argparse.ArgumentParser(
         prog="fashionkit",
         description="Fashion-MNIST with Keras: verified data, a baseline, training, evaluation.",
@@ -338,26 +358,37 @@ def build_parser() -> argparse.ArgumentParser:
     base_config = tr.add_mutually_exclusive_group()
     base_config.add_argument("--config", type=Path, help="TOML config; flags below override it")
     base_config.add_argument(
-        "--preset", help="named config: tutorial, fast or accurate; flags below override it"
+        "--preset", help=f"named config: {_choices(list_presets())}; flags below override it"
     )
     tr.add_argument(
-        "--model", help="architecture: linear, mlp or cnn (register others from Python)"
+        "--model",
+        help=f"architecture: {_choices(list_architectures())} (register others from Python)",
+    )
+    tr.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="set any config key, dotted, to a TOML value (repeatable), e.g. "
+        "--set model.dropout=0.3 --set model.filters=[16,32]; applied after the other flags",
+    )
+    tr.add_argument(
+        "--list-keys", action="store_true", help="list every key --set accepts, and stop"
     )
     tr.add_argument("--epochs", type=int)
     tr.add_argument("--batch-size", type=int)
-    tr.add_argument("--loss", help="label encoding: sparse or one_hot")
+    tr.add_argument("--loss", help=f"label encoding: {_choices(LABEL_ENCODINGS)}")
     tr.add_argument("--label-smoothing", type=float, help="one_hot only")
-    tr.add_argument("--optimizer", help="rmsprop, adam, adamw, sgd, nadam or adagrad")
+    tr.add_argument("--optimizer", help=_choices(OPTIMIZERS))
     tr.add_argument("--learning-rate", type=float)
     tr.add_argument("--validation-fraction", type=float)
-    tr.add_argument("--layout", help="auto, flat or image")
+    tr.add_argument("--layout", help=_choices(LAYOUT_CHOICES))
     dev = tr.add_argument_group("devices")
-    dev.add_argument("--device", help="accelerator: auto, cpu or gpu")
+    dev.add_argument("--device", help=f"accelerator: {_choices(ACCELERATORS)}")
     dev.add_argument("--gpus", type=_gpu_list, help="GPU indices to use, e.g. 0,1")
     dev.add_argument("--memory-growth", action="store_true", help="grow GPU memory as needed")
     dev.add_argument("--memory-limit", type=int, metavar="MIB", help="cap each GPU's memory")
-    dev.add_argument("--precision", help="float32, mixed_float16 or mixed_bfloat16")
-    dev.add_argument("--strategy", help="auto, one_device, mirrored or multi_worker (TF_CONFIG)")
+    dev.add_argument("--precision", help=_choices(PRECISIONS))
+    dev.add_argument("--strategy", help=f"{_choices(STRATEGIES)} (multi_worker reads TF_CONFIG)")
     dev.add_argument("--virtual-cpus", type=int, help="split the CPU into N logical devices")
     tr.add_argument(
         "--no-determinism", action="store_true", help="skip TensorFlow op determinism (faster)"

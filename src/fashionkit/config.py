@@ -15,18 +15,34 @@ Example:
 
 from __future__ import annotations
 
-import difflib
-import math
-import tomllib
-from collections.abc import Callable, Iterable, Mapping
+import typing
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar, Literal, Self, TypeVar, cast
+from typing import Any, Self
 
 import attrs
-import tomli_w
 
+from fashionkit import _fields, _schema
+from fashionkit._constants import (
+    ACCELERATORS,
+    LABEL_ENCODINGS,
+    LAYOUT_CHOICES,
+    OPTIMIZERS,
+    PRECISIONS,
+    STRATEGIES,
+    Accelerator,
+    LabelEncoding,
+    Layout,
+    LayoutChoice,
+    OptimizerName,
+    Precision,
+    StrategyChoice,
+)
+from fashionkit._io import atomic_write_text
 from fashionkit._typing import PathLike
 from fashionkit.exceptions import ConfigError
+from fashionkit.models import CNNConfig, LinearConfig, MLPConfig, ModelConfig, list_architectures
+from fashionkit.models._registry import get_architecture, model_config_from
 
 __all__ = [
     "CNNConfig",
@@ -38,199 +54,43 @@ __all__ = [
     "ModelConfig",
     "OptimizerConfig",
     "TrainConfig",
+    "settable_keys",
 ]
 
-_T = TypeVar("_T")
-_Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
-
-
-# --- small validator factories -------------------------------------------------------------
-
-
-def _where(instance: object, attribute: attrs.Attribute[Any]) -> str:
-    return f"{type(instance).__name__}.{attribute.name}"
-
-
-def _one_of(allowed: Iterable[str]) -> _Validator:
-    choices = tuple(allowed)
-
-    def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-        if value in choices:
-            return
-        listed = ", ".join(repr(c) for c in choices)
-        hint = ""
-        if isinstance(value, str):
-            close = difflib.get_close_matches(value, choices, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ConfigError(
-            f"{_where(instance, attribute)} must be one of {listed}; got {value!r}.{hint}"
-        )
-
-    return check
-
-
-def _number(
-    *,
-    integer: bool = False,
-    ge: float | None = None,
-    gt: float | None = None,
-    lt: float | None = None,
-    le: float | None = None,
-) -> _Validator:
-    bounds = []
-    if ge is not None:
-        bounds.append(f">= {ge}")
-    if gt is not None:
-        bounds.append(f"> {gt}")
-    if le is not None:
-        bounds.append(f"<= {le}")
-    if lt is not None:
-        bounds.append(f"< {lt}")
-    kind = "an integer" if integer else "a number"
-    wanted = f"{kind} {' and '.join(bounds)}".strip()
-
-    def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-        ok_type = isinstance(value, int) if integer else isinstance(value, (int, float))
-        if isinstance(value, bool) or not ok_type:
-            raise ConfigError(
-                f"{_where(instance, attribute)} must be {wanted}; got {value!r} "
-                f"({type(value).__name__})."
-            )
-        assert isinstance(value, (int, float))  # narrowed above, for mypy  # noqa: S101
-        # math.isfinite would overflow on huge ints, which are finite anyway.
-        if (isinstance(value, float) and not math.isfinite(value)) or (
-            (ge is not None and value < ge)
-            or (gt is not None and value <= gt)
-            or (le is not None and value > le)
-            or (lt is not None and value >= lt)
-        ):
-            raise ConfigError(f"{_where(instance, attribute)} must be {wanted}; got {value!r}.")
-
-    return check
-
-
-def _is_bool(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, bool):
-        raise ConfigError(
-            f"{_where(instance, attribute)} must be true or false; got {value!r} "
-            f"({type(value).__name__})."
-        )
-
-
-def _positive_ints(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if (
-        not isinstance(value, tuple)
-        or not value
-        or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in value)
-    ):
-        shown = list(value) if isinstance(value, tuple) else value
-        raise ConfigError(
-            f"{_where(instance, attribute)} must be a non-empty list of positive integers, such "
-            f"as [128, 64]; got {shown!r}."
-        )
-
-
-def _to_tuple(value: object) -> object:
-    if isinstance(value, (list, tuple)):
-        return tuple(value)
-    return value
-
-
-def _lower(value: object) -> object:
-    return value.strip().lower() if isinstance(value, str) else value
-
-
-def _encoding_name(value: object) -> object:
-    return value.strip().lower().replace("-", "_") if isinstance(value, str) else value
-
-
-# --- the shared base -----------------------------------------------------------------------
-
-
-class _Config:
-    """Dict and TOML round-tripping shared by every config class."""
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the config as plain nested dicts, lists and scalars.
-
-        Example:
-            >>> from fashionkit.config import LossConfig
-            >>> LossConfig().to_dict()
-            {'encoding': 'sparse', 'label_smoothing': 0.0}
-        """
-        out: dict[str, Any] = {}
-        for field in attrs.fields(type(self)):  # type: ignore[arg-type]
-            value = getattr(self, field.name)
-            if isinstance(value, _Config):
-                value = value.to_dict()
-            elif isinstance(value, tuple):
-                value = list(value)
-            out[field.name] = value
-        return out
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Self:
-        """Build the config from a mapping such as :meth:`to_dict` returns.
-
-        Missing keys take their defaults; unknown keys raise
-        :class:`~fashionkit.exceptions.ConfigError` naming the allowed ones.
-        """
-        if not isinstance(data, Mapping):
-            raise ConfigError(
-                f"{cls.__name__} must be built from a mapping (a TOML table); "
-                f"got {type(data).__name__}."
-            )
-        names = [f.name for f in attrs.fields(cast("type[Any]", cls))]
-        unknown = sorted(set(data) - set(names))
-        if unknown:
-            hints = []
-            for key in unknown:
-                close = difflib.get_close_matches(key, names, n=1)
-                hints.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-            raise ConfigError(
-                f"{cls.__name__} got unknown key(s) {', '.join(hints)}; allowed keys are "
-                f"{', '.join(names)}."
-            )
-        return cls(**cls._convert_nested(dict(data)))
-
-    @classmethod
-    def _convert_nested(cls, data: dict[str, Any]) -> dict[str, Any]:
-        return data
-
-
-def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
-    """Remove ``None`` values (TOML has no null); every optional field defaults to ``None``."""
-    return {
-        k: _drop_none(v) if isinstance(v, dict) else v for k, v in data.items() if v is not None
-    }
-
+_number = _fields.number
+_one_of = _fields.one_of
+_is_bool = _fields.is_bool
 
 # --- data, loss, optimizer, device ---------------------------------------------------------
 
 
 @attrs.frozen(kw_only=True)
-class DataConfig(_Config):
+class DataConfig(_fields.ConfigBase):
     """How the training images are split and shaped.
 
     Attributes:
         validation_fraction: Share of the training split held out for validation, in (0, 1).
             Defaults to 0.2, the tutorial's ``test_size``.
-        split_seed: Seed of the train/validation shuffle. Defaults to 42.
-        stratify: Hold out the same share of every class. Defaults to ``True``.
+        split_seed: ``random_state`` of the train/validation split. Defaults to 42, the
+            tutorial's.
+        stratify: Hold out the same share of every class (scikit-learn's
+            ``train_test_split(..., stratify=labels)``). Defaults to ``False``: the tutorial's
+            unstratified split, row for row (see
+            :func:`~fashionkit.preprocessing.train_validation_split`).
         layout: Model input layout: ``"flat"`` ``(N, 784)``, ``"image"`` ``(N, 28, 28, 1)``, or
             ``"auto"``, the layout the architecture prefers. Defaults to ``"auto"``.
     """
 
     validation_fraction: float = attrs.field(default=0.2, validator=_number(gt=0.0, lt=1.0))
-    split_seed: int = attrs.field(default=42, validator=_number(integer=True, ge=0))
-    stratify: bool = attrs.field(default=True, validator=_is_bool)
-    layout: Literal["auto", "flat", "image"] = attrs.field(
-        default="auto", converter=_lower, validator=_one_of(("auto", "flat", "image"))
+    split_seed: int = attrs.field(default=42, validator=_number(integer=True, ge=0, lt=2**32))
+    stratify: bool = attrs.field(default=False, validator=_is_bool)
+    layout: LayoutChoice = attrs.field(
+        default="auto", converter=_fields.lower, validator=_one_of(LAYOUT_CHOICES)
     )
 
 
 @attrs.frozen(kw_only=True)
-class LossConfig(_Config):
+class LossConfig(_fields.ConfigBase):
     """Which cross-entropy the model is trained with, and so how labels are encoded.
 
     Attributes:
@@ -248,10 +108,8 @@ class LossConfig(_Config):
         fashionkit.exceptions.ConfigError: LossConfig.label_smoothing=0.1 needs ...
     """
 
-    encoding: Literal["sparse", "one_hot"] = attrs.field(
-        default="sparse",
-        converter=_encoding_name,
-        validator=_one_of(("sparse", "one_hot")),
+    encoding: LabelEncoding = attrs.field(
+        default="sparse", converter=_fields.snake, validator=_one_of(LABEL_ENCODINGS)
     )
     label_smoothing: float = attrs.field(default=0.0, validator=_number(ge=0.0, lt=1.0))
 
@@ -273,12 +131,8 @@ class LossConfig(_Config):
         )
 
 
-#: Optimizers that :class:`OptimizerConfig` accepts (Keras's names).
-OPTIMIZERS: tuple[str, ...] = ("rmsprop", "adam", "adamw", "sgd", "nadam", "adagrad")
-
-
 @attrs.frozen(kw_only=True)
-class OptimizerConfig(_Config):
+class OptimizerConfig(_fields.ConfigBase):
     """The optimizer and its learning rate.
 
     Attributes:
@@ -287,14 +141,10 @@ class OptimizerConfig(_Config):
         learning_rate: Positive step size. Defaults to 0.001, Keras's default for RMSprop.
     """
 
-    name: Literal["rmsprop", "adam", "adamw", "sgd", "nadam", "adagrad"] = attrs.field(
-        default="rmsprop", converter=_lower, validator=_one_of(OPTIMIZERS)
+    name: OptimizerName = attrs.field(
+        default="rmsprop", converter=_fields.lower, validator=_one_of(OPTIMIZERS)
     )
     learning_rate: float = attrs.field(default=1e-3, validator=_number(gt=0.0, le=10.0))
-
-
-def _optional_tuple(value: object) -> object:
-    return None if value is None else _to_tuple(value)
 
 
 def _gpu_indices(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -307,20 +157,14 @@ def _gpu_indices(instance: object, attribute: attrs.Attribute[Any], value: objec
         or len(set(value)) != len(value)
     ):
         raise ConfigError(
-            f"{_where(instance, attribute)} must be a non-empty list of distinct GPU indices "
-            f"(integers >= 0, as TensorFlow numbers them), such as [0, 1], or unset for every "
-            f"GPU; got {list(value) if isinstance(value, tuple) else value!r}."
+            f"{_fields.where(instance, attribute)} must be a non-empty list of distinct GPU "
+            f"indices (integers >= 0, as TensorFlow numbers them), such as [0, 1], or unset for "
+            f"every GPU; got {list(value) if isinstance(value, tuple) else value!r}."
         )
 
 
-#: Strategies that :class:`DeviceConfig` accepts.
-STRATEGIES: tuple[str, ...] = ("auto", "one_device", "mirrored", "multi_worker")
-#: Precision policies that :class:`DeviceConfig` accepts (Keras's names).
-PRECISIONS: tuple[str, ...] = ("float32", "mixed_float16", "mixed_bfloat16")
-
-
 @attrs.frozen(kw_only=True)
-class DeviceConfig(_Config):
+class DeviceConfig(_fields.ConfigBase):
     """Which devices train the model, how their memory is managed, and how work is distributed.
 
     TensorFlow accepts device visibility and memory settings only before its runtime starts;
@@ -357,21 +201,21 @@ class DeviceConfig(_Config):
         fashionkit.exceptions.ConfigError: DeviceConfig.memory_growth and ...
     """
 
-    accelerator: Literal["auto", "cpu", "gpu"] = attrs.field(
-        default="auto", converter=_lower, validator=_one_of(("auto", "cpu", "gpu"))
+    accelerator: Accelerator = attrs.field(
+        default="auto", converter=_fields.lower, validator=_one_of(ACCELERATORS)
     )
     gpus: tuple[int, ...] | None = attrs.field(
-        default=None, converter=_optional_tuple, validator=_gpu_indices
+        default=None, converter=_fields.optional_tuple, validator=_gpu_indices
     )
     memory_growth: bool = attrs.field(default=False, validator=_is_bool)
     memory_limit_mb: int | None = attrs.field(
         default=None, validator=attrs.validators.optional(_number(integer=True, ge=1))
     )
-    precision: Literal["float32", "mixed_float16", "mixed_bfloat16"] = attrs.field(
-        default="float32", converter=_lower, validator=_one_of(PRECISIONS)
+    precision: Precision = attrs.field(
+        default="float32", converter=_fields.lower, validator=_one_of(PRECISIONS)
     )
-    strategy: Literal["auto", "one_device", "mirrored", "multi_worker"] = attrs.field(
-        default="auto", converter=_encoding_name, validator=_one_of(STRATEGIES)
+    strategy: StrategyChoice = attrs.field(
+        default="auto", converter=_fields.snake, validator=_one_of(STRATEGIES)
     )
     virtual_cpus: int = attrs.field(default=1, validator=_number(integer=True, ge=1, le=64))
 
@@ -400,159 +244,32 @@ class DeviceConfig(_Config):
             )
 
 
-# --- models --------------------------------------------------------------------------------
+def _data_config(value: object) -> object:
+    return _fields.nested(DataConfig, value)
 
 
-@attrs.frozen(kw_only=True)
-class ModelConfig(_Config):
-    """Base class of architecture configs; each subclass names its architecture.
-
-    Subclass it (as a frozen attrs class with an ``architecture`` class variable) and register
-    a builder with :func:`fashionkit.models.register_architecture` to add an architecture.
-    """
-
-    architecture: ClassVar[str] = ""
-    #: Input layout the architecture is designed for when ``DataConfig.layout`` is ``"auto"``.
-    preferred_layout: ClassVar[Literal["flat", "image"]] = "flat"
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the fields plus the ``architecture`` name."""
-        return {"architecture": self.architecture, **super().to_dict()}
+def _loss_config(value: object) -> object:
+    return _fields.nested(LossConfig, value)
 
 
-_ACTIVATIONS = ("relu", "sigmoid", "tanh", "gelu", "elu", "selu", "swish")
+def _optimizer_config(value: object) -> object:
+    return _fields.nested(OptimizerConfig, value)
 
 
-@attrs.frozen(kw_only=True)
-class LinearConfig(ModelConfig):
-    """The tutorial's model: one ``Dense(10, softmax)`` layer on the 784 pixels.
-
-    It has no parameters: it is softmax (multinomial logistic) regression.
-    """
-
-    architecture: ClassVar[str] = "linear"
-
-
-@attrs.frozen(kw_only=True)
-class MLPConfig(ModelConfig):
-    """A multi-layer perceptron: hidden ``Dense`` layers, then ``Dense(10, softmax)``.
-
-    Attributes:
-        hidden_units: Width of each hidden layer, in order. Defaults to ``(100,)``.
-        activation: Hidden activation, one of relu, sigmoid, tanh, gelu, elu, selu, swish.
-            Defaults to ``"relu"``.
-        dropout: Dropout rate after each hidden layer, in [0, 1). Defaults to 0.
-    """
-
-    architecture: ClassVar[str] = "mlp"
-
-    hidden_units: tuple[int, ...] = attrs.field(
-        default=(100,), converter=_to_tuple, validator=_positive_ints
-    )
-    activation: str = attrs.field(default="relu", converter=_lower, validator=_one_of(_ACTIVATIONS))
-    dropout: float = attrs.field(default=0.0, validator=_number(ge=0.0, lt=1.0))
-
-
-@attrs.frozen(kw_only=True)
-class CNNConfig(ModelConfig):
-    """A small convolutional network for ``(28, 28, 1)`` images.
-
-    Each block is ``Conv2D(filters, kernel_size, relu, padding="same")`` then
-    ``MaxPooling2D(2)``; then ``Flatten``, ``Dense(dense_units, relu)``, ``Dropout`` and
-    ``Dense(10, softmax)``.
-
-    Attributes:
-        filters: Filters of each convolution block; its length is the number of blocks
-            (at most 4, since each block halves the 28x28 image). Defaults to ``(32, 64)``.
-        kernel_size: Side of the square convolution kernels, odd, 1 to 7. Defaults to 3.
-        dense_units: Width of the dense layer after the blocks. Defaults to 100.
-        dropout: Dropout rate before the output layer, in [0, 1). Defaults to 0.3.
-    """
-
-    architecture: ClassVar[str] = "cnn"
-    preferred_layout: ClassVar[Literal["flat", "image"]] = "image"
-
-    filters: tuple[int, ...] = attrs.field(
-        default=(32, 64), converter=_to_tuple, validator=_positive_ints
-    )
-    kernel_size: int = attrs.field(default=3, validator=_number(integer=True, ge=1, le=7))
-    dense_units: int = attrs.field(default=100, validator=_number(integer=True, ge=1))
-    dropout: float = attrs.field(default=0.3, validator=_number(ge=0.0, lt=1.0))
-
-    def __attrs_post_init__(self) -> None:
-        if len(self.filters) > 4:
-            raise ConfigError(
-                f"CNNConfig.filters has {len(self.filters)} blocks; at most 4 fit a 28x28 image "
-                f"(each block halves it). Got {list(self.filters)!r}."
-            )
-        if self.kernel_size % 2 == 0:
-            raise ConfigError(
-                f"CNNConfig.kernel_size must be odd so that 'same' padding stays centred; got "
-                f"{self.kernel_size}. Use {self.kernel_size + 1} or {self.kernel_size - 1}."
-            )
-
-
-def _model_from(value: object) -> object:
-    """Accept a ModelConfig, an architecture name, or a mapping with an ``architecture`` key."""
-    if isinstance(value, ModelConfig):
-        return value
-    from fashionkit.models import get_architecture  # the registry; imports no TensorFlow
-
-    if isinstance(value, str):
-        return get_architecture(value).config()
-    if isinstance(value, Mapping):
-        fields = dict(value)
-        name = fields.pop("architecture", None)
-        if not isinstance(name, str):
-            raise ConfigError(
-                "TrainConfig.model needs an 'architecture' key naming a registered architecture "
-                f"(such as 'linear', 'mlp' or 'cnn'); got {dict(value)!r}."
-            )
-        return get_architecture(name).config.from_dict(fields)
-    return value
+def _device_config(value: object) -> object:
+    return _fields.nested(DeviceConfig, value)
 
 
 def _is_model(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, ModelConfig):
         raise ConfigError(
-            f"{_where(instance, attribute)} must be a ModelConfig (such as LinearConfig()), an "
-            f"architecture name or a mapping with an 'architecture' key; got {value!r}."
+            f"{_fields.where(instance, attribute)} must be a ModelConfig (such as LinearConfig()), "
+            f"an architecture name or a mapping with an 'architecture' key; got {value!r}."
         )
 
 
-def _nested(cls: type[_Config], value: object) -> object:
-    return cls.from_dict(value) if isinstance(value, Mapping) else value
-
-
-def _data_config(value: object) -> object:
-    return _nested(DataConfig, value)
-
-
-def _loss_config(value: object) -> object:
-    return _nested(LossConfig, value)
-
-
-def _optimizer_config(value: object) -> object:
-    return _nested(OptimizerConfig, value)
-
-
-def _device_config(value: object) -> object:
-    return _nested(DeviceConfig, value)
-
-
-def _instance_of(cls: type) -> _Validator:
-    def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-        if not isinstance(value, cls):
-            raise ConfigError(
-                f"{_where(instance, attribute)} must be a {cls.__name__} or a mapping of its "
-                f"fields; got {value!r}."
-            )
-
-    return check
-
-
 @attrs.frozen(kw_only=True)
-class TrainConfig(_Config):
+class TrainConfig(_fields.ConfigBase):
     """Everything :func:`fashionkit.train` needs; the defaults reproduce the tutorial.
 
     The defaults are the tutorial's: the linear model, sparse labels, RMSprop, 5 epochs of
@@ -593,21 +310,27 @@ class TrainConfig(_Config):
     """
 
     data: DataConfig = attrs.field(
-        factory=DataConfig, converter=_data_config, validator=_instance_of(DataConfig)
+        factory=DataConfig,
+        converter=_data_config,
+        validator=_fields.instance_of(DataConfig),
     )
     model: ModelConfig = attrs.field(
-        factory=LinearConfig, converter=_model_from, validator=_is_model
+        factory=LinearConfig, converter=model_config_from, validator=_is_model
     )
     loss: LossConfig = attrs.field(
-        factory=LossConfig, converter=_loss_config, validator=_instance_of(LossConfig)
+        factory=LossConfig,
+        converter=_loss_config,
+        validator=_fields.instance_of(LossConfig),
     )
     optimizer: OptimizerConfig = attrs.field(
         factory=OptimizerConfig,
         converter=_optimizer_config,
-        validator=_instance_of(OptimizerConfig),
+        validator=_fields.instance_of(OptimizerConfig),
     )
     device: DeviceConfig = attrs.field(
-        factory=DeviceConfig, converter=_device_config, validator=_instance_of(DeviceConfig)
+        factory=DeviceConfig,
+        converter=_device_config,
+        validator=_fields.instance_of(DeviceConfig),
     )
     epochs: int = attrs.field(default=5, validator=_number(integer=True, ge=1))
     batch_size: int = attrs.field(default=32, validator=_number(integer=True, ge=1))
@@ -622,7 +345,7 @@ class TrainConfig(_Config):
     )
 
     @property
-    def layout(self) -> Literal["flat", "image"]:
+    def layout(self) -> Layout:
         """The resolved input layout (``data.layout``, or the model's preference for ``auto``)."""
         if self.data.layout == "auto":
             return self.model.preferred_layout
@@ -635,7 +358,7 @@ class TrainConfig(_Config):
             >>> print(TrainConfig(epochs=2).to_toml().splitlines()[0])
             epochs = 2
         """
-        return tomli_w.dumps(_drop_none(self.to_dict()))
+        return _schema.to_toml(self)
 
     @classmethod
     def from_toml(cls, source: PathLike) -> Self:
@@ -646,14 +369,54 @@ class TrainConfig(_Config):
             FileNotFoundError: The file does not exist.
         """
         path = Path(source)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path} is not valid TOML: {exc}.") from exc
-        return cls.from_dict(data)
+        return cls.from_dict(_schema.parse_toml(path.read_text(encoding="utf-8"), source=str(path)))
 
     def write_toml(self, path: PathLike) -> Path:
         """Write :meth:`to_toml` to ``path`` atomically and return the path."""
-        from fashionkit._io import atomic_write_text
-
         return atomic_write_text(Path(path), self.to_toml())
+
+
+def _describe(kind: Any) -> str:
+    """A short description of what a field accepts, from its annotation."""
+    origin = typing.get_origin(kind)
+    args = typing.get_args(kind)
+    if origin is typing.Literal:
+        return " | ".join(map(str, args))
+    if kind is bool:
+        return "true | false"
+    if kind in (int, float, str):
+        return str(kind.__name__)
+    if origin is tuple:
+        return f"list of {_describe(args[0])}"
+    if args and type(None) in args:
+        rest = [a for a in args if a is not type(None)]
+        return f"{_describe(rest[0])} (optional)"
+    return str(getattr(kind, "__name__", kind))
+
+
+def _keys(cls: type[Any], prefix: str) -> Iterator[tuple[str, str]]:
+    hints = typing.get_type_hints(cls)
+    for field in attrs.fields(cls):
+        kind = hints[field.name]
+        if isinstance(kind, type) and issubclass(kind, ModelConfig):
+            yield f"{prefix}{field.name}.architecture", " | ".join(list_architectures())
+            for name in list_architectures():
+                config = get_architecture(name).config
+                for key, text in _keys(config, f"{prefix}{field.name}."):
+                    yield key, f"{text} ({name})"
+        elif isinstance(kind, type) and issubclass(kind, _fields.ConfigBase):
+            yield from _keys(kind, f"{prefix}{field.name}.")
+        else:
+            yield f"{prefix}{field.name}", _describe(kind)
+
+
+def settable_keys() -> list[tuple[str, str]]:
+    """Every key of :class:`TrainConfig`, dotted, with what it accepts (for ``--set``).
+
+    Model keys are listed for every registered architecture, each marked with its name.
+
+    Example:
+        >>> dict(settable_keys())["optimizer.name"]
+        'rmsprop | adam | adamw | sgd | nadam | adagrad'
+    """
+    return list(_keys(TrainConfig, ""))

@@ -11,7 +11,6 @@ import hashlib
 import http.client
 import os
 import struct
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -24,15 +23,16 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from fashionkit._io import publish
+from fashionkit._constants import CLASS_NAMES, CLASS_NAMES_KO, IMAGE_SHAPE, NUM_CLASSES
+from fashionkit._io import staged
 from fashionkit._typing import ImagesU8, LabelsU8, PathLike
+from fashionkit._validation import check_images, check_labels, check_same_length
 from fashionkit.exceptions import (
     ChecksumError,
     ConfigError,
     DataFormatError,
     DataNotFoundError,
     DownloadError,
-    InputValidationError,
 )
 
 __all__ = [
@@ -49,36 +49,6 @@ __all__ = [
     "keras_cache_dir",
     "load_fashion_mnist",
 ]
-
-#: English class names, indexed by label.
-CLASS_NAMES: Final[tuple[str, ...]] = (
-    "T-shirt/top",
-    "Trouser",
-    "Pullover",
-    "Dress",
-    "Coat",
-    "Sandal",
-    "Shirt",
-    "Sneaker",
-    "Bag",
-    "Ankle boot",
-)
-#: Korean class names, indexed by label (as in the tutorial the project grew from).
-CLASS_NAMES_KO: Final[tuple[str, ...]] = (
-    "티셔츠",
-    "바지",
-    "스웨터",
-    "드레스",
-    "코트",
-    "샌달",
-    "셔츠",
-    "스니커즈",
-    "가방",
-    "앵클 부츠",
-)
-#: Number of classes in Fashion-MNIST.
-NUM_CLASSES: Final = 10
-IMAGE_SHAPE: Final = (28, 28)
 
 TRAIN_IMAGES: Final = "train-images-idx3-ubyte.gz"
 TRAIN_LABELS: Final = "train-labels-idx1-ubyte.gz"
@@ -136,16 +106,10 @@ class Split:
     labels: LabelsU8 = attrs.field(converter=_read_only)
 
     def __attrs_post_init__(self) -> None:
-        from fashionkit.preprocessing import check_images, check_labels
-
         # Validate once here so every consumer of a Split can trust its arrays.
         images = check_images(self.images, name="Split.images")
         labels = check_labels(self.labels, name="Split.labels")
-        if images.shape[0] != labels.shape[0]:
-            raise InputValidationError(
-                f"Split.images holds {images.shape[0]} images but Split.labels holds "
-                f"{labels.shape[0]} labels; they must be the same length."
-            )
+        check_same_length(images, labels, names="Split.images and Split.labels")
         object.__setattr__(self, "images", _read_only(images))
         object.__setattr__(self, "labels", _read_only(labels))
 
@@ -468,14 +432,12 @@ def _fetch(url: str, destination: Path, *, sha256: str, timeout: float) -> None:
     scheme = urllib.parse.urlsplit(url).scheme
     if scheme not in ("http", "https"):
         raise ValueError(f"only http and https mirrors are supported, not {scheme!r}")
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{destination.name}.", suffix=".part", dir=destination.parent
-    )
-    tmp = Path(tmp_name)
-    try:
+    # staged() publishes the file only if this block ends normally and deletes it otherwise
+    # (Ctrl-C included): a short or wrong download never appears under the real name.
+    with staged(destination, suffix=".part") as tmp:
         digest = hashlib.sha256()
         received = 0
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - scheme checked above
+        with tmp.open("wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - scheme checked above
             announced = resp.headers.get("Content-Length")
             while chunk := resp.read(_CHUNK):
                 out.write(chunk)
@@ -492,7 +454,3 @@ def _fetch(url: str, destination: Path, *, sha256: str, timeout: float) -> None:
         actual = digest.hexdigest()
         if actual != sha256:
             raise ChecksumError(f"SHA-256 mismatch: expected {sha256}, got {actual}")
-        publish(tmp, destination)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import attrs
 
+from fashionkit._constants import StrategyName
 from fashionkit.config import DeviceConfig
 from fashionkit.exceptions import DeviceError, FashionkitWarning
 
@@ -28,8 +29,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("fashionkit")
-
-StrategyName = Literal["default", "one_device", "mirrored", "multi_worker"]
 
 _GPU_CAUSES = (
     "Usual causes: no NVIDIA GPU or driver on this machine; a TensorFlow build without CUDA "

@@ -1,8 +1,21 @@
-"""Evaluating and using a trained model: typed reports, per-class metrics, predictions."""
+"""Evaluating and using a trained model: typed reports, per-class metrics, predictions.
+
+One implementation computes every metric fashionkit reports: :func:`report_from_probabilities`
+turns softmax outputs and labels into an :class:`EvaluationReport` (the confusion matrix, then
+precision, recall and F1 from it, and the loss). :class:`Evaluator` predicts one split in one
+pass and builds that report; training uses it after every epoch for the ``val_*`` metrics
+and at the end for the final reports, and :func:`evaluate` uses it on any labelled images.
+
+**The loss.** ``loss`` here, and so ``val_loss`` in training logs, is the mean categorical
+cross-entropy of the predicted probabilities against the true labels, with probabilities
+clipped to ``[1e-7, 1 - 1e-7]`` as Keras clips them and **without label smoothing**: it
+measures the model, not the training objective, so it is comparable across loss configs.
+With ``LossConfig(label_smoothing=s)`` the training ``loss`` Keras logs includes the smoothing
+and is therefore higher than ``val_loss`` would be on the same data.
+"""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,17 +23,26 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from fashionkit.datasets import CLASS_NAMES
-from fashionkit.exceptions import ConfigError, InputValidationError, LabelEncodingError
-from fashionkit.preprocessing import check_labels, prepare_images
+from fashionkit import _schema
+from fashionkit._constants import CLASS_NAMES
+from fashionkit._pipeline import model_layout, predict_in_batches
+from fashionkit._validation import (
+    check_images,
+    check_labels,
+    check_probabilities,
+    check_same_length,
+    integer_labels,
+)
+from fashionkit.exceptions import InputValidationError
 
 __all__ = [
     "ClassMetrics",
     "EvaluationReport",
+    "Evaluator",
     "Prediction",
-    "check_targets",
     "evaluate",
     "predict",
+    "report_from_probabilities",
 ]
 
 _EPSILON = 1e-7  # Keras's clip value for probabilities in cross-entropy
@@ -32,7 +54,7 @@ class ClassMetrics:
 
     Attributes:
         name: The class name.
-        precision: Share of images predicted as this class that belong to it.
+        precision: Share of images predicted as this class that belong to it (0 when none is).
         recall: Share of this class's images predicted correctly (its accuracy).
         f1: Harmonic mean of precision and recall.
         support: Number of images of this class.
@@ -51,8 +73,8 @@ class EvaluationReport:
 
     Attributes:
         split: Name of the evaluated split, such as ``"validation"`` or ``"test"``.
-        loss: Mean categorical cross-entropy of the predicted probabilities (without label
-            smoothing, so comparable across loss configs).
+        loss: Mean categorical cross-entropy of the predicted probabilities, without label
+            smoothing (see the module documentation).
         accuracy: Share of images classified correctly.
         per_class: Precision, recall and F1 of each class, in label order.
         confusion_matrix: ``confusion_matrix[i][j]`` counts images of class ``i`` predicted as
@@ -72,17 +94,15 @@ class EvaluationReport:
         """Number of evaluated images."""
         return sum(sum(row) for row in self.confusion_matrix)
 
+    @property
+    def per_class_recall(self) -> tuple[float, ...]:
+        """Recall (per-class accuracy) of each class, in label order."""
+        return tuple(m.recall for m in self.per_class)
+
     def to_dict(self) -> dict[str, Any]:
-        """Return the report as plain dicts and lists (JSON-ready)."""
-        return {
-            "split": self.split,
-            "n_samples": self.n_samples,
-            "loss": self.loss,
-            "accuracy": self.accuracy,
-            "class_names": list(self.class_names),
-            "per_class": [attrs.asdict(m) for m in self.per_class],
-            "confusion_matrix": [list(row) for row in self.confusion_matrix],
-        }
+        """Return the report as plain dicts and lists (JSON-ready), in its documented layout."""
+        data: dict[str, Any] = _schema.to_data(self)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EvaluationReport:
@@ -90,20 +110,13 @@ class EvaluationReport:
 
         Raises:
             KeyError: A field is missing.
-            TypeError: A field has the wrong type.
+            TypeError, ValueError: A field has the wrong type or an unknown key is present.
         """
-        return cls(
-            split=str(data["split"]),
-            loss=float(data["loss"]),
-            accuracy=float(data["accuracy"]),
-            per_class=tuple(ClassMetrics(**m) for m in data["per_class"]),
-            confusion_matrix=tuple(tuple(int(v) for v in row) for row in data["confusion_matrix"]),
-            class_names=tuple(str(n) for n in data["class_names"]),
-        )
+        return _schema.from_data(data, cls)
 
     def to_json(self, *, indent: int | None = 2) -> str:
         """Return :meth:`to_dict` as a JSON string (UTF-8 class names kept readable)."""
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+        return _schema.to_json(self, indent=indent)
 
     def to_text(self) -> str:
         """Return a plain-text table of the per-class metrics and the totals."""
@@ -119,6 +132,21 @@ class EvaluationReport:
                 f"{m.support:7d}"
             )
         return "\n".join(lines)
+
+    def epoch_logs(self, prefix: str = "val_") -> dict[str, Any]:
+        """The metrics training writes into an epoch's logs: loss, accuracy, per-class recall.
+
+        Example:
+            >>> import numpy as np
+            >>> report = report_from_probabilities(np.eye(10), np.arange(10), split="validation")
+            >>> sorted(report.epoch_logs())
+            ['val_accuracy', 'val_loss', 'val_per_class_accuracy']
+        """
+        return {
+            f"{prefix}loss": self.loss,
+            f"{prefix}accuracy": self.accuracy,
+            f"{prefix}per_class_accuracy": list(self.per_class_recall),
+        }
 
     def __str__(self) -> str:
         return self.to_text()
@@ -142,91 +170,157 @@ class Prediction:
         return len(self.names)
 
 
-def check_targets(
-    targets: object, *, encoding: str, num_classes: int = 10, name: str = "labels"
-) -> NDArray[np.generic]:
-    """Check that encoded targets match the loss's label encoding, before Keras sees them.
+def _class_names(class_names: Sequence[str]) -> tuple[str, ...]:
+    names = tuple(class_names)
+    if len(names) < 2 or not all(isinstance(n, str) for n in names):
+        raise InputValidationError(
+            f"class_names must be at least two strings, in label order; got {class_names!r}."
+        )
+    return names
 
-    Keras reports a mismatch only deep inside ``fit`` (``Shapes (None, 1) and (None, 10) are
-    incompatible``) or, worse, trains on it silently; this says what is wrong instead.
+
+def report_from_probabilities(
+    probabilities: object,
+    labels: object,
+    *,
+    split: str,
+    class_names: Sequence[str] = CLASS_NAMES,
+) -> EvaluationReport:
+    """Build an :class:`EvaluationReport` from softmax outputs and integer labels.
+
+    The single implementation of every reported metric: the confusion matrix is counted from
+    the arg-max predictions; precision, recall and F1 of each class follow from it (0 where a
+    denominator is 0, as scikit-learn's ``zero_division=0``); the loss is the clipped
+    cross-entropy described in the module documentation.
 
     Args:
-        targets: ``(N,)`` integer labels for ``"sparse"``, ``(N, num_classes)`` one-hot rows for
-            ``"one_hot"``.
-        encoding: ``"sparse"`` or ``"one_hot"``.
-        num_classes: Number of classes. Defaults to 10.
-        name: How to call the argument in error messages.
-
-    Returns:
-        The targets as an array.
+        probabilities: ``(N, num_classes)`` softmax outputs in ``[0, 1]``.
+        labels: ``(N,)`` integer labels.
+        split: Name recorded in the report.
+        class_names: Names in label order; their number is the number of classes.
 
     Raises:
-        LabelEncodingError: The targets do not have the encoding's shape, or one-hot rows are not
-            one-hot.
+        InputValidationError: Labels out of range, probabilities of the wrong shape or not in
+            ``[0, 1]``.
 
     Example:
         >>> import numpy as np
-        >>> check_targets(np.eye(10)[[1, 2]], encoding="sparse")
-        Traceback (most recent call last):
-        ...
-        fashionkit.exceptions.LabelEncodingError: labels are one-hot (shape (2, 10)) ...
+        >>> report = report_from_probabilities(
+        ...     np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]]), [0, 1, 1],
+        ...     split="demo", class_names=("no", "yes"))
+        >>> report.confusion_matrix, round(report.accuracy, 4)
+        (((1, 0), (1, 1)), 0.6667)
     """
-    array = np.asarray(targets)
-    if encoding == "sparse":
-        if array.ndim == 2:
-            raise LabelEncodingError(
-                f"{name} are one-hot (shape {array.shape}) but the loss encoding is 'sparse', "
-                f"which expects integer labels (N,). Use LossConfig(encoding='one_hot'), or pass "
-                f"labels.argmax(axis=1)."
+    names = _class_names(class_names)
+    n_classes = len(names)
+    y = check_labels(labels, num_classes=n_classes).astype(np.intp)
+    probs = check_probabilities(probabilities, rows=len(y), num_classes=n_classes)
+    predicted = probs.argmax(axis=1) if len(y) else np.zeros(0, np.intp)
+    matrix = np.bincount(y * n_classes + predicted, minlength=n_classes**2).reshape(
+        n_classes, n_classes
+    )
+    hits = np.diag(matrix).astype(np.float64)
+    support = matrix.sum(axis=1)
+    predicted_counts = matrix.sum(axis=0)
+    precision = np.divide(
+        hits, predicted_counts, out=np.zeros(n_classes), where=predicted_counts > 0
+    )
+    recall = np.divide(hits, support, out=np.zeros(n_classes), where=support > 0)
+    both = precision + recall
+    f1 = np.divide(2 * precision * recall, both, out=np.zeros(n_classes), where=both > 0)
+    if len(y):
+        picked = np.clip(probs[np.arange(len(y)), y], _EPSILON, 1.0 - _EPSILON)
+        loss, accuracy = float(-np.log(picked).mean()), float(hits.sum() / len(y))
+    else:
+        loss, accuracy = float("nan"), float("nan")
+    return EvaluationReport(
+        split=split,
+        loss=loss,
+        accuracy=accuracy,
+        per_class=tuple(
+            ClassMetrics(
+                name=names[i],
+                precision=float(precision[i]),
+                recall=float(recall[i]),
+                f1=float(f1[i]),
+                support=int(support[i]),
             )
-        return check_labels(array, name=name, num_classes=num_classes)
-    if encoding != "one_hot":
-        raise ConfigError(f"encoding must be 'sparse' or 'one_hot'; got {encoding!r}.")
-    if array.ndim == 1:
-        raise LabelEncodingError(
-            f"{name} are integer labels (shape {array.shape}) but the loss encoding is 'one_hot', "
-            f"which expects rows of {num_classes} (N, {num_classes}). Encode them with "
-            f"fashionkit.encode_labels(labels, encoding='one_hot'), or use "
-            f"LossConfig(encoding='sparse')."
-        )
-    if array.ndim != 2 or array.shape[1] != num_classes:
-        raise LabelEncodingError(
-            f"{name} must have shape (N, {num_classes}) for the one_hot encoding; got "
-            f"{array.shape}. The number of columns must equal the number of classes."
-        )
-    if array.size and not (np.isin(array, (0, 1)).all() and (array.sum(axis=1) == 1).all()):
-        raise LabelEncodingError(
-            f"{name} are not one-hot: every row must hold a single 1 and zeros elsewhere. Apply "
-            f"label smoothing through LossConfig(label_smoothing=...) rather than in the labels."
-        )
-    return array
-
-
-def _integer_labels(labels: object, num_classes: int) -> NDArray[np.uint8]:
-    array = np.asarray(labels)
-    if array.ndim == 2:
-        return check_labels(
-            check_targets(array, encoding="one_hot", num_classes=num_classes).argmax(axis=1),
-            num_classes=num_classes,
-        )
-    return check_labels(array, num_classes=num_classes)
-
-
-def _model_layout(model: Any) -> str:
-    shape = tuple(model.inputs[0].shape[1:])
-    if shape == (784,):
-        return "flat"
-    if shape == (28, 28, 1):
-        return "image"
-    raise InputValidationError(
-        f"The model takes inputs of shape {shape}; fashionkit feeds (784,) or (28, 28, 1)."
+            for i in range(n_classes)
+        ),
+        confusion_matrix=tuple(tuple(int(v) for v in row) for row in matrix),
+        class_names=names,
     )
 
 
-def _probabilities(model: Any, x: NDArray[np.float32], batch_size: int) -> NDArray[np.float32]:
-    from fashionkit._pipeline import predict_in_batches
+class Evaluator:
+    """Evaluates models on one labelled split: one prediction pass, one report.
 
-    return predict_in_batches(model, x, batch_size=batch_size)
+    The images are validated once, here, and kept as they are (uint8 stays uint8); each call
+    scales them batch by batch for the model's input layout, predicts, and builds the report
+    with :func:`report_from_probabilities`. :func:`fashionkit.train` evaluates its validation
+    split with one evaluator after every epoch (the ``val_*`` logs) and at the end (the
+    result's ``validation`` report), so both are computed the same way.
+
+    Args:
+        images: ``(N, 28, 28)`` uint8 images (or any shape and dtype
+            :func:`~fashionkit.preprocessing.check_images` accepts with floats allowed).
+        labels: Integer labels ``(N,)`` or one-hot rows ``(N, num_classes)``.
+        split: Name recorded in the reports. Defaults to ``"validation"``.
+        class_names: Names in label order. Defaults to :data:`~fashionkit.datasets.CLASS_NAMES`.
+        batch_size: Images per forward pass. Defaults to 1024.
+
+    Attributes:
+        latest: The report of the most recent call, or ``None`` before the first.
+
+    Raises:
+        InputValidationError: Bad images or labels, or different lengths.
+
+    Example:
+        >>> import numpy as np
+        >>> evaluator = Evaluator(np.zeros((4, 28, 28), np.uint8), [0, 1, 2, 3], split="demo")
+        >>> len(evaluator), evaluator.latest is None
+        (4, True)
+    """
+
+    def __init__(
+        self,
+        images: object,
+        labels: object,
+        *,
+        split: str = "validation",
+        class_names: Sequence[str] = CLASS_NAMES,
+        batch_size: int = 1024,
+    ) -> None:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise InputValidationError(
+                f"batch_size must be a positive integer; got {batch_size!r}."
+            )
+        self.class_names = _class_names(class_names)
+        self.labels = integer_labels(labels, num_classes=len(self.class_names))
+        self.images = check_images(images, allow_float=True)
+        check_same_length(self.images, self.labels, names="images and labels")
+        self.split = split
+        self.batch_size = batch_size
+        self.latest: EvaluationReport | None = None
+        self.latest_probabilities: NDArray[np.float32] | None = None
+
+    def __len__(self) -> int:
+        return int(self.labels.shape[0])
+
+    def probabilities(self, model: Any) -> NDArray[np.float32]:
+        """Predict the split with ``model`` and return the ``(N, num_classes)`` softmax outputs."""
+        return predict_in_batches(
+            model, self.images, layout=model_layout(model), batch_size=self.batch_size
+        )
+
+    def __call__(self, model: Any) -> EvaluationReport:
+        """Evaluate ``model`` on the split, remember the report as :attr:`latest`, return it."""
+        probs = self.probabilities(model)
+        report = report_from_probabilities(
+            probs, self.labels, split=self.split, class_names=self.class_names
+        )
+        self.latest, self.latest_probabilities = report, probs
+        return report
 
 
 def predict(
@@ -249,79 +343,27 @@ def predict(
         Class indices, names and probabilities.
 
     Raises:
-        InputValidationError: Images of the wrong shape or dtype; nothing is resized.
+        InputValidationError: Images of the wrong shape or dtype (nothing is resized), a model
+            whose output does not match ``class_names``, or one that outputs NaN.
 
     Example:
         >>> result = fashionkit.train()  # doctest: +SKIP
         >>> predict(result.model, data.test.images[0]).names  # doctest: +SKIP
         ('Ankle boot',)
     """
-    x = prepare_images(images, layout=_model_layout(model))  # type: ignore[arg-type]
-    probs = _probabilities(model, x, batch_size)
-    classes = probs.argmax(axis=1)
-    if probs.shape[1] != len(class_names):
+    names = _class_names(class_names)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise InputValidationError(f"batch_size must be a positive integer; got {batch_size!r}.")
+    x = check_images(images, allow_float=True)
+    raw = predict_in_batches(model, x, layout=model_layout(model), batch_size=batch_size)
+    if raw.size and raw.shape[1] != len(names):
         raise InputValidationError(
-            f"The model predicts {probs.shape[1]} classes but {len(class_names)} class names "
-            f"were given."
+            f"The model predicts {raw.shape[1]} classes but {len(names)} class names were given."
         )
+    probs = check_probabilities(raw, rows=len(x), num_classes=len(names)).astype(np.float32)
+    classes = probs.argmax(axis=1) if len(x) else np.zeros(0, np.intp)
     return Prediction(
-        classes=classes,
-        names=tuple(class_names[int(c)] for c in classes),
-        probabilities=probs,
-    )
-
-
-def loss_and_accuracy(
-    probabilities: NDArray[np.floating[Any]], labels: NDArray[np.integer[Any]]
-) -> tuple[float, float]:
-    """Mean cross-entropy (probabilities clipped as Keras does) and accuracy, for integer labels."""
-    probs = np.asarray(probabilities, dtype=np.float64)
-    y = np.asarray(labels, dtype=np.intp)
-    picked = np.clip(probs[np.arange(len(y)), y], _EPSILON, 1.0 - _EPSILON)
-    return float(-np.log(picked).mean()), float((probs.argmax(axis=1) == y).mean())
-
-
-def report_from_probabilities(
-    probabilities: NDArray[np.floating[Any]],
-    labels: NDArray[np.integer[Any]],
-    *,
-    split: str,
-    class_names: Sequence[str] = CLASS_NAMES,
-) -> EvaluationReport:
-    """Build an :class:`EvaluationReport` from softmax outputs and integer labels."""
-    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
-
-    n_classes = len(class_names)
-    y = check_labels(labels, num_classes=n_classes).astype(np.intp)
-    probs = np.asarray(probabilities, dtype=np.float64)
-    if probs.shape != (len(y), n_classes):
-        raise InputValidationError(
-            f"probabilities must have shape ({len(y)}, {n_classes}); got {probs.shape}."
-        )
-    predicted = probs.argmax(axis=1)
-    loss, accuracy = loss_and_accuracy(probs, y)
-    label_range = list(range(n_classes))
-    precision, recall, f1, support = precision_recall_fscore_support(
-        y, predicted, labels=label_range, zero_division=0
-    )
-    matrix = confusion_matrix(y, predicted, labels=label_range)
-    per_class = tuple(
-        ClassMetrics(
-            name=class_names[i],
-            precision=float(precision[i]),
-            recall=float(recall[i]),
-            f1=float(f1[i]),
-            support=int(support[i]),
-        )
-        for i in label_range
-    )
-    return EvaluationReport(
-        split=split,
-        loss=loss,
-        accuracy=accuracy,
-        per_class=per_class,
-        confusion_matrix=tuple(tuple(int(v) for v in row) for row in matrix),
-        class_names=tuple(class_names),
+        classes=classes, names=tuple(names[int(c)] for c in classes), probabilities=probs
     )
 
 
@@ -338,7 +380,7 @@ def evaluate(
 
     Args:
         model: A trained ``keras.Model`` with a softmax output.
-        images: uint8 images ``(N, 28, 28)`` (see :func:`~fashionkit.check_images`).
+        images: uint8 images ``(N, 28, 28)`` (see :func:`~fashionkit.preprocessing.check_images`).
         labels: Integer labels ``(N,)`` or one-hot rows ``(N, 10)``.
         split: Name recorded in the report. Defaults to ``"test"``.
         class_names: Names in label order. Defaults to :data:`~fashionkit.datasets.CLASS_NAMES`.
@@ -354,12 +396,7 @@ def evaluate(
         >>> report = evaluate(model, data.test.images, data.test.labels)  # doctest: +SKIP
         >>> print(report.to_text())  # doctest: +SKIP
     """
-    y = _integer_labels(labels, len(class_names))
-    x = prepare_images(images, layout=_model_layout(model))  # type: ignore[arg-type]
-    if x.shape[0] != y.shape[0]:
-        raise InputValidationError(
-            f"images and labels must have the same length; got {x.shape[0]} images and "
-            f"{y.shape[0]} labels."
-        )
-    probs = _probabilities(model, x, batch_size)
-    return report_from_probabilities(probs, y, split=split, class_names=class_names)
+    evaluator = Evaluator(
+        images, labels, split=split, class_names=class_names, batch_size=batch_size
+    )
+    return evaluator(model)

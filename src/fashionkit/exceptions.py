@@ -14,6 +14,7 @@ __all__ = [
     "DataNotFoundError",
     "DeviceError",
     "DownloadError",
+    "FashionkitDeprecationWarning",
     "FashionkitError",
     "FashionkitWarning",
     "InputValidationError",
@@ -29,6 +30,10 @@ class FashionkitError(Exception):
 
 class FashionkitWarning(UserWarning):
     """Base class of the warnings fashionkit emits."""
+
+
+class FashionkitDeprecationWarning(FashionkitWarning, DeprecationWarning):
+    """A fashionkit name or argument is deprecated; the message names its replacement."""
 
 
 class ConfigError(FashionkitError, ValueError):

@@ -16,8 +16,11 @@ from numpy.typing import NDArray
 
 from fashionkit._io import atomic_write_bytes
 from fashionkit._typing import PathLike
-from fashionkit.evaluation import EvaluationReport
+from fashionkit.datasets import FashionMNIST, load_fashion_mnist
+from fashionkit.evaluation import EvaluationReport, predict
 from fashionkit.exceptions import FashionkitError
+from fashionkit.results import EpochRecord
+from fashionkit.runs import load_run
 
 __all__ = [
     "plot_confident_mistakes",
@@ -37,21 +40,21 @@ def _figure(width: float, height: float) -> Any:
     return Figure(figsize=(width, height), dpi=100, layout="constrained")
 
 
-def plot_learning_curves(history: Sequence[dict[str, Any]]) -> Any:
+def plot_learning_curves(history: Sequence[EpochRecord]) -> Any:
     """Loss and accuracy per epoch, training and validation, side by side.
 
     Args:
-        history: One dict per epoch with ``epoch``, ``loss``, ``accuracy``, ``val_loss`` and
-            ``val_accuracy`` (the lines of ``metrics.jsonl``).
+        history: One record per epoch, such as :attr:`fashionkit.TrainResult.history` or
+            :attr:`fashionkit.RunRecord.history`.
 
     Returns:
         A ``matplotlib.figure.Figure``.
     """
     fig = _figure(10, 4)
-    epochs = [int(h["epoch"]) for h in history]
+    epochs = [h.epoch for h in history]
     for ax, metric in zip(fig.subplots(1, 2), ("loss", "accuracy"), strict=True):
-        ax.plot(epochs, [h.get(metric) for h in history], "o-", label="training")
-        ax.plot(epochs, [h.get(f"val_{metric}") for h in history], "s--", label="validation")
+        ax.plot(epochs, [getattr(h, metric) for h in history], "o-", label="training")
+        ax.plot(epochs, [getattr(h, f"val_{metric}") for h in history], "s--", label="validation")
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
         ax.set_title(f"{metric} per epoch")
@@ -129,7 +132,7 @@ def _save(fig: Any, path: Path) -> Path:
     return atomic_write_bytes(path, buffer.getvalue())
 
 
-def write_report(run_dir: PathLike, *, dataset: Any = None) -> list[Path]:
+def write_report(run_dir: PathLike, *, dataset: FashionMNIST | None = None) -> list[Path]:
     """Draw the three pictures of a completed run and write them as PNG into its directory.
 
     Writes ``learning_curves.png``, ``confusion_matrix.png`` (test split) and
@@ -143,16 +146,9 @@ def write_report(run_dir: PathLike, *, dataset: Any = None) -> list[Path]:
         RunDirError: The run directory is incomplete or damaged.
         FashionkitError: matplotlib is not installed.
     """
-    from fashionkit._pipeline import predict_in_batches
-    from fashionkit.datasets import load_fashion_mnist
-    from fashionkit.evaluation import _model_layout
-    from fashionkit.runs import load_run
-
     record = load_run(run_dir)
     data = dataset if dataset is not None else load_fashion_mnist()
-    probabilities = predict_in_batches(
-        record.model, np.asarray(data.test.images), layout=_model_layout(record.model)
-    )
+    probabilities = predict(record.model, data.test.images).probabilities
     directory = Path(run_dir)
     return [
         _save(plot_learning_curves(record.history), directory / "learning_curves.png"),

@@ -1,22 +1,31 @@
 """Turning raw Fashion-MNIST arrays into model input: validation, scaling, splitting, encoding.
 
-Everything here needs NumPy only. Each public function validates its input once and raises
-:class:`~fashionkit.exceptions.InputValidationError` (a :class:`ValueError`) with a message
-that says what was wrong, instead of letting a reshape or broadcast fail later.
+Everything here needs NumPy only. Each public function validates its input once, with the
+checkers it re-exports (:func:`check_images`, :func:`check_labels`, :func:`check_targets`),
+and raises :class:`~fashionkit.exceptions.InputValidationError` (a :class:`ValueError`) with
+a message that says what was wrong, instead of letting a reshape or broadcast fail later.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Literal
 
 import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from fashionkit._constants import (
+    IMAGE_SHAPE,
+    LABEL_ENCODINGS,
+    LAYOUTS,
+    NUM_CLASSES,
+    PIXELS,
+    LabelEncoding,
+    Layout,
+)
 from fashionkit._typing import FloatArray, LabelsU8
-from fashionkit.datasets import IMAGE_SHAPE, NUM_CLASSES
-from fashionkit.exceptions import InputValidationError, LabelEncodingError
+from fashionkit._validation import check_images, check_labels, check_same_length, check_targets
+from fashionkit.exceptions import InputValidationError
 
 __all__ = [
     "LabelEncoding",
@@ -24,128 +33,12 @@ __all__ = [
     "TrainValidationSplit",
     "check_images",
     "check_labels",
+    "check_targets",
     "encode_labels",
     "prepare_images",
     "scale",
     "train_validation_split",
 ]
-
-#: The model input layout, ``"flat"`` for ``(N, 784)`` or ``"image"`` for ``(N, 28, 28, 1)``.
-Layout = Literal["flat", "image"]
-#: The label encoding, ``"sparse"`` integer labels or ``"one_hot"`` rows of 10 floats.
-LabelEncoding = Literal["sparse", "one_hot"]
-
-_LAYOUTS: tuple[str, ...] = ("flat", "image")
-_ENCODINGS: tuple[str, ...] = ("sparse", "one_hot")
-_PIXELS = IMAGE_SHAPE[0] * IMAGE_SHAPE[1]
-
-
-def check_images(
-    images: object, *, name: str = "images", allow_float: bool = False
-) -> NDArray[np.generic]:
-    """Validate images and return them as an ``(N, 28, 28)`` array.
-
-    A single ``(28, 28)`` image is accepted and returned as a batch of one; flattened
-    ``(N, 784)`` rows and ``(N, 28, 28, 1)`` channels-last batches are reshaped to
-    ``(N, 28, 28)``.
-
-    Args:
-        images: Array-like of uint8 pixels.
-        name: How to call the argument in error messages.
-        allow_float: Also accept already scaled floating-point pixels, which must be finite
-            and within ``[0, 1]``. Defaults to ``False``.
-
-    Returns:
-        The images (uint8, or floating point when allowed), without a copy when possible.
-
-    Raises:
-        InputValidationError: Wrong dtype, NaN or out-of-range floats, or a shape that is not
-            one of the above.
-
-    Example:
-        >>> import numpy as np
-        >>> check_images(np.zeros((28, 28), np.uint8)).shape
-        (1, 28, 28)
-    """
-    array = np.asarray(images)
-    is_float = np.issubdtype(array.dtype, np.floating)
-    if array.dtype != np.uint8 and not (allow_float and is_float):
-        allowed = "uint8 pixels 0..255" + (" or floats in [0, 1]" if allow_float else "")
-        raise InputValidationError(
-            f"{name} must be {allowed}, as loaded from Fashion-MNIST; got dtype "
-            f"{array.dtype}. Convert with np.asarray(x, dtype=np.uint8) if the values are "
-            f"whole numbers 0..255."
-        )
-    if is_float:
-        if not np.isfinite(array).all():
-            raise InputValidationError(f"{name} contains NaN or infinite values.")
-        if array.size and (float(array.min()) < 0.0 or float(array.max()) > 1.0):
-            raise InputValidationError(
-                f"{name} holds floats from {float(array.min())} to {float(array.max())}; "
-                f"scaled pixels must lie in [0, 1]. Pass the raw uint8 images instead."
-            )
-    if array.shape == IMAGE_SHAPE:
-        return array[np.newaxis]
-    if array.ndim == 2 and array.shape[1] == _PIXELS:
-        return array.reshape(-1, *IMAGE_SHAPE)
-    if array.ndim == 4 and array.shape[1:] == (*IMAGE_SHAPE, 1):
-        return array[..., 0]
-    if array.ndim != 3 or array.shape[1:] != IMAGE_SHAPE:
-        raise InputValidationError(
-            f"{name} must have shape (N, 28, 28), (28, 28), (N, 784) or (N, 28, 28, 1); got "
-            f"{array.shape}. Images of other sizes are not resized: crop or resize them to "
-            f"28x28 first."
-        )
-    return array
-
-
-def check_labels(
-    labels: object, *, name: str = "labels", num_classes: int = NUM_CLASSES
-) -> LabelsU8:
-    """Validate integer class labels and return them as a uint8 ``(N,)`` array.
-
-    Args:
-        labels: Array-like of integer labels.
-        name: How to call the argument in error messages.
-        num_classes: Labels must lie in ``0..num_classes-1``. Defaults to 10.
-
-    Returns:
-        The labels as uint8.
-
-    Raises:
-        LabelEncodingError: The labels look one-hot encoded (2-d).
-        InputValidationError: The labels are not integers, not 1-d, or out of range.
-
-    Example:
-        >>> check_labels([0, 9, 3]).dtype
-        dtype('uint8')
-    """
-    array = np.asarray(labels)
-    if array.ndim == 2:
-        raise LabelEncodingError(
-            f"{name} has shape {array.shape}: that looks one-hot encoded, but integer labels "
-            f"(N,) are expected here. Use labels.argmax(axis=1), or choose the one_hot encoding."
-        )
-    if array.ndim != 1:
-        raise InputValidationError(f"{name} must be 1-d (N,); got shape {array.shape}.")
-    if array.size and not np.issubdtype(array.dtype, np.integer):
-        raise InputValidationError(
-            f"{name} must hold integer class indices; got dtype {array.dtype}."
-        )
-    if array.size and (int(array.min()) < 0 or int(array.max()) >= num_classes):
-        raise InputValidationError(
-            f"{name} must lie in 0..{num_classes - 1}; got values from {int(array.min())} to "
-            f"{int(array.max())}."
-        )
-    return array.astype(np.uint8, copy=False)
-
-
-def _check_same_length(images: np.ndarray, labels: NDArray[np.generic]) -> None:
-    if images.shape[0] != labels.shape[0]:
-        raise InputValidationError(
-            f"images and labels must have the same length; got {images.shape[0]} images and "
-            f"{labels.shape[0]} labels."
-        )
 
 
 def scale(images: object) -> FloatArray:
@@ -197,13 +90,13 @@ def prepare_images(images: object, *, layout: Layout = "flat") -> FloatArray:
         >>> prepare_images(np.zeros((2, 28, 28), np.uint8), layout="image").shape
         (2, 28, 28, 1)
     """
-    if layout not in _LAYOUTS:
+    if layout not in LAYOUTS:
         raise InputValidationError(f"layout must be 'flat' or 'image'; got {layout!r}.")
     checked = check_images(images, allow_float=True)
     # uint8 pixels are scaled; floats were checked to lie in [0, 1] already.
     scaled = scale(checked) if checked.dtype == np.uint8 else checked.astype(np.float32)
     if layout == "flat":
-        return scaled.reshape(scaled.shape[0], _PIXELS)
+        return scaled.reshape(scaled.shape[0], PIXELS)
     return scaled.reshape(scaled.shape[0], *IMAGE_SHAPE, 1)
 
 
@@ -230,7 +123,7 @@ def encode_labels(
         array([[0., 0., 1.],
                [1., 0., 0.]], dtype=float32)
     """
-    if encoding not in _ENCODINGS:
+    if encoding not in LABEL_ENCODINGS:
         raise InputValidationError(f"encoding must be 'sparse' or 'one_hot'; got {encoding!r}.")
     checked = check_labels(labels, num_classes=num_classes)
     if encoding == "sparse":
@@ -259,21 +152,32 @@ class TrainValidationSplit:
     validation_indices: NDArray[np.intp]
 
 
-def _allocate(total: int, sizes: list[int], fraction: float) -> list[int]:
-    """Split ``total`` held-out samples over groups in proportion to their sizes.
+def _tutorial_indices(n: int, n_held: int, seed: int) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """The indices ``train_test_split(..., random_state=seed)`` picks, without scikit-learn.
 
-    Each group gets the floor of its exact share; the samples left over go to the groups with
-    the largest remainders (the earlier group on a tie), so the quotas add up to ``total``.
+    scikit-learn's ``ShuffleSplit`` draws one permutation from ``RandomState(seed)`` and holds out
+    its first ``n_held`` positions; the rest, in permutation order, is the training part.
     """
-    exact = [fraction * size for size in sizes]
-    quotas = [min(size, math.floor(share)) for size, share in zip(sizes, exact, strict=True)]
-    order = sorted(range(len(sizes)), key=lambda i: (quotas[i] - exact[i], i))
-    for i in order:
-        if sum(quotas) >= total:
-            break
-        if quotas[i] < sizes[i]:
-            quotas[i] += 1
-    return quotas
+    order = np.random.RandomState(seed).permutation(n).astype(np.intp)
+    return order[n_held:], order[:n_held]
+
+
+def _stratified_indices(
+    labels: NDArray[np.uint8], n_held: int, seed: int
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """The indices ``train_test_split(..., stratify=labels, random_state=seed)`` picks."""
+    from sklearn.model_selection import StratifiedShuffleSplit
+
+    if np.bincount(labels).min(initial=len(labels)) < 2 or n_held < len(np.unique(labels)):
+        raise InputValidationError(
+            "A stratified split needs at least 2 images of every class present and a validation "
+            f"part with room for each class; got {len(labels)} labels with class counts "
+            f"{np.bincount(labels).tolist()} and {n_held} to hold out. Use stratify=False or "
+            f"more data."
+        )
+    splitter = StratifiedShuffleSplit(n_splits=1, test_size=n_held, random_state=seed)
+    train, held = next(splitter.split(np.zeros((len(labels), 1)), labels))
+    return np.asarray(train, np.intp), np.asarray(held, np.intp)
 
 
 def train_validation_split(
@@ -282,29 +186,32 @@ def train_validation_split(
     *,
     fraction: float = 0.2,
     seed: int = 42,
-    stratify: bool = True,
+    stratify: bool = False,
 ) -> TrainValidationSplit:
-    """Hold out a seeded, by default stratified, fraction of the data for validation.
+    """Hold out a seeded fraction of the data for validation, exactly as the tutorial does.
 
-    It holds out ``ceil(fraction * N)`` samples, as scikit-learn's ``train_test_split`` does,
-    so with the defaults on the 60,000 training images it holds out 12,000 (1,200 of each
-    class) and keeps 48,000, the sizes of the tutorial's ``train_test_split(test_size=0.2,
-    random_state=42)``. Stratified, each class gives its proportional share (rounded so that
-    the shares add up). The same seed always gives the same split.
+    With the defaults it picks the very rows of the tutorial's
+    ``train_test_split(images, labels, test_size=0.2, random_state=42)``: ``ceil(fraction *
+    N)`` rows are held out (12,000 of the 60,000 training images, 48,000 kept), chosen by
+    scikit-learn's shuffle for that seed, and both parts keep scikit-learn's order. With
+    ``stratify=True`` it picks the rows of ``train_test_split(..., stratify=labels)`` instead,
+    which holds out the same share of every class (this one imports scikit-learn). The same
+    arguments always give the same split.
 
     Args:
         images: uint8 images ``(N, 28, 28)``.
         labels: Integer labels ``(N,)``.
         fraction: Share of the data to hold out, strictly between 0 and 1. Defaults to 0.2.
-        seed: Seed of the shuffle. Defaults to 42.
-        stratify: Hold out the same fraction of every class. Defaults to ``True``.
+        seed: The split's ``random_state``. Defaults to 42.
+        stratify: Hold out the same fraction of every class. Defaults to ``False``, as in the
+            tutorial.
 
     Returns:
         The two parts and the indices that produced them.
 
     Raises:
-        InputValidationError: Bad arrays, mismatched lengths, a fraction outside (0, 1), or a
-            fraction that leaves one side empty.
+        InputValidationError: Bad arrays, mismatched lengths, a fraction outside (0, 1), a
+            fraction that leaves one side empty, or too few images per class to stratify.
 
     Example:
         >>> import numpy as np
@@ -312,6 +219,8 @@ def train_validation_split(
         >>> parts = train_validation_split(x, y, fraction=0.2, seed=0)
         >>> len(parts.train_labels), len(parts.validation_labels)
         (8, 2)
+        >>> parts.validation_indices.tolist()  # train_test_split(..., random_state=0) holds these
+        [2, 8]
     """
     if isinstance(fraction, bool) or not isinstance(fraction, (int, float)):
         raise InputValidationError(f"fraction must be a number in (0, 1); got {fraction!r}.")
@@ -320,26 +229,22 @@ def train_validation_split(
             f"fraction must lie strictly between 0 and 1; got {fraction}. Use 0.2 to hold out "
             f"20% of the data."
         )
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
+        raise InputValidationError(f"seed must be an integer in 0..2**32-1; got {seed!r}.")
     x = check_images(images, allow_float=True)
     y = check_labels(labels)
-    _check_same_length(x, y)
-    rng = np.random.default_rng(seed)
-    groups = [np.flatnonzero(y == c) for c in np.unique(y)] if stratify else [np.arange(len(y))]
-    quotas = _allocate(math.ceil(float(fraction) * len(y)), [len(g) for g in groups], fraction)
-    held: list[NDArray[np.intp]] = []
-    kept: list[NDArray[np.intp]] = []
-    for group, n_held in zip(groups, quotas, strict=True):
-        shuffled = rng.permutation(group)
-        held.append(shuffled[:n_held])
-        kept.append(shuffled[n_held:])
-    validation_idx = rng.permutation(np.concatenate(held))
-    train_idx = rng.permutation(np.concatenate(kept))
-    if validation_idx.size == 0 or train_idx.size == 0:
+    check_same_length(x, y, names="images and labels")
+    n_held = math.ceil(float(fraction) * len(y))
+    if n_held == 0 or n_held >= len(y):
         raise InputValidationError(
             f"fraction={fraction} of {len(y)} samples leaves "
-            f"{'no validation' if validation_idx.size == 0 else 'no training'} data; "
+            f"{'no validation' if n_held == 0 else 'no training'} data; "
             f"use more samples or another fraction."
         )
+    if stratify:
+        train_idx, validation_idx = _stratified_indices(y, n_held, int(seed))
+    else:
+        train_idx, validation_idx = _tutorial_indices(len(y), n_held, int(seed))
     return TrainValidationSplit(
         train_images=x[train_idx],
         train_labels=y[train_idx],

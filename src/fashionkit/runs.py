@@ -1,16 +1,19 @@
 """Run directories: everything a training run produced, written crash-safely, and read back.
 
-Layout of a run directory (every file is written to a temporary name, flushed and renamed):
+Layout of a run directory (every file is written to a temporary name, flushed and renamed; the
+JSON and TOML layouts are those of :mod:`fashionkit._schema`, one per object):
 
 ==================== =====================================================================
 ``config.toml``      the resolved :class:`~fashionkit.config.TrainConfig`; written first
-``metrics.jsonl``    one JSON line per completed epoch, flushed as soon as the epoch ends
+``metrics.jsonl``    one line per completed epoch, an :class:`~fashionkit.EpochRecord`'s
+                     fields plus any metric a callback logged, flushed as the epoch ends
 ``checkpoint/``      the latest epoch's full model while training runs (removed at the end)
 ``model.keras``      the final model
 ``validation.json``  :class:`~fashionkit.EvaluationReport` of the validation split
 ``test.json``        :class:`~fashionkit.EvaluationReport` of the test split
 ``environment.json`` library versions, Python, platform, devices, seed
-``summary.json``     history, timings, stop reason; written last, it marks the run complete
+``summary.json``     :meth:`~fashionkit.TrainResult.to_dict`; written last, it marks the run
+                     complete
 ==================== =====================================================================
 """
 
@@ -25,13 +28,15 @@ from typing import Any
 
 import attrs
 
+from fashionkit import _schema
 from fashionkit._io import atomic_save_model, atomic_write_text
 from fashionkit._typing import PathLike
 from fashionkit.config import TrainConfig
 from fashionkit.evaluation import EvaluationReport
 from fashionkit.exceptions import ConfigError, RunDirError
+from fashionkit.results import EpochRecord, TrainResult
 
-__all__ = ["RunRecord", "load_run"]
+__all__ = ["RunDirectory", "RunRecord", "load_model", "load_run"]
 
 CONFIG = "config.toml"
 METRICS = "metrics.jsonl"
@@ -61,67 +66,135 @@ def _differences(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> 
     return out
 
 
-@attrs.frozen(kw_only=True)
-class ResumePoint:
-    """Where a run directory stands before training (internal to :func:`fashionkit.train`)."""
+def _read_config(path: Path) -> TrainConfig:
+    try:
+        return TrainConfig.from_toml(path)
+    except (ConfigError, UnicodeDecodeError) as exc:
+        raise RunDirError(
+            f"{path} cannot be read back ({exc}). The directory belongs to another run or was "
+            f"damaged: choose a new run directory."
+        ) from exc
 
-    epoch: int
-    checkpoint: Path | None
-    history: tuple[dict[str, Any], ...]
 
+class RunDirectory:
+    """A run directory as :func:`fashionkit.train` uses it: resume state, callbacks, results.
 
-def prepare(run_dir: Path, config: TrainConfig) -> ResumePoint:
-    """Create or check a run directory and find the epoch to resume from."""
-    from fashionkit.callbacks import EpochCheckpoint
+    :meth:`open` creates the folder (writing ``config.toml``) or checks that it holds an
+    unfinished run of the same config, and finds the newest checkpoint; training then takes the
+    model to resume from with :meth:`restore_model`, the callbacks that keep the folder up to
+    date with :meth:`callbacks`, and writes the results with :meth:`write_results`.
 
-    run_dir.mkdir(parents=True, exist_ok=True)
-    config_path = run_dir / CONFIG
-    if config_path.is_file():
-        try:
-            stored = TrainConfig.from_toml(config_path)
-        except ConfigError as exc:
-            raise RunDirError(
-                f"{config_path} cannot be read back ({exc}). The directory belongs to another "
-                f"run or was damaged: choose a new run directory."
-            ) from exc
-        diffs = _differences(_comparable(stored), _comparable(config))
-        if diffs:
-            raise RunDirError(
-                f"{run_dir} holds a run with a different config, so it cannot be resumed: "
-                f"{'; '.join(diffs)}. Use the same config to resume, or a new run directory."
-            )
-        if (run_dir / SUMMARY).is_file():
-            raise RunDirError(
-                f"{run_dir} already holds a completed run. Read it with fashionkit.load_run, or "
-                f"train into a new run directory."
-            )
-    else:
-        config.write_toml(config_path)
-    latest = EpochCheckpoint.latest(run_dir / CHECKPOINTS)
-    epoch, checkpoint = latest if latest is not None else (0, None)
-    history = _trim_metrics(run_dir / METRICS, keep_through=epoch)
-    return ResumePoint(epoch=epoch, checkpoint=checkpoint, history=history)
+    Attributes:
+        path: The folder.
+        config: The config of the run.
+        resume_epoch: Epochs already completed (0 for a new run).
+        checkpoint: The checkpoint to resume from, or ``None``.
+        history: The records of the completed epochs, from ``metrics.jsonl``.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        config: TrainConfig,
+        *,
+        resume_epoch: int,
+        checkpoint: Path | None,
+        history: tuple[EpochRecord, ...],
+    ) -> None:
+        self.path = path
+        self.config = config
+        self.resume_epoch = resume_epoch
+        self.checkpoint = checkpoint
+        self.history = history
+
+    @classmethod
+    def open(cls, path: PathLike, config: TrainConfig) -> RunDirectory:
+        """Create or check a run directory and find the epoch to resume from.
+
+        Raises:
+            RunDirError: The folder holds another config, a completed run, or damaged files.
+        """
+        from fashionkit.callbacks import EpochCheckpoint
+
+        run_dir = Path(path)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        config_path = run_dir / CONFIG
+        if config_path.is_file():
+            stored = _read_config(config_path)
+            diffs = _differences(_comparable(stored), _comparable(config))
+            if diffs:
+                raise RunDirError(
+                    f"{run_dir} holds a run with a different config, so it cannot be resumed: "
+                    f"{'; '.join(diffs)}. Use the same config to resume, or a new run directory."
+                )
+            if (run_dir / SUMMARY).is_file():
+                raise RunDirError(
+                    f"{run_dir} already holds a completed run. Read it with fashionkit.load_run, "
+                    f"or train into a new run directory."
+                )
+        else:
+            config.write_toml(config_path)
+        latest = EpochCheckpoint.latest(run_dir / CHECKPOINTS)
+        epoch, checkpoint = latest if latest is not None else (0, None)
+        history = _trim_metrics(run_dir / METRICS, keep_through=epoch)
+        return cls(run_dir, config, resume_epoch=epoch, checkpoint=checkpoint, history=history)
+
+    def restore_model(self) -> Any:
+        """The model of the newest checkpoint, or ``None`` for a new run."""
+        return None if self.checkpoint is None else load_model(self.checkpoint)
+
+    def callbacks(self) -> list[Any]:
+        """The metrics log, then the checkpoint: a checkpointed epoch always has its line."""
+        from fashionkit.callbacks import EpochCheckpoint, JSONLinesLogger
+
+        return [
+            JSONLinesLogger(self.path / METRICS, append=True),
+            EpochCheckpoint(self.path / CHECKPOINTS),
+        ]
+
+    def write_results(self, result: TrainResult) -> None:
+        """Write the model, reports and environment, then ``summary.json`` last."""
+        save_model(result.model, self.path / MODEL)
+        atomic_write_text(self.path / VALIDATION, result.validation.to_json())
+        atomic_write_text(self.path / TEST, result.test.to_json())
+        atomic_write_text(
+            self.path / ENVIRONMENT,
+            json.dumps(environment(result.config, result.placement), indent=2, ensure_ascii=False),
+        )
+        atomic_write_text(self.path / SUMMARY, _schema.to_json(result))
+        shutil.rmtree(self.path / CHECKPOINTS, ignore_errors=True)
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     lines = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise RunDirError(f"{path} is not UTF-8 text ({exc}).") from exc
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            lines.append(json.loads(line))
+            parsed = json.loads(line)
         except ValueError as exc:
             raise RunDirError(f"{path} line {number} is not JSON ({exc}).") from exc
+        if not isinstance(parsed, dict) or not isinstance(parsed.get("epoch"), int):
+            raise RunDirError(f"{path} line {number} is not an epoch record: {line[:80]!r}.")
+        lines.append(parsed)
     return lines
 
 
-def _trim_metrics(path: Path, *, keep_through: int) -> tuple[dict[str, Any], ...]:
+def _records(lines: list[dict[str, Any]]) -> tuple[EpochRecord, ...]:
+    return tuple(EpochRecord.from_logs(line["epoch"], line) for line in lines)
+
+
+def _trim_metrics(path: Path, *, keep_through: int) -> tuple[EpochRecord, ...]:
     """Keep the lines of epochs up to ``keep_through``: later ones belong to lost work."""
     if not path.is_file():
         return ()
-    lines = [line for line in _read_jsonl(path) if int(line.get("epoch", 0)) <= keep_through]
+    lines = [line for line in _read_jsonl(path) if line["epoch"] <= keep_through]
     atomic_write_text(path, "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines))
-    return tuple(lines)
+    return _records(lines)
 
 
 def environment(config: TrainConfig, placement: Any) -> dict[str, Any]:
@@ -142,37 +215,15 @@ def environment(config: TrainConfig, placement: Any) -> dict[str, Any]:
         "scikit-learn": ver("scikit-learn"),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
-        "placement": attrs.asdict(placement),
+        "placement": _schema.to_data(placement),
         "seed": config.seed,
         "deterministic": config.deterministic,
     }
 
 
-def save_model(model: Any, path: Path) -> None:
-    """Save a Keras model atomically (see :func:`fashionkit._io.atomic_save_model`)."""
-    atomic_save_model(model, path)
-
-
-def finish(run_dir: Path, result: Any) -> None:
-    """Write the final model, reports and environment, then ``summary.json`` last."""
-    save_model(result.model, run_dir / MODEL)
-    atomic_write_text(run_dir / VALIDATION, result.validation.to_json())
-    atomic_write_text(run_dir / TEST, result.test.to_json())
-    atomic_write_text(
-        run_dir / ENVIRONMENT,
-        json.dumps(environment(result.config, result.placement), indent=2, ensure_ascii=False),
-    )
-    summary = {
-        "history": [attrs.asdict(r) for r in result.history],
-        "fit_seconds": result.fit_seconds,
-        "total_seconds": result.total_seconds,
-        "stop_reason": result.stop_reason,
-        "resumed_from_epoch": result.resumed_from_epoch,
-        "validation_accuracy": result.validation.accuracy,
-        "test_accuracy": result.test.accuracy,
-    }
-    atomic_write_text(run_dir / SUMMARY, json.dumps(summary, indent=2))
-    shutil.rmtree(run_dir / CHECKPOINTS, ignore_errors=True)
+def save_model(model: Any, path: PathLike) -> Path:
+    """Save a Keras model atomically to a ``.keras`` file and return its path."""
+    return atomic_save_model(model, Path(path))
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -185,9 +236,9 @@ class RunRecord:
         model: The final ``keras.Model``, loaded with Keras's safe mode on.
         validation: The validation report.
         test: The test report.
-        history: One dict per epoch, as the metrics log holds them.
+        history: One record per epoch, from the metrics log.
         environment: Versions and devices recorded at the end of the run.
-        summary: Timings, stop reason and final accuracies.
+        summary: The run's ``summary.json`` (the layout of :meth:`~fashionkit.TrainResult.to_dict`).
     """
 
     directory: Path
@@ -195,7 +246,7 @@ class RunRecord:
     model: Any
     validation: EvaluationReport
     test: EvaluationReport
-    history: tuple[dict[str, Any], ...]
+    history: tuple[EpochRecord, ...]
     environment: dict[str, Any]
     summary: dict[str, Any]
 
@@ -209,21 +260,29 @@ def _read_json(path: Path) -> Any:
         raise RunDirError(f"{path} is corrupted: it is not valid JSON ({exc}).") from exc
 
 
+def _read_object(path: Path) -> dict[str, Any]:
+    data = _read_json(path)
+    if not isinstance(data, dict):
+        raise RunDirError(f"{path} is corrupted: it holds {type(data).__name__}, not an object.")
+    return data
+
+
 def _read_report(path: Path) -> EvaluationReport:
     try:
-        return EvaluationReport.from_dict(_read_json(path))
+        return EvaluationReport.from_dict(_read_object(path))
     except (KeyError, TypeError, ValueError) as exc:
         raise RunDirError(f"{path} is not an evaluation report ({exc!r}).") from exc
 
 
-def load_model(path: Path) -> Any:
-    """Load a ``.keras`` file with safe mode on; any failure names the file.
+def load_model(path: PathLike) -> Any:
+    """Load a ``.keras`` file with Keras's safe mode on; any failure names the file.
 
     Raises:
         RunDirError: The file is missing, or is not a loadable Keras model.
     """
+    path = Path(path)
     if not path.is_file():
-        raise RunDirError(f"{path} is missing: the run directory holds no final model.")
+        raise RunDirError(f"{path} is missing: there is no model file there.")
     import keras
 
     try:
@@ -261,13 +320,15 @@ def load_run(path: PathLike) -> RunRecord:
     config_path = directory / CONFIG
     if not config_path.is_file():
         raise RunDirError(f"{config_path} is missing: {directory} is not a run directory.")
-    try:
-        config = TrainConfig.from_toml(config_path)
-    except ConfigError as exc:
-        raise RunDirError(f"{config_path} is corrupted: {exc}") from exc
-    summary = _read_json(directory / SUMMARY)
+    config = _read_config(config_path)
+    if not (directory / SUMMARY).is_file():
+        raise RunDirError(
+            f"{directory / SUMMARY} is missing: the run in {directory} did not complete. Resume "
+            f"it by training again with the same config and run directory."
+        )
+    summary = _read_object(directory / SUMMARY)
     metrics = directory / METRICS
-    history = tuple(_read_jsonl(metrics)) if metrics.is_file() else ()
+    history = _records(_read_jsonl(metrics)) if metrics.is_file() else ()
     return RunRecord(
         directory=directory,
         config=config,
@@ -275,6 +336,6 @@ def load_run(path: PathLike) -> RunRecord:
         validation=_read_report(directory / VALIDATION),
         test=_read_report(directory / TEST),
         history=history,
-        environment=_read_json(directory / ENVIRONMENT),
+        environment=_read_object(directory / ENVIRONMENT),
         summary=summary,
     )

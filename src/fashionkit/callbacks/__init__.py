@@ -1,13 +1,24 @@
-"""Keras callbacks shipped with fashionkit.
+"""Keras callbacks shipped with fashionkit, and the context :func:`fashionkit.train` gives them.
 
 Importing this subpackage imports Keras. Each callback stores its arguments in ``__init__``
 and resets its run state in ``on_train_begin``, so one instance can serve several ``fit``
 calls. Pass them to :func:`fashionkit.train` (or to ``model.fit`` directly).
+
+Under :func:`fashionkit.train`, a callback that defines ``set_context(context)`` receives the
+run's :class:`TrainingContext` before training starts: the config, the validation evaluator,
+the epoch training resumes from, and a way to report why it stopped training.
 """
 
 from fashionkit.callbacks._checkpoint import EpochCheckpoint as EpochCheckpoint
+from fashionkit.callbacks._context import TrainingContext as TrainingContext
 from fashionkit.callbacks._metrics_logger import JSONLinesLogger as JSONLinesLogger
 from fashionkit.callbacks._time_budget import TimeBudget as TimeBudget
 from fashionkit.callbacks._validation_report import ValidationReport as ValidationReport
 
-__all__ = ["EpochCheckpoint", "JSONLinesLogger", "TimeBudget", "ValidationReport"]
+__all__ = [
+    "EpochCheckpoint",
+    "JSONLinesLogger",
+    "TimeBudget",
+    "TrainingContext",
+    "ValidationReport",
+]

@@ -6,13 +6,23 @@ import json
 from pathlib import Path
 from typing import Any
 
+import attrs
 import keras
 
+from fashionkit import _schema
 from fashionkit._io import atomic_save_model, atomic_write_text
 from fashionkit._typing import PathLike
 from fashionkit.exceptions import RunDirError
 
 _STATE = "state.json"
+
+
+@attrs.frozen(kw_only=True)
+class _State:
+    """The layout of ``state.json``: the newest complete checkpoint."""
+
+    epoch: int
+    checkpoint: str
 
 
 class EpochCheckpoint(keras.callbacks.Callback):  # type: ignore[misc]
@@ -44,9 +54,8 @@ class EpochCheckpoint(keras.callbacks.Callback):  # type: ignore[misc]
         name = f"epoch-{epoch + 1:04d}.keras"
         atomic_save_model(self.model, self.directory / name)
         previous = self.latest(self.directory)
-        atomic_write_text(
-            self.directory / _STATE, json.dumps({"epoch": epoch + 1, "checkpoint": name})
-        )
+        state = _State(epoch=epoch + 1, checkpoint=name)
+        atomic_write_text(self.directory / _STATE, _schema.to_json(state, indent=None))
         if previous is not None and previous[1].name != name:
             previous[1].unlink(missing_ok=True)
 
@@ -62,9 +71,11 @@ class EpochCheckpoint(keras.callbacks.Callback):  # type: ignore[misc]
         if not state.is_file():
             return None
         try:
-            data = json.loads(state.read_text(encoding="utf-8"))
-            epoch, name = int(data["epoch"]), str(data["checkpoint"])
-        except (ValueError, KeyError, TypeError) as exc:
+            data = _schema.from_data(json.loads(state.read_text(encoding="utf-8")), _State)
+            epoch, name = data.epoch, data.checkpoint
+            if epoch < 1 or Path(name).name != name:
+                raise ValueError(f"epoch {epoch}, checkpoint {name!r}")
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
             raise RunDirError(
                 f"{state} is corrupted ({exc}); delete the checkpoint folder to start over."
             ) from exc

@@ -7,6 +7,7 @@ from typing import Any
 
 import keras
 
+from fashionkit.callbacks._context import TrainingContext
 from fashionkit.exceptions import ConfigError
 
 
@@ -15,8 +16,9 @@ class TimeBudget(keras.callbacks.Callback):  # type: ignore[misc]
 
     Keras finishes the current batch and then the epoch's bookkeeping, so the model is always
     left in a consistent state. After ``fit`` returns, :attr:`stopped` tells whether the budget
-    ended training, and :attr:`stopped_epoch` (1-based) in which epoch;
-    :func:`fashionkit.train` reports both in its result.
+    ended training, and :attr:`stopped_epoch` (1-based) in which epoch; under
+    :func:`fashionkit.train` it also reports its :attr:`reason` through the
+    :class:`TrainingContext`, which ends up in the result's ``stop_reason``.
 
     Args:
         seconds: The budget, counted from the start of ``fit``; must be positive.
@@ -50,6 +52,11 @@ class TimeBudget(keras.callbacks.Callback):  # type: ignore[misc]
         self.epoch_cut_short = False
         self._start = 0.0
         self._epoch = 0
+        self._context: TrainingContext | None = None
+
+    def set_context(self, context: TrainingContext) -> None:
+        """Remember the run, to report the stop to it."""
+        self._context = context
 
     @property
     def reason(self) -> str | None:
@@ -80,3 +87,7 @@ class TimeBudget(keras.callbacks.Callback):  # type: ignore[misc]
             steps = (self.params or {}).get("steps")
             self.epoch_cut_short = steps is None or batch + 1 < steps
             self.model.stop_training = True
+            if self._context is not None and self.reason is not None:
+                self._context.record_stop(
+                    self.reason, epoch=self.stopped_epoch, cut_short=self.epoch_cut_short
+                )

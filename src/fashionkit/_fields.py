@@ -1,0 +1,188 @@
+"""What every config class shares: validator factories and the :class:`ConfigBase` mix-in.
+
+Validators raise :class:`~fashionkit.exceptions.ConfigError` with one message shape: the
+field, what is allowed, what was received and, for a misspelt choice, the closest allowed one.
+Choice validators take their allowed values from a ``Literal`` type, so a choice list is
+written once (see :mod:`fashionkit._constants`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, ClassVar, Self
+
+import attrs
+
+from fashionkit import _schema
+from fashionkit.exceptions import ConfigError
+
+Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
+
+
+def where(instance: object, attribute: attrs.Attribute[Any]) -> str:
+    """``ClassName.field`` for messages."""
+    return f"{type(instance).__name__}.{attribute.name}"
+
+
+def one_of(allowed: Iterable[str]) -> Validator:
+    """Accept one of ``allowed``; otherwise name them and suggest the closest."""
+    choices = tuple(allowed)
+
+    def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if isinstance(value, str) and value in choices:
+            return
+        listed = ", ".join(repr(c) for c in choices)
+        hint = ""
+        if isinstance(value, str):
+            close = difflib.get_close_matches(value, choices, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(
+            f"{where(instance, attribute)} must be one of {listed}; got {value!r}.{hint}"
+        )
+
+    return check
+
+
+def number(
+    *,
+    integer: bool = False,
+    ge: float | None = None,
+    gt: float | None = None,
+    lt: float | None = None,
+    le: float | None = None,
+) -> Validator:
+    """Accept a finite number (an ``int`` when ``integer``) within the given bounds."""
+    bounds = []
+    if ge is not None:
+        bounds.append(f">= {ge}")
+    if gt is not None:
+        bounds.append(f"> {gt}")
+    if le is not None:
+        bounds.append(f"<= {le}")
+    if lt is not None:
+        bounds.append(f"< {lt}")
+    kind = "an integer" if integer else "a number"
+    wanted = f"{kind} {' and '.join(bounds)}".strip()
+
+    def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        ok_type = isinstance(value, int) if integer else isinstance(value, (int, float))
+        if isinstance(value, bool) or not ok_type:
+            raise ConfigError(
+                f"{where(instance, attribute)} must be {wanted}; got {value!r} "
+                f"({type(value).__name__})."
+            )
+        if not isinstance(value, (int, float)):  # narrowed above, for mypy
+            raise AssertionError
+        # math.isfinite would overflow on huge ints, which are finite anyway.
+        if (isinstance(value, float) and not math.isfinite(value)) or (
+            (ge is not None and value < ge)
+            or (gt is not None and value <= gt)
+            or (le is not None and value > le)
+            or (lt is not None and value >= lt)
+        ):
+            raise ConfigError(f"{where(instance, attribute)} must be {wanted}; got {value!r}.")
+
+    return check
+
+
+def is_bool(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """Accept ``True`` or ``False`` only (not 0, 1 or strings)."""
+    if not isinstance(value, bool):
+        raise ConfigError(
+            f"{where(instance, attribute)} must be true or false; got {value!r} "
+            f"({type(value).__name__})."
+        )
+
+
+def positive_ints(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """Accept a non-empty tuple of positive integers."""
+    if (
+        not isinstance(value, tuple)
+        or not value
+        or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in value)
+    ):
+        shown = list(value) if isinstance(value, tuple) else value
+        raise ConfigError(
+            f"{where(instance, attribute)} must be a non-empty list of positive integers, such "
+            f"as [128, 64]; got {shown!r}."
+        )
+
+
+def to_tuple(value: object) -> object:
+    """Convert a list to a tuple (TOML and JSON have only lists)."""
+    if isinstance(value, (list, tuple)):
+        return tuple(value)
+    return value
+
+
+def optional_tuple(value: object) -> object:
+    """:func:`to_tuple`, keeping ``None``."""
+    return None if value is None else to_tuple(value)
+
+
+def lower(value: object) -> object:
+    """Normalise a string choice: ``" GPU "`` becomes ``"gpu"``."""
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def snake(value: object) -> object:
+    """Normalise a string choice with words: ``"One-Hot"`` becomes ``"one_hot"``."""
+    return value.strip().lower().replace("-", "_") if isinstance(value, str) else value
+
+
+def instance_of(cls: type) -> Validator:
+    """Accept an instance of ``cls`` (mappings were converted before this runs)."""
+
+    def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, cls):
+            raise ConfigError(
+                f"{where(instance, attribute)} must be a {cls.__name__} or a mapping of its "
+                f"fields; got {value!r}."
+            )
+
+    return check
+
+
+class ConfigBase:
+    """Dict round-tripping shared by every config class (through :mod:`fashionkit._schema`)."""
+
+    _fashionkit_config: ClassVar[bool] = True
+
+    @classmethod
+    def _fixed_keys(cls) -> Mapping[str, Any]:
+        """Keys written before the fields that are not fields themselves (none by default)."""
+        return {}
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the config as plain nested dicts, lists and scalars.
+
+        Example:
+            >>> from fashionkit.config import LossConfig
+            >>> LossConfig().to_dict()
+            {'encoding': 'sparse', 'label_smoothing': 0.0}
+        """
+        data: dict[str, Any] = _schema.to_data(self)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """Build the config from a mapping such as :meth:`to_dict` returns.
+
+        Missing keys take their defaults; unknown keys raise
+        :class:`~fashionkit.exceptions.ConfigError` naming the closest allowed ones.
+
+        Example:
+            >>> from fashionkit.config import LossConfig
+            >>> LossConfig.from_dict({"encodng": "one_hot"})
+            Traceback (most recent call last):
+            ...
+            fashionkit.exceptions.ConfigError: LossConfig got unknown key(s) 'encodng' (did ...
+        """
+        return _schema.from_data(data, cls)
+
+
+def nested(cls: type[ConfigBase], value: object) -> object:
+    """For a field's converter: build ``cls`` from a mapping and leave other values alone."""
+    return cls.from_dict(value) if isinstance(value, Mapping) else value

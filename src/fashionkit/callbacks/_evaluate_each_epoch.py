@@ -1,0 +1,30 @@
+"""An internal callback that evaluates the validation split at the end of every epoch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+
+from fashionkit.evaluation import Evaluator
+
+
+class EvaluateEachEpoch(keras.callbacks.Callback):  # type: ignore[misc]
+    """Add ``val_loss``, ``val_accuracy`` and ``val_per_class_accuracy`` to the epoch logs.
+
+    It plays the part of ``fit(validation_data=...)`` with fashionkit's one evaluator: the model
+    is called directly on uint8 images scaled batch by batch, without tracing a separate
+    evaluation function or holding float copies of the split, and the metrics are the ones the
+    final reports hold (see :mod:`fashionkit.evaluation` for what ``val_loss`` is). Both
+    training loops use it.
+    """
+
+    def __init__(self, evaluator: Evaluator) -> None:
+        super().__init__()
+        self.evaluator = evaluator
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        """Evaluate and write the metrics into ``logs``."""
+        report = self.evaluator(self.model)
+        if logs is not None:
+            logs.update(report.epoch_logs("val_"))

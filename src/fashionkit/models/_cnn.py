@@ -1,0 +1,71 @@
+"""A small convolutional network."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import attrs
+
+from fashionkit import _fields
+from fashionkit._constants import Layout
+from fashionkit.exceptions import ConfigError
+from fashionkit.models._base import ModelConfig
+from fashionkit.models._layers import inputs_as, softmax_output
+from fashionkit.models._registry import register_architecture
+
+
+@attrs.frozen(kw_only=True)
+class CNNConfig(ModelConfig):
+    """A small convolutional network for ``(28, 28, 1)`` images.
+
+    Each block is ``Conv2D(filters, kernel_size, relu, padding="same")`` then
+    ``MaxPooling2D(2)``; then ``Flatten``, ``Dense(dense_units, relu)``, ``Dropout`` and
+    ``Dense(10, softmax)``.
+
+    Attributes:
+        filters: Filters of each convolution block; its length is the number of blocks
+            (at most 4, since each block halves the 28x28 image). Defaults to ``(32, 64)``.
+        kernel_size: Side of the square convolution kernels, odd, 1 to 7. Defaults to 3.
+        dense_units: Width of the dense layer after the blocks. Defaults to 100.
+        dropout: Dropout rate before the output layer, in [0, 1). Defaults to 0.3.
+    """
+
+    architecture: ClassVar[str] = "cnn"
+    preferred_layout: ClassVar[Layout] = "image"
+
+    filters: tuple[int, ...] = attrs.field(
+        default=(32, 64), converter=_fields.to_tuple, validator=_fields.positive_ints
+    )
+    kernel_size: int = attrs.field(default=3, validator=_fields.number(integer=True, ge=1, le=7))
+    dense_units: int = attrs.field(default=100, validator=_fields.number(integer=True, ge=1))
+    dropout: float = attrs.field(default=0.3, validator=_fields.number(ge=0.0, lt=1.0))
+
+    def __attrs_post_init__(self) -> None:
+        if len(self.filters) > 4:
+            raise ConfigError(
+                f"CNNConfig.filters has {len(self.filters)} blocks; at most 4 fit a 28x28 image "
+                f"(each block halves it). Got {list(self.filters)!r}."
+            )
+        if self.kernel_size % 2 == 0:
+            raise ConfigError(
+                f"CNNConfig.kernel_size must be odd so that 'same' padding stays centred; got "
+                f"{self.kernel_size}. Use {self.kernel_size + 1} or {self.kernel_size - 1}."
+            )
+
+
+@register_architecture(CNNConfig)
+def build_cnn(config: CNNConfig, *, input_shape: tuple[int, ...], num_classes: int) -> Any:
+    """Convolution and max-pooling blocks, a dense layer with dropout, then softmax."""
+    import keras
+
+    inputs, x = inputs_as(input_shape, want="image")
+    for i, filters in enumerate(config.filters):
+        x = keras.layers.Conv2D(
+            filters, config.kernel_size, activation="relu", padding="same", name=f"conv_{i}"
+        )(x)
+        x = keras.layers.MaxPooling2D(2, name=f"pool_{i}")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Dense(config.dense_units, activation="relu", name="dense")(x)
+    if config.dropout > 0:
+        x = keras.layers.Dropout(config.dropout, name="dropout")(x)
+    return keras.Model(inputs, softmax_output(num_classes)(x), name="cnn")

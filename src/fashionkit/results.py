@@ -1,0 +1,146 @@
+"""What a training run produces: per-epoch records and the result of :func:`fashionkit.train`.
+
+Both have one plain-data layout, written by :mod:`fashionkit._schema`: an
+:class:`EpochRecord` is a line of a run's ``metrics.jsonl`` and an element of ``history``;
+:meth:`TrainResult.to_dict` is a run's ``summary.json`` and the output of
+``fashionkit train --json``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+from cattrs.gen import make_dict_unstructure_fn, override
+
+from fashionkit import _schema
+from fashionkit.config import TrainConfig
+from fashionkit.devices import Placement
+from fashionkit.evaluation import EvaluationReport
+
+__all__ = ["EpochRecord", "TrainResult"]
+
+
+def _number(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+@attrs.frozen(kw_only=True)
+class EpochRecord:
+    """Metrics of one epoch, as logged at its end.
+
+    Attributes:
+        epoch: 1-based epoch number.
+        loss: Mean training loss over the epoch's batches (label smoothing included, as Keras
+            computes it).
+        accuracy: Training accuracy over the epoch's batches.
+        val_loss: Validation loss after the epoch (see :mod:`fashionkit.evaluation` for its
+            definition: no label smoothing).
+        val_accuracy: Validation accuracy after the epoch.
+        val_per_class_accuracy: Validation recall of each class, in label order.
+        seconds: Wall-clock seconds of the epoch, validation included, when known.
+        partial: The epoch was cut short (by a time budget).
+        extra: Any other metric logged for the epoch (by the user's callbacks), by name.
+    """
+
+    epoch: int
+    loss: float
+    accuracy: float
+    val_loss: float
+    val_accuracy: float
+    val_per_class_accuracy: tuple[float, ...] = ()
+    seconds: float | None = None
+    partial: bool = False
+    extra: dict[str, Any] = attrs.field(factory=dict)
+
+    @classmethod
+    def from_logs(
+        cls, epoch: int, logs: Mapping[str, Any], *, partial: bool = False
+    ) -> EpochRecord:
+        """Build a record from an epoch's logs (a metrics-log line, or Keras's logs).
+
+        Example:
+            >>> EpochRecord.from_logs(1, {"loss": 0.5, "accuracy": 0.8, "lr": 0.01}).extra
+            {'lr': 0.01}
+        """
+        known = {f.name for f in attrs.fields(cls)}
+        per_class = logs.get("val_per_class_accuracy", ())
+        seconds = logs.get("seconds")
+        return cls(
+            epoch=int(epoch),
+            loss=_number(logs.get("loss")),
+            accuracy=_number(logs.get("accuracy")),
+            val_loss=_number(logs.get("val_loss")),
+            val_accuracy=_number(logs.get("val_accuracy")),
+            val_per_class_accuracy=tuple(_number(v) for v in per_class),
+            seconds=None if seconds is None else _number(seconds),
+            partial=bool(logs.get("partial", partial)),
+            extra={k: v for k, v in logs.items() if k not in known},
+        )
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class TrainResult:
+    """Everything a training run produced.
+
+    Attributes:
+        model: The trained, compiled ``keras.Model``.
+        config: The resolved configuration the run used.
+        history: One record per epoch, in order (resumed runs include the earlier epochs).
+        validation: Evaluation of the final model on the held-out validation split.
+        test: Evaluation of the final model on the test split.
+        placement: Where the model trained.
+        fit_seconds: Wall-clock seconds spent training (in ``fit`` or the multi-worker loop).
+        total_seconds: Wall-clock seconds of the whole call, loading and evaluation included.
+        stop_reason: Why training ended before ``config.epochs``, or ``None`` if it ran them all.
+        run_dir: The run directory the results were written to, if any.
+        resumed_from_epoch: The last epoch restored from a checkpoint (0 for a fresh run).
+    """
+
+    model: Any
+    config: TrainConfig
+    history: tuple[EpochRecord, ...]
+    validation: EvaluationReport
+    test: EvaluationReport
+    placement: Placement
+    fit_seconds: float
+    total_seconds: float
+    stop_reason: str | None = None
+    run_dir: Path | None = None
+    resumed_from_epoch: int = 0
+
+    @property
+    def epochs_completed(self) -> int:
+        """Number of epochs that ran to their end."""
+        return sum(1 for r in self.history if not r.partial)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything but the model, as plain data: the layout of ``summary.json``."""
+        data: dict[str, Any] = _schema.to_data(self)
+        return data
+
+    def summary(self) -> str:
+        """A few lines with the final metrics and timings."""
+        lines = [
+            f"model {self.config.model.architecture}, loss {self.config.loss.keras_name}, "
+            f"{self.epochs_completed}/{self.config.epochs} epochs on {self.placement.accelerator}",
+            f"validation accuracy {self.validation.accuracy:.4f} (loss {self.validation.loss:.4f})",
+            f"test accuracy       {self.test.accuracy:.4f} (loss {self.test.loss:.4f})",
+            f"fit {self.fit_seconds:.1f} s, total {self.total_seconds:.1f} s",
+        ]
+        if self.stop_reason:
+            lines.append(f"stopped early: {self.stop_reason}")
+        return "\n".join(lines)
+
+
+# The model is a Keras object, saved as model.keras; every other field is plain data.
+_schema.converter.register_unstructure_hook(
+    TrainResult,
+    make_dict_unstructure_fn(TrainResult, _schema.converter, model=override(omit=True)),
+)

@@ -1,0 +1,134 @@
+"""The setup step of training: everything the loop needs, in one object."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import attrs
+import numpy as np
+from numpy.typing import NDArray
+
+from fashionkit._constants import Layout
+from fashionkit._typing import PathLike
+from fashionkit.config import TrainConfig
+from fashionkit.datasets import FashionMNIST, load_fashion_mnist
+from fashionkit.devices import Placement, apply_device_config, configure_determinism
+from fashionkit.evaluation import Evaluator
+from fashionkit.exceptions import ConfigError
+from fashionkit.preprocessing import encode_labels, train_validation_split
+from fashionkit.runs import RunDirectory
+from fashionkit.training._compile import create_training_model
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class TrainingSetup:
+    """What :func:`prepare` produced: devices, data, model and run directory, ready to fit.
+
+    Attributes:
+        config: The run's config.
+        placement: Where the model trains.
+        strategy: The ``tf.distribute`` strategy.
+        data: The dataset (its test split is evaluated at the end).
+        layout: The model's input layout.
+        train_images: uint8 training images (scaled batch by batch, never as a whole).
+        train_targets: Their labels, encoded for the loss.
+        validation: The evaluator of the validation split.
+        test: The evaluator of the test split.
+        model: The compiled model, new or restored from the run directory's checkpoint.
+        steps_per_epoch: Batches per epoch.
+        run: The run directory, or ``None``.
+    """
+
+    config: TrainConfig
+    placement: Placement
+    strategy: Any
+    data: FashionMNIST
+    layout: Layout
+    train_images: NDArray[np.uint8]
+    train_targets: NDArray[Any]
+    validation: Evaluator
+    test: Evaluator
+    model: Any
+    steps_per_epoch: int
+    run: RunDirectory | None
+
+    @property
+    def initial_epoch(self) -> int:
+        """Epochs completed before this call (restored from the run directory)."""
+        return self.run.resume_epoch if self.run is not None else 0
+
+
+def prepare(
+    config: TrainConfig, *, dataset: FashionMNIST | None, run_dir: PathLike | None
+) -> TrainingSetup:
+    """Apply devices, open the run directory, load and split the data, create the model.
+
+    Devices come first (TensorFlow accepts device settings only before its runtime starts) and
+    the run directory second, so that a wrong directory fails before the data is loaded.
+    """
+    if run_dir is not None and config.device.strategy == "multi_worker":
+        raise ConfigError(
+            "run_dir is not supported with strategy='multi_worker' yet: every worker would "
+            "write the same files. Save the model from the chief worker (task index 0) instead."
+        )
+    strategy, placement = apply_device_config(config.device)
+    run = RunDirectory.open(Path(run_dir), config) if run_dir is not None else None
+    data = dataset if dataset is not None else load_fashion_mnist()
+    parts = train_validation_split(
+        data.train.images,
+        data.train.labels,
+        fraction=config.data.validation_fraction,
+        seed=config.data.split_seed,
+        stratify=config.data.stratify,
+    )
+    # Images stay uint8 until a batch is formed (see fashionkit._pipeline).
+    train_images = np.asarray(parts.train_images, dtype=np.uint8)
+    targets = encode_labels(
+        parts.train_labels, encoding=config.loss.encoding, num_classes=data.num_classes
+    )
+    steps_per_epoch = math.ceil(len(train_images) / config.batch_size)
+    configure_determinism(config.seed, deterministic=config.deterministic)
+    with strategy.scope():
+        model = run.restore_model() if run is not None else None
+        if model is None:
+            model = _create_in_scope(config, placement, steps_per_epoch=steps_per_epoch)
+    return TrainingSetup(
+        config=config,
+        placement=placement,
+        strategy=strategy,
+        data=data,
+        layout=config.layout,
+        train_images=train_images,
+        train_targets=targets,
+        validation=Evaluator(
+            parts.validation_images,
+            parts.validation_labels,
+            split="validation",
+            class_names=data.class_names,
+        ),
+        test=Evaluator(
+            data.test.images, data.test.labels, split="test", class_names=data.class_names
+        ),
+        model=model,
+        steps_per_epoch=steps_per_epoch,
+        run=run,
+    )
+
+
+def _create_in_scope(config: TrainConfig, placement: Placement, *, steps_per_epoch: int) -> Any:
+    """Create and compile the model under the configured precision (inside a strategy scope)."""
+    import keras
+
+    if placement.strategy == "mirrored":
+        # Keras's multi-step loop fails under MirroredStrategy on TF 2.21 ("Graph execution
+        # error" in multi_step_on_iterator): mirrored runs execute one step per call.
+        config = attrs.evolve(config, steps_per_execution=1)
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(config.device.precision)
+    try:
+        return create_training_model(config, steps_per_epoch=steps_per_epoch)
+    finally:
+        # Layers keep the policy they were built with; do not leak ours into the caller's Keras.
+        keras.config.set_dtype_policy(previous)
