@@ -1,10 +1,10 @@
-"""Developer tasks: ``nox -s tests``, ``typecheck``, ``lint``, ``docs``, ``bench``."""
+"""Developer tasks: ``nox -s tests``, ``typecheck``, ``layers``, ``lint``, ``docs``, ``bench``."""
 
 from __future__ import annotations
 
 import nox
 
-nox.options.sessions = ["lint", "typecheck", "tests", "docs"]
+nox.options.sessions = ["lint", "typecheck", "layers", "tests", "docs"]
 nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = True
 
@@ -14,7 +14,7 @@ PYTHON = "3.11"
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """Run the test suite, doctests of the package included (pass pytest options after --)."""
-    session.install("-e", ".[dev]")
+    session.install("-e", ".[dev,plot]")
     session.run("pytest", *(session.posargs or ["--doctest-modules", "src", "tests"]))
 
 
@@ -23,6 +23,13 @@ def typecheck(session: nox.Session) -> None:
     """Check the package with mypy --strict."""
     session.install("-e", ".[dev]")
     session.run("mypy", *(session.posargs or ["--strict", "src/fashionkit"]))
+
+
+@nox.session(python=PYTHON)
+def layers(session: nox.Session) -> None:
+    """Check the import-layer contracts in pyproject.toml (no cycles, imports point one way)."""
+    session.install("-e", ".[dev]")
+    session.run("lint-imports")
 
 
 @nox.session(python=PYTHON)
@@ -37,7 +44,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def docs(session: nox.Session) -> None:
     """Build the HTML docs from a clean tree with warnings as errors, then run their doctests."""
-    session.install("-e", ".[docs]")
+    session.install("-e", ".[docs,plot]")
     session.run("rm", "-rf", "docs/_build", external=True)
     session.run(
         "sphinx-build", "-n", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html"

@@ -3,7 +3,10 @@
 Build (as CI does)::
 
     sphinx-build -n -W --keep-going -b html docs docs/_build/html
-    sphinx-build -b doctest docs docs/_build/doctest
+    sphinx-build -n -W -b doctest docs docs/_build/doctest
+
+The doctests load the real data: set FASHIONKIT_DATA_DIR (and FASHIONKIT_VERIFY=0 for the
+project's offline copy) first.
 """
 
 from __future__ import annotations
@@ -72,12 +75,17 @@ nitpicky = True
 nitpick_ignore = [
     # The TypeVar bound to ModelConfig in register_architecture and Architecture; a TypeVar has
     # no page of its own.
-    ("py:class", "fashionkit.models.C"),
+    ("py:class", "fashionkit.models._registry.C"),
 ]
 nitpick_ignore_regex = [
     # NumPy documents its sized scalar aliases (uint8, float32, int64) as attributes, so a class
     # reference to them does not resolve even with NumPy's inventory.
     (r"py:class", r"numpy\.(u?int|float)\d+"),
+    # Private modules (fashionkit._schema, ...) have no page: the API is documented where it is
+    # public. A docstring that names one renders it as plain code.
+    (r"py:mod", r"fashionkit(\.\w+)*\._\w+"),
+    # Private classes in the signatures of internal helpers (RunDirectory's lock).
+    (r"py:class", r"fashionkit(\.\w+)*\._\w+\.\w+"),
 ]
 if not INTERSPHINX:
     # Offline, nothing outside fashionkit can be linked (builtins such as str and typing names
@@ -90,18 +98,23 @@ if not INTERSPHINX:
 # -- doctest -----------------------------------------------------------------------------------
 
 # The docstring examples are written to run in their module's namespace (as pytest's
-# --doctest-modules runs them); give the doctest builder the same names.
+# --doctest-modules runs them); give the doctest builder the same names. Star imports take each
+# module's __all__. fashionkit.callbacks imports Keras, which the examples of the training and
+# model modules import anyway.
 doctest_global_setup = """
 import fashionkit
 from fashionkit import *
-from fashionkit.config import *
 from fashionkit.datasets import *
-from fashionkit.evaluation import *
-from fashionkit.models import *
-from fashionkit.models import unregister_architecture
 from fashionkit.preprocessing import *
+from fashionkit.config import *
+from fashionkit.models import *
+from fashionkit.training import *
+from fashionkit.results import *
+from fashionkit.evaluation import *
+from fashionkit.callbacks import *
 from fashionkit.devices import *
 from fashionkit.runs import *
+from fashionkit.presets import *
 
 # Examples that draw pictures need the optional plot extra; they carry
 # ":skipif: not HAVE_MATPLOTLIB" so that a docs build without it still passes.
@@ -116,40 +129,98 @@ html_title = f"fashionkit {release}"
 
 # -- local extensions --------------------------------------------------------------------------
 
-# fashionkit re-exports its public API from the package (``fashionkit.train``), and docstrings
-# refer to it that way; the pages document each name once, in the module that defines it
-# (``fashionkit.training.train``). Map every name in fashionkit.__all__ to that module.
-_DEFINING_MODULES = (
-    "datasets",
-    "preprocessing",
-    "baseline",
-    "config",
-    "models",
-    "training",
-    "evaluation",
-    "devices",
-    "runs",
-    "exceptions",
+# The API page documents every public name once, in the public module that defines it (the
+# object's __module__ with private parts dropped: fashionkit.models._cnn.CNNConfig is documented
+# as fashionkit.models.CNNConfig), or, for a name defined in a private module at the top
+# (fashionkit._validation.check_images) and for constants, in the first module of the page that
+# lists it in __all__ (fashionkit.preprocessing.check_images). The same name is also reachable
+# as fashionkit.NAME, through other modules' re-exports (fashionkit.config.CNNConfig,
+# fashionkit.training.EpochRecord) and, in annotations, through its private home; every such
+# path is resolved to the documented one.
+_PUBLIC_MODULES = (
+    "fashionkit.datasets",
+    "fashionkit.preprocessing",
+    "fashionkit.baseline",
+    "fashionkit.config",
+    "fashionkit.models",
+    "fashionkit.training",
+    "fashionkit.results",
+    "fashionkit.evaluation",
+    "fashionkit.callbacks",
+    "fashionkit.devices",
+    "fashionkit.runs",
+    "fashionkit.presets",
+    "fashionkit.images",
+    "fashionkit.plots",
+    "fashionkit.exceptions",
+    "fashionkit.cli",
 )
-_REEXPORTS = {
-    name: f"fashionkit.{module}"
-    for module in _DEFINING_MODULES
-    for name in importlib.import_module(f"fashionkit.{module}").__all__
-    if name in fashionkit.__all__
-}
 
 
-def _resolve_reexport(app: Sphinx, env: Any, node: Any, contnode: Any) -> Any:
-    """Resolve ``fashionkit.NAME`` to ``fashionkit.<module>.NAME``, where NAME is documented."""
+def _public_part(module: str) -> str:
+    """The path up to the first private part (``fashionkit.models._cnn``: ``fashionkit.models``)."""
+    parts = module.split(".")
+    for i, part in enumerate(parts):
+        if part.startswith("_"):
+            return ".".join(parts[:i])
+    return module
+
+
+def _documenting_modules() -> dict[str, str]:
+    """Map every name in a public module's ``__all__`` to the module that documents it."""
+    where: dict[str, str] = {}
+    for module_name in _PUBLIC_MODULES:
+        module = importlib.import_module(module_name)
+        for name in module.__all__:
+            home = _public_part(getattr(getattr(module, name), "__module__", None) or "")
+            where.setdefault(name, home if home in _PUBLIC_MODULES else module_name)
+    return where
+
+
+_DOCUMENTED_IN = _documenting_modules()
+
+
+def _aliases() -> dict[str, str]:
+    """Every other dotted path of a documented name, mapped to the documented path."""
+    aliases: dict[str, str] = {}
+    for module_name in _PUBLIC_MODULES:
+        module = importlib.import_module(module_name)
+        for name in module.__all__:
+            aliases[f"{module_name}.{name}"] = f"{_DOCUMENTED_IN[name]}.{name}"
+    for name, home in _DOCUMENTED_IN.items():
+        obj = getattr(importlib.import_module(home), name)
+        if hasattr(fashionkit, name) and getattr(fashionkit, name) is obj:
+            aliases[f"fashionkit.{name}"] = f"{home}.{name}"
+        defined_in = getattr(obj, "__module__", None)
+        qualname = getattr(obj, "__qualname__", None)
+        if defined_in and qualname and defined_in.startswith("fashionkit"):
+            aliases[f"{defined_in}.{qualname}"] = f"{home}.{name}"
+    return {alias: target for alias, target in aliases.items() if alias != target}
+
+
+_ALIASES = _aliases()
+
+
+def _resolve_alias(app: Sphinx, env: Any, node: Any, contnode: Any) -> Any:
+    """Resolve another path of a documented name (and of its members) to the documented one."""
     if node.get("refdomain") != "py":
         return None
-    package, _, name = node["reftarget"].rpartition(".")
-    if package != "fashionkit" or name not in _REEXPORTS:
-        return None
-    target = f"{_REEXPORTS[name]}.{name}"
-    return env.domains.python_domain.resolve_xref(
-        env, node["refdoc"], app.builder, node["reftype"], target, node, contnode
-    )
+    written = node["reftarget"].removesuffix("()")
+    # A name written without its module (``LinearConfig`` in a fashionkit.config docstring) is
+    # looked up in the module of the docstring, as Sphinx itself does.
+    candidates = [written]
+    if node.get("py:module"):
+        candidates.append(f"{node['py:module']}.{written}")
+    for candidate in candidates:
+        parts = candidate.split(".")
+        for i in range(len(parts), 1, -1):
+            target = _ALIASES.get(".".join(parts[:i]))
+            if target is not None:
+                target = ".".join([target, *parts[i:]])
+                return env.domains.python_domain.resolve_xref(
+                    env, node["refdoc"], app.builder, node["reftype"], target, node, contnode
+                )
+    return None
 
 
 def _evaluate_init_annotations(app: Sphinx, obj: Any, bound_method: bool) -> None:
@@ -168,5 +239,5 @@ def _evaluate_init_annotations(app: Sphinx, obj: Any, bound_method: bool) -> Non
 
 def setup(app: Sphinx) -> None:
     """Connect the local handlers."""
-    app.connect("missing-reference", _resolve_reexport)
+    app.connect("missing-reference", _resolve_alias)
     app.connect("autodoc-before-process-signature", _evaluate_init_annotations)

@@ -1,12 +1,15 @@
-"""Shared fixtures: the real Fashion-MNIST files and small synthetic IDX files."""
+"""Shared fixtures and helpers: the real Fashion-MNIST files, small synthetic data and runs."""
 
 from __future__ import annotations
 
 import gzip
 import os
 import struct
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import attrs
 import numpy as np
 import pytest
 
@@ -82,9 +85,65 @@ def real_data(shared_data_dir: Path) -> fashionkit.FashionMNIST:
     return fashionkit.load_fashion_mnist(shared_data_dir, verify=False, download=False)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
+def tutorial_run(real_data: fashionkit.FashionMNIST) -> fashionkit.TrainResult:
+    """The tutorial's run, TrainConfig(verbose=0) on the real data, trained once per session."""
+    return fashionkit.train(fashionkit.TrainConfig(verbose=0), dataset=real_data)
+
+
+def sample_result(**changes: Any) -> fashionkit.TrainResult:
+    """A TrainResult built by hand (no model, no training), for layout tests."""
+    from fashionkit.devices import Placement
+    from fashionkit.evaluation import report_from_probabilities
+
+    labels = balanced_labels(20)
+    probabilities = np.full((20, 10), 0.05)
+    probabilities[np.arange(20), labels] = 0.55
+    fields: dict[str, Any] = {
+        "model": None,
+        "config": fashionkit.TrainConfig(epochs=2),
+        "history": (
+            fashionkit.EpochRecord(
+                epoch=1,
+                loss=0.9,
+                accuracy=0.7,
+                val_loss=0.8,
+                val_accuracy=0.75,
+                val_per_class_accuracy=(0.75,) * 10,
+                seconds=1.5,
+            ),
+            fashionkit.EpochRecord(
+                epoch=2,
+                loss=0.5,
+                accuracy=0.8,
+                val_loss=0.6,
+                val_accuracy=0.8,
+                val_per_class_accuracy=(0.8,) * 10,
+                seconds=1.25,
+                extra={"lr": 0.001},
+            ),
+        ),
+        "validation": report_from_probabilities(probabilities, labels, split="validation"),
+        "test": report_from_probabilities(probabilities, labels, split="test"),
+        "placement": Placement(accelerator="cpu", devices=("/device:CPU:0",), requested="auto"),
+        "fit_seconds": 2.75,
+        "total_seconds": 3.5,
+    }
+    fields.update(changes)
+    return fashionkit.TrainResult(**fields)
+
+
+def metrics_only(history: Sequence[fashionkit.EpochRecord]) -> list[fashionkit.EpochRecord]:
+    """The records without their wall-clock ``seconds``, to compare the metrics of two runs."""
+    return [attrs.evolve(record, seconds=None) for record in history]
+
+
+@pytest.fixture(scope="session")
 def tiny_dataset() -> fashionkit.FashionMNIST:
-    """A 200/50-image synthetic dataset whose classes are learnable (a bright band per class)."""
+    """A 200/50-image synthetic dataset whose classes are learnable (a bright band per class).
+
+    Session-scoped: a FashionMNIST is frozen and its arrays are read-only.
+    """
     rng = np.random.default_rng(7)
 
     def make(n: int) -> fashionkit.Split:
@@ -96,3 +155,21 @@ def tiny_dataset() -> fashionkit.FashionMNIST:
 
     source = fashionkit.DataSource(directory=Path("."), origin="argument", verified=False)
     return fashionkit.FashionMNIST(train=make(200), test=make(50), source=source)
+
+
+_REAL_DATA_FIXTURES = frozenset({"real_data", "shared_data_dir"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Refuse a test that reads the real shared data without the ``integration`` marker."""
+    unmarked = [
+        item.nodeid
+        for item in items
+        if _REAL_DATA_FIXTURES & set(getattr(item, "fixturenames", ()))
+        and item.get_closest_marker("integration") is None
+    ]
+    if unmarked:
+        raise pytest.UsageError(
+            "tests that use the real Fashion-MNIST files must be marked integration (and slow "
+            f"when they train on them): {', '.join(unmarked)}"
+        )

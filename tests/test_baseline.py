@@ -1,4 +1,4 @@
-"""The scikit-learn baseline on synthetic data (the real-data run is in test_integration)."""
+"""The tutorial's scikit-learn baseline, on synthetic data and on the real data (slow)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,15 @@ def test_baseline_is_deterministic(tiny_dataset: fashionkit.FashionMNIST) -> Non
     assert first.fold_scores == second.fold_scores
 
 
+def test_baseline_std_is_the_population_standard_deviation() -> None:
+    """It reports the mean and the population standard deviation of the fold scores."""
+    result = fashionkit.BaselineResult(
+        fold_scores=(0.8, 0.9), fit_times=(1.0, 1.0), seconds=2.0, n_samples=10, folds=2
+    )
+    assert result.mean == pytest.approx(0.85)
+    assert result.std == pytest.approx(0.05)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"), [({"folds": 1}, "folds"), ({"max_iter": 0}, "max_iter")]
 )
@@ -35,3 +44,13 @@ def test_baseline_rejects_bad_arguments(
     """It raises ConfigError for fewer than two folds or no iterations."""
     with pytest.raises(fashionkit.ConfigError, match=match):
         fashionkit.baseline(tiny_dataset, **kwargs)
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_baseline_matches_the_tutorial(real_data: fashionkit.FashionMNIST) -> None:
+    """It cross-validates the SGD logistic regression to about the tutorial's 0.82."""
+    result = fashionkit.baseline(real_data)
+    assert len(result.fold_scores) == 5
+    assert 0.79 <= result.mean <= 0.84
+    assert result.n_samples == 60000

@@ -3,13 +3,58 @@
 from __future__ import annotations
 
 import json
+import operator
+import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import attrs
+import numpy as np
 import pytest
 
+import fashionkit
+from conftest import balanced_labels, synthetic_images, write_idx_gz
 from fashionkit.cli import main
+from fashionkit.config import CNNConfig, MLPConfig, TrainConfig, settable_keys
+from fashionkit.exceptions import ConfigError
+from fashionkit.runs import load_model
+
+
+def _synthetic_files(directory: Path) -> Path:
+    """Four small, valid Fashion-MNIST-format files (50 train, 20 test) in ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    write_idx_gz(directory / "train-images-idx3-ubyte.gz", synthetic_images(50))
+    write_idx_gz(directory / "train-labels-idx1-ubyte.gz", balanced_labels(50))
+    write_idx_gz(directory / "t10k-images-idx3-ubyte.gz", synthetic_images(20, seed=1))
+    write_idx_gz(directory / "t10k-labels-idx1-ubyte.gz", balanced_labels(20))
+    return directory
+
+
+@pytest.fixture(scope="module")
+def data_args(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """The data options that point the command at small synthetic files."""
+    directory = _synthetic_files(tmp_path_factory.mktemp("data"))
+    return ["--data-dir", str(directory), "--no-verify"]
+
+
+@pytest.fixture(scope="module")
+def run_dir(data_args: list[str], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run directory trained by `fashionkit train --run-dir` on the synthetic files."""
+    path = tmp_path_factory.mktemp("cli") / "run"
+    assert main(["train", *data_args, "--epochs", "2", "--quiet", "--run-dir", str(path)]) == 0
+    return path
+
+
+def _resolved(argv: list[str], tmp_path: Path) -> TrainConfig:
+    """The config `fashionkit train ... --dry-run` resolves, read back from --save-config."""
+    saved = tmp_path / "resolved.toml"
+    assert main(["train", *argv, "--dry-run", "--save-config", str(saved)]) == 0
+    return TrainConfig.from_toml(saved)
+
+
+# --- the command itself --------------------------------------------------------------------
 
 
 def test_help_answers_fast_without_tensorflow() -> None:
@@ -31,25 +76,32 @@ def test_help_answers_fast_without_tensorflow() -> None:
     assert "HEAVY []" in done.stdout
 
 
-def test_import_does_not_load_tensorflow() -> None:
-    """It keeps TensorFlow, Keras and scikit-learn out of `import fashionkit`."""
-    code = (
-        "import sys, fashionkit\n"
-        "print([m for m in ('tensorflow', 'keras', 'sklearn') if m in sys.modules])\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
-    )
-    assert done.stdout.strip() == "[]"
+def test_version_prints_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:
+    """It prints the installed version and exits with status 0."""
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out == f"fashionkit {fashionkit.__version__}\n"
+
+
+def test_baseline_prints_the_cross_validation_scores(
+    data_args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It cross-validates the baseline on the chosen data and prints the scores as JSON."""
+    assert main(["baseline", *data_args, "--folds", "2", "--jobs", "1", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert len(result["fold_scores"]) == 2
+    assert result["mean"] == pytest.approx(sum(result["fold_scores"]) / 2)
+    assert result["n_samples"] == 50
 
 
 def test_info_reports_source_shapes_and_counts(
-    synthetic_dir: Path, capsys: pytest.CaptureFixture[str]
+    data_args: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     """It prints where the data came from, the verification status and per-class counts."""
-    assert main(["info", "--data-dir", str(synthetic_dir), "--no-verify", "--json"]) == 0
+    assert main(["info", *data_args, "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
-    assert info["directory"] == str(synthetic_dir)
+    assert info["directory"] == data_args[1]
     assert info["verified"] is False
     assert info["train"]["images"] == [50, 28, 28]
     assert info["train"]["class_counts"] == [5] * 10
@@ -57,10 +109,10 @@ def test_info_reports_source_shapes_and_counts(
 
 
 def test_info_text_lists_english_and_korean_names(
-    synthetic_dir: Path, capsys: pytest.CaptureFixture[str]
+    data_args: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     """It prints a table with both class-name languages."""
-    assert main(["info", "--data-dir", str(synthetic_dir), "--no-verify"]) == 0
+    assert main(["info", *data_args]) == 0
     out = capsys.readouterr().out
     assert "NOT verified" in out
     assert "Ankle boot" in out
@@ -79,21 +131,28 @@ def test_errors_exit_1_with_the_library_message(
     assert "Traceback" not in err
 
 
+# --- train: config resolution --------------------------------------------------------------
+
+
 def test_train_dry_run_prints_the_resolved_config(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """It merges a TOML config with flags, prints it and can save it."""
     config = tmp_path / "run.toml"
     config.write_text('epochs = 7\n[model]\narchitecture = "mlp"\nhidden_units = [64]\n')
-    saved = tmp_path / "resolved.toml"
-    argv = ["train", "--config", str(config), "--loss", "one_hot", "--dry-run"]
-    assert main([*argv, "--save-config", str(saved)]) == 0
+    resolved = _resolved(["--config", str(config), "--loss", "one_hot"], tmp_path)
     out = capsys.readouterr().out
     assert "epochs = 7" in out
     assert 'encoding = "one_hot"' in out
-    text = saved.read_text()
-    assert 'architecture = "mlp"' in text
-    assert "64" in text
+    assert resolved == TrainConfig(
+        epochs=7, model=MLPConfig(hidden_units=(64,)), loss={"encoding": "one_hot"}
+    )
+
+
+def test_train_takes_a_preset_and_overrides(tmp_path: Path) -> None:
+    """It starts from the preset and applies flags on top."""
+    resolved = _resolved(["--preset", "fast", "--epochs", "1"], tmp_path)
+    assert resolved == attrs.evolve(fashionkit.presets.get_preset("fast"), epochs=1)
 
 
 @pytest.mark.parametrize(
@@ -103,6 +162,7 @@ def test_train_dry_run_prints_the_resolved_config(
         (["--model", "cnm"], "Did you mean 'cnn'?"),
         (["--loss", "sparse", "--label-smoothing", "0.1"], "needs encoding='one_hot'"),
         (["--device", "cuda"], "DeviceConfig.accelerator must be one of"),
+        (["--preset", "fsat"], "Did you mean 'fast'?"),
     ],
 )
 def test_train_rejects_bad_flags_before_training(
@@ -113,48 +173,13 @@ def test_train_rejects_bad_flags_before_training(
     assert expected in capsys.readouterr().err
 
 
-def test_train_then_evaluate_a_saved_model(
-    synthetic_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """It trains, saves the model atomically, and evaluates the saved file."""
-    model_path = tmp_path / "out" / "model.keras"
-    log = tmp_path / "out" / "metrics.jsonl"
-    data = ["--data-dir", str(synthetic_dir), "--no-verify"]
-    argv = ["train", *data, "--epochs", "2", "--quiet", "--save-model", str(model_path)]
-    assert main([*argv, "--metrics-log", str(log)]) == 0
-    out = capsys.readouterr().out
-    assert "validation accuracy" in out
-    assert model_path.is_file()
-    assert sorted(p.name for p in model_path.parent.iterdir()) == ["metrics.jsonl", "model.keras"]
-    assert len(log.read_text().splitlines()) == 2
-    assert main(["evaluate", str(model_path), *data, "--json"]) == 0
-    report = json.loads(capsys.readouterr().out)
-    assert report["split"] == "test"
-    assert report["n_samples"] == 20
-
-
-def test_evaluate_missing_model_file_fails_clearly(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """It reports a missing model file instead of a Keras traceback."""
-    assert main(["evaluate", str(tmp_path / "nope.keras")]) == 1
-    assert "No model file" in capsys.readouterr().err
-
-
-def test_train_device_flags_reach_the_config(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_train_device_flags_reach_the_config(tmp_path: Path) -> None:
     """It maps every device flag onto DeviceConfig and keeps the rest of the base config."""
-    saved = tmp_path / "resolved.toml"
     argv = [
-        "train", "--preset", "fast", "--device", "cpu", "--strategy", "mirrored",
-        "--virtual-cpus", "2", "--precision", "mixed_bfloat16", "--no-determinism",
-        "--learning-rate", "0.01", "--dry-run", "--save-config", str(saved),
+        "--preset", "fast", "--device", "cpu", "--strategy", "mirrored", "--virtual-cpus", "2",
+        "--precision", "mixed_bfloat16", "--no-determinism", "--learning-rate", "0.01",
     ]  # fmt: skip
-    assert main(argv) == 0
-    from fashionkit.config import TrainConfig
-
-    config = TrainConfig.from_toml(saved)
+    config = _resolved(argv, tmp_path)
     assert config.device.accelerator == "cpu"
     assert config.device.strategy == "mirrored"
     assert config.device.virtual_cpus == 2
@@ -169,3 +194,308 @@ def test_train_gpu_flags_with_cpu_fail_at_construction(capsys: pytest.CaptureFix
     """It rejects GPU memory options together with the CPU accelerator, naming the field."""
     assert main(["train", "--device", "cpu", "--memory-growth", "--dry-run"]) == 1
     assert "DeviceConfig.memory_growth applies to GPUs" in capsys.readouterr().err
+
+
+# --- train --set and --list-keys -----------------------------------------------------------
+
+# For every settable key: the architecture it belongs to (model fields), the text after
+# KEY=, the value the config must then hold, and other settings it needs.
+_SET_CASES: list[tuple[str, str | None, str, Any, list[str]]] = [
+    ("data.validation_fraction", None, "0.25", 0.25, []),
+    ("data.split_seed", None, "7", 7, []),
+    ("data.stratify", None, "true", True, []),
+    ("data.layout", None, "image", "image", []),
+    ("loss.encoding", None, "one_hot", "one_hot", []),
+    ("loss.label_smoothing", None, "0.1", 0.1, ["loss.encoding=one_hot"]),
+    ("optimizer.name", None, "adam", "adam", []),
+    ("optimizer.learning_rate", None, "3e-4", 3e-4, []),
+    ("device.accelerator", None, "cpu", "cpu", []),
+    ("device.gpus", None, "[1, 0]", (1, 0), []),
+    ("device.memory_growth", None, "true", True, []),
+    ("device.memory_limit_mb", None, "512", 512, []),
+    ("device.precision", None, '"mixed_bfloat16"', "mixed_bfloat16", []),
+    ("device.strategy", None, "one_device", "one_device", []),
+    ("device.virtual_cpus", None, "2", 2, []),
+    ("epochs", None, "2", 2, []),
+    ("batch_size", None, "64", 64, []),
+    ("seed", None, "0", 0, []),
+    ("verbose", None, "2", 2, []),
+    ("time_budget_seconds", None, "30.5", 30.5, []),
+    ("deterministic", None, "false", False, []),
+    ("steps_per_execution", None, "8", 8, []),
+    ("model.architecture", None, "mlp", MLPConfig(), []),
+    ("model.hidden_units", "mlp", "[64, 32]", (64, 32), []),
+    ("model.activation", "mlp", "tanh", "tanh", []),
+    ("model.dropout", "mlp", "0.5", 0.5, []),
+    ("model.filters", "cnn", "[8,16]", (8, 16), []),
+    ("model.kernel_size", "cnn", "5", 5, []),
+    ("model.dense_units", "cnn", "16", 16, []),
+    ("model.dropout", "cnn", "0.125", 0.125, []),
+]
+
+
+def _set_case_id(case: tuple[str, str | None, str, Any, list[str]]) -> str:
+    key, architecture, text, _, _ = case
+    return f"{architecture}:{key}={text}" if architecture else f"{key}={text}"
+
+
+def _architecture_of(key: str, accepts: str) -> str | None:
+    match = re.search(r"\((\w+)\)$", accepts)
+    return match.group(1) if key.startswith("model.") and match else None
+
+
+def test_set_cases_cover_every_settable_key() -> None:
+    """It has a --set case for every key settable_keys lists, per architecture."""
+    listed = {(key, _architecture_of(key, accepts)) for key, accepts in settable_keys()}
+    covered = {(key, architecture) for key, architecture, *_ in _SET_CASES}
+    assert covered == listed
+
+
+@pytest.mark.parametrize(
+    ("key", "architecture", "text", "expected", "needs"),
+    _SET_CASES,
+    ids=[_set_case_id(c) for c in _SET_CASES],
+)
+def test_set_reaches_every_settable_key(
+    key: str, architecture: str | None, text: str, expected: Any, needs: list[str], tmp_path: Path
+) -> None:
+    """It parses KEY=VALUE as TOML (bare words as strings) into the dotted config field."""
+    argv = [f"--set={setting}" for setting in needs]
+    if architecture is not None:
+        argv += ["--set", f"model.architecture={architecture}"]
+    config = _resolved([*argv, "--set", f"{key}={text}"], tmp_path)
+    value = config.model if key == "model.architecture" else operator.attrgetter(key)(config)
+    assert value == expected
+    assert type(value) is type(expected)
+
+
+_BAD_SETTINGS: list[tuple[list[str], dict[str, Any]]] = [
+    (["epochs=0"], {"epochs": 0}),
+    (["epochs=five"], {"epochs": "five"}),
+    (["seed=1.5"], {"seed": 1.5}),
+    (["optimizer.name=adamm"], {"optimizer": {"name": "adamm"}}),
+    (["data.stratify=1"], {"data": {"stratify": 1}}),
+    (["device.gpus=[0, 0]"], {"device": {"gpus": [0, 0]}}),
+    (["loss.label_smoothing=0.1"], {"loss": {"label_smoothing": 0.1}}),
+    (["optimzer.name=adam"], {"optimzer": {"name": "adam"}}),
+    (["model.filters=[8]"], {"model": {"architecture": "linear", "filters": [8]}}),
+    (["model.architecture=resnet"], {"model": {"architecture": "resnet"}}),
+    (
+        ["model.architecture=mlp", "model.hidden_units=[0]"],
+        {"model": {"architecture": "mlp", "hidden_units": [0]}},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("settings", "data"), _BAD_SETTINGS, ids=[" ".join(s) for s, _ in _BAD_SETTINGS]
+)
+def test_set_reports_the_python_apis_message_for_a_bad_value(
+    settings: list[str], data: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It fails with exit status 1 and the very message TrainConfig.from_dict gives."""
+    with pytest.raises(ConfigError) as info:
+        TrainConfig.from_dict(data)
+    argv = [arg for setting in settings for arg in ("--set", setting)]
+    assert main(["train", *argv, "--dry-run"]) == 1
+    assert capsys.readouterr().err == f"fashionkit train: error: {info.value}\n"
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("epochs", "--set expects KEY=VALUE"),
+        ("=3", "--set expects KEY=VALUE"),
+        ("epochs=", "--set expects KEY=VALUE"),
+        ("epochs= ", "--set expects KEY=VALUE"),
+        (".epochs=3", "--set expects KEY=VALUE"),
+        ("data..layout=flat", "--set expects KEY=VALUE"),
+        ("epochs.x=1", "--set epochs.x: epochs is a value, not a section"),
+    ],
+)
+def test_a_malformed_set_fails_cleanly(
+    setting: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It exits with status 1 and one message, no traceback, for a setting it cannot parse."""
+    assert main(["train", "--set", setting, "--dry-run"]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"fashionkit train: error: {message}")
+    assert "Traceback" not in captured.err
+    assert captured.out == ""
+
+
+def test_set_is_applied_after_the_other_flags(tmp_path: Path) -> None:
+    """It lets --set override a flag of the same field, whatever their order."""
+    config = _resolved(["--set", "epochs=4", "--epochs", "3", "--set", "seed=9"], tmp_path)
+    assert (config.epochs, config.seed) == (4, 9)
+
+
+def test_the_last_set_of_a_key_wins(tmp_path: Path) -> None:
+    """It applies repeated settings in order."""
+    assert _resolved(["--set", "epochs=4", "--set", "epochs=6"], tmp_path).epochs == 6
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        ["model.architecture=cnn", "model.filters=[16]"],
+        ["model.filters=[16]", "model.architecture=cnn"],
+    ],
+    ids=["architecture-first", "architecture-last"],
+)
+def test_switching_architecture_resets_the_model_fields(
+    settings: list[str], tmp_path: Path
+) -> None:
+    """It starts the new architecture from its defaults, then applies the model settings."""
+    base = tmp_path / "base.toml"
+    TrainConfig(model=MLPConfig(hidden_units=(64,), dropout=0.5)).write_toml(base)
+    argv = ["--config", str(base), *[arg for s in settings for arg in ("--set", s)]]
+    assert _resolved(argv, tmp_path).model == CNNConfig(filters=(16,))
+
+
+def test_switching_to_the_same_architecture_keeps_the_model_fields(tmp_path: Path) -> None:
+    """It keeps the base config's model fields when the architecture does not change."""
+    base = tmp_path / "base.toml"
+    TrainConfig(model=MLPConfig(hidden_units=(64,))).write_toml(base)
+    argv = ["--config", str(base), "--set", "model.architecture=mlp"]
+    assert _resolved(argv, tmp_path).model == MLPConfig(hidden_units=(64,))
+
+
+def test_set_architecture_wins_over_the_model_flag(tmp_path: Path) -> None:
+    """It uses the architecture --set names rather than --model's, since --set comes last."""
+    assert _resolved(["--model", "cnn", "--set", "model.architecture=mlp"], tmp_path).model == (
+        MLPConfig()
+    )
+    assert _resolved(["--model", "cnn"], tmp_path).model == CNNConfig()
+
+
+def test_list_keys_prints_every_settable_key(capsys: pytest.CaptureFixture[str]) -> None:
+    """It prints one line per settable key with what it accepts, and trains nothing."""
+    assert main(["train", "--list-keys"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    parsed = [tuple(re.split(r"\s{2,}", line.strip(), maxsplit=1)) for line in lines]
+    assert parsed == settable_keys()
+
+
+# --- train, evaluate, predict, report ------------------------------------------------------
+
+
+def test_train_then_evaluate_a_saved_model(
+    data_args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It trains, saves the model atomically, and evaluates the saved file."""
+    model_path = tmp_path / "out" / "model.keras"
+    log = tmp_path / "out" / "metrics.jsonl"
+    argv = ["train", *data_args, "--epochs", "2", "--quiet", "--save-model", str(model_path)]
+    assert main([*argv, "--metrics-log", str(log)]) == 0
+    out = capsys.readouterr().out
+    assert "validation accuracy" in out
+    assert model_path.is_file()
+    assert sorted(p.name for p in model_path.parent.iterdir()) == ["metrics.jsonl", "model.keras"]
+    assert len(log.read_text().splitlines()) == 2
+    assert main(["evaluate", str(model_path), *data_args, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["split"] == "test"
+    assert sum(map(sum, report["confusion_matrix"])) == 20
+
+
+def test_train_json_prints_the_results_layout(
+    data_args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It prints exactly one JSON document, TrainResult.to_dict, and nothing else on stdout."""
+    assert main(["train", *data_args, "--epochs", "2", "--quiet", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    names = [f.name for f in attrs.fields(fashionkit.TrainResult) if f.name != "model"]
+    assert list(result) == names
+    assert TrainConfig.from_dict(result["config"]) == TrainConfig(epochs=2, verbose=0)
+    assert [r["epoch"] for r in result["history"]] == [1, 2]
+    assert result["history"][-1]["val_loss"] == result["validation"]["loss"]
+    assert len(result["history"][-1]["val_per_class_accuracy"]) == 10
+    assert fashionkit.EvaluationReport.from_dict(result["test"]).n_samples == 20
+
+
+def test_evaluate_accepts_a_run_directory(
+    run_dir: Path, data_args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It evaluates the model of a run directory and prints the text table."""
+    assert main(["evaluate", str(run_dir), *data_args]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("test: accuracy")
+    assert "20 images" in out
+
+
+def test_evaluate_missing_model_file_fails_clearly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It reports a missing model file instead of a Keras traceback."""
+    assert main(["evaluate", str(tmp_path / "nope.keras")]) == 1
+    assert "No model file" in capsys.readouterr().err
+
+
+def _png(path: Path, array: np.ndarray) -> Path:
+    import tensorflow as tf
+
+    path.write_bytes(tf.io.encode_png(array).numpy())
+    return path
+
+
+def test_predict_classifies_png_and_npy_files(
+    run_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It prints the top classes with probabilities for PNG files and .npy batches."""
+    images = synthetic_images(4, seed=5)
+    png = _png(tmp_path / "one.png", images[3][..., np.newaxis])
+    npy = tmp_path / "batch.npy"
+    np.save(npy, images[:2])
+    assert main(["predict", str(run_dir), str(png), str(npy), "--json", "--top", "2"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["image"] for r in rows] == [str(png), f"{npy}[0]", f"{npy}[1]"]
+    expected = fashionkit.predict(load_model(run_dir / "model.keras"), images[[3, 0, 1]])
+    for row, name, probs in zip(rows, expected.names, expected.probabilities, strict=True):
+        assert len(row["predictions"]) == 2
+        top = row["predictions"][0]
+        assert top["class"] == name
+        assert top["class_ko"] == fashionkit.CLASS_NAMES_KO[fashionkit.CLASS_NAMES.index(name)]
+        assert top["probability"] == pytest.approx(float(probs.max()), abs=1e-6)
+        assert top["probability"] >= row["predictions"][1]["probability"]
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: _png(p / "big.png", np.zeros((32, 32, 1), np.uint8)), "28x28"),
+        (lambda p: _png(p / "rgb.png", np.zeros((28, 28, 3), np.uint8)), "grayscale"),
+        (lambda p: (p / "x.jpg").write_bytes(b"x") and p / "x.jpg", "only .png and .npy"),
+        (
+            lambda p: (np.save(p / "w.npy", np.zeros((28, 27), np.uint8)), p / "w.npy")[1],
+            "(28, 27)",
+        ),
+        (lambda p: p / "missing.png", "does not exist"),
+    ],
+    ids=["too-big", "colour", "jpeg", "wrong-shape", "missing"],
+)
+def test_predict_rejects_images_it_cannot_use(
+    run_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], make: Any, message: str
+) -> None:
+    """It refuses wrong sizes, colour images and unknown files with a clear message."""
+    path = make(tmp_path)
+    assert main(["predict", str(run_dir), str(path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("fashionkit predict: error:")
+    assert message in err
+
+
+def test_report_writes_three_pictures_into_the_run(
+    run_dir: Path, data_args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It writes the three PNG pictures of a run and names each."""
+    pytest.importorskip("matplotlib")
+    import shutil
+
+    copy = Path(shutil.copytree(run_dir, tmp_path / "run"))
+    assert main(["report", str(copy), *data_args]) == 0
+    out = capsys.readouterr().out.splitlines()
+    names = ["learning_curves.png", "confusion_matrix.png", "confident_mistakes.png"]
+    assert out == [f"wrote {copy / name}" for name in names]
+    for name in names:
+        assert (copy / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -1,14 +1,19 @@
-"""Tests of image and label validation, scaling, encoding and the train/validation split."""
+"""Scaling, shaping and encoding model input, and the train/validation split.
+
+The checkers these functions validate with are tested in test_validation.py.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from sklearn.model_selection import train_test_split
 
+import fashionkit
 from conftest import balanced_labels, synthetic_images
-from fashionkit.exceptions import InputValidationError, LabelEncodingError
+from fashionkit import _validation
+from fashionkit.exceptions import InputValidationError
 from fashionkit.preprocessing import (
-    check_labels,
     encode_labels,
     prepare_images,
     scale,
@@ -150,53 +155,6 @@ def test_prepare_images_rejects_unknown_layout() -> None:
         prepare_images(synthetic_images(1), layout="square")  # type: ignore[arg-type]
 
 
-# --- check_labels --------------------------------------------------------------------------
-
-
-def test_check_labels_returns_uint8() -> None:
-    """It returns the labels as uint8 with their values."""
-    out = check_labels(np.array([0, 9, 3], dtype=np.int64))
-    assert out.dtype == np.uint8
-    assert out.tolist() == [0, 9, 3]
-    assert check_labels([1, 2]).tolist() == [1, 2]
-
-
-@pytest.mark.parametrize("bad", [-1, 10, 255])
-def test_check_labels_rejects_out_of_range(bad: int) -> None:
-    """It rejects labels outside 0..9 and shows the received range."""
-    with pytest.raises(InputValidationError, match=r"0\.\.9") as info:
-        check_labels(np.array([0, bad, 5]))
-    assert str(bad) in str(info.value)
-
-
-def test_check_labels_respects_num_classes() -> None:
-    """It checks the range against num_classes."""
-    assert check_labels([0, 2], num_classes=3).tolist() == [0, 2]
-    with pytest.raises(InputValidationError, match=r"0\.\.2"):
-        check_labels([0, 3], num_classes=3)
-
-
-def test_check_labels_rejects_float_labels() -> None:
-    """It rejects floating-point labels even when they hold whole numbers."""
-    with pytest.raises(InputValidationError, match="integer") as info:
-        check_labels(np.array([1.0, 2.0]))
-    assert "float64" in str(info.value)
-
-
-def test_check_labels_rejects_one_hot_rows_as_label_encoding_error() -> None:
-    """It raises LabelEncodingError for 2-d labels, which look one-hot."""
-    with pytest.raises(LabelEncodingError, match="one-hot"):
-        check_labels(np.eye(10, dtype=np.float32)[[1, 2]])
-
-
-def test_check_labels_rejects_three_dimensional_labels() -> None:
-    """It rejects 3-d labels with a plain InputValidationError naming the shape."""
-    with pytest.raises(InputValidationError, match="1-d") as info:
-        check_labels(np.zeros((2, 2, 2), dtype=np.uint8))
-    assert not isinstance(info.value, LabelEncodingError)
-    assert "(2, 2, 2)" in str(info.value)
-
-
 # --- encode_labels -------------------------------------------------------------------------
 
 
@@ -238,8 +196,8 @@ def test_split_without_stratification_holds_out_the_fraction() -> None:
 
 
 def test_stratified_split_holds_out_the_fraction_of_all_samples() -> None:
-    """It holds out 12 of 60 balanced samples with the default stratified split."""
-    parts = train_validation_split(synthetic_images(60), balanced_labels(60))
+    """It holds out 12 of 60 balanced samples, one or two of each class, when stratified."""
+    parts = train_validation_split(synthetic_images(60), balanced_labels(60), stratify=True)
     assert len(parts.validation_labels) == 12
     assert len(parts.train_labels) == 48
     per_class = np.bincount(parts.validation_labels, minlength=10)
@@ -250,7 +208,7 @@ def test_stratified_split_holds_out_each_class_in_the_same_proportion() -> None:
     """It holds out 20% of every class, also when the classes differ in size."""
     labels = np.repeat(np.arange(10, dtype=np.uint8), 10 * np.arange(1, 11))  # 10, 20, .., 100
     images = np.zeros((labels.size, 28, 28), dtype=np.uint8)
-    parts = train_validation_split(images, labels, fraction=0.2, seed=3)
+    parts = train_validation_split(images, labels, fraction=0.2, seed=3, stratify=True)
     held = np.bincount(parts.validation_labels, minlength=10)
     kept = np.bincount(parts.train_labels, minlength=10)
     assert held.tolist() == [2 * (c + 1) for c in range(10)]
@@ -343,14 +301,107 @@ def test_split_rejects_bad_images() -> None:
         train_validation_split(np.zeros((20, 32, 32), np.uint8), balanced_labels(20))
 
 
-def test_split_of_60000_balanced_samples_matches_the_tutorial_sizes() -> None:
-    """It holds out 12,000 (1,200 per class) and keeps 48,000 of 60,000 with the defaults."""
+def test_split_of_60000_samples_matches_the_tutorial_sizes() -> None:
+    """It holds out 12,000 and keeps 48,000 of 60,000 images with the defaults."""
     images = np.zeros((60000, 28, 28), dtype=np.uint8)
-    labels = balanced_labels(60000)
-    parts = train_validation_split(images, labels)
-    assert len(parts.train_labels) == 48000
-    assert len(parts.validation_labels) == 12000
+    parts = train_validation_split(images, balanced_labels(60000))
     assert parts.train_images.shape == (48000, 28, 28)
     assert parts.validation_images.shape == (12000, 28, 28)
+    assert len(parts.train_labels) == 48000
+    assert len(parts.validation_labels) == 12000
+
+
+def test_stratified_split_of_60000_balanced_samples_holds_out_1200_per_class() -> None:
+    """It holds out exactly 1,200 images of every class from 60,000 balanced ones."""
+    images = np.zeros((60000, 28, 28), dtype=np.uint8)
+    parts = train_validation_split(images, balanced_labels(60000), stratify=True)
     assert np.bincount(parts.validation_labels, minlength=10).tolist() == [1200] * 10
     assert np.bincount(parts.train_labels, minlength=10).tolist() == [4800] * 10
+
+
+# --- the split is scikit-learn's, row for row ------------------------------------------------
+
+
+def test_default_split_is_the_tutorials_train_test_split_on_60000_rows() -> None:
+    """It picks the rows of train_test_split(test_size=0.2, random_state=42), in its order."""
+    n = 60000
+    labels = np.random.default_rng(0).integers(0, 10, n).astype(np.uint8)
+    parts = train_validation_split(np.zeros((n, 28, 28), np.uint8), labels)
+    train, held = train_test_split(np.arange(n), test_size=0.2, random_state=42)
+    np.testing.assert_array_equal(parts.train_indices, train)
+    np.testing.assert_array_equal(parts.validation_indices, held)
+    np.testing.assert_array_equal(parts.validation_labels, labels[held])
+
+
+@pytest.mark.parametrize(
+    ("n", "fraction", "seed"),
+    [(10, 0.2, 0), (11, 0.2, 42), (30, 0.1, 7), (37, 0.33, 1), (100, 0.5, 123), (2, 0.5, 9)],
+)
+def test_default_split_equals_train_test_split_on_small_arrays(
+    n: int, fraction: float, seed: int
+) -> None:
+    """It holds out the same rows as scikit-learn for any size, fraction and seed."""
+    parts = train_validation_split(
+        synthetic_images(n), balanced_labels(n), fraction=fraction, seed=seed
+    )
+    train, held = train_test_split(np.arange(n), test_size=fraction, random_state=seed)
+    np.testing.assert_array_equal(parts.train_indices, train)
+    np.testing.assert_array_equal(parts.validation_indices, held)
+
+
+@pytest.mark.parametrize(
+    ("labels", "fraction", "seed"),
+    [
+        (balanced_labels(60000), 0.2, 42),
+        (balanced_labels(100), 0.2, 42),
+        (np.repeat(np.arange(10, dtype=np.uint8), 10 * np.arange(1, 11)), 0.2, 3),
+        (np.repeat(np.arange(3, dtype=np.uint8), [5, 9, 23]), 0.3, 0),
+    ],
+    ids=["60000-balanced", "100-balanced", "10-classes-uneven", "3-classes-uneven"],
+)
+def test_stratified_split_equals_train_test_split_with_stratify(
+    labels: np.ndarray, fraction: float, seed: int
+) -> None:
+    """It holds out the same rows as train_test_split(..., stratify=labels)."""
+    n = len(labels)
+    parts = train_validation_split(
+        np.zeros((n, 28, 28), np.uint8), labels, fraction=fraction, seed=seed, stratify=True
+    )
+    train, held = train_test_split(
+        np.arange(n), test_size=fraction, random_state=seed, stratify=labels
+    )
+    np.testing.assert_array_equal(parts.train_indices, train)
+    np.testing.assert_array_equal(parts.validation_indices, held)
+
+
+@pytest.mark.parametrize(
+    ("labels", "fraction"),
+    [(np.array([0, 0, 1, 1, 2], np.uint8), 0.4), (balanced_labels(20), 0.2)],
+    ids=["class-with-one-image", "fewer-held-than-classes"],
+)
+def test_stratified_split_explains_when_there_is_too_little_data(
+    labels: np.ndarray, fraction: float
+) -> None:
+    """It raises InputValidationError suggesting stratify=False instead of scikit-learn's error."""
+    images = np.zeros((len(labels), 28, 28), np.uint8)
+    with pytest.raises(InputValidationError, match="stratify=False"):
+        train_validation_split(images, labels, fraction=fraction, stratify=True)
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, 1.5, True, "42"])
+def test_split_rejects_a_bad_seed(seed: object) -> None:
+    """It raises InputValidationError for a seed that is not an integer in 0..2**32-1."""
+    with pytest.raises(InputValidationError, match="seed must be an integer"):
+        train_validation_split(
+            synthetic_images(20),
+            balanced_labels(20),
+            seed=seed,  # type: ignore[arg-type]
+        )
+
+
+def test_preprocessing_re_exports_the_checkers() -> None:
+    """It offers the checkers of fashionkit._validation under its own and the package's name."""
+    for name in ("check_images", "check_labels", "check_targets"):
+        checker = getattr(_validation, name)
+        assert getattr(fashionkit.preprocessing, name) is checker
+        assert getattr(fashionkit, name) is checker

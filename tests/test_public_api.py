@@ -1,9 +1,12 @@
-"""The public API: every exported name is documented, and the namespace is what it claims."""
+"""The public API: a cheap import, documented names, and a namespace that is what it claims."""
 
 from __future__ import annotations
 
 import importlib
 import inspect
+import json
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -23,6 +26,7 @@ MODULES = [
     "fashionkit.plots",
     "fashionkit.preprocessing",
     "fashionkit.presets",
+    "fashionkit.results",
     "fashionkit.runs",
     "fashionkit.training",
 ]
@@ -67,3 +71,29 @@ def test_all_lists_only_existing_names() -> None:
         module = importlib.import_module(module_name)
         for name in module.__all__:
             assert hasattr(module, name), f"{module_name}.{name}"
+
+
+def test_import_does_not_load_tensorflow_keras_or_scikit_learn() -> None:
+    """It keeps TensorFlow, Keras and scikit-learn out of `import fashionkit` and the data path."""
+    code = (
+        "import sys, json, numpy as np, fashionkit\n"
+        "heavy = ('tensorflow', 'keras', 'sklearn')\n"
+        "after_import = [m for m in heavy if m in sys.modules]\n"
+        "x = np.zeros((50, 28, 28), np.uint8); y = np.arange(50) % 10\n"
+        "parts = fashionkit.train_validation_split(x, y)\n"
+        "fashionkit.prepare_images(parts.train_images)\n"
+        "fashionkit.TrainConfig.from_dict({'model': 'cnn'})\n"
+        "after_use = [m for m in heavy if m in sys.modules]\n"
+        "print(json.dumps([after_import, after_use]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert json.loads(done.stdout) == [[], []]
+
+
+def test_the_package_version_is_the_installed_distributions() -> None:
+    """It reports the version of the installed distribution."""
+    from importlib.metadata import version
+
+    assert fashionkit.__version__ == version("fashionkit")

@@ -1,13 +1,19 @@
-"""Run directories: layout, atomic files, resume after a crash, reload, predict, plots."""
+"""Run directories: layout, atomic files, resume after a crash, reading a run back.
+
+One finished run and one crashed run are trained per module; a test that changes files works
+on a copy of them in its own tmp_path.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +22,12 @@ import numpy as np
 import pytest
 
 import fashionkit
-from fashionkit.callbacks import EpochCheckpoint
-from fashionkit.cli import main
+from conftest import metrics_only
+from fashionkit import _schema
+from fashionkit.callbacks import EpochCheckpoint, JSONLinesLogger
 from fashionkit.config import MLPConfig, TrainConfig
 from fashionkit.exceptions import RunDirError
-from fashionkit.runs import load_run
+from fashionkit.runs import RunDirectory, load_model, load_run, save_model
 
 FILES = [
     "config.toml",
@@ -31,6 +38,12 @@ FILES = [
     "test.json",
     "validation.json",
 ]
+# The operating system's lock file may stay in a run directory (it is not part of the layout).
+LOCK = ".lock"
+
+
+def _listing(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir() if p.name != LOCK)
 
 
 def _config(**changes: Any) -> TrainConfig:
@@ -56,242 +69,360 @@ class _Crash(keras.callbacks.Callback):  # type: ignore[misc]
             raise KeyboardInterrupt
 
 
-def _crash(dataset: fashionkit.FashionMNIST, run_dir: Path, *, at_epoch: int) -> None:
-    """Train into ``run_dir`` until the end of ``at_epoch``, dying before it is saved."""
-    with pytest.raises(KeyboardInterrupt):
-        fashionkit.train(_config(), dataset=dataset, run_dir=run_dir, callbacks=[_Crash(at_epoch)])
-
-
-@pytest.fixture
-def finished_run(tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path) -> Any:
-    run_dir = tmp_path / "run"
+@pytest.fixture(scope="module")
+def finished(
+    tiny_dataset: fashionkit.FashionMNIST, tmp_path_factory: pytest.TempPathFactory
+) -> fashionkit.TrainResult:
+    """One completed four-epoch run (an MLP with dropout) in a run directory; do not modify."""
+    run_dir = tmp_path_factory.mktemp("finished") / "run"
     return fashionkit.train(_config(), dataset=tiny_dataset, run_dir=run_dir)
 
 
-def test_run_directory_holds_every_documented_file(finished_run: Any) -> None:
+@pytest.fixture(scope="module")
+def crashed(
+    tiny_dataset: fashionkit.FashionMNIST, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """A run directory of the same config that died at the end of epoch 3; do not modify."""
+    run_dir = tmp_path_factory.mktemp("crashed") / "run"
+    with pytest.raises(KeyboardInterrupt):
+        fashionkit.train(_config(), dataset=tiny_dataset, run_dir=run_dir, callbacks=[_Crash(3)])
+    return run_dir
+
+
+def _copy(run_dir: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(run_dir, tmp_path / run_dir.name))
+
+
+# --- layout --------------------------------------------------------------------------------
+
+
+def test_run_directory_holds_every_documented_file(finished: fashionkit.TrainResult) -> None:
     """It writes config, metrics, model, reports, environment and summary, and nothing else."""
-    run_dir = finished_run.run_dir
-    assert sorted(p.name for p in run_dir.iterdir()) == FILES
-    assert TrainConfig.from_toml(run_dir / "config.toml") == finished_run.config
-    lines = (run_dir / "metrics.jsonl").read_text().splitlines()
-    assert [json.loads(line)["epoch"] for line in lines] == [1, 2, 3, 4]
+    run_dir = finished.run_dir
+    assert run_dir is not None
+    assert _listing(run_dir) == FILES
+    assert TrainConfig.from_toml(run_dir / "config.toml") == finished.config
     environment = json.loads((run_dir / "environment.json").read_text())
     for package in ("fashionkit", "tensorflow", "keras", "numpy"):
         assert environment[package]
     assert environment["seed"] == 42
-    assert environment["placement"]["accelerator"] == "cpu"
-    test = json.loads((run_dir / "test.json").read_text())
-    assert test["accuracy"] == finished_run.test.accuracy
+    assert environment["deterministic"] is True
+    assert environment["placement"] == _schema.to_data(finished.placement)
     mode = (run_dir / "model.keras").stat().st_mode & 0o777
     assert mode & 0o044, "files are readable like any other file the user creates"
 
 
-def test_load_run_returns_the_model_config_and_reports(
-    finished_run: Any, tiny_dataset: fashionkit.FashionMNIST
+def test_summary_and_reports_are_the_results_layout(finished: fashionkit.TrainResult) -> None:
+    """It writes TrainResult.to_dict as summary.json and each report's to_dict as its file."""
+    run_dir = finished.run_dir
+    assert run_dir is not None
+    assert json.loads((run_dir / "summary.json").read_text()) == finished.to_dict()
+    assert json.loads((run_dir / "test.json").read_text()) == finished.test.to_dict()
+    assert json.loads((run_dir / "validation.json").read_text()) == finished.validation.to_dict()
+
+
+def test_metrics_log_reads_back_as_the_history(finished: fashionkit.TrainResult) -> None:
+    """It logs one line per epoch that EpochRecord.from_logs reads back as the result's record."""
+    run_dir = finished.run_dir
+    assert run_dir is not None
+    lines = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert [line["epoch"] for line in lines] == [1, 2, 3, 4]
+    records = [fashionkit.EpochRecord.from_logs(line["epoch"], line) for line in lines]
+    assert metrics_only(records) == metrics_only(finished.history)
+
+
+def test_load_run_returns_the_model_config_reports_and_history(
+    finished: fashionkit.TrainResult, tiny_dataset: fashionkit.FashionMNIST
 ) -> None:
-    """It reads back a model that predicts as the trained one did, and the same reports."""
-    record = load_run(finished_run.run_dir)
-    assert record.config == finished_run.config
-    assert record.test.to_dict() == finished_run.test.to_dict()
-    assert record.validation.accuracy == finished_run.validation.accuracy
-    assert len(record.history) == 4
+    """It reads back a model that predicts as the trained one did, the reports and the history."""
+    assert finished.run_dir is not None
+    record = load_run(finished.run_dir)
+    assert record.directory == finished.run_dir
+    assert record.config == finished.config
+    assert record.test.to_dict() == finished.test.to_dict()
+    assert record.validation.to_dict() == finished.validation.to_dict()
+    assert isinstance(record.history, tuple)
+    assert all(isinstance(r, fashionkit.EpochRecord) for r in record.history)
+    assert metrics_only(record.history) == metrics_only(finished.history)
+    assert record.summary == finished.to_dict()
+    assert record.environment["seed"] == 42
     again = fashionkit.evaluate(record.model, tiny_dataset.test.images, tiny_dataset.test.labels)
-    assert again.accuracy == finished_run.test.accuracy
+    assert again.to_dict() == finished.test.to_dict()
+
+
+def test_a_completed_run_is_not_trained_again(
+    finished: fashionkit.TrainResult, tiny_dataset: fashionkit.FashionMNIST
+) -> None:
+    """It refuses to retrain into a directory whose run completed, and changes nothing."""
+    assert finished.run_dir is not None
+    before = {p.name: p.stat().st_mtime_ns for p in finished.run_dir.iterdir()}
+    with pytest.raises(RunDirError, match="already holds a completed run"):
+        fashionkit.train(finished.config, dataset=tiny_dataset, run_dir=finished.run_dir)
+    after = {p.name: p.stat().st_mtime_ns for p in finished.run_dir.iterdir()}
+    assert {k: v for k, v in after.items() if k != LOCK} == {
+        k: v for k, v in before.items() if k != LOCK
+    }
+
+
+# --- crash and resume ----------------------------------------------------------------------
+
+
+def test_a_crashed_run_keeps_its_completed_epochs(crashed: Path) -> None:
+    """It leaves the config, two logged epochs and the epoch-2 checkpoint, and no results."""
+    assert EpochCheckpoint.latest(crashed / "checkpoint") == (
+        2,
+        crashed / "checkpoint" / "epoch-0002.keras",
+    )
+    assert _listing(crashed) == ["checkpoint", "config.toml", "metrics.jsonl"]
+    lines = (crashed / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["epoch"] for line in lines] == [1, 2]
+
+
+def test_open_finds_the_epoch_to_resume_from(crashed: Path, tmp_path: Path) -> None:
+    """It reports the last checkpointed epoch, its model, the logged history and the callbacks."""
+    run_dir = _copy(crashed, tmp_path)
+    run = RunDirectory.open(run_dir, _config())
+    try:
+        assert run.path == run_dir
+        assert run.resume_epoch == 2
+        assert run.checkpoint == run_dir / "checkpoint" / "epoch-0002.keras"
+        assert [r.epoch for r in run.history] == [1, 2]
+        assert (
+            run.restore_model().count_params()
+            == fashionkit.create_model(_config().model).count_params()
+        )
+        log, checkpoint = run.callbacks()
+        assert isinstance(log, JSONLinesLogger)
+        assert log.append
+        assert isinstance(checkpoint, EpochCheckpoint)
+    finally:
+        run.close()
+
+
+def test_open_creates_a_new_run_directory_with_its_config(tmp_path: Path) -> None:
+    """It creates the folder, writes config.toml first and starts from epoch 0."""
+    run = RunDirectory.open(tmp_path / "new" / "run", _config())
+    try:
+        assert run.resume_epoch == 0
+        assert run.checkpoint is None
+        assert run.history == ()
+        assert run.restore_model() is None
+        assert TrainConfig.from_toml(tmp_path / "new" / "run" / "config.toml") == _config()
+    finally:
+        run.close()
+
+
+def test_an_open_run_directory_is_locked_against_other_users(crashed: Path, tmp_path: Path) -> None:
+    """It refuses a second opener and load_run while a run directory is open, then releases."""
+    run_dir = _copy(crashed, tmp_path)
+    run = RunDirectory.open(run_dir, _config())
+    try:
+        with pytest.raises(RunDirError, match=f"process {os.getpid()} on .* is training into"):
+            RunDirectory.open(run_dir, _config())
+        with pytest.raises(RunDirError, match="still in progress"):
+            load_run(run_dir)
+    finally:
+        run.close()
+    RunDirectory.open(run_dir, _config()).close()  # free again
+    with pytest.raises(RunDirError, match="did not complete"):
+        load_run(run_dir)
+
+
+def test_a_file_is_not_a_run_directory(tmp_path: Path) -> None:
+    """It refuses to train into a path that is a file, saying a folder is needed."""
+    path = tmp_path / "run"
+    path.write_text("not a folder")
+    with pytest.raises(RunDirError, match="is a file, not a folder"):
+        RunDirectory.open(path, _config())
 
 
 def test_an_interrupted_run_resumes_to_the_uninterrupted_result(
-    tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
+    finished: fashionkit.TrainResult,
+    crashed: Path,
+    tiny_dataset: fashionkit.FashionMNIST,
+    tmp_path: Path,
 ) -> None:
     """It resumes after the last checkpoint and ends with bit-identical metrics (dropout too)."""
-    whole = fashionkit.train(_config(), dataset=tiny_dataset, run_dir=tmp_path / "whole")
-    cut = tmp_path / "cut"
-    _crash(tiny_dataset, cut, at_epoch=3)
-    assert EpochCheckpoint.latest(cut / "checkpoint") == (
-        2,
-        cut / "checkpoint" / "epoch-0002.keras",
-    )
-    assert not (cut / "model.keras").exists()
-    resumed = fashionkit.train(_config(), dataset=tiny_dataset, run_dir=cut)
+    run_dir = _copy(crashed, tmp_path)
+    resumed = fashionkit.train(_config(), dataset=tiny_dataset, run_dir=run_dir)
     assert resumed.resumed_from_epoch == 2
-    assert resumed.history == whole.history
-    assert resumed.test.to_dict() == whole.test.to_dict()
-    lines = (cut / "metrics.jsonl").read_text().splitlines()
+    assert metrics_only(resumed.history) == metrics_only(finished.history)
+    assert resumed.test.to_dict() == finished.test.to_dict()
+    lines = (run_dir / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(line)["epoch"] for line in lines] == [1, 2, 3, 4]
+    assert _listing(run_dir) == FILES  # the checkpoint folder is gone
+    assert load_run(run_dir).summary["resumed_from_epoch"] == 2
 
 
 def test_log_lines_of_lost_epochs_are_dropped_on_resume(
-    tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
+    crashed: Path, tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
 ) -> None:
     """It removes metric lines newer than the checkpoint, so no epoch is logged twice."""
-    run_dir = tmp_path / "run"
-    _crash(tiny_dataset, run_dir, at_epoch=3)
+    run_dir = _copy(crashed, tmp_path)
     with (run_dir / "metrics.jsonl").open("a") as log:  # as if killed after logging epoch 3
         log.write(json.dumps({"epoch": 3, "loss": 9.9}) + "\n")
-    fashionkit.train(_config(), dataset=tiny_dataset, run_dir=run_dir)
-    lines = (run_dir / "metrics.jsonl").read_text().splitlines()
-    epochs = [json.loads(line)["epoch"] for line in lines]
-    assert epochs == [1, 2, 3, 4]
+    result = fashionkit.train(_config(), dataset=tiny_dataset, run_dir=run_dir)
+    lines = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert [line["epoch"] for line in lines] == [1, 2, 3, 4]
+    assert 9.9 not in [line["loss"] for line in lines]
+    assert result.history[2].loss != 9.9
 
 
 def test_a_different_config_refuses_to_resume(
-    tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
+    crashed: Path, tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
 ) -> None:
     """It names the fields that differ and refuses to mix two configs in one directory."""
-    run_dir = tmp_path / "run"
-    _crash(tiny_dataset, run_dir, at_epoch=1)
+    run_dir = _copy(crashed, tmp_path)
     with pytest.raises(RunDirError, match=r"epochs: 4 in the directory, 6 now"):
         fashionkit.train(_config(epochs=6), dataset=tiny_dataset, run_dir=run_dir)
+    with pytest.raises(RunDirError, match=r"model\.hidden_units: \[32\] in the directory"):
+        fashionkit.train(
+            _config(model=MLPConfig(hidden_units=(8,), dropout=0.3)),
+            dataset=tiny_dataset,
+            run_dir=run_dir,
+        )
     # Verbosity changes only what is printed: resuming with it is fine.
     resumed = fashionkit.train(_config(verbose=2), dataset=tiny_dataset, run_dir=run_dir)
     assert resumed.epochs_completed == 4
 
 
-def test_a_completed_run_is_not_trained_again(finished_run: Any) -> None:
-    """It refuses to retrain into a directory whose run completed."""
-    with pytest.raises(RunDirError, match="already holds a completed run"):
-        fashionkit.train(finished_run.config, run_dir=finished_run.run_dir)
+@pytest.mark.parametrize(
+    ("state", "message"),
+    [
+        ('{"epoch": 1, "checkpoint": "epoch-0009.keras"}', r"epoch-0009\.keras, which is missing"),
+        ("garbage", r"state\.json is corrupted"),
+    ],
+)
+def test_a_damaged_checkpoint_state_is_reported(
+    crashed: Path, tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path, state: str, message: str
+) -> None:
+    """It reports an unreadable state.json or a missing checkpoint instead of restarting."""
+    run_dir = _copy(crashed, tmp_path)
+    (run_dir / "checkpoint" / "state.json").write_text(state)
+    with pytest.raises(RunDirError, match=message):
+        fashionkit.train(_config(), dataset=tiny_dataset, run_dir=run_dir)
+
+
+def test_load_run_of_an_unfinished_run_says_it_did_not_complete(crashed: Path) -> None:
+    """It explains that the run did not complete and how to resume it."""
+    with pytest.raises(RunDirError, match="did not complete") as info:
+        load_run(crashed)
+    assert "Resume it by training again with the same config" in str(info.value)
+
+
+# --- damaged or foreign folders ------------------------------------------------------------
+
+
+def _write(name: str, content: str | bytes) -> Callable[[Path], Any]:
+    def damage(run_dir: Path) -> None:
+        path = run_dir / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+
+    return damage
+
+
+def _delete(name: str) -> Callable[[Path], Any]:
+    return lambda run_dir: (run_dir / name).unlink()
 
 
 @pytest.mark.parametrize(
     ("damage", "named"),
     [
-        (lambda d: (d / "model.keras").unlink(), "model.keras is missing"),
-        (lambda d: (d / "model.keras").write_bytes(b"not a zip"), "model.keras is corrupted"),
-        (lambda d: (d / "test.json").write_text("{truncated"), "test.json is corrupted"),
-        (lambda d: (d / "validation.json").write_text("{}"), "validation.json is not"),
-        (lambda d: (d / "summary.json").unlink(), "summary.json is missing"),
-        (lambda d: (d / "config.toml").unlink(), "config.toml is missing"),
-        (lambda d: (d / "config.toml").write_text("epochs = 0"), "config.toml is corrupted"),
+        (_delete("model.keras"), "model.keras is missing"),
+        (_write("model.keras", b"not a zip"), "model.keras is corrupted"),
+        (_write("test.json", "{truncated"), "test.json is corrupted"),
+        (_write("test.json", "[1, 2]"), "test.json is corrupted: it holds list"),
+        (_write("validation.json", "{}"), "validation.json is not an evaluation report"),
+        (_delete("environment.json"), "environment.json is missing"),
+        (_delete("summary.json"), "summary.json is missing"),
+        (_delete("config.toml"), "config.toml is missing"),
+        (_write("config.toml", "epochs = 0"), "config.toml cannot be read back"),
+        (_write("config.toml", "epochs = = 0"), "config.toml cannot be read back"),
+        (_write("metrics.jsonl", '{"epoch": 1}\nnot json\n'), "metrics.jsonl line 2 is not JSON"),
+        (_write("metrics.jsonl", '{"loss": 1}\n'), "metrics.jsonl line 1 is not an epoch"),
+        (_write("metrics.jsonl", b"\xff\xfe"), "metrics.jsonl is not UTF-8"),
     ],
+    ids=lambda v: v if isinstance(v, str) else "",
 )
 def test_damaged_run_directories_raise_run_dir_error(
-    finished_run: Any, damage: Any, named: str
+    finished: fashionkit.TrainResult, tmp_path: Path, damage: Callable[[Path], Any], named: str
 ) -> None:
     """It raises RunDirError naming the missing or corrupted file."""
-    damage(finished_run.run_dir)
+    assert finished.run_dir is not None
+    run_dir = _copy(finished.run_dir, tmp_path)
+    damage(run_dir)
     with pytest.raises(RunDirError, match=named):
-        load_run(finished_run.run_dir)
-
-
-def test_a_damaged_checkpoint_state_is_reported(
-    tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
-) -> None:
-    """It reports an unreadable state.json or a missing checkpoint instead of restarting."""
-    run_dir = tmp_path / "run"
-    _crash(tiny_dataset, run_dir, at_epoch=2)
-    state = run_dir / "checkpoint" / "state.json"
-    state.write_text('{"epoch": 1, "checkpoint": "epoch-0009.keras"}')
-    with pytest.raises(RunDirError, match=r"epoch-0009\.keras, which is missing"):
-        fashionkit.train(_config(), dataset=tiny_dataset, run_dir=run_dir)
-    state.write_text("garbage")
-    with pytest.raises(RunDirError, match=r"state\.json is corrupted"):
-        fashionkit.train(_config(), dataset=tiny_dataset, run_dir=run_dir)
+        load_run(run_dir)
 
 
 def test_load_run_of_a_plain_folder_says_it_is_not_a_run(tmp_path: Path) -> None:
-    """It explains that a folder without config.toml is not a run directory."""
+    """It explains that a folder without config.toml, or a file, is not a run directory."""
     with pytest.raises(RunDirError, match="not a run directory"):
         load_run(tmp_path)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(RunDirError, match="is not a directory"):
+        load_run(tmp_path / "file")
 
 
-# --- predict and report from the command line ---------------------------------------------
+# --- models --------------------------------------------------------------------------------
 
 
-def _png(path: Path, array: np.ndarray) -> Path:
-    import tensorflow as tf
-
-    path.write_bytes(tf.io.encode_png(array).numpy())
-    return path
-
-
-def test_predict_classifies_png_and_npy_files(
-    finished_run: Any,
-    tiny_dataset: fashionkit.FashionMNIST,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    """It prints class names with probabilities for PNG files and .npy batches."""
-    images = np.asarray(tiny_dataset.test.images)
-    png = _png(tmp_path / "one.png", images[3][..., np.newaxis])
-    npy = tmp_path / "batch.npy"
-    np.save(npy, images[:2])
-    assert main(["predict", str(finished_run.run_dir), str(png), str(npy), "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
-    assert [r["image"] for r in rows] == [str(png), f"{npy}[0]", f"{npy}[1]"]
-    expected = fashionkit.predict(finished_run.model, images[[3, 0, 1]])
-    for row, name, probs in zip(rows, expected.names, expected.probabilities, strict=True):
-        assert row["predictions"][0]["class"] == name
-        assert row["predictions"][0]["probability"] == pytest.approx(float(probs.max()), abs=1e-6)
-        assert len(row["predictions"]) == 3
+def test_save_model_writes_atomically_and_load_model_reads_it_back(tmp_path: Path) -> None:
+    """It saves a .keras file with no temporary file left and loads an equal model."""
+    model = fashionkit.create_model("mlp", hidden_units=(4,))
+    path = save_model(model, tmp_path / "out" / "model.keras")
+    assert path == tmp_path / "out" / "model.keras"
+    assert sorted(p.name for p in path.parent.iterdir()) == ["model.keras"]
+    x = fashionkit.prepare_images(np.zeros((2, 28, 28), np.uint8))
+    np.testing.assert_array_equal(np.asarray(load_model(path)(x)), np.asarray(model(x)))
 
 
-@pytest.mark.parametrize(
-    ("make", "message"),
-    [
-        (lambda p: _png(p / "big.png", np.zeros((32, 32, 1), np.uint8)), "28x28"),
-        (lambda p: _png(p / "rgb.png", np.zeros((28, 28, 3), np.uint8)), "grayscale"),
-        (lambda p: (p / "x.jpg").write_bytes(b"x") and p / "x.jpg", "only .png and .npy"),
-        (
-            lambda p: (np.save(p / "w.npy", np.zeros((28, 27), np.uint8)), p / "w.npy")[1],
-            "(28, 27)",
-        ),
-        (lambda p: p / "missing.png", "does not exist"),
-    ],
-)
-def test_predict_rejects_images_it_cannot_use(
-    finished_run: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str], make: Any, message: str
-) -> None:
-    """It refuses wrong sizes, colour images and unknown files with a clear message."""
-    path = make(tmp_path)
-    assert main(["predict", str(finished_run.run_dir), str(path)]) == 1
-    assert message in capsys.readouterr().err
+def test_load_model_never_runs_code_stored_in_the_file(tmp_path: Path) -> None:
+    """It refuses a model holding a Python lambda (Keras's safe mode), naming the file."""
+    inputs = keras.Input((784,))
+    model = keras.Model(inputs, keras.layers.Lambda(lambda x: x * 2)(inputs))
+    path = save_model(model, tmp_path / "lambda.keras")
+    with pytest.raises(RunDirError, match=r"lambda\.keras is corrupted or not a Keras model"):
+        load_model(path)
 
 
-def test_report_writes_three_pictures(
-    finished_run: Any, synthetic_dir: Path, tiny_dataset: fashionkit.FashionMNIST
-) -> None:
-    """It writes learning curves, the confusion matrix and the confident mistakes as PNG."""
-    pytest.importorskip("matplotlib")
-    from fashionkit.plots import write_report
+def test_load_model_of_a_missing_file_names_it(tmp_path: Path) -> None:
+    """It raises RunDirError saying there is no model file."""
+    with pytest.raises(RunDirError, match="there is no model file"):
+        load_model(tmp_path / "nothing.keras")
 
-    paths = write_report(finished_run.run_dir, dataset=tiny_dataset)
-    assert [p.name for p in paths] == [
-        "learning_curves.png",
-        "confusion_matrix.png",
-        "confident_mistakes.png",
-    ]
-    for path in paths:
-        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-        assert path.stat().st_size > 5000
+
+def test_load_model_accepts_only_keras_files(tmp_path: Path) -> None:
+    """It refuses a file without the .keras suffix before handing it to Keras."""
+    (tmp_path / "model.h5").write_bytes(b"HDF")
+    with pytest.raises(RunDirError, match=r"model\.h5 is not a \.keras model file"):
+        load_model(tmp_path / "model.h5")
 
 
 # --- the real thing: kill the process, resume, compare ------------------------------------
 
 
 def _train_cmd(data_dir: Path, run_dir: Path) -> list[str]:
+    """The tutorial's training (5 epochs, the defaults) from the command line, into run_dir."""
     return [
         sys.executable, "-m", "fashionkit.cli", "train", "--data-dir", str(data_dir),
-        "--no-verify", "--epochs", "4", "--quiet", "--json", "--run-dir", str(run_dir),
+        "--no-verify", "--quiet", "--json", "--run-dir", str(run_dir),
     ]  # fmt: skip
 
 
-def _last_json(stdout: str) -> dict[str, Any]:
-    return dict(json.loads(stdout.strip().splitlines()[-1]))
+def _without_seconds(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in record.items() if k != "seconds"} for record in history]
 
 
 @pytest.mark.integration
 @pytest.mark.slow
 def test_sigkill_after_epoch_two_then_resume_matches_an_uninterrupted_run(
-    shared_data_dir: Path, tmp_path: Path
+    shared_data_dir: Path, tutorial_run: fashionkit.TrainResult, tmp_path: Path
 ) -> None:
     """It loses at most the epoch in flight and ends exactly where an uninterrupted run ends."""
-    whole = subprocess.run(
-        _train_cmd(shared_data_dir, tmp_path / "whole"), capture_output=True, text=True,
-        timeout=600, check=False,
-    )  # fmt: skip
-    assert whole.returncode == 0, whole.stderr[-3000:]
-    expected = _last_json(whole.stdout)
-
     run_dir = tmp_path / "cut"
     victim = subprocess.Popen(
         _train_cmd(shared_data_dir, run_dir), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -316,8 +447,10 @@ def test_sigkill_after_epoch_two_then_resume_matches_an_uninterrupted_run(
         check=False,
     )  # fmt: skip
     assert resumed.returncode == 0, resumed.stderr[-3000:]
-    result = _last_json(resumed.stdout)
+    result = json.loads(resumed.stdout.strip().splitlines()[-1])
     assert result["resumed_from_epoch"] >= 2
-    assert result["history"] == expected["history"]
-    assert result["validation_accuracy"] == expected["validation_accuracy"]
-    assert result["test_accuracy"] == expected["test_accuracy"]
+    # The uninterrupted run is the tutorial's, trained in this process from the same files.
+    expected = tutorial_run.to_dict()
+    assert _without_seconds(result["history"]) == _without_seconds(expected["history"])
+    assert result["validation"] == expected["validation"]
+    assert result["test"] == expected["test"]

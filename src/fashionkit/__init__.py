@@ -33,6 +33,7 @@ from fashionkit.evaluation import evaluate as evaluate
 from fashionkit.evaluation import predict as predict
 from fashionkit.exceptions import ChecksumError as ChecksumError
 from fashionkit.exceptions import ConfigError as ConfigError
+from fashionkit.exceptions import ConfigFileNotFoundError as ConfigFileNotFoundError
 from fashionkit.exceptions import DataFormatError as DataFormatError
 from fashionkit.exceptions import DataNotFoundError as DataNotFoundError
 from fashionkit.exceptions import DeviceError as DeviceError
@@ -43,6 +44,8 @@ from fashionkit.exceptions import FashionkitWarning as FashionkitWarning
 from fashionkit.exceptions import InputValidationError as InputValidationError
 from fashionkit.exceptions import LabelEncodingError as LabelEncodingError
 from fashionkit.exceptions import RunDirError as RunDirError
+from fashionkit.exceptions import StorageError as StorageError
+from fashionkit.exceptions import TrainingInterrupted as TrainingInterrupted
 from fashionkit.exceptions import UnknownModelError as UnknownModelError
 from fashionkit.models import CNNConfig as CNNConfig
 from fashionkit.models import LinearConfig as LinearConfig
@@ -81,6 +84,7 @@ __all__ = [
     "ChecksumError",
     "ClassMetrics",
     "ConfigError",
+    "ConfigFileNotFoundError",
     "DataConfig",
     "DataFormatError",
     "DataNotFoundError",
@@ -107,9 +111,11 @@ __all__ = [
     "RunDirError",
     "RunRecord",
     "Split",
+    "StorageError",
     "TrainConfig",
     "TrainResult",
     "TrainValidationSplit",
+    "TrainingInterrupted",
     "UnknownModelError",
     "__version__",
     "baseline",

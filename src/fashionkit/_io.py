@@ -1,13 +1,88 @@
-"""Atomic file writes: a reader never sees a half-written file under the final name."""
+"""File writes and locks: every file fashionkit writes goes through this module.
+
+A reader never sees a half-written file under its final name: whole files are written to a
+temporary name beside the target, flushed, synced and renamed (:func:`staged`); log lines are
+appended and synced one at a time (:func:`append_line`). :func:`os_error_message` turns the
+operating system's errors into one sentence that names the path and says what to do, and
+:class:`DirectoryLock` keeps two processes from writing one run directory at once.
+"""
 
 from __future__ import annotations
 
+import errno
+import json
 import os
+import socket
+import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+if sys.platform != "win32":  # POSIX file locks; on Windows run directories are not locked
+    import fcntl
+
+from fashionkit.exceptions import FashionkitError, RunDirError, StorageError
+
+_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+_DENIED = (errno.EACCES, errno.EPERM, errno.EROFS)
+_NOT_A_FOLDER = (errno.ENOTDIR, errno.EEXIST)
+
+
+def os_error_message(exc: OSError, path: Path | str, *, action: str = "write") -> str:
+    """One sentence for an OSError: the path, what went wrong in plain words, what to do.
+
+    Example:
+        >>> import errno
+        >>> os_error_message(OSError(errno.ENOSPC, "No space left on device"), "model.keras")
+        'Cannot write model.keras: the disk is full (No space left on device). Free some ...'
+    """
+    reason = exc.strerror or str(exc)
+    if exc.errno in _FULL:
+        return (
+            f"Cannot {action} {path}: the disk is full ({reason}). Free some space and try again."
+        )
+    if exc.errno in _DENIED:
+        return (
+            f"Cannot {action} {path}: permission denied or read-only file system ({reason}). "
+            f"Choose a folder you can write to, or change its permissions."
+        )
+    if exc.errno in _NOT_A_FOLDER:
+        return (
+            f"Cannot {action} {path}: a file stands where a folder is expected ({reason}). Move "
+            f"the file away or choose another folder."
+        )
+    if exc.errno == errno.ENOENT:
+        return f"Cannot {action} {path}: it does not exist ({reason})."
+    if exc.errno == errno.EISDIR:
+        return f"Cannot {action} {path}: it is a folder, not a file ({reason})."
+    return f"Cannot {action} {path}: {reason}."
+
+
+@contextmanager
+def os_errors_as(
+    error: type[StorageError],
+    path: Path | str,
+    *,
+    action: str = "write",
+    hint: str = "",
+) -> Iterator[None]:
+    """Re-raise an OSError inside the block as ``error`` with :func:`os_error_message`.
+
+    fashionkit's own errors pass through unchanged; the new error keeps the operating system's
+    ``errno``. ``hint`` is appended to the message (say what state the files are left in).
+    """
+    try:
+        yield
+    except FashionkitError:
+        raise
+    except OSError as exc:
+        message = os_error_message(exc, path, action=action)
+        new = error(f"{message} {hint}".strip())
+        new.errno = exc.errno
+        raise new from exc
 
 
 def _umask() -> int:
@@ -64,3 +139,107 @@ def atomic_save_model(model: Any, path: Path) -> Path:
 def atomic_write_text(path: Path, text: str) -> Path:
     """Write ``text`` as UTF-8, atomically (see :func:`atomic_write_bytes`)."""
     return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def append_line(path: Path, line: str) -> None:
+    """Append one line (a newline is added) to a UTF-8 file, flushed and synced before returning.
+
+    The file is opened for this line only, so no handle stays open if the process dies.
+    """
+    with path.open("a", encoding="utf-8") as out:
+        out.write(line + "\n")
+        out.flush()
+        os.fsync(out.fileno())
+
+
+class DirectoryLock:
+    """An exclusive lock on a folder, held by this process until :meth:`release` or its death.
+
+    It is the operating system's advisory lock (``flock``) on a file named ``.lock`` in the
+    folder, so it is released however the process ends, ``SIGKILL`` included. The file also
+    records who holds the lock (process id, host, start time) for the message the next process
+    gets; it stays in the folder, harmlessly, after the lock is released.
+
+    Args:
+        directory: The folder to lock; it must exist.
+    """
+
+    NAME = ".lock"
+
+    def __init__(self, directory: Path) -> None:
+        self.path = directory / self.NAME
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        """Take the lock, or raise :class:`~fashionkit.exceptions.RunDirError` naming its holder."""
+        if sys.platform == "win32" or self._fd is not None:
+            return
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise RunDirError(
+                f"{self.path.parent} is in use: {describe_holder(self.path.parent)} is training "
+                f"into it. Wait for it to finish (or stop it), or choose another run directory."
+            ) from None
+        except BaseException:
+            os.close(fd)
+            raise
+        holder = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(holder).encode(), 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        """Release the lock (nothing happens if it is not held)."""
+        if self._fd is not None and sys.platform != "win32":
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+        self._fd = None
+
+
+@contextmanager
+def folder_lock(directory: Path, name: str) -> Iterator[None]:
+    """Hold an exclusive lock file ``name`` in ``directory``, waiting for other holders.
+
+    For short critical sections shared by processes (several loads downloading into one empty
+    cache folder take turns, and the later ones find the files already there).
+    """
+    if sys.platform == "win32":
+        yield
+        return
+    fd = os.open(directory / name, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def is_locked(directory: Path) -> bool:
+    """Whether another process holds :class:`DirectoryLock` on ``directory`` right now."""
+    path = directory / DirectoryLock.NAME
+    if sys.platform == "win32" or not path.is_file():
+        return False
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def describe_holder(directory: Path) -> str:
+    """``process 1234 on host, since 12:00:01``, as the lock file records it."""
+    try:
+        holder = json.loads((directory / DirectoryLock.NAME).read_text(encoding="utf-8"))
+        since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(holder["since"])))
+        return f"process {int(holder['pid'])} on {holder['host']} (since {since})"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "another process"

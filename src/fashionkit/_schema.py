@@ -103,11 +103,6 @@ def _unstructure_path(path: Path) -> str:
     return str(path)
 
 
-def _unstructure_float(value: float) -> float | str:
-    # JSON has no NaN or infinity; write them as strings that float() reads back.
-    return value if math.isfinite(value) else str(value)
-
-
 def _structure_float(value: Any, _: type) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise TypeError(f"expected a number, got {value!r}")
@@ -118,7 +113,6 @@ converter.register_unstructure_hook_func(_is_config, _unstructure_config)
 converter.register_structure_hook_func(_is_config, _structure_config)
 converter.register_unstructure_hook(Path, _unstructure_path)
 converter.register_structure_hook(Path, lambda value, _: Path(value))
-converter.register_unstructure_hook(float, _unstructure_float)
 converter.register_structure_hook(float, _structure_float)
 
 
@@ -138,10 +132,17 @@ def to_data(obj: Any) -> Any:
 
 
 def _lists(data: Any) -> Any:
+    """Tuples become lists; NaN and infinities become ``"nan"``, ``"inf"``, ``"-inf"``.
+
+    JSON has no NaN or infinity; the strings are what ``float()`` reads back, and records read
+    them back so.
+    """
     if isinstance(data, Mapping):
         return {k: _lists(v) for k, v in data.items()}
     if isinstance(data, (list, tuple)):
         return [_lists(v) for v in data]
+    if isinstance(data, float) and not math.isfinite(data):
+        return str(data)
     return data
 
 

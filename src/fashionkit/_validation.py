@@ -68,7 +68,7 @@ def check_images(
         (1, 28, 28)
     """
     array = _as_array(images, name)
-    is_float = np.issubdtype(array.dtype, np.floating)
+    is_float = array.dtype.kind == "f"
     if array.dtype != np.uint8 and not (allow_float and is_float):
         allowed = "uint8 pixels 0..255" + (" or floats in [0, 1]" if allow_float else "")
         raise InputValidationError(
@@ -128,7 +128,8 @@ def check_labels(
         )
     if array.ndim != 1:
         raise InputValidationError(f"{name} must be 1-d (N,); got shape {array.shape}.")
-    if array.size and not np.issubdtype(array.dtype, np.integer):
+    # dtype.kind, not issubdtype: NumPy counts timedelta64 as an integer type.
+    if array.size and array.dtype.kind not in "iu":
         raise InputValidationError(
             f"{name} must hold integer class indices; got dtype {array.dtype}."
         )
@@ -196,7 +197,7 @@ def check_targets(
             f"{array.shape}. The number of columns must equal the number of classes."
         )
     if array.size and not (
-        np.issubdtype(array.dtype, np.number)
+        array.dtype.kind in "iuf"
         and np.isin(array, (0, 1)).all()
         and (array.sum(axis=1) == 1).all()
     ):
@@ -239,7 +240,7 @@ def check_probabilities(
         InputValidationError: Wrong shape or values outside ``[0, 1]`` (NaN included).
     """
     array = _as_array(probabilities, "probabilities")
-    if not np.issubdtype(array.dtype, np.number) or array.shape != (rows, num_classes):
+    if array.dtype.kind not in "iuf" or array.shape != (rows, num_classes):
         raise InputValidationError(
             f"probabilities must be numbers of shape ({rows}, {num_classes}); got "
             f"{array.dtype} of shape {array.shape}."

@@ -10,8 +10,10 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 import time
 import tomllib
+import traceback
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,23 +32,40 @@ from fashionkit._constants import (
     PRECISIONS,
     STRATEGIES,
 )
+from fashionkit._io import os_error_message
 from fashionkit.baseline import baseline
 from fashionkit.config import TrainConfig, settable_keys
 from fashionkit.datasets import load_fashion_mnist
 from fashionkit.evaluation import evaluate, predict
-from fashionkit.exceptions import ConfigError, FashionkitError, InputValidationError
+from fashionkit.exceptions import (
+    ConfigError,
+    FashionkitError,
+    InputValidationError,
+    TrainingInterrupted,
+)
 from fashionkit.images import read_images
 from fashionkit.models import list_architectures
 from fashionkit.plots import write_report
 from fashionkit.presets import get_preset, list_presets
-from fashionkit.runs import MODEL, load_model, save_model
+from fashionkit.runs import MODEL, RunDirectory, load_model, save_model
 from fashionkit.training import train
 
 __all__ = ["main"]
 
+#: Environment variable that turns on ``--debug`` (tracebacks, TensorFlow's start-up log).
+DEBUG_ENV = "FASHIONKIT_DEBUG"
+SUPPRESS = argparse.SUPPRESS
+
+
+def _common_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    # --debug is accepted after the command too; SUPPRESS keeps the top-level value otherwise.
+    parent.add_argument("--debug", action="store_true", default=SUPPRESS, help=SUPPRESS)
+    return parent
+
 
 def _data_options() -> argparse.ArgumentParser:
-    parent = argparse.ArgumentParser(add_help=False)
+    parent = argparse.ArgumentParser(add_help=False, parents=[_common_options()])
     group = parent.add_argument_group("data")
     group.add_argument(
         "--data-dir",
@@ -253,6 +272,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
         print("# resolved config\n" + config.to_toml())
     if args.dry_run:
         return 0
+    if args.run_dir is not None:
+        RunDirectory.check(args.run_dir, config)  # before the data is loaded
+    _start_tensorflow(args)
     callbacks: list[Any] = []
     if args.metrics_log:
         from fashionkit.callbacks import JSONLinesLogger
@@ -285,6 +307,7 @@ def _model_from(path: Path) -> Any:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
+    _start_tensorflow(args)
     model = _model_from(args.model)
     data = _load(args)
     report = evaluate(model, data.test.images, data.test.labels, split="test")
@@ -293,6 +316,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
+    _start_tensorflow(args)
     images, names = read_images(args.images)
     model = _model_from(args.run)
     result = predict(model, images)
@@ -319,6 +343,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    _start_tensorflow(args)
     for path in write_report(args.run, dataset=_load(args)):
         print(f"wrote {path}")
     return 0
@@ -337,7 +362,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Fashion-MNIST with Keras: verified data, a baseline, training, evaluation.",
     )
     parser.add_argument("--version", action="version", version=f"fashionkit {__version__}")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help=f"show Python tracebacks and TensorFlow's start-up log (or set {DEBUG_ENV}=1)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = _common_options()
     data = _data_options()
 
     info = sub.add_parser(
@@ -414,7 +445,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true", help="print the report as JSON")
     ev.set_defaults(func=_cmd_evaluate)
 
-    pr = sub.add_parser("predict", help="classify 28x28 grayscale PNG or .npy images")
+    pr = sub.add_parser(
+        "predict", parents=[common], help="classify 28x28 grayscale PNG or .npy images"
+    )
     pr.add_argument("run", type=Path, help="a run directory or a .keras file")
     pr.add_argument("images", type=Path, nargs="+", help=".png or .npy files")
     pr.add_argument("--top", type=int, default=3, help="classes to show per image (default 3)")
@@ -432,27 +465,96 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _debug(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "debug", False)) or os.environ.get(DEBUG_ENV, "").strip().lower() in (
+        "1",
+        "true",
+        "yes",
+        "on",
+    )
+
+
+def _start_tensorflow(args: argparse.Namespace) -> None:
+    """Import TensorFlow and list the devices with its start-up log kept off the terminal.
+
+    TensorFlow's C++ and absl start-up lines (CUDA probing on a machine without a GPU, CPU
+    feature notes) are written to the process's standard error before any Python setting can
+    silence them, so standard error is captured while they are produced and shown only if the
+    import fails. With ``--debug``, or when the user set ``TF_CPP_MIN_LOG_LEVEL``, they are
+    shown as usual.
+    """
+    user_set_level = getattr(args, "user_tf_log_level", False)
+    if _debug(args) or user_set_level or "tensorflow" in sys.modules:
+        return
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        sys.stderr.flush()
+        os.dup2(captured.fileno(), 2)
+        try:
+            import tensorflow as tf
+
+            tf.config.list_physical_devices()
+        except BaseException:
+            os.dup2(saved, 2)
+            captured.seek(0)
+            sys.stderr.write(captured.read().decode("utf-8", errors="replace"))
+            raise
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, FashionkitError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        where = exc.filename if exc.filename is not None else "a file"
+        return os_error_message(exc, where, action="use")
+    return f"{type(exc).__name__}: {exc}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``fashionkit`` command and return its exit status.
 
-    0 on success, 1 when fashionkit reports an error (the message goes to standard error), 130
-    after Ctrl-C. A usage error makes argparse exit with status 2 (``SystemExit``).
+    0 on success; 1 when the command fails, with one or two lines on standard error that name
+    the file or value at fault and what to do (``--debug`` or ``FASHIONKIT_DEBUG=1`` adds the
+    traceback); 130 after Ctrl-C and 143 after SIGTERM (training stops at a batch boundary
+    first, keeping every completed epoch). A usage error makes argparse exit with status 2
+    (``SystemExit``).
     """
     parser = build_parser()
     args = parser.parse_args(argv)
-    # TensorFlow's C++ start-up chatter drowns the command's own output; a user's setting wins.
+    command = f"fashionkit {args.command}"
+    # TensorFlow's C++ log below warnings stays quiet; a user's setting wins.
+    args.user_tf_log_level = "TF_CPP_MIN_LOG_LEVEL" in os.environ
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         return int(args.func(args))
-    except FashionkitError as exc:
-        print(f"fashionkit {args.command}: error: {exc}", file=sys.stderr)
-        return 1
+    except TrainingInterrupted as exc:
+        print(f"{command}: {exc}", file=sys.stderr)
+        return exc.exit_status
     except KeyboardInterrupt:
-        print(f"fashionkit {args.command}: interrupted", file=sys.stderr)
+        print(f"{command}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # the reader (e.g. `| head`) went away: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except (FashionkitError, OSError) as exc:
+        if _debug(args):
+            traceback.print_exc()
+        print(f"{command}: error: {_message(exc)}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug in fashionkit or a library: still no traceback by default
+        if _debug(args):
+            traceback.print_exc()
+            return 1
+        print(
+            f"{command}: unexpected error: {_message(exc)}\nRun it again with --debug to see "
+            f"the traceback, and please report it.",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

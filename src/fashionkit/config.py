@@ -38,9 +38,9 @@ from fashionkit._constants import (
     Precision,
     StrategyChoice,
 )
-from fashionkit._io import atomic_write_text
+from fashionkit._io import atomic_write_text, os_errors_as
 from fashionkit._typing import PathLike
-from fashionkit.exceptions import ConfigError
+from fashionkit.exceptions import ConfigError, ConfigFileNotFoundError, StorageError
 from fashionkit.models import CNNConfig, LinearConfig, MLPConfig, ModelConfig, list_architectures
 from fashionkit.models._registry import get_architecture, model_config_from
 
@@ -366,14 +366,30 @@ class TrainConfig(_fields.ConfigBase):
 
         Raises:
             ConfigError: The file is not valid TOML or holds an invalid value.
-            FileNotFoundError: The file does not exist.
+            ConfigFileNotFoundError: The file does not exist (a FileNotFoundError too).
+            StorageError: The file cannot be read.
         """
         path = Path(source)
-        return cls.from_dict(_schema.parse_toml(path.read_text(encoding="utf-8"), source=str(path)))
+        if not path.exists():
+            raise ConfigFileNotFoundError(
+                f"Config file {path} does not exist. Check the path, or write one with "
+                f"TrainConfig().write_toml({str(path)!r}) (fashionkit train --save-config)."
+            )
+        try:
+            with os_errors_as(StorageError, path, action="read"):
+                text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path} is not a UTF-8 text file, so not a TOML config.") from exc
+        return cls.from_dict(_schema.parse_toml(text, source=str(path)))
 
     def write_toml(self, path: PathLike) -> Path:
-        """Write :meth:`to_toml` to ``path`` atomically and return the path."""
-        return atomic_write_text(Path(path), self.to_toml())
+        """Write :meth:`to_toml` to ``path`` atomically and return the path.
+
+        Raises:
+            StorageError: The file cannot be written (nothing is left under its name).
+        """
+        with os_errors_as(StorageError, Path(path)):
+            return atomic_write_text(Path(path), self.to_toml())
 
 
 def _describe(kind: Any) -> str:

@@ -6,16 +6,19 @@ data never imports TensorFlow.
 
 from __future__ import annotations
 
+import errno
 import gzip
 import hashlib
 import http.client
 import os
+import ssl
 import struct
 import urllib.error
 import urllib.parse
 import urllib.request
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Final, Literal
 
@@ -24,7 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fashionkit._constants import CLASS_NAMES, CLASS_NAMES_KO, IMAGE_SHAPE, NUM_CLASSES
-from fashionkit._io import staged
+from fashionkit._io import folder_lock, os_errors_as, staged
 from fashionkit._typing import ImagesU8, LabelsU8, PathLike
 from fashionkit._validation import check_images, check_labels, check_same_length
 from fashionkit.exceptions import (
@@ -33,6 +36,7 @@ from fashionkit.exceptions import (
     DataFormatError,
     DataNotFoundError,
     DownloadError,
+    StorageError,
 )
 
 __all__ = [
@@ -75,6 +79,7 @@ DATA_DIR_ENV: Final = "FASHIONKIT_DATA_DIR"
 VERIFY_ENV: Final = "FASHIONKIT_VERIFY"
 
 _IDX_UBYTE: Final = 0x08
+_DOWNLOAD_LOCK: Final = ".fashionkit-download.lock"
 _CHUNK: Final = 1 << 16
 _TRUE_WORDS: Final = frozenset({"1", "true", "yes", "on"})
 _FALSE_WORDS: Final = frozenset({"0", "false", "no", "off"})
@@ -249,6 +254,8 @@ def load_fashion_mnist(
         DataFormatError: A file is not a valid IDX file of the expected shape.
         DataNotFoundError: A file is missing and ``download`` is ``False``.
         DownloadError: No mirror could deliver a missing file.
+        StorageError: A file cannot be read, or a download cannot be written into the folder
+            (permission denied, disk full); nothing half-written is left.
         ConfigError: :envvar:`FASHIONKIT_VERIFY` holds an unrecognised value.
 
     Example:
@@ -258,6 +265,12 @@ def load_fashion_mnist(
     """
     directory, origin = _resolve_directory(data_dir)
     do_verify = _env_verify() if verify is None else verify
+    if directory.exists() and not directory.is_dir():
+        raise DataNotFoundError(
+            f"{directory} is a file, but the Fashion-MNIST data folder must be a folder holding "
+            f"the four .gz files. Pass the folder that contains them"
+            + (f" (it was chosen by {origin}: {DATA_DIR_ENV})." if origin == "environment" else ".")
+        )
     names = (TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS)
     missing = [name for name in names if not (directory / name).is_file()]
     if missing and not download:
@@ -266,10 +279,24 @@ def load_fashion_mnist(
             f"Pass download=True, or copy the files there (or point {DATA_DIR_ENV} at a folder "
             f"that has them)."
         )
-    for name in missing:
-        download_file(
-            name, directory, sha256=CANONICAL_SHA256[name], mirrors=mirrors, timeout=timeout
-        )
+    if missing:
+        with os_errors_as(StorageError, directory, action="create the data folder"):
+            directory.mkdir(parents=True, exist_ok=True)
+        # Processes loading into one empty folder take turns: the later ones find the files.
+        with (
+            os_errors_as(StorageError, directory / _DOWNLOAD_LOCK, action="lock"),
+            folder_lock(directory, _DOWNLOAD_LOCK),
+        ):
+            # Another process may have fetched some while this one waited for the lock.
+            missing = [name for name in missing if not (directory / name).is_file()]
+            for name in missing:
+                download_file(
+                    name,
+                    directory,
+                    sha256=CANONICAL_SHA256[name],
+                    mirrors=mirrors,
+                    timeout=timeout,
+                )
     arrays = {
         name: _read_verified(directory / name, verify=do_verify or name in missing)
         for name in names
@@ -292,8 +319,37 @@ def _make_split(arrays: dict[str, NDArray[np.uint8]], images: str, labels: str) 
     return Split(images=x, labels=y)
 
 
+# A mirror's failures (HTTP error status, refused connection, timeout, TLS) are OSErrors too;
+# they must reach download_file, which then tries the next mirror. Only errors of the folder
+# (full, read-only, not a folder) are the folder's fault.
+_NETWORK_ERRORS: Final = (urllib.error.URLError, ConnectionError, TimeoutError, ssl.SSLError)
+_STORAGE_ERRNOS: Final = frozenset(
+    {
+        errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EACCES, errno.EPERM, errno.EROFS,
+        errno.ENOTDIR, errno.EEXIST, errno.EISDIR, errno.EIO, errno.ENOENT,
+    }
+)  # fmt: skip
+
+
+@contextmanager
+def _writing(destination: Path) -> Iterator[None]:
+    """File-system errors while saving a download are the folder's fault, not the mirror's."""
+    try:
+        yield
+    except _NETWORK_ERRORS:
+        raise
+    except OSError as exc:
+        if exc.errno not in _STORAGE_ERRNOS:
+            raise
+        with os_errors_as(
+            StorageError, destination, action="save the download", hint="Nothing was left there."
+        ):
+            raise
+
+
 def _read_verified(path: Path, *, verify: bool) -> NDArray[np.uint8]:
-    raw = path.read_bytes()
+    with os_errors_as(StorageError, path, action="read"):
+        raw = path.read_bytes()
     if verify:
         expected = CANONICAL_SHA256[path.name]
         actual = hashlib.sha256(raw).hexdigest()
@@ -396,10 +452,13 @@ def download_file(
     Raises:
         ChecksumError: Every mirror that answered delivered bytes with another digest.
         DownloadError: A mirror could not be reached or failed, and none delivered the file.
+        StorageError: The file cannot be written into ``directory`` (permission denied, disk
+            full); nothing is left there.
     """
     if not mirrors:
         raise DownloadError(f"{name} is missing and no mirror was given to download it from.")
-    directory.mkdir(parents=True, exist_ok=True)
+    with os_errors_as(StorageError, directory, action="create the data folder"):
+        directory.mkdir(parents=True, exist_ok=True)
     destination = directory / name
     failures: list[str] = []
     mismatches = 0
@@ -411,6 +470,8 @@ def download_file(
         except ChecksumError as exc:
             mismatches += 1
             failures.append(f"{url}: {exc}")
+        except StorageError:
+            raise  # the folder, not the mirror, is at fault: another mirror would not help
         except (OSError, http.client.HTTPException, ValueError) as exc:
             failures.append(f"{url}: {type(exc).__name__}: {exc}")
         else:
@@ -434,17 +495,21 @@ def _fetch(url: str, destination: Path, *, sha256: str, timeout: float) -> None:
         raise ValueError(f"only http and https mirrors are supported, not {scheme!r}")
     # staged() publishes the file only if this block ends normally and deletes it otherwise
     # (Ctrl-C included): a short or wrong download never appears under the real name.
-    with staged(destination, suffix=".part") as tmp:
+    with _writing(destination), staged(destination, suffix=".part") as tmp:
         digest = hashlib.sha256()
         received = 0
-        with tmp.open("wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - scheme checked above
+        with _writing(destination):
+            out = tmp.open("wb")
+        with out, urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - scheme checked above
             announced = resp.headers.get("Content-Length")
             while chunk := resp.read(_CHUNK):
-                out.write(chunk)
+                with _writing(destination):
+                    out.write(chunk)
                 digest.update(chunk)
                 received += len(chunk)
-            out.flush()
-            os.fsync(out.fileno())
+            with _writing(destination):
+                out.flush()
+                os.fsync(out.fileno())
         # http.client ends a chunked read quietly when the server closes early; a short body is
         # a failed transfer, not wrong content, so report it as such.
         if announced is not None and announced.isdigit() and received != int(announced):

@@ -10,6 +10,7 @@ from __future__ import annotations
 __all__ = [
     "ChecksumError",
     "ConfigError",
+    "ConfigFileNotFoundError",
     "DataFormatError",
     "DataNotFoundError",
     "DeviceError",
@@ -20,6 +21,8 @@ __all__ = [
     "InputValidationError",
     "LabelEncodingError",
     "RunDirError",
+    "StorageError",
+    "TrainingInterrupted",
     "UnknownModelError",
 ]
 
@@ -38,6 +41,10 @@ class FashionkitDeprecationWarning(FashionkitWarning, DeprecationWarning):
 
 class ConfigError(FashionkitError, ValueError):
     """A configuration value is invalid; the message names the field and what is allowed."""
+
+
+class ConfigFileNotFoundError(ConfigError, FileNotFoundError):
+    """A config file to read does not exist."""
 
 
 class InputValidationError(FashionkitError, ValueError):
@@ -60,6 +67,15 @@ class DataNotFoundError(FashionkitError, FileNotFoundError):
     """The dataset files are not on disk and downloading is disabled."""
 
 
+class StorageError(FashionkitError, OSError):
+    """A file or folder could not be read or written.
+
+    The disk is full, permission is denied, or a file stands where a folder belongs. The
+    message names the path and what to do; the operating system's error number is kept in
+    ``errno``.
+    """
+
+
 class DataFormatError(FashionkitError, OSError):
     """A dataset file is not a valid IDX file of the expected kind."""
 
@@ -76,5 +92,36 @@ class DeviceError(FashionkitError, RuntimeError):
     """The requested compute devices cannot be used or configured."""
 
 
-class RunDirError(FashionkitError, OSError):
-    """A run directory is missing a file, holds a corrupted one, or belongs to another config."""
+class RunDirError(StorageError):
+    """A run directory cannot be used.
+
+    Another process is training into it, a file is missing or corrupted, it belongs to another
+    config, or it cannot be written.
+    """
+
+
+class TrainingInterrupted(FashionkitError, KeyboardInterrupt):  # noqa: N818 - an interrupt
+    """Training was stopped by SIGINT (Ctrl-C) or SIGTERM at a batch boundary.
+
+    It is a :class:`KeyboardInterrupt` too, so an interactive session stops as after Ctrl-C.
+    Every completed epoch is kept in the run directory, if there is one, and training the same
+    config into it again resumes after the last of them.
+
+    Attributes:
+        signal_number: The signal that stopped training (2 for SIGINT, 15 for SIGTERM).
+        completed_epochs: Epochs completed, in this call and before it (when resumed).
+        run_dir: The run directory, or ``None``.
+    """
+
+    def __init__(
+        self, message: str, *, signal_number: int, completed_epochs: int, run_dir: object = None
+    ) -> None:
+        super().__init__(message)
+        self.signal_number = signal_number
+        self.completed_epochs = completed_epochs
+        self.run_dir = run_dir
+
+    @property
+    def exit_status(self) -> int:
+        """Exit status 128 plus the signal's number, as for a process that the signal ended."""
+        return 128 + self.signal_number

@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from fashionkit._io import atomic_write_bytes
+from fashionkit._io import atomic_write_bytes, os_errors_as
 from fashionkit._typing import PathLike
 from fashionkit.datasets import FashionMNIST, load_fashion_mnist
 from fashionkit.evaluation import EvaluationReport, predict
-from fashionkit.exceptions import FashionkitError
+from fashionkit.exceptions import FashionkitError, StorageError
 from fashionkit.results import EpochRecord
 from fashionkit.runs import load_run
 
@@ -129,7 +129,8 @@ def plot_confident_mistakes(
 def _save(fig: Any, path: Path) -> Path:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
-    return atomic_write_bytes(path, buffer.getvalue())
+    with os_errors_as(StorageError, path):
+        return atomic_write_bytes(path, buffer.getvalue())
 
 
 def write_report(run_dir: PathLike, *, dataset: FashionMNIST | None = None) -> list[Path]:
@@ -144,6 +145,7 @@ def write_report(run_dir: PathLike, *, dataset: FashionMNIST | None = None) -> l
 
     Raises:
         RunDirError: The run directory is incomplete or damaged.
+        StorageError: A picture cannot be written (nothing half-written is left).
         FashionkitError: matplotlib is not installed.
     """
     record = load_run(run_dir)

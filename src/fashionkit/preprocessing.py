@@ -1,9 +1,10 @@
 """Turning raw Fashion-MNIST arrays into model input: validation, scaling, splitting, encoding.
 
-Everything here needs NumPy only. Each public function validates its input once, with the
-checkers it re-exports (:func:`check_images`, :func:`check_labels`, :func:`check_targets`),
-and raises :class:`~fashionkit.exceptions.InputValidationError` (a :class:`ValueError`) with
-a message that says what was wrong, instead of letting a reshape or broadcast fail later.
+Everything here needs NumPy only (a stratified split also imports scikit-learn). Each public
+function validates its input once, with the checkers it re-exports (:func:`check_images`,
+:func:`check_labels`, :func:`check_targets`), and raises
+:class:`~fashionkit.exceptions.InputValidationError` (a :class:`ValueError`) with a message
+that says what was wrong, instead of letting a reshape or broadcast fail later.
 """
 
 from __future__ import annotations

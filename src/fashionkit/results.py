@@ -1,8 +1,9 @@
 """What a training run produces: per-epoch records and the result of :func:`fashionkit.train`.
 
-Both have one plain-data layout, written by :mod:`fashionkit._schema`: an
-:class:`EpochRecord` is a line of a run's ``metrics.jsonl`` and an element of ``history``;
-:meth:`TrainResult.to_dict` is a run's ``summary.json`` and the output of
+Both have one plain-data layout, written by fashionkit's one serialisation layer: an
+:class:`EpochRecord` is an element of ``history`` in ``summary.json`` and is read back from a
+line of a run's ``metrics.jsonl`` by :meth:`EpochRecord.from_logs` (the line holds the epoch's
+logs, flat); :meth:`TrainResult.to_dict` is a run's ``summary.json`` and the output of
 ``fashionkit train --json``.
 """
 
@@ -44,7 +45,8 @@ class EpochRecord:
             definition: no label smoothing).
         val_accuracy: Validation accuracy after the epoch.
         val_per_class_accuracy: Validation recall of each class, in label order.
-        seconds: Wall-clock seconds of the epoch, validation included, when known.
+        seconds: Wall-clock seconds of the epoch, validation included, when known; not compared
+            by ``==``, so the histories of two identical runs are equal.
         partial: The epoch was cut short (by a time budget).
         extra: Any other metric logged for the epoch (by the user's callbacks), by name.
     """
@@ -55,7 +57,7 @@ class EpochRecord:
     val_loss: float
     val_accuracy: float
     val_per_class_accuracy: tuple[float, ...] = ()
-    seconds: float | None = None
+    seconds: float | None = attrs.field(default=None, eq=False)  # wall time differs run to run
     partial: bool = False
     extra: dict[str, Any] = attrs.field(factory=dict)
 

@@ -1,12 +1,14 @@
 """Run directories: everything a training run produced, written crash-safely, and read back.
 
-Layout of a run directory (every file is written to a temporary name, flushed and renamed; the
-JSON and TOML layouts are those of :mod:`fashionkit._schema`, one per object):
+Layout of a run directory (every file is written to a temporary name, flushed and renamed, or
+appended a synced line at a time; each object has one JSON or TOML layout, written by
+fashionkit's one serialisation layer and shown in the documentation's "File formats" page):
 
 ==================== =====================================================================
 ``config.toml``      the resolved :class:`~fashionkit.config.TrainConfig`; written first
-``metrics.jsonl``    one line per completed epoch, an :class:`~fashionkit.EpochRecord`'s
-                     fields plus any metric a callback logged, flushed as the epoch ends
+``metrics.jsonl``    one line per epoch, flushed as the epoch ends: ``epoch``, ``seconds``,
+                     every metric in the epoch's logs, and ``partial: true`` for an epoch
+                     cut short; :meth:`~fashionkit.EpochRecord.from_logs` reads a line
 ``checkpoint/``      the latest epoch's full model while training runs (removed at the end)
 ``model.keras``      the final model
 ``validation.json``  :class:`~fashionkit.EvaluationReport` of the validation split
@@ -14,6 +16,8 @@ JSON and TOML layouts are those of :mod:`fashionkit._schema`, one per object):
 ``environment.json`` library versions, Python, platform, devices, seed
 ``summary.json``     :meth:`~fashionkit.TrainResult.to_dict`; written last, it marks the run
                      complete
+``.lock``            the lock a training process holds on the folder (it records the
+                     process id, host and start time; it stays after training ends)
 ==================== =====================================================================
 """
 
@@ -29,14 +33,21 @@ from typing import Any
 import attrs
 
 from fashionkit import _schema
-from fashionkit._io import atomic_save_model, atomic_write_text
+from fashionkit._io import (
+    DirectoryLock,
+    atomic_save_model,
+    atomic_write_text,
+    describe_holder,
+    is_locked,
+    os_errors_as,
+)
 from fashionkit._typing import PathLike
 from fashionkit.config import TrainConfig
 from fashionkit.evaluation import EvaluationReport
-from fashionkit.exceptions import ConfigError, RunDirError
+from fashionkit.exceptions import ConfigError, RunDirError, StorageError
 from fashionkit.results import EpochRecord, TrainResult
 
-__all__ = ["RunDirectory", "RunRecord", "load_model", "load_run"]
+__all__ = ["RunDirectory", "RunRecord", "load_model", "load_run", "save_model"]
 
 CONFIG = "config.toml"
 METRICS = "metrics.jsonl"
@@ -49,6 +60,7 @@ SUMMARY = "summary.json"
 
 # Fields that may differ when a run is resumed: they change what is printed, not what is trained.
 _RESUME_MAY_CHANGE = frozenset({"verbose"})
+_RESUMABLE = "The run directory keeps every completed epoch: run the same command again to resume."
 
 
 def _comparable(config: TrainConfig) -> dict[str, Any]:
@@ -69,7 +81,7 @@ def _differences(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> 
 def _read_config(path: Path) -> TrainConfig:
     try:
         return TrainConfig.from_toml(path)
-    except (ConfigError, UnicodeDecodeError) as exc:
+    except (ConfigError, UnicodeDecodeError, OSError) as exc:
         raise RunDirError(
             f"{path} cannot be read back ({exc}). The directory belongs to another run or was "
             f"damaged: choose a new run directory."
@@ -79,10 +91,12 @@ def _read_config(path: Path) -> TrainConfig:
 class RunDirectory:
     """A run directory as :func:`fashionkit.train` uses it: resume state, callbacks, results.
 
-    :meth:`open` creates the folder (writing ``config.toml``) or checks that it holds an
-    unfinished run of the same config, and finds the newest checkpoint; training then takes the
-    model to resume from with :meth:`restore_model`, the callbacks that keep the folder up to
-    date with :meth:`callbacks`, and writes the results with :meth:`write_results`.
+    :meth:`open` locks the folder for this process, creates it (writing ``config.toml``) or
+    checks that it holds an unfinished run of the same config, and finds the newest checkpoint;
+    training then takes the model to resume from with :meth:`restore_model`, the callbacks that
+    keep the folder up to date with :meth:`callbacks`, writes the results with
+    :meth:`write_results` and releases the lock with :meth:`close`. The lock is the operating
+    system's: a process that dies, even by ``SIGKILL``, releases it.
 
     Attributes:
         path: The folder.
@@ -100,44 +114,84 @@ class RunDirectory:
         resume_epoch: int,
         checkpoint: Path | None,
         history: tuple[EpochRecord, ...],
+        lock: DirectoryLock | None = None,
     ) -> None:
         self.path = path
         self.config = config
         self.resume_epoch = resume_epoch
         self.checkpoint = checkpoint
         self.history = history
+        self._lock = lock
 
     @classmethod
     def open(cls, path: PathLike, config: TrainConfig) -> RunDirectory:
         """Create or check a run directory and find the epoch to resume from.
 
         Raises:
-            RunDirError: The folder holds another config, a completed run, or damaged files.
+            RunDirError: Another process is training into the folder, the path is a file, or
+                the folder holds another config, a completed run, damaged files, or cannot be
+                written.
         """
+        run_dir = Path(path)
+        cls.check(run_dir, config)
+        with os_errors_as(RunDirError, run_dir, action="create the run directory"):
+            run_dir.mkdir(parents=True, exist_ok=True)
+        lock = DirectoryLock(run_dir)
+        with os_errors_as(RunDirError, run_dir / DirectoryLock.NAME, action="lock"):
+            lock.acquire()
+        try:
+            return cls._check(run_dir, config, lock)
+        except BaseException:
+            lock.release()
+            raise
+
+    @staticmethod
+    def check(path: PathLike, config: TrainConfig) -> None:
+        """Refuse a folder that :meth:`open` would refuse, without creating or locking anything.
+
+        For callers that want to fail before slow work (the command line checks before it
+        loads the data).
+
+        Raises:
+            RunDirError: The path is a file, another process is training into the folder, or
+                it holds a run of another config or a completed run.
+        """
+        run_dir = Path(path)
+        if run_dir.exists() and not run_dir.is_dir():
+            raise RunDirError(
+                f"{run_dir} is a file, not a folder; choose a folder (new or holding an "
+                f"unfinished run) as the run directory."
+            )
+        if is_locked(run_dir):
+            raise RunDirError(
+                f"{run_dir} is in use: {describe_holder(run_dir)} is training into it. Wait for "
+                f"it to finish (or stop it), or choose another run directory."
+            )
+        _check_contents(run_dir, config)
+
+    @classmethod
+    def _check(cls, run_dir: Path, config: TrainConfig, lock: DirectoryLock) -> RunDirectory:
         from fashionkit.callbacks import EpochCheckpoint
 
-        run_dir = Path(path)
-        run_dir.mkdir(parents=True, exist_ok=True)
         config_path = run_dir / CONFIG
         if config_path.is_file():
-            stored = _read_config(config_path)
-            diffs = _differences(_comparable(stored), _comparable(config))
-            if diffs:
-                raise RunDirError(
-                    f"{run_dir} holds a run with a different config, so it cannot be resumed: "
-                    f"{'; '.join(diffs)}. Use the same config to resume, or a new run directory."
-                )
-            if (run_dir / SUMMARY).is_file():
-                raise RunDirError(
-                    f"{run_dir} already holds a completed run. Read it with fashionkit.load_run, "
-                    f"or train into a new run directory."
-                )
+            _check_contents(run_dir, config)  # again, now that this process holds the lock
         else:
-            config.write_toml(config_path)
+            with os_errors_as(RunDirError, config_path):
+                atomic_write_text(config_path, config.to_toml())
         latest = EpochCheckpoint.latest(run_dir / CHECKPOINTS)
         epoch, checkpoint = latest if latest is not None else (0, None)
-        history = _trim_metrics(run_dir / METRICS, keep_through=epoch)
-        return cls(run_dir, config, resume_epoch=epoch, checkpoint=checkpoint, history=history)
+        with os_errors_as(RunDirError, run_dir / METRICS, action="rewrite"):
+            history = _trim_metrics(run_dir / METRICS, keep_through=epoch)
+        return cls(
+            run_dir, config, resume_epoch=epoch, checkpoint=checkpoint, history=history, lock=lock
+        )
+
+    def close(self) -> None:
+        """Release the lock on the folder (training into it is over, or failed)."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     def restore_model(self) -> Any:
         """The model of the newest checkpoint, or ``None`` for a new run."""
@@ -153,22 +207,55 @@ class RunDirectory:
         ]
 
     def write_results(self, result: TrainResult) -> None:
-        """Write the model, reports and environment, then ``summary.json`` last."""
-        save_model(result.model, self.path / MODEL)
-        atomic_write_text(self.path / VALIDATION, result.validation.to_json())
-        atomic_write_text(self.path / TEST, result.test.to_json())
-        atomic_write_text(
-            self.path / ENVIRONMENT,
-            json.dumps(environment(result.config, result.placement), indent=2, ensure_ascii=False),
-        )
-        atomic_write_text(self.path / SUMMARY, _schema.to_json(result))
+        """Write the model, reports and environment, then ``summary.json`` last.
+
+        Until ``summary.json`` exists the run counts as unfinished, so a failure here (a full
+        disk, say) leaves the folder resumable: training again finishes it.
+
+        Raises:
+            RunDirError: A file could not be written; the message names it.
+        """
+        files = [
+            (VALIDATION, result.validation.to_json()),
+            (TEST, result.test.to_json()),
+            (
+                ENVIRONMENT,
+                _schema.to_json(environment(result.config, result.placement)),
+            ),
+            (SUMMARY, _schema.to_json(result)),
+        ]
+        with os_errors_as(RunDirError, self.path / MODEL, hint=_RESUMABLE):
+            atomic_save_model(result.model, self.path / MODEL)
+        for name, text in files:
+            with os_errors_as(RunDirError, self.path / name, hint=_RESUMABLE):
+                atomic_write_text(self.path / name, text)
         shutil.rmtree(self.path / CHECKPOINTS, ignore_errors=True)
+
+
+def _check_contents(run_dir: Path, config: TrainConfig) -> None:
+    """Refuse a folder that holds a run of another config, or a completed run."""
+    config_path = run_dir / CONFIG
+    if not config_path.is_file():
+        return
+    stored = _read_config(config_path)
+    diffs = _differences(_comparable(stored), _comparable(config))
+    if diffs:
+        raise RunDirError(
+            f"{run_dir} holds a run with a different config, so it cannot be resumed: "
+            f"{'; '.join(diffs)}. Use the same config to resume, or a new run directory."
+        )
+    if (run_dir / SUMMARY).is_file():
+        raise RunDirError(
+            f"{run_dir} already holds a completed run. Read it with fashionkit.load_run, or "
+            f"train into a new run directory."
+        )
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     lines = []
     try:
-        text = path.read_text(encoding="utf-8")
+        with os_errors_as(RunDirError, path, action="read"):
+            text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise RunDirError(f"{path} is not UTF-8 text ({exc}).") from exc
     for number, line in enumerate(text.splitlines(), start=1):
@@ -222,8 +309,14 @@ def environment(config: TrainConfig, placement: Any) -> dict[str, Any]:
 
 
 def save_model(model: Any, path: PathLike) -> Path:
-    """Save a Keras model atomically to a ``.keras`` file and return its path."""
-    return atomic_save_model(model, Path(path))
+    """Save a Keras model atomically to a ``.keras`` file and return its path.
+
+    Raises:
+        StorageError: The file could not be written (nothing is left under its name).
+    """
+    target = Path(path)
+    with os_errors_as(StorageError, target):
+        return atomic_save_model(model, target)
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -255,7 +348,8 @@ def _read_json(path: Path) -> Any:
     if not path.is_file():
         raise RunDirError(f"{path} is missing: the run directory is incomplete.")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        with os_errors_as(RunDirError, path, action="read"):
+            return json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise RunDirError(f"{path} is corrupted: it is not valid JSON ({exc}).") from exc
 
@@ -285,6 +379,8 @@ def load_model(path: PathLike) -> Any:
         raise RunDirError(f"{path} is missing: there is no model file there.")
     import keras
 
+    if path.suffix != ".keras":
+        raise RunDirError(f"{path} is not a .keras model file (its suffix is {path.suffix!r}).")
     try:
         # Safe mode refuses to deserialise code (lambdas) from the file.
         return keras.saving.load_model(path, safe_mode=True)
@@ -317,6 +413,11 @@ def load_run(path: PathLike) -> RunRecord:
     directory = Path(path)
     if not directory.is_dir():
         raise RunDirError(f"{directory} is not a directory.")
+    if is_locked(directory):
+        raise RunDirError(
+            f"The run in {directory} is still in progress: {describe_holder(directory)} is "
+            f"training into it. Load it once training has finished."
+        )
     config_path = directory / CONFIG
     if not config_path.is_file():
         raise RunDirError(f"{config_path} is missing: {directory} is not a run directory.")

@@ -10,8 +10,9 @@ import attrs
 import keras
 
 from fashionkit import _schema
-from fashionkit._io import atomic_save_model, atomic_write_text
+from fashionkit._io import atomic_save_model, atomic_write_text, os_errors_as
 from fashionkit._typing import PathLike
+from fashionkit.callbacks._context import TrainingContext
 from fashionkit.exceptions import RunDirError
 
 _STATE = "state.json"
@@ -47,15 +48,29 @@ class EpochCheckpoint(keras.callbacks.Callback):  # type: ignore[misc]
     def __init__(self, directory: PathLike) -> None:
         super().__init__()
         self.directory = Path(directory)
+        self._context: TrainingContext | None = None
+
+    def set_context(self, context: TrainingContext) -> None:
+        """Remember the run, to skip an epoch that a signal cut short."""
+        self._context = context
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        """Write the checkpoint of the 1-based epoch ``epoch + 1``."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+        """Write the checkpoint of the 1-based epoch ``epoch + 1``.
+
+        Raises:
+            RunDirError: The checkpoint could not be written; the previous one stays valid.
+        """
+        if self._context is not None and self._context.discards(epoch + 1):
+            return  # cut short by a signal: the previous checkpoint stays the one to resume
         name = f"epoch-{epoch + 1:04d}.keras"
-        atomic_save_model(self.model, self.directory / name)
+        hint = "The previous checkpoint stays valid: fix the cause, then resume."
+        with os_errors_as(RunDirError, self.directory / name, hint=hint):
+            self.directory.mkdir(parents=True, exist_ok=True)
+            atomic_save_model(self.model, self.directory / name)
         previous = self.latest(self.directory)
         state = _State(epoch=epoch + 1, checkpoint=name)
-        atomic_write_text(self.directory / _STATE, _schema.to_json(state, indent=None))
+        with os_errors_as(RunDirError, self.directory / _STATE, hint=hint):
+            atomic_write_text(self.directory / _STATE, _schema.to_json(state, indent=None))
         if previous is not None and previous[1].name != name:
             previous[1].unlink(missing_ok=True)
 

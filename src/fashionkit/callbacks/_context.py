@@ -29,6 +29,9 @@ class TrainingContext:
         stop_reason: Why a callback stopped training, as it reported through
             :meth:`record_stop`; ``None`` while none has.
         partial_epoch: The 1-based epoch that stop cut short, or ``None``.
+        interrupted_by: The signal number (SIGINT, SIGTERM) that stopped training, or ``None``.
+            An epoch it cut short is neither logged nor checkpointed in the run directory, so
+            that resuming repeats it whole.
 
     Example:
         >>> class StopAtEpochTwo(keras.callbacks.Callback):  # doctest: +SKIP
@@ -46,6 +49,7 @@ class TrainingContext:
     run_dir: Path | None = None
     stop_reason: str | None = None
     partial_epoch: int | None = None
+    interrupted_by: int | None = None
 
     def record_stop(self, reason: str, *, epoch: int, cut_short: bool = False) -> None:
         """Say why training stops after 1-based ``epoch``; the first reason recorded is kept.
@@ -58,3 +62,7 @@ class TrainingContext:
         if self.stop_reason is None:
             self.stop_reason = reason
             self.partial_epoch = epoch if cut_short else None
+
+    def discards(self, epoch: int) -> bool:
+        """Whether the 1-based ``epoch`` was cut short by a signal (and must not be kept)."""
+        return self.interrupted_by is not None and self.partial_epoch == epoch

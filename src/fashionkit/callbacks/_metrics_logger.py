@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -11,22 +10,31 @@ from typing import Any
 import keras
 import numpy as np
 
+from fashionkit import _schema
+from fashionkit._io import append_line, os_errors_as
 from fashionkit._typing import PathLike
+from fashionkit.callbacks._context import TrainingContext
+from fashionkit.exceptions import StorageError
 
 
 def _plain(value: Any) -> Any:
-    """Convert NumPy and tensor scalars and arrays to JSON-ready Python values."""
-    if isinstance(value, (str, bool, int, float)) or value is None:
-        return value
-    array = np.asarray(value)
-    return array.item() if array.ndim == 0 else array.tolist()
+    """Convert NumPy and tensor scalars and arrays to JSON-ready Python values.
+
+    Non-finite floats become the strings ``"nan"``, ``"inf"`` and ``"-inf"``, as everywhere in
+    fashionkit's files (JSON has no NaN).
+    """
+    if not (isinstance(value, (str, bool, int, float)) or value is None):
+        array = np.asarray(value)
+        value = array.item() if array.ndim == 0 else array.tolist()
+    return _schema.to_data(value)
 
 
 class JSONLinesLogger(keras.callbacks.Callback):  # type: ignore[misc]
     """Write one JSON object per completed epoch to a file, flushed and synced at once.
 
     Each line holds ``epoch`` (1-based), ``seconds`` (the epoch's wall time) and every metric
-    Keras logged (``loss``, ``accuracy``, ``val_loss``, ...). The line is flushed and
+    Keras logged (``loss``, ``accuracy``, ``val_loss``, ...); under :func:`fashionkit.train`, an
+    epoch that a callback cut short also gets ``"partial": true``. The line is flushed and
     ``fsync``-ed before the next epoch starts, so a crash or a kill loses no completed epoch,
     and a reader never sees half a line from a finished epoch.
 
@@ -46,12 +54,18 @@ class JSONLinesLogger(keras.callbacks.Callback):  # type: ignore[misc]
         self.path = Path(path)
         self.append = append
         self._epoch_start = 0.0
+        self._context: TrainingContext | None = None
+
+    def set_context(self, context: TrainingContext) -> None:
+        """Remember the run, to mark an epoch that was cut short."""
+        self._context = context
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         """Create the folder, and empty the file unless ``append`` is set."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if not self.append:
-            self.path.write_text("", encoding="utf-8")
+        with os_errors_as(StorageError, self.path):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if not self.append:
+                self.path.write_text("", encoding="utf-8")
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         """Start the epoch's clock."""
@@ -59,13 +73,15 @@ class JSONLinesLogger(keras.callbacks.Callback):  # type: ignore[misc]
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         """Append the epoch's line, flush and sync it, and close the file again."""
+        if self._context is not None and self._context.discards(epoch + 1):
+            return  # cut short by a signal: resuming repeats the epoch
         record: dict[str, Any] = {
             "epoch": epoch + 1,
             "seconds": round(time.perf_counter() - self._epoch_start, 6),
         }
         record.update({k: _plain(v) for k, v in (logs or {}).items()})
+        if self._context is not None and self._context.partial_epoch == epoch + 1:
+            record["partial"] = True
         # Opened per line: no handle is left open if fit dies, and each line is durable.
-        with self.path.open("a", encoding="utf-8") as out:
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-            out.flush()
-            os.fsync(out.fileno())
+        with os_errors_as(StorageError, self.path):
+            append_line(self.path, json.dumps(record, ensure_ascii=False))

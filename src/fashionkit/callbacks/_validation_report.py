@@ -16,9 +16,10 @@ from fashionkit.exceptions import InputValidationError
 class ValidationReport(keras.callbacks.Callback):  # type: ignore[misc]
     """Keep the validation confusion matrix after every ``every`` epochs.
 
-    It adds ``val_per_class_accuracy`` (one recall per class) to the epoch's logs, where later
-    callbacks such as :class:`JSONLinesLogger` record it, and keeps each confusion matrix in
-    :attr:`confusion_matrices`, keyed by the 1-based epoch. Under :func:`fashionkit.train`
+    It keeps each confusion matrix in :attr:`confusion_matrices`, keyed by the 1-based epoch,
+    and, under plain ``model.fit``, adds ``val_per_class_accuracy`` (one recall per class) to
+    the epoch's logs (:func:`fashionkit.train` logs that metric for its validation split
+    anyway, and a report on other data does not overwrite it). Under :func:`fashionkit.train`
     without data of its own it reads the report of the run's validation evaluator (see
     :class:`TrainingContext`), so nothing is predicted twice; with ``x`` and ``y`` it
     evaluates them itself, also under plain ``model.fit``.
@@ -92,5 +93,7 @@ class ValidationReport(keras.callbacks.Callback):  # type: ignore[misc]
         else:  # pragma: no cover - train() evaluates before any user callback runs
             return
         self.confusion_matrices[epoch + 1] = np.asarray(report.confusion_matrix, dtype=np.int64)
-        if logs is not None:
+        # Inside train(), val_per_class_accuracy already describes the run's validation split;
+        # a report on other data keeps its matrices without overwriting it.
+        if logs is not None and not (self._own is not None and self._shared is not None):
             logs["val_per_class_accuracy"] = list(report.per_class_recall)

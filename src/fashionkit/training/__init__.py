@@ -2,7 +2,7 @@
 
 :func:`train` reads as three steps, each in a module of its own: ``_setup.prepare`` (devices,
 run directory, data, split, targets, seeds, model), a training loop from ``_loops`` (Keras's
-``fit``, or the multi-worker loop), and ``_finish`` (history, final reports, results).
+``fit``, or the multi-worker loop), and ``_train._finish`` (history, final reports, results).
 """
 
 from fashionkit.results import EpochRecord as EpochRecord

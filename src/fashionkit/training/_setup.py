@@ -75,6 +75,21 @@ def prepare(
         )
     strategy, placement = apply_device_config(config.device)
     run = RunDirectory.open(Path(run_dir), config) if run_dir is not None else None
+    try:
+        return _prepare_in(run, config, dataset, strategy, placement)
+    except BaseException:
+        if run is not None:
+            run.close()
+        raise
+
+
+def _prepare_in(
+    run: RunDirectory | None,
+    config: TrainConfig,
+    dataset: FashionMNIST | None,
+    strategy: Any,
+    placement: Placement,
+) -> TrainingSetup:
     data = dataset if dataset is not None else load_fashion_mnist()
     parts = train_validation_split(
         data.train.images,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -12,6 +13,7 @@ import attrs
 from fashionkit._typing import PathLike
 from fashionkit.config import TrainConfig
 from fashionkit.datasets import FashionMNIST
+from fashionkit.exceptions import TrainingInterrupted
 from fashionkit.results import TrainResult
 from fashionkit.training._loops import loop_for
 from fashionkit.training._setup import TrainingSetup, prepare
@@ -62,9 +64,15 @@ def train(
     Returns:
         The trained model, per-epoch history, validation and test reports, and timings.
 
+    SIGINT (Ctrl-C) and SIGTERM during training stop it at the next batch boundary: the epoch
+    in progress is dropped, every completed epoch stays in the run directory, and
+    :class:`~fashionkit.exceptions.TrainingInterrupted` is raised; training again resumes.
+
     Raises:
         DeviceError: The device config cannot be satisfied.
-        RunDirError: ``run_dir`` holds a different config, a completed run, or damaged files.
+        RunDirError: ``run_dir`` is in use by another process, is a file, holds a different
+            config, a completed run, or damaged files, or cannot be written.
+        TrainingInterrupted: SIGINT or SIGTERM stopped training.
         FashionkitError: Loading or validating the data failed (see
             :func:`~fashionkit.load_fashion_mnist`).
 
@@ -77,10 +85,15 @@ def train(
     started = time.perf_counter()
     config = config if config is not None else TrainConfig()
     setup = prepare(config, dataset=dataset, run_dir=run_dir)
-    logger.info("device: %s", setup.placement)
-    wiring = _wire_callbacks(setup, callbacks)
-    fit_seconds = loop_for(setup).run(setup, wiring.callbacks)
-    return _finish(setup, wiring, fit_seconds=fit_seconds, started=started)
+    try:
+        logger.info("device: %s", setup.placement)
+        wiring = _wire_callbacks(setup, callbacks)
+        fit_seconds = loop_for(setup).run(setup, wiring.callbacks)
+        _raise_if_interrupted(setup, wiring)
+        return _finish(setup, wiring, fit_seconds=fit_seconds, started=started)
+    finally:
+        if setup.run is not None:
+            setup.run.close()
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -96,6 +109,7 @@ def _wire_callbacks(setup: TrainingSetup, user: Sequence[Any]) -> _Wiring:
     from fashionkit.callbacks._evaluate_each_epoch import EvaluateEachEpoch
     from fashionkit.callbacks._record_epochs import RecordEpochs
     from fashionkit.callbacks._reseed import ReseedEachEpoch
+    from fashionkit.callbacks._stop_on_signal import StopOnSignal
 
     config = setup.config
     context = TrainingContext(
@@ -105,7 +119,11 @@ def _wire_callbacks(setup: TrainingSetup, user: Sequence[Any]) -> _Wiring:
         run_dir=setup.run.path if setup.run is not None else None,
     )
     records = RecordEpochs()
-    own: list[Any] = [ReseedEachEpoch(config.seed), EvaluateEachEpoch(setup.validation)]
+    own: list[Any] = [
+        StopOnSignal(context),
+        ReseedEachEpoch(config.seed),
+        EvaluateEachEpoch(setup.validation),
+    ]
     if config.time_budget_seconds is not None:
         own.append(TimeBudget(config.time_budget_seconds))
     # The records and the log come after the user's callbacks, so that they keep what those
@@ -117,6 +135,28 @@ def _wire_callbacks(setup: TrainingSetup, user: Sequence[Any]) -> _Wiring:
         if callable(set_context):
             set_context(context)
     return _Wiring(callbacks=everything, context=context, records=records)
+
+
+def _raise_if_interrupted(setup: TrainingSetup, wiring: _Wiring) -> None:
+    """After a signal, report the completed epochs instead of finishing the run."""
+    context = wiring.context
+    if context.interrupted_by is None:
+        return
+    name = signal.Signals(context.interrupted_by).name
+    kept = [r for r in wiring.records.records if not context.discards(r.epoch)]
+    completed = setup.initial_epoch + len(kept)
+    where = (
+        f"{setup.run.path} keeps every completed epoch: train the same config into it again to "
+        f"resume."
+        if setup.run is not None
+        else "nothing was saved (train with a run directory to be able to resume)."
+    )
+    raise TrainingInterrupted(
+        f"Training stopped by {name} after {completed} of {setup.config.epochs} epoch(s); {where}",
+        signal_number=context.interrupted_by,
+        completed_epochs=completed,
+        run_dir=setup.run.path if setup.run is not None else None,
+    )
 
 
 def _finish(

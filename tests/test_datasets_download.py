@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from fashionkit import datasets
 from fashionkit.datasets import (
     CANONICAL_SHA256,
     TEST_IMAGES,
@@ -115,6 +116,11 @@ def closed_port_url() -> str:
 def _listing(directory: Path) -> list[str]:
     """Every entry in ``directory``, hidden ones included."""
     return sorted(p.name for p in directory.iterdir()) if directory.exists() else []
+
+
+def _data_files(directory: Path) -> list[str]:
+    """Every entry but the lock file that loaders of one folder take turns with (it stays)."""
+    return [name for name in _listing(directory) if name != datasets._DOWNLOAD_LOCK]
 
 
 def test_download_file_saves_exact_bytes_and_no_temporary_file(
@@ -378,7 +384,7 @@ def test_load_fashion_mnist_raises_download_error_for_unreachable_mirrors(
         load_fashion_mnist(target, mirrors=[closed_port_url], timeout=5)
 
     assert closed_port_url + TRAIN_IMAGES in str(excinfo.value)
-    assert _listing(target) == []
+    assert _data_files(target) == []
 
 
 @pytest.mark.integration
@@ -395,7 +401,7 @@ def test_load_fashion_mnist_refuses_non_canonical_downloaded_images(
 
     assert TRAIN_IMAGES in str(excinfo.value)
     assert file_server.requests[f"/fm/{TRAIN_IMAGES}"] == 1
-    remaining = _listing(target)
+    remaining = _data_files(target)
     assert not [name for name in remaining if "images" in name]
     # Only verified label files may have landed; nothing else (no temporary files).
     assert set(remaining) <= {TRAIN_LABELS, TEST_LABELS}
@@ -422,4 +428,30 @@ def test_load_fashion_mnist_downloads_missing_canonical_labels(
     assert data.test.labels.shape == (10000,)
     for name in (TRAIN_LABELS, TEST_LABELS):
         assert (tmp_path / name).read_bytes() == (shared_data_dir / name).read_bytes()
-    assert _listing(tmp_path) == sorted([TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS])
+    assert _data_files(tmp_path) == sorted([TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS])
+
+
+@pytest.mark.integration
+def test_loaders_of_one_folder_take_turns_downloading(
+    file_server: FileServer, shared_data_dir: Path, tmp_path: Path
+) -> None:
+    """It downloads each missing file once when two loaders fill the same folder at once."""
+    for name in (TRAIN_LABELS, TEST_LABELS):
+        file_server.serve(f"/fm/{name}", Reply(body=(shared_data_dir / name).read_bytes()))
+    for name in (TRAIN_IMAGES, TEST_IMAGES):
+        shutil.copyfile(shared_data_dir / name, tmp_path / name)
+    loaded: list[int] = []
+
+    def load() -> None:
+        data = load_fashion_mnist(
+            tmp_path, verify=False, mirrors=[f"{file_server.url}/fm/"], timeout=5
+        )
+        loaded.append(len(data.train.labels))
+
+    threads = [threading.Thread(target=load) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert loaded == [60000, 60000]
+    assert file_server.requests == Counter({f"/fm/{TRAIN_LABELS}": 1, f"/fm/{TEST_LABELS}": 1})

@@ -1,0 +1,149 @@
+"""The command line reports every failure a user can cause in a line or two, never a traceback."""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fashionkit import _io, cli
+
+
+def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    status = cli.main(argv)
+    return status, capsys.readouterr().err
+
+
+@pytest.fixture
+def a_file(tmp_path: Path) -> Path:
+    path = tmp_path / "plain.txt"
+    path.write_text("not a folder", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["train", "--config", "{tmp}/missing.toml", "--dry-run"], "does not exist"),
+        (["train", "--set", "epochs", "--dry-run"], "--set expects KEY=VALUE"),
+        (["train", "--set", "epochs.x=3", "--dry-run"], "is a value, not a section"),
+        (["train", "--set", "optimizer.name=adamm", "--dry-run"], "Did you mean 'adam'?"),
+        (["info", "--data-dir", "{file}"], "is a file"),
+        (["baseline", "--data-dir", "{file}"], "is a file"),
+        (["evaluate", "{tmp}/nothing.keras"], "No model file or run directory"),
+        (["evaluate", "{file}"], "not a .keras model file"),
+        (["report", "{tmp}"], "is not a run directory"),
+        (["predict", "{tmp}", "{tmp}/missing.png"], "does not exist"),
+    ],
+)
+def test_user_errors_are_one_or_two_lines_without_traceback(
+    argv: list[str],
+    words: str,
+    tmp_path: Path,
+    a_file: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """It exits with status 1 and a short message naming the problem, for each bad input."""
+    filled = [arg.format(tmp=tmp_path, file=a_file) for arg in argv]
+    status, err = _run(filled, capsys)
+    assert status == 1
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert 1 <= len(lines) <= 2, err
+    assert lines[-1].startswith(f"fashionkit {filled[0]}: error: ")
+    assert words in err
+
+
+def test_a_run_dir_that_is_a_file_is_refused(
+    a_file: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It refuses a regular file as run directory before any data is loaded."""
+    monkeypatch.setattr(cli, "_load", lambda args: pytest.fail("data loaded"))
+    status, err = _run(["train", "--run-dir", str(a_file), "--quiet"], capsys)
+    assert status == 1
+    assert "is a file, not a folder" in err
+    assert "Traceback" not in err
+
+
+def test_a_full_disk_is_reported_with_the_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It reports ENOSPC while saving the config as one line naming the file."""
+
+    def full(tmp: Path, path: Path) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(_io, "publish", full)
+    target = tmp_path / "run.toml"
+    status, err = _run(["train", "--save-config", str(target), "--dry-run"], capsys)
+    assert status == 1
+    assert f"Cannot write {target}: the disk is full" in err
+    assert not list(tmp_path.iterdir())
+
+
+def test_an_unexpected_error_has_a_hint_and_debug_shows_the_traceback(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It hides the traceback of an unexpected error unless --debug or FASHIONKIT_DEBUG is set."""
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("something odd")
+
+    monkeypatch.setattr(cli, "load_fashion_mnist", broken)
+    status, err = _run(["info"], capsys)
+    assert status == 1
+    assert "unexpected error: RuntimeError: something odd" in err
+    assert "--debug" in err
+    assert "Traceback" not in err
+    for argv in (["--debug", "info"], ["info", "--debug"]):
+        status, err = _run(argv, capsys)
+        assert status == 1
+        assert "Traceback" in err
+    monkeypatch.setenv(cli.DEBUG_ENV, "1")
+    status, err = _run(["info"], capsys)
+    assert "Traceback" in err
+
+
+def test_a_plain_os_error_is_explained(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It words an OSError from a library in plain terms, with the file when known."""
+
+    def denied(*args: object, **kwargs: object) -> None:
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), "/data/x.gz")
+
+    monkeypatch.setattr(cli, "load_fashion_mnist", denied)
+    status, err = _run(["info"], capsys)
+    assert status == 1
+    assert "Cannot use /data/x.gz: permission denied" in err
+    assert "Traceback" not in err
+
+
+def _evaluate_garbage(tmp_path: Path, env: dict[str, str]) -> list[str]:
+    model = tmp_path / "garbage.keras"
+    model.write_bytes(b"not a zip archive")
+    done = subprocess.run(
+        [sys.executable, "-m", "fashionkit.cli", "evaluate", str(model)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 1
+    return done.stderr.strip().splitlines()
+
+
+@pytest.mark.slow
+def test_tensorflow_start_up_log_stays_off_the_terminal(tmp_path: Path) -> None:
+    """It keeps TensorFlow's start-up lines out of stderr, unless the user sets the log level."""
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", cli.DEBUG_ENV)}
+    quiet = _evaluate_garbage(tmp_path, env)
+    assert len(quiet) == 1, quiet
+    assert quiet[0].startswith("fashionkit evaluate: error: ")
+    assert "is corrupted or not a Keras model" in quiet[0]
+    loud = _evaluate_garbage(tmp_path, {**env, "TF_CPP_MIN_LOG_LEVEL": "0"})
+    assert len(loud) > 1  # the user asked for TensorFlow's log and gets it

@@ -1,0 +1,100 @@
+"""Several processes loading into one empty data folder at once."""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import http.server
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import balanced_labels, synthetic_images, write_idx_gz
+
+_NAMES = (
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+)
+
+
+@pytest.fixture
+def mirror(tmp_path: Path) -> Iterator[tuple[str, dict[str, str], collections.Counter[str]]]:
+    """A local mirror of four small synthetic files, counting the requests for each."""
+    source = tmp_path / "mirror"
+    source.mkdir()
+    write_idx_gz(source / _NAMES[0], synthetic_images(60))
+    write_idx_gz(source / _NAMES[1], balanced_labels(60))
+    write_idx_gz(source / _NAMES[2], synthetic_images(20, seed=1))
+    write_idx_gz(source / _NAMES[3], balanced_labels(20))
+    digests = {n: hashlib.sha256((source / n).read_bytes()).hexdigest() for n in _NAMES}
+    hits: collections.Counter[str] = collections.Counter()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            name = self.path.rsplit("/", 1)[-1]
+            hits[name] += 1
+            body = (source / name).read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/", digests, hits
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+_LOAD = textwrap.dedent(
+    """
+    import json, sys
+    import fashionkit.datasets as ds
+    url, folder, digests = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+    ds.CANONICAL_SHA256.update(digests)  # the mirror serves synthetic files
+    data = ds.load_fashion_mnist(folder, mirrors=[url])
+    print(len(data.train), len(data.test), data.source.verified)
+    """
+)
+
+
+def test_parallel_loads_into_an_empty_folder_download_each_file_once(
+    mirror: tuple[str, dict[str, str], collections.Counter[str]], tmp_path: Path
+) -> None:
+    """It lets three processes load at once: all succeed, one verified copy of each file."""
+    url, digests, hits = mirror
+    folder = tmp_path / "cache"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FASHIONKIT_")}
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", _LOAD, url, str(folder), json.dumps(digests)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for _ in range(3)
+    ]
+    outputs = [child.communicate(timeout=120) for child in children]
+    for child, (out, err) in zip(children, outputs, strict=True):
+        assert child.returncode == 0, err
+        assert out.split() == ["60", "20", "True"]
+    assert dict(hits) == dict.fromkeys(_NAMES, 1)
+    files = sorted(p.name for p in folder.iterdir() if not p.name.startswith(".fashionkit"))
+    assert files == sorted(_NAMES)
+    for name in _NAMES:
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digests[name]

@@ -1,0 +1,167 @@
+"""Tests of fashionkit._io: write errors in plain words, staged writes, directory locks."""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from fashionkit import _io
+from fashionkit.exceptions import ConfigError, RunDirError, StorageError
+
+
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [
+        (errno.ENOSPC, "the disk is full"),
+        (errno.EDQUOT, "the disk is full"),
+        (errno.EACCES, "permission denied"),
+        (errno.EROFS, "read-only file system"),
+        (errno.ENOTDIR, "a file stands where a folder is expected"),
+        (errno.ENOENT, "does not exist"),
+        (errno.EISDIR, "it is a folder"),
+        (errno.EIO, "Input/output error"),
+    ],
+)
+def test_os_error_message_names_the_path_and_the_cause(code: int, words: str) -> None:
+    """It names the path and says in plain words what went wrong, for each common errno."""
+    message = _io.os_error_message(OSError(code, os.strerror(code)), "run/model.keras")
+    assert message.startswith("Cannot write run/model.keras: ")
+    assert words in message
+
+
+def test_os_errors_as_converts_and_keeps_errno() -> None:
+    """It re-raises an OSError as the requested fashionkit error, keeping errno and the hint."""
+    with (
+        pytest.raises(RunDirError, match=r"disk is full.*resume later") as caught,
+        _io.os_errors_as(RunDirError, "x", hint="resume later"),
+    ):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    assert caught.value.errno == errno.ENOSPC
+    assert isinstance(caught.value, OSError)
+    assert isinstance(caught.value.__cause__, OSError)
+
+
+def test_os_errors_as_lets_fashionkit_errors_through() -> None:
+    """It leaves fashionkit's own errors (which may be OSErrors) unchanged."""
+    original = StorageError("already explained")
+    with pytest.raises(StorageError) as caught, _io.os_errors_as(RunDirError, "x"):
+        raise original
+    assert caught.value is original
+    with pytest.raises(ConfigError), _io.os_errors_as(RunDirError, "x"):
+        raise ConfigError("not an OSError at all")
+
+
+def test_staged_publishes_with_normal_permissions(tmp_path: Path) -> None:
+    """It renames the finished temporary file into place with umask permissions."""
+    target = tmp_path / "sub" / "file.txt"
+    _io.atomic_write_text(target, "hello")
+    assert target.read_text(encoding="utf-8") == "hello"
+    mask = os.umask(0)
+    os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~mask
+    assert sorted(p.name for p in target.parent.iterdir()) == ["file.txt"]
+
+
+def test_staged_deletes_the_temporary_file_on_failure(tmp_path: Path) -> None:
+    """It leaves neither the target nor a temporary file when the block fails."""
+    target = tmp_path / "file.txt"
+
+    def crash() -> None:
+        with _io.staged(target) as tmp:
+            tmp.write_text("half", encoding="utf-8")
+            raise RuntimeError("crash while writing")
+
+    with pytest.raises(RuntimeError):
+        crash()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_append_line_adds_whole_lines(tmp_path: Path) -> None:
+    """It appends one newline-terminated line per call."""
+    path = tmp_path / "log.jsonl"
+    _io.append_line(path, '{"a": 1}')
+    _io.append_line(path, '{"a": 2}')
+    assert path.read_text(encoding="utf-8") == '{"a": 1}\n{"a": 2}\n'
+
+
+_HOLD = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from fashionkit._io import DirectoryLock
+    DirectoryLock(Path(sys.argv[1])).acquire()
+    print("locked", flush=True)
+    time.sleep(60)
+    """
+)
+
+
+def _holder(directory: Path) -> subprocess.Popen[str]:
+    child = subprocess.Popen(
+        [sys.executable, "-c", _HOLD, str(directory)], stdout=subprocess.PIPE, text=True
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline().strip() == "locked"
+    return child
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file locks")
+def test_directory_lock_refuses_a_second_process_and_names_the_holder(tmp_path: Path) -> None:
+    """It raises RunDirError naming the holding process while another process holds the lock."""
+    child = _holder(tmp_path)
+    try:
+        assert _io.is_locked(tmp_path)
+        with pytest.raises(RunDirError, match=rf"in use: process {child.pid} on "):
+            _io.DirectoryLock(tmp_path).acquire()
+    finally:
+        child.kill()
+        child.communicate()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file locks")
+def test_directory_lock_is_released_when_the_holder_is_killed(tmp_path: Path) -> None:
+    """It can be taken again at once after the holding process dies by SIGKILL."""
+    child = _holder(tmp_path)
+    os.kill(child.pid, signal.SIGKILL)
+    child.communicate()
+    assert not _io.is_locked(tmp_path)
+    lock = _io.DirectoryLock(tmp_path)
+    lock.acquire()
+    assert f'"pid": {os.getpid()}' in (tmp_path / ".lock").read_text(encoding="utf-8")
+    lock.release()
+    assert not _io.is_locked(tmp_path)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file locks")
+def test_folder_lock_makes_processes_take_turns(tmp_path: Path) -> None:
+    """It blocks a second process until the first leaves the critical section."""
+    script = textwrap.dedent(
+        """
+        import sys, time
+        from pathlib import Path
+        from fashionkit._io import folder_lock
+        with folder_lock(Path(sys.argv[1]), "turns.lock"):
+            start = time.time()
+            time.sleep(0.8)
+            print(start, time.time(), flush=True)
+        """
+    )
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(tmp_path)], stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    spans = sorted(
+        tuple(float(v) for v in child.communicate(timeout=60)[0].split()) for child in children
+    )
+    assert spans[0][1] <= spans[1][0] + 0.05  # the second entered after the first left
+    time.sleep(0)
