@@ -36,12 +36,20 @@ def test_baseline_std_is_the_population_standard_deviation() -> None:
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "match"), [({"folds": 1}, "folds"), ({"max_iter": 0}, "max_iter")]
+    ("kwargs", "match"),
+    [
+        ({"folds": 1}, "folds"),
+        ({"folds": 2.5}, "folds"),
+        ({"folds": 21}, "rarest class"),
+        ({"max_iter": 0}, "max_iter"),
+        ({"n_jobs": 0}, "n_jobs"),
+        ({"seed": -1}, "seed"),
+    ],
 )
 def test_baseline_rejects_bad_arguments(
     tiny_dataset: fashionkit.FashionMNIST, kwargs: dict[str, int], match: str
 ) -> None:
-    """It raises ConfigError for fewer than two folds or no iterations."""
+    """It raises ConfigError for bad folds, iterations, jobs or seed, before scikit-learn runs."""
     with pytest.raises(fashionkit.ConfigError, match=match):
         fashionkit.baseline(tiny_dataset, **kwargs)
 

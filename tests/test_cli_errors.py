@@ -147,3 +147,45 @@ def test_tensorflow_start_up_log_stays_off_the_terminal(tmp_path: Path) -> None:
     assert "is corrupted or not a Keras model" in quiet[0]
     loud = _evaluate_garbage(tmp_path, {**env, "TF_CPP_MIN_LOG_LEVEL": "0"})
     assert len(loud) > 1  # the user asked for TensorFlow's log and gets it
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["train", "--save-model", "{tmp}/model.h5", "--quiet"], "ending in .keras"),
+        (["train", "--save-model", "{file}/model.keras", "--quiet"], "is a file, not a folder"),
+    ],
+)
+def test_bad_arguments_fail_before_any_work(
+    argv: list[str],
+    words: str,
+    tmp_path: Path,
+    a_file: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """It refuses a model path that would fail after training, before training."""
+    monkeypatch.setattr(cli, "train", lambda *a, **k: pytest.fail("trained"))
+    status, err = _run([arg.format(tmp=tmp_path, file=a_file) for arg in argv], capsys)
+    assert status == 1
+    assert words in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["predict", "run", "x.png", "--top", "0"], "expected a positive integer"),
+        (["predict", "run", "x.png", "--top", "x"], "expected a positive integer"),
+        (["baseline", "--folds", "-1"], "expected a positive integer"),
+        (["baseline", "--jobs", "0"], "expected a non-zero integer"),
+    ],
+)
+def test_bad_counts_are_usage_errors(
+    argv: list[str], words: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It rejects counts that cannot work as usage errors (status 2), before doing anything."""
+    with pytest.raises(SystemExit) as caught:
+        cli.main(argv)
+    assert caught.value.code == 2
+    assert words in capsys.readouterr().err

@@ -534,3 +534,9 @@ def test_settable_keys_describe_model_fields_per_architecture() -> None:
     assert ("model.filters", "list of int (cnn)") in listed
     assert ("model.dropout", "float (mlp)") in listed
     assert ("model.dropout", "float (cnn)") in listed
+
+
+def test_a_time_budget_with_multi_worker_is_refused() -> None:
+    """It refuses a time budget under multi_worker, where workers would stop at different steps."""
+    with pytest.raises(ConfigError, match="cannot be used with"):
+        TrainConfig(time_budget_seconds=60, device={"strategy": "multi_worker"})

@@ -165,3 +165,21 @@ def test_folder_lock_makes_processes_take_turns(tmp_path: Path) -> None:
     )
     assert spans[0][1] <= spans[1][0] + 0.05  # the second entered after the first left
     time.sleep(0)
+
+
+def test_a_lock_whose_holder_record_cannot_be_written_is_released(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It releases the lock it took when recording the holder fails (a full disk)."""
+
+    def full(*args: object) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "pwrite", full)
+        with pytest.raises(OSError, match="No space left"):
+            _io.DirectoryLock(tmp_path).acquire()
+    assert not _io.is_locked(tmp_path)
+    lock = _io.DirectoryLock(tmp_path)
+    lock.acquire()
+    lock.release()

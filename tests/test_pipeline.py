@@ -106,3 +106,23 @@ def test_predict_in_batches_of_no_image_is_empty() -> None:
     """It returns an empty array without calling the model when there is nothing to predict."""
     out = predict_in_batches(object(), np.zeros((0, 28, 28), np.uint8), layout="flat")
     assert out.shape == (0, 0)
+
+
+def test_epoch_batches_for_many_epochs_make_one_order_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """It gives the same batches when the orders are made one epoch at a time (huge epochs)."""
+    from fashionkit import _pipeline
+
+    images, labels = synthetic_images(30), balanced_labels(30)
+
+    def batches() -> list[list[int]]:
+        stream = epoch_batches(
+            images, labels, layout="flat", batch_size=8, seed=5, first_epoch=1, epochs=4
+        )
+        return [np.asarray(y).tolist() for _, y in stream]
+
+    upfront = batches()
+    monkeypatch.setattr(_pipeline, "_PRECOMPUTED_ORDERS", 0)
+    assert batches() == upfront
+    assert len(upfront) == 3 * 4  # three epochs of ceil(30 / 8) batches

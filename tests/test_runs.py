@@ -454,3 +454,116 @@ def test_sigkill_after_epoch_two_then_resume_matches_an_uninterrupted_run(
     assert _without_seconds(result["history"]) == _without_seconds(expected["history"])
     assert result["validation"] == expected["validation"]
     assert result["test"] == expected["test"]
+
+
+# --- robustness of the files (review fixes) ------------------------------------------------
+
+
+def test_numpy_values_a_callback_logs_are_written_as_plain_json(
+    tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
+) -> None:
+    """It writes NumPy scalars and arrays a callback put in the logs as plain JSON numbers."""
+
+    class LogNumpy(keras.callbacks.Callback):  # type: ignore[misc]
+        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            if logs is not None:
+                logs["lr"] = np.float32(0.001)
+                logs["spread"] = np.array([1.5, 2.5], np.float32)
+
+    result = fashionkit.train(
+        _config(epochs=2), dataset=tiny_dataset, run_dir=tmp_path / "run", callbacks=[LogNumpy()]
+    )
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["history"][0]["extra"] == {"lr": pytest.approx(0.001), "spread": [1.5, 2.5]}
+    assert json.loads(json.dumps(result.to_dict())) == summary
+
+
+def test_a_torn_last_metrics_line_does_not_block_resuming(crashed: Path, tmp_path: Path) -> None:
+    """It drops a last line cut short by a crash (no newline) instead of refusing the run."""
+    run_dir = _copy(crashed, tmp_path)
+    metrics = run_dir / "metrics.jsonl"
+    with metrics.open("a", encoding="utf-8") as out:
+        out.write('{"epoch": 3, "loss": 0.')
+    opened = RunDirectory.open(run_dir, _config())
+    try:
+        assert [r.epoch for r in opened.history] == [1, 2]
+        assert metrics.read_text(encoding="utf-8").endswith("}\n")
+    finally:
+        opened.close()
+
+
+def test_a_torn_line_in_the_middle_is_reported(crashed: Path, tmp_path: Path) -> None:
+    """It raises RunDirError naming the line when a line before the last one is damaged."""
+    run_dir = _copy(crashed, tmp_path)
+    metrics = run_dir / "metrics.jsonl"
+    lines = metrics.read_text(encoding="utf-8").splitlines()
+    metrics.write_text("\n".join(["{broken", *lines[1:]]) + "\n", encoding="utf-8")
+    with pytest.raises(RunDirError, match="line 1 is not JSON"):
+        RunDirectory.open(run_dir, _config())
+
+
+def test_a_damaged_metric_value_is_a_run_dir_error(crashed: Path, tmp_path: Path) -> None:
+    """It raises RunDirError, not TypeError, for a metrics line whose values are damaged."""
+    run_dir = _copy(crashed, tmp_path)
+    metrics = run_dir / "metrics.jsonl"
+    metrics.write_text('{"epoch": 1, "val_per_class_accuracy": 5}\n', encoding="utf-8")
+    with pytest.raises(RunDirError, match="damaged epoch record"):
+        RunDirectory.open(run_dir, _config())
+
+
+def test_a_folder_with_other_files_is_not_adopted(tmp_path: Path) -> None:
+    """It refuses a non-empty folder without config.toml rather than training into it."""
+    (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(RunDirError, match=r"is not empty \(notes.txt\) and holds no run"):
+        RunDirectory.open(tmp_path, _config())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_a_run_that_failed_before_its_first_epoch_takes_a_new_config(tmp_path: Path) -> None:
+    """It lets a new config replace one whose run never completed an epoch."""
+    first = RunDirectory.open(tmp_path, _config(epochs=4))
+    first.close()
+    second = RunDirectory.open(tmp_path, _config(epochs=2))
+    try:
+        assert TrainConfig.from_toml(tmp_path / "config.toml").epochs == 2
+    finally:
+        second.close()
+
+
+def test_opening_removes_temporary_files_of_a_killed_writer(crashed: Path, tmp_path: Path) -> None:
+    """It deletes the hidden temporary files that a process killed mid-write left behind."""
+    run_dir = _copy(crashed, tmp_path)
+    (run_dir / ".model.keras.abc123.keras").write_bytes(b"half a model")
+    (run_dir / "checkpoint" / ".state.json.xyz.tmp").write_text("{", encoding="utf-8")
+    opened = RunDirectory.open(run_dir, _config())
+    opened.close()
+    assert not [p.name for p in run_dir.rglob(".*") if p.name != LOCK]
+
+
+def test_an_unregistered_architecture_in_a_run_says_to_register_it(
+    finished: fashionkit.TrainResult, tmp_path: Path
+) -> None:
+    """It tells the user to register the architecture a run directory names."""
+    assert finished.run_dir is not None
+    run_dir = _copy(finished.run_dir, tmp_path)
+    config = (run_dir / "config.toml").read_text(encoding="utf-8")
+    (run_dir / "config.toml").write_text(
+        config.replace('architecture = "mlp"', 'architecture = "mine"'), encoding="utf-8"
+    )
+    with pytest.raises(RunDirError, match="Register it"):
+        load_run(run_dir)
+
+
+@pytest.mark.parametrize("name", ["model.h5", "model", "folder.keras/"])
+def test_save_model_wants_a_keras_file_name(tmp_path: Path, name: str) -> None:
+    """It refuses, before saving anything, a model path that is not a .keras file."""
+    (tmp_path / "folder.keras").mkdir()
+    with pytest.raises(fashionkit.InputValidationError, match=r"ending in \.keras"):
+        save_model(object(), tmp_path / name)
+
+
+def test_save_model_under_a_file_is_a_storage_error(tmp_path: Path) -> None:
+    """It names the file that stands where a folder of the path should be."""
+    (tmp_path / "plain").write_text("x", encoding="utf-8")
+    with pytest.raises(fashionkit.StorageError, match="is a file, not a folder"):
+        save_model(object(), tmp_path / "plain" / "sub" / "model.keras")

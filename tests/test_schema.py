@@ -299,7 +299,41 @@ def test_to_data_turns_nested_values_into_plain_data() -> None:
 
 def test_to_json_keeps_korean_class_names_readable() -> None:
     """It writes non-ASCII text as itself, not as escape sequences."""
-    report = attrs.evolve(_report(), class_names=fashionkit.CLASS_NAMES_KO)
+    from fashionkit.evaluation import report_from_probabilities
+
+    report = report_from_probabilities(
+        [[0.5, 0.5] + [0.0] * 8], [0], split="test", class_names=fashionkit.CLASS_NAMES_KO
+    )
     text = _schema.to_json(report)
     assert "앵클 부츠" in text
     assert "\\u" not in text
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        (lambda d: d["per_class"][0].update(support=2.7), TypeError),
+        (lambda d: d["per_class"][0].update(support=True), TypeError),
+        (lambda d: d.update(split=5), TypeError),
+        (lambda d: d.update(class_names="abcdefghij"), ValueError),
+        (lambda d: d["confusion_matrix"].pop(), ValueError),
+        (lambda d: d.update(class_names=d["class_names"][:-1]), ValueError),
+    ],
+)
+def test_records_are_read_strictly(change: Callable[[dict[str, Any]], None], error: type) -> None:
+    """It rejects a damaged report (non-whole counts, wrong types, parts that disagree)."""
+    data = sample_result().test.to_dict()
+    change(data)
+    with pytest.raises(error):
+        EvaluationReport.from_dict(data)
+
+
+def test_numpy_values_become_plain_data() -> None:
+    """It turns NumPy scalars and arrays into Python numbers and lists."""
+    import numpy as np
+
+    assert _schema.to_data({"a": np.float32(0.5), "b": np.arange(3), "c": np.float64("nan")}) == {
+        "a": 0.5,
+        "b": [0, 1, 2],
+        "c": "nan",
+    }

@@ -458,3 +458,19 @@ def test_cnn_short_run_reaches_089(real_data: fashionkit.FashionMNIST) -> None:
     )
     result = fashionkit.train(config, dataset=real_data)
     assert result.test.accuracy >= 0.89
+
+
+def test_train_refuses_a_mapping_for_a_config(tiny_dataset: fashionkit.FashionMNIST) -> None:
+    """It raises ConfigError, not AttributeError, when given a dict instead of a TrainConfig."""
+    with pytest.raises(ConfigError, match=r"TrainConfig\.from_dict"):
+        fashionkit.train({"epochs": 3}, dataset=tiny_dataset)  # type: ignore[arg-type]
+
+
+def test_multi_worker_loop_refuses_a_batch_larger_than_the_data(
+    tiny_dataset: fashionkit.FashionMNIST,
+) -> None:
+    """It raises ConfigError instead of silently training nothing when no batch is complete."""
+    setup = prepare(_config(epochs=1, batch_size=1000), dataset=tiny_dataset, run_dir=None)
+    wiring = _wire_callbacks(setup, [])
+    with pytest.raises(ConfigError, match="larger than the 160 training images"):
+        MultiWorkerLoop().run(setup, wiring.callbacks)

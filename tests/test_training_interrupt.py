@@ -182,3 +182,42 @@ def test_signal_in_python_raises_training_interrupted(
     assert _epochs(tmp_path) == [1]
     resumed = fashionkit.train(config, dataset=tiny_dataset, run_dir=tmp_path)
     assert [r.epoch for r in resumed.history] == [1, 2, 3]
+
+
+def test_handlers_are_restored_when_fit_fails(tiny_dataset: fashionkit.FashionMNIST) -> None:
+    """It puts the previous SIGINT and SIGTERM handlers back when a callback raises in fit."""
+    import keras
+
+    class FailingError(Exception):
+        pass
+
+    class Fail(keras.callbacks.Callback):  # type: ignore[misc]
+        def on_train_batch_end(self, batch: int, logs: object = None) -> None:
+            raise FailingError
+
+    before = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM))
+    with pytest.raises(FailingError):
+        fashionkit.train(
+            fashionkit.TrainConfig(epochs=1, verbose=0), dataset=tiny_dataset, callbacks=[Fail()]
+        )
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+
+
+def test_a_signal_after_the_last_batch_still_finishes_the_run(
+    tmp_path: Path, tiny_dataset: fashionkit.FashionMNIST
+) -> None:
+    """It finishes a run whose last epoch had ended when the signal came: nothing is lost."""
+    import keras
+
+    class SignalAtTheEnd(keras.callbacks.Callback):  # type: ignore[misc]
+        def on_epoch_end(self, epoch: int, logs: object = None) -> None:
+            if epoch == 1:
+                os.kill(os.getpid(), signal.SIGTERM)
+
+    config = fashionkit.TrainConfig(epochs=2, verbose=0)
+    result = fashionkit.train(
+        config, dataset=tiny_dataset, run_dir=tmp_path, callbacks=[SignalAtTheEnd()]
+    )
+    assert [r.epoch for r in result.history] == [1, 2]
+    assert result.stop_reason is None
+    assert (tmp_path / "summary.json").is_file()

@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 import attrs
 import cattrs
+import numpy as np
 import tomli_w
 
 from fashionkit.exceptions import ConfigError
@@ -116,6 +117,32 @@ converter.register_structure_hook(Path, lambda value, _: Path(value))
 converter.register_structure_hook(float, _structure_float)
 
 
+def _structure_int(value: Any, _: type) -> int:
+    # Strict: a float that is not whole, a bool or a string is a damaged file, not a count.
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        raise TypeError(f"expected an integer, got {value!r}")
+    return value
+
+
+def _structure_str(value: Any, _: type) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {value!r}")
+    return value
+
+
+def _structure_bool(value: Any, _: type) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"expected true or false, got {value!r}")
+    return value
+
+
+converter.register_structure_hook(int, _structure_int)
+converter.register_structure_hook(str, _structure_str)
+converter.register_structure_hook(bool, _structure_bool)
+
+
 def to_data(obj: Any) -> Any:
     """Return ``obj`` as plain dicts, lists, strings, numbers, booleans and ``None``.
 
@@ -132,7 +159,10 @@ def to_data(obj: Any) -> Any:
 
 
 def _lists(data: Any) -> Any:
-    """Tuples become lists; NaN and infinities become ``"nan"``, ``"inf"``, ``"-inf"``.
+    """Make unstructured data plain: lists, Python numbers and strings only.
+
+    Tuples and NumPy arrays become lists, NumPy scalars Python numbers, and NaN and infinities
+    the strings ``"nan"``, ``"inf"``, ``"-inf"``.
 
     JSON has no NaN or infinity; the strings are what ``float()`` reads back, and records read
     them back so.
@@ -141,6 +171,10 @@ def _lists(data: Any) -> Any:
         return {k: _lists(v) for k, v in data.items()}
     if isinstance(data, (list, tuple)):
         return [_lists(v) for v in data]
+    if isinstance(data, np.ndarray):
+        return _lists(data.tolist())
+    if isinstance(data, np.generic):  # NumPy scalars a callback put into the logs
+        return _lists(data.item())
     if isinstance(data, float) and not math.isfinite(data):
         return str(data)
     return data

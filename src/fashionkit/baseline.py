@@ -79,22 +79,34 @@ def baseline(
         Per-fold accuracies, their mean, and timings.
 
     Raises:
-        ConfigError: ``folds`` below 2 or ``max_iter`` below 1.
+        ConfigError: ``folds`` below 2 or above the size of the rarest class, ``max_iter``
+            below 1, or ``n_jobs`` 0.
 
     Example:
         >>> result = baseline()  # doctest: +SKIP
         >>> round(result.mean, 2)  # doctest: +SKIP
         0.81
     """
-    if folds < 2:
-        raise ConfigError(f"folds must be at least 2; got {folds}.")
-    if max_iter < 1:
-        raise ConfigError(f"max_iter must be at least 1; got {max_iter}.")
+    for name, value, low in (("folds", folds, 2), ("max_iter", max_iter, 1), ("seed", seed, 0)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ConfigError(f"{name} must be an integer >= {low}; got {value!r}.")
+    if n_jobs is not None and (
+        isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0
+    ):
+        raise ConfigError(
+            f"n_jobs must be a non-zero integer (-1 for every core) or None; got {n_jobs!r}."
+        )
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import SGDClassifier
     from sklearn.model_selection import cross_validate
 
     data = dataset if dataset is not None else load_fashion_mnist()
+    smallest = min((c for c in data.train.class_counts if c), default=0)
+    if folds > smallest:
+        raise ConfigError(
+            f"folds={folds} is more than the {smallest} images of the rarest class; stratified "
+            f"cross-validation needs at least one image of each class per fold. Use fewer folds."
+        )
     x = prepare_images(data.train.images, layout="flat")
     y = check_labels(data.train.labels)
     model = SGDClassifier(loss="log_loss", max_iter=max_iter, random_state=seed)

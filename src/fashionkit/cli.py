@@ -47,7 +47,7 @@ from fashionkit.images import read_images
 from fashionkit.models import list_architectures
 from fashionkit.plots import write_report
 from fashionkit.presets import get_preset, list_presets
-from fashionkit.runs import MODEL, RunDirectory, load_model, save_model
+from fashionkit.runs import MODEL, RunDirectory, check_model_path, load_model, save_model
 from fashionkit.training import train
 
 __all__ = ["main"]
@@ -250,6 +250,28 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
     return TrainConfig.from_dict(data)
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}")
+    return value
+
+
+def _nonzero(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value == 0:
+        raise argparse.ArgumentTypeError(
+            f"expected a non-zero integer (-1: every core); got {text!r}"
+        )
+    return value
+
+
 def _gpu_list(text: str) -> list[int]:
     try:
         return [int(part) for part in text.split(",")]
@@ -272,8 +294,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
         print("# resolved config\n" + config.to_toml())
     if args.dry_run:
         return 0
+    # Refuse what would fail after training, before the data is loaded.
     if args.run_dir is not None:
-        RunDirectory.check(args.run_dir, config)  # before the data is loaded
+        RunDirectory.check(args.run_dir, config)
+    if args.save_model is not None:
+        check_model_path(args.save_model)
     _start_tensorflow(args)
     callbacks: list[Any] = []
     if args.metrics_log:
@@ -380,8 +405,12 @@ def build_parser() -> argparse.ArgumentParser:
     base = sub.add_parser(
         "baseline", parents=[data], help="the tutorial's SGD logistic regression, 5-fold CV"
     )
-    base.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
-    base.add_argument("--jobs", type=int, default=-1, help="parallel fits (default: all cores)")
+    base.add_argument(
+        "--folds", type=_positive, default=5, help="cross-validation folds (default 5)"
+    )
+    base.add_argument(
+        "--jobs", type=_nonzero, default=-1, help="parallel fits (default -1: all cores)"
+    )
     base.add_argument("--json", action="store_true", help="print JSON")
     base.set_defaults(func=_cmd_baseline)
 
@@ -450,7 +479,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pr.add_argument("run", type=Path, help="a run directory or a .keras file")
     pr.add_argument("images", type=Path, nargs="+", help=".png or .npy files")
-    pr.add_argument("--top", type=int, default=3, help="classes to show per image (default 3)")
+    pr.add_argument(
+        "--top", type=_positive, default=3, help="classes to show per image (default 3)"
+    )
     pr.add_argument("--json", action="store_true", help="print JSON")
     pr.set_defaults(func=_cmd_predict)
 

@@ -344,6 +344,15 @@ class TrainConfig(_fields.ConfigBase):
         default=64, validator=_number(integer=True, ge=1, le=100_000)
     )
 
+    def __attrs_post_init__(self) -> None:
+        if self.device.strategy == "multi_worker" and self.time_budget_seconds is not None:
+            raise ConfigError(
+                f"TrainConfig.time_budget_seconds={self.time_budget_seconds} cannot be used with "
+                f"DeviceConfig(strategy='multi_worker'): each worker's clock would stop it at a "
+                f"different step and the others would wait for it forever. Leave "
+                f"time_budget_seconds unset, or train on one machine."
+            )
+
     @property
     def layout(self) -> Layout:
         """The resolved input layout (``data.layout``, or the model's preference for ``auto``)."""

@@ -108,9 +108,12 @@ class EvaluationReport:
     def from_dict(cls, data: dict[str, Any]) -> EvaluationReport:
         """Rebuild a report from :meth:`to_dict` output (as read back from JSON).
 
+        Unknown keys are ignored (a report written by a newer fashionkit stays readable).
+
         Raises:
             KeyError: A field is missing.
-            TypeError, ValueError: A field has the wrong type or an unknown key is present.
+            TypeError, ValueError: A field has the wrong type, or the parts disagree (per-class
+                rows, class names and the confusion matrix must all have one entry per class).
         """
         return _schema.from_data(data, cls)
 
@@ -147,6 +150,21 @@ class EvaluationReport:
             f"{prefix}accuracy": self.accuracy,
             f"{prefix}per_class_accuracy": list(self.per_class_recall),
         }
+
+    def __attrs_post_init__(self) -> None:
+        n = len(self.class_names)
+        if (
+            len(self.per_class) != n
+            or len(self.confusion_matrix) != n
+            or any(len(row) != n for row in self.confusion_matrix)
+            or any(m.name != name for m, name in zip(self.per_class, self.class_names, strict=True))
+        ):
+            raise ValueError(
+                f"an evaluation report needs one per-class entry (of the same name) and one "
+                f"confusion-matrix row and column per class; got {n} class names, "
+                f"{len(self.per_class)} per-class entries and a {len(self.confusion_matrix)}-row "
+                f"matrix"
+            )
 
     def __str__(self) -> str:
         return self.to_text()

@@ -44,10 +44,16 @@ from fashionkit._io import (
 from fashionkit._typing import PathLike
 from fashionkit.config import TrainConfig
 from fashionkit.evaluation import EvaluationReport
-from fashionkit.exceptions import ConfigError, RunDirError, StorageError
+from fashionkit.exceptions import (
+    ConfigError,
+    InputValidationError,
+    RunDirError,
+    StorageError,
+    UnknownModelError,
+)
 from fashionkit.results import EpochRecord, TrainResult
 
-__all__ = ["RunDirectory", "RunRecord", "load_model", "load_run", "save_model"]
+__all__ = ["RunDirectory", "RunRecord", "check_model_path", "load_model", "load_run", "save_model"]
 
 CONFIG = "config.toml"
 METRICS = "metrics.jsonl"
@@ -81,6 +87,11 @@ def _differences(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> 
 def _read_config(path: Path) -> TrainConfig:
     try:
         return TrainConfig.from_toml(path)
+    except UnknownModelError as exc:
+        raise RunDirError(
+            f"{path} names an architecture this process does not know ({exc}). Register it "
+            f"(import the module that calls register_architecture) before using this run."
+        ) from exc
     except (ConfigError, UnicodeDecodeError, OSError) as exc:
         raise RunDirError(
             f"{path} cannot be read back ({exc}). The directory belongs to another run or was "
@@ -174,9 +185,9 @@ class RunDirectory:
         from fashionkit.callbacks import EpochCheckpoint
 
         config_path = run_dir / CONFIG
-        if config_path.is_file():
-            _check_contents(run_dir, config)  # again, now that this process holds the lock
-        else:
+        _remove_staged_leftovers(run_dir)
+        _check_contents(run_dir, config)  # again, now that this process holds the lock
+        if not config_path.is_file() or _read_config(config_path) != config:
             with os_errors_as(RunDirError, config_path):
                 atomic_write_text(config_path, config.to_toml())
         latest = EpochCheckpoint.latest(run_dir / CHECKPOINTS)
@@ -201,10 +212,9 @@ class RunDirectory:
         """The metrics log, then the checkpoint: a checkpointed epoch always has its line."""
         from fashionkit.callbacks import EpochCheckpoint, JSONLinesLogger
 
-        return [
-            JSONLinesLogger(self.path / METRICS, append=True),
-            EpochCheckpoint(self.path / CHECKPOINTS),
-        ]
+        log = JSONLinesLogger(self.path / METRICS, append=True)
+        log.error_type, log.error_hint = RunDirError, _RESUMABLE  # a run directory's file
+        return [log, EpochCheckpoint(self.path / CHECKPOINTS)]
 
     def write_results(self, result: TrainResult) -> None:
         """Write the model, reports and environment, then ``summary.json`` last.
@@ -232,13 +242,33 @@ class RunDirectory:
         shutil.rmtree(self.path / CHECKPOINTS, ignore_errors=True)
 
 
+def _has_progress(run_dir: Path) -> bool:
+    """Whether a run directory holds a checkpoint or a logged epoch (work to resume)."""
+    metrics = run_dir / METRICS
+    return (run_dir / CHECKPOINTS).exists() or (metrics.is_file() and metrics.stat().st_size > 0)
+
+
 def _check_contents(run_dir: Path, config: TrainConfig) -> None:
-    """Refuse a folder that holds a run of another config, or a completed run."""
+    """Refuse a folder that holds a run of another config, a completed run, or other files."""
     config_path = run_dir / CONFIG
     if not config_path.is_file():
+        # Hidden names are the lock and the leftovers of interrupted writes.
+        others = (
+            sorted(p.name for p in run_dir.iterdir() if not p.name.startswith("."))
+            if run_dir.is_dir()
+            else []
+        )
+        if others:
+            raise RunDirError(
+                f"{run_dir} is not empty ({', '.join(others[:5])}"
+                f"{', ...' if len(others) > 5 else ''}) and holds no run ({CONFIG} is missing). "
+                f"Choose a new or empty folder as the run directory."
+            )
         return
     stored = _read_config(config_path)
     diffs = _differences(_comparable(stored), _comparable(config))
+    if diffs and not _has_progress(run_dir) and not (run_dir / SUMMARY).exists():
+        return  # an earlier attempt failed before its first epoch: the new config replaces it
     if diffs:
         raise RunDirError(
             f"{run_dir} holds a run with a different config, so it cannot be resumed: "
@@ -251,6 +281,18 @@ def _check_contents(run_dir: Path, config: TrainConfig) -> None:
         )
 
 
+def _remove_staged_leftovers(run_dir: Path) -> None:
+    """Delete temporary files of writes that a killed process never finished (``.NAME.*``).
+
+    Only the lock holder calls this, so no other process is writing them.
+    """
+    for folder in (run_dir, run_dir / CHECKPOINTS):
+        if folder.is_dir():
+            for path in folder.glob(".*.*"):
+                if path.name != DirectoryLock.NAME and path.is_file():
+                    path.unlink(missing_ok=True)
+
+
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     lines = []
     try:
@@ -258,12 +300,15 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
             text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise RunDirError(f"{path} is not UTF-8 text ({exc}).") from exc
-    for number, line in enumerate(text.splitlines(), start=1):
+    rows = text.splitlines()
+    for number, line in enumerate(rows, start=1):
         if not line.strip():
             continue
         try:
             parsed = json.loads(line)
         except ValueError as exc:
+            if number == len(rows) and not text.endswith("\n"):
+                break  # a last line cut short by a crash: its epoch was never completed
             raise RunDirError(f"{path} line {number} is not JSON ({exc}).") from exc
         if not isinstance(parsed, dict) or not isinstance(parsed.get("epoch"), int):
             raise RunDirError(f"{path} line {number} is not an epoch record: {line[:80]!r}.")
@@ -271,8 +316,11 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     return lines
 
 
-def _records(lines: list[dict[str, Any]]) -> tuple[EpochRecord, ...]:
-    return tuple(EpochRecord.from_logs(line["epoch"], line) for line in lines)
+def _records(lines: list[dict[str, Any]], path: Path) -> tuple[EpochRecord, ...]:
+    try:
+        return tuple(EpochRecord.from_logs(line["epoch"], line) for line in lines)
+    except (TypeError, ValueError) as exc:
+        raise RunDirError(f"{path} holds a damaged epoch record ({exc}).") from exc
 
 
 def _trim_metrics(path: Path, *, keep_through: int) -> tuple[EpochRecord, ...]:
@@ -281,7 +329,7 @@ def _trim_metrics(path: Path, *, keep_through: int) -> tuple[EpochRecord, ...]:
         return ()
     lines = [line for line in _read_jsonl(path) if line["epoch"] <= keep_through]
     atomic_write_text(path, "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines))
-    return _records(lines)
+    return _records(lines, path)
 
 
 def environment(config: TrainConfig, placement: Any) -> dict[str, Any]:
@@ -308,13 +356,39 @@ def environment(config: TrainConfig, placement: Any) -> dict[str, Any]:
     }
 
 
+def check_model_path(path: PathLike) -> Path:
+    """Check that a model can be saved at ``path``: a ``.keras`` name, not in a file.
+
+    Missing folders are created when the model is saved.
+
+    Raises:
+        InputValidationError: The name does not end in ``.keras`` (Keras's format) or names a
+            folder.
+        StorageError: A parent of the path is a file.
+    """
+    target = Path(path)
+    if target.suffix != ".keras" or target.is_dir():
+        raise InputValidationError(
+            f"{target}: a model is saved as a .keras file; give a file name ending in .keras."
+        )
+    for parent in target.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise StorageError(
+                    f"Cannot write {target}: {parent} is a file, not a folder. Choose another path."
+                )
+            break
+    return target
+
+
 def save_model(model: Any, path: PathLike) -> Path:
     """Save a Keras model atomically to a ``.keras`` file and return its path.
 
     Raises:
+        InputValidationError: The name does not end in ``.keras``.
         StorageError: The file could not be written (nothing is left under its name).
     """
-    target = Path(path)
+    target = check_model_path(path)
     with os_errors_as(StorageError, target):
         return atomic_save_model(model, target)
 
@@ -429,7 +503,7 @@ def load_run(path: PathLike) -> RunRecord:
         )
     summary = _read_object(directory / SUMMARY)
     metrics = directory / METRICS
-    history = _records(_read_jsonl(metrics)) if metrics.is_file() else ()
+    history = _records(_read_jsonl(metrics), metrics) if metrics.is_file() else ()
     return RunRecord(
         directory=directory,
         config=config,

@@ -27,7 +27,7 @@ class _State:
 
 
 class EpochCheckpoint(keras.callbacks.Callback):  # type: ignore[misc]
-    """Save the full model (weights, optimizer state, random-generator state) after each epoch.
+    """Save the full model (weights and optimizer state) after each epoch, crash-safely.
 
     Each checkpoint is written to a temporary file, then renamed to ``epoch-NNNN.keras``; only
     then is ``state.json`` (which names the latest checkpoint) replaced, again by rename, and the

@@ -55,6 +55,9 @@ class JSONLinesLogger(keras.callbacks.Callback):  # type: ignore[misc]
         self.append = append
         self._epoch_start = 0.0
         self._context: TrainingContext | None = None
+        # What a failed write raises: a run directory's log says that the run can be resumed.
+        self.error_type: type[StorageError] = StorageError
+        self.error_hint = ""
 
     def set_context(self, context: TrainingContext) -> None:
         """Remember the run, to mark an epoch that was cut short."""
@@ -62,7 +65,7 @@ class JSONLinesLogger(keras.callbacks.Callback):  # type: ignore[misc]
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         """Create the folder, and empty the file unless ``append`` is set."""
-        with os_errors_as(StorageError, self.path):
+        with os_errors_as(self.error_type, self.path, hint=self.error_hint):
             self.path.parent.mkdir(parents=True, exist_ok=True)
             if not self.append:
                 self.path.write_text("", encoding="utf-8")
@@ -83,5 +86,5 @@ class JSONLinesLogger(keras.callbacks.Callback):  # type: ignore[misc]
         if self._context is not None and self._context.partial_epoch == epoch + 1:
             record["partial"] = True
         # Opened per line: no handle is left open if fit dies, and each line is durable.
-        with os_errors_as(StorageError, self.path):
+        with os_errors_as(self.error_type, self.path, hint=self.error_hint):
             append_line(self.path, json.dumps(record, ensure_ascii=False))

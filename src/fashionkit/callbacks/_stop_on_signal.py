@@ -17,11 +17,15 @@ _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 class StopOnSignal(keras.callbacks.Callback):  # type: ignore[misc]
     """Stop training at the next batch boundary when the process receives SIGINT or SIGTERM.
 
-    While ``fit`` runs, the two signals only raise a flag; the next ``on_train_batch_end`` sets
+    From ``on_train_begin`` until :meth:`restore` (which :func:`fashionkit.train` calls when it
+    returns or fails), the two signals only raise a flag; the next ``on_train_batch_end`` sets
     ``model.stop_training`` and records the signal in the :class:`TrainingContext`. The epoch in
     progress is then neither logged nor checkpointed, so the run directory keeps exactly the
-    completed epochs. A second signal restores the default behaviour (a second Ctrl-C aborts at
-    once). Handlers can only be installed from the main thread; elsewhere this does nothing.
+    completed epochs. A signal that arrives after the last batch (during the last epoch's
+    validation or checkpoint) is recorded at ``on_train_end``, with no epoch lost. The first
+    signal puts the previous handlers back, so a second one acts as it would without
+    fashionkit (a second Ctrl-C aborts at once). Handlers can only be installed from the main
+    thread; elsewhere this does nothing.
     """
 
     def __init__(self, context: TrainingContext) -> None:
@@ -33,9 +37,10 @@ class StopOnSignal(keras.callbacks.Callback):  # type: ignore[misc]
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         self.received = signum
-        self._restore()  # a second signal acts as usual
+        self.restore()  # a second signal acts as usual
 
-    def _restore(self) -> None:
+    def restore(self) -> None:
+        """Put the previous handlers back (nothing happens if they are back already)."""
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)
         self._previous = {}
@@ -67,5 +72,9 @@ class StopOnSignal(keras.callbacks.Callback):  # type: ignore[misc]
             self.model.stop_training = True
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
-        """Put the previous handlers back."""
-        self._restore()
+        """Record a signal that came after the last batch (no epoch is cut short then)."""
+        if self.received is not None and self.context.interrupted_by is None:
+            self.context.interrupted_by = self.received
+            self.context.stop_reason = None
+            name = signal.Signals(self.received).name
+            self.context.record_stop(f"interrupted by {name}", epoch=self._epoch + 1)

@@ -169,7 +169,8 @@ def model_config_from(value: object) -> object:
         if not isinstance(name, str):
             raise ConfigError(
                 "TrainConfig.model needs an 'architecture' key naming a registered architecture "
-                f"({', '.join(map(repr, list_architectures()))}); got {dict(fields)!r}."
+                f"({', '.join(map(repr, list_architectures()))}); got architecture={name!r} in "
+                f"{dict(value)!r}."  # type: ignore[call-overload]
             )
         config: object = get_architecture(name).config.from_dict(fields)
         return config

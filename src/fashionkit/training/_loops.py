@@ -12,6 +12,7 @@ import time
 from typing import Any, Protocol
 
 from fashionkit._pipeline import epoch_batches
+from fashionkit.exceptions import ConfigError
 from fashionkit.preprocessing import prepare_images
 from fashionkit.training._compile import make_loss
 from fashionkit.training._setup import TrainingSetup
@@ -78,6 +79,12 @@ class MultiWorkerLoop:
         loss = make_loss(config.loss, reduction=None)
         one_hot = y.ndim == 2
         steps = len(x) // batch_size
+        if steps == 0:
+            raise ConfigError(
+                f"batch_size={batch_size} is larger than the {len(x)} training images; the "
+                f"multi-worker loop drops incomplete batches, so nothing would be trained. Use a "
+                f"smaller batch size."
+            )
         options = tf.data.Options()
         options.experimental_distribute.auto_shard_policy = (
             tf.data.experimental.AutoShardPolicy.DATA

@@ -32,7 +32,8 @@ class TrainingSetup:
         strategy: The ``tf.distribute`` strategy.
         data: The dataset (its test split is evaluated at the end).
         layout: The model's input layout.
-        train_images: uint8 training images (scaled batch by batch, never as a whole).
+        train_images: uint8 training images (Keras's loop scales them batch by batch; the
+            multi-worker loop scales the whole set once).
         train_targets: Their labels, encoded for the loss.
         validation: The evaluator of the validation split.
         test: The evaluator of the test split.

@@ -13,7 +13,7 @@ import attrs
 from fashionkit._typing import PathLike
 from fashionkit.config import TrainConfig
 from fashionkit.datasets import FashionMNIST
-from fashionkit.exceptions import TrainingInterrupted
+from fashionkit.exceptions import ConfigError, TrainingInterrupted
 from fashionkit.results import TrainResult
 from fashionkit.training._loops import loop_for
 from fashionkit.training._setup import TrainingSetup, prepare
@@ -66,13 +66,16 @@ def train(
 
     SIGINT (Ctrl-C) and SIGTERM during training stop it at the next batch boundary: the epoch
     in progress is dropped, every completed epoch stays in the run directory, and
-    :class:`~fashionkit.exceptions.TrainingInterrupted` is raised; training again resumes.
+    :class:`~fashionkit.exceptions.TrainingInterrupted` is raised; training again resumes. A
+    signal during the final evaluation and writing is noted and the run is finished (it takes
+    seconds); under ``multi_worker`` signals act as usual.
 
     Raises:
         DeviceError: The device config cannot be satisfied.
         RunDirError: ``run_dir`` is in use by another process, is a file, holds a different
             config, a completed run, or damaged files, or cannot be written.
         TrainingInterrupted: SIGINT or SIGTERM stopped training.
+        ConfigError: ``config`` is not a TrainConfig.
         FashionkitError: Loading or validating the data failed (see
             :func:`~fashionkit.load_fashion_mnist`).
 
@@ -84,7 +87,13 @@ def train(
     """
     started = time.perf_counter()
     config = config if config is not None else TrainConfig()
+    if not isinstance(config, TrainConfig):
+        raise ConfigError(
+            f"train() takes a TrainConfig; got {type(config).__name__}. Build one with "
+            f"TrainConfig(...) or TrainConfig.from_dict(...)."
+        )
     setup = prepare(config, dataset=dataset, run_dir=run_dir)
+    wiring: _Wiring | None = None
     try:
         logger.info("device: %s", setup.placement)
         wiring = _wire_callbacks(setup, callbacks)
@@ -92,6 +101,8 @@ def train(
         _raise_if_interrupted(setup, wiring)
         return _finish(setup, wiring, fit_seconds=fit_seconds, started=started)
     finally:
+        if wiring is not None and wiring.signals is not None:
+            wiring.signals.restore()  # also when fit raised and on_train_end never ran
         if setup.run is not None:
             setup.run.close()
 
@@ -101,6 +112,7 @@ class _Wiring:
     callbacks: list[Any]
     context: Any  # fashionkit.callbacks.TrainingContext (imports Keras)
     records: Any  # fashionkit.callbacks._record_epochs.RecordEpochs
+    signals: Any  # fashionkit.callbacks._stop_on_signal.StopOnSignal, or None
 
 
 def _wire_callbacks(setup: TrainingSetup, user: Sequence[Any]) -> _Wiring:
@@ -119,8 +131,11 @@ def _wire_callbacks(setup: TrainingSetup, user: Sequence[Any]) -> _Wiring:
         run_dir=setup.run.path if setup.run is not None else None,
     )
     records = RecordEpochs()
+    # Under multi_worker every worker must stop at the same step or the others hang in the
+    # all-reduce; a signal there keeps its usual effect (see the distributed how-to).
+    signals = None if setup.placement.strategy == "multi_worker" else StopOnSignal(context)
     own: list[Any] = [
-        StopOnSignal(context),
+        *([signals] if signals is not None else []),
         ReseedEachEpoch(config.seed),
         EvaluateEachEpoch(setup.validation),
     ]
@@ -134,7 +149,7 @@ def _wire_callbacks(setup: TrainingSetup, user: Sequence[Any]) -> _Wiring:
         set_context = getattr(callback, "set_context", None)
         if callable(set_context):
             set_context(context)
-    return _Wiring(callbacks=everything, context=context, records=records)
+    return _Wiring(callbacks=everything, context=context, records=records, signals=signals)
 
 
 def _raise_if_interrupted(setup: TrainingSetup, wiring: _Wiring) -> None:
@@ -145,6 +160,9 @@ def _raise_if_interrupted(setup: TrainingSetup, wiring: _Wiring) -> None:
     name = signal.Signals(context.interrupted_by).name
     kept = [r for r in wiring.records.records if not context.discards(r.epoch)]
     completed = setup.initial_epoch + len(kept)
+    if completed >= setup.config.epochs:  # nothing left to train: finish the run
+        context.stop_reason = None
+        return
     where = (
         f"{setup.run.path} keeps every completed epoch: train the same config into it again to "
         f"resume."
@@ -172,7 +190,9 @@ def _finish(
     history = (*earlier, *now)
     stop_reason = context.stop_reason
     completed = sum(1 for r in history if not r.partial)
-    if stop_reason is None and completed < setup.config.epochs:
+    if completed >= setup.config.epochs and not any(r.partial for r in history):
+        stop_reason = None  # every epoch ran (a budget spent on the very last batch)
+    elif stop_reason is None and completed < setup.config.epochs:
         stop_reason = f"a callback stopped training after epoch {completed}"
     result = TrainResult(
         model=setup.model,
