@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import gzip
+import http.server
 import os
 import struct
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +44,36 @@ def synthetic_images(n: int, *, seed: int = 0) -> np.ndarray:
 def balanced_labels(n: int) -> np.ndarray:
     """Labels 0..9 repeated, so every class has n/10 images."""
     return (np.arange(n) % 10).astype(np.uint8)
+
+
+@contextlib.contextmanager
+def serving(body_for: Callable[[str], bytes]) -> Iterator[tuple[str, collections.Counter[str]]]:
+    """A local HTTP server on 127.0.0.1 answering GET /NAME with ``body_for(NAME)``.
+
+    Yields the base URL and a counter of the requests for each name.
+    """
+    hits: collections.Counter[str] = collections.Counter()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            name = self.path.rsplit("/", 1)[-1]
+            hits[name] += 1
+            body = body_for(name)
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/", hits
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.fixture

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import collections
 import hashlib
-import http.server
 import json
 import os
 import subprocess
 import sys
 import textwrap
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from conftest import balanced_labels, synthetic_images, write_idx_gz
+from conftest import balanced_labels, serving, synthetic_images, write_idx_gz
 
 _NAMES = (
     "train-images-idx3-ubyte.gz",
@@ -36,28 +34,8 @@ def mirror(tmp_path: Path) -> Iterator[tuple[str, dict[str, str], collections.Co
     write_idx_gz(source / _NAMES[2], synthetic_images(20, seed=1))
     write_idx_gz(source / _NAMES[3], balanced_labels(20))
     digests = {n: hashlib.sha256((source / n).read_bytes()).hexdigest() for n in _NAMES}
-    hits: collections.Counter[str] = collections.Counter()
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            name = self.path.rsplit("/", 1)[-1]
-            hits[name] += 1
-            body = (source / name).read_bytes()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/", digests, hits
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(lambda name: (source / name).read_bytes()) as (url, hits):
+        yield url, digests, hits
 
 
 _LOAD = textwrap.dedent(

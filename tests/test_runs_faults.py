@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import http.server
 import json
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +20,7 @@ from typing import Any
 import pytest
 
 import fashionkit
-from conftest import metrics_only
+from conftest import metrics_only, serving
 from fashionkit import _io
 from fashionkit.callbacks import _metrics_logger
 
@@ -160,25 +158,8 @@ def test_a_fault_while_writing_pictures_leaves_no_partial_png(
 def one_file_server() -> Iterator[tuple[str, bytes]]:
     """A local HTTP server answering every GET with the same bytes."""
     body = b"fashion" * 1000
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/", body
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(lambda name: body) as (url, _):
+        yield url, body
 
 
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EACCES])

@@ -197,6 +197,11 @@ def _class_names(class_names: Sequence[str]) -> tuple[str, ...]:
     return names
 
 
+def _check_batch_size(batch_size: object) -> None:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise InputValidationError(f"batch_size must be a positive integer; got {batch_size!r}.")
+
+
 def report_from_probabilities(
     probabilities: object,
     labels: object,
@@ -309,10 +314,7 @@ class Evaluator:
         class_names: Sequence[str] = CLASS_NAMES,
         batch_size: int = 1024,
     ) -> None:
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise InputValidationError(
-                f"batch_size must be a positive integer; got {batch_size!r}."
-            )
+        _check_batch_size(batch_size)
         self.class_names = _class_names(class_names)
         self.labels = integer_labels(labels, num_classes=len(self.class_names))
         self.images = check_images(images, allow_float=True)
@@ -370,8 +372,7 @@ def predict(
         ('Ankle boot',)
     """
     names = _class_names(class_names)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise InputValidationError(f"batch_size must be a positive integer; got {batch_size!r}.")
+    _check_batch_size(batch_size)
     x = check_images(images, allow_float=True)
     raw = predict_in_batches(model, x, layout=model_layout(model), batch_size=batch_size)
     if raw.size and raw.shape[1] != len(names):
