@@ -231,6 +231,16 @@ _SET_CASES: list[tuple[str, str | None, str, Any, list[str]]] = [
     ("model.kernel_size", "cnn", "5", 5, []),
     ("model.dense_units", "cnn", "16", 16, []),
     ("model.dropout", "cnn", "0.125", 0.125, []),
+    ("model.batch_norm", "cnn", "true", True, []),
+    ("model.width", "resnet", "16", 16, []),
+    ("model.stages", "resnet", "2", 2, []),
+    ("model.blocks", "resnet", "3", 3, []),
+    ("model.dropout", "resnet", "0.25", 0.25, []),
+    ("optimizer.schedule", None, "one_cycle", "one_cycle", []),
+    ("optimizer.warmup_fraction", None, "0.1", 0.1, []),
+    ("optimizer.weight_decay", None, "5e-4", 5e-4, []),
+    ("optimizer.momentum", None, "0.9", 0.9, ["optimizer.name=sgd"]),
+    ("optimizer.nesterov", None, "true", True, ["optimizer.name=sgd", "optimizer.momentum=0.9"]),
 ]
 
 
@@ -279,7 +289,7 @@ _BAD_SETTINGS: list[tuple[list[str], dict[str, Any]]] = [
     (["loss.label_smoothing=0.1"], {"loss": {"label_smoothing": 0.1}}),
     (["optimzer.name=adam"], {"optimzer": {"name": "adam"}}),
     (["model.filters=[8]"], {"model": {"architecture": "linear", "filters": [8]}}),
-    (["model.architecture=resnet"], {"model": {"architecture": "resnet"}}),
+    (["model.architecture=vit"], {"model": {"architecture": "vit"}}),
     (
         ["model.architecture=mlp", "model.hidden_units=[0]"],
         {"model": {"architecture": "mlp", "hidden_units": [0]}},

@@ -96,6 +96,15 @@ _BAD_VALUES: list[Any] = [
     (OptimizerConfig, {}, "learning_rate", math.inf),
     (OptimizerConfig, {}, "learning_rate", True),
     (OptimizerConfig, {}, "learning_rate", "0.01"),
+    (OptimizerConfig, {}, "schedule", "cosin"),
+    (OptimizerConfig, {}, "schedule", None),
+    (OptimizerConfig, {}, "warmup_fraction", 1.0),
+    (OptimizerConfig, {}, "warmup_fraction", -0.1),
+    (OptimizerConfig, {}, "weight_decay", 1.5),
+    (OptimizerConfig, {}, "weight_decay", "0.1"),
+    (OptimizerConfig, {"name": "sgd"}, "momentum", 1.0),
+    (OptimizerConfig, {"name": "sgd"}, "momentum", -0.5),
+    (OptimizerConfig, {"name": "sgd", "momentum": 0.9}, "nesterov", "yes"),
     # DeviceConfig
     (DeviceConfig, {}, "accelerator", "cuda"),
     (DeviceConfig, {}, "accelerator", None),
@@ -390,7 +399,7 @@ def test_model_mapping_with_unknown_field_is_rejected() -> None:
         TrainConfig(model={"architecture": "mlp", "filters": [16]})
 
 
-@pytest.mark.parametrize("model", ["resnet", {"architecture": "resnet"}])
+@pytest.mark.parametrize("model", ["vit", {"architecture": "vit"}])
 def test_unknown_architecture_lists_registered_ones(model: object) -> None:
     """It raises UnknownModelError, also a ConfigError and KeyError, listing the known names."""
     with pytest.raises(UnknownModelError) as info:
@@ -399,8 +408,8 @@ def test_unknown_architecture_lists_registered_ones(model: object) -> None:
     assert isinstance(info.value, KeyError)
     assert isinstance(info.value, ValueError)
     message = str(info.value)
-    assert "'resnet'" in message
-    for name in ("cnn", "linear", "mlp"):
+    assert "'vit'" in message
+    for name in ("cnn", "linear", "mlp", "resnet"):
         assert name in message
 
 

@@ -17,6 +17,7 @@ from fashionkit.models import (
     CNNConfig,
     MLPConfig,
     ModelConfig,
+    ResNetConfig,
     create_model,
     get_architecture,
     list_architectures,
@@ -30,7 +31,7 @@ ARCHITECTURES = list_architectures()
 
 def test_builtin_architectures_are_registered() -> None:
     """It registers the tutorial's linear model plus an MLP and a CNN."""
-    assert ARCHITECTURES == ["cnn", "linear", "mlp"]
+    assert ARCHITECTURES == ["cnn", "linear", "mlp", "resnet"]
 
 
 @pytest.mark.parametrize("name", ARCHITECTURES)
@@ -133,7 +134,7 @@ def test_unknown_architecture_lists_known_names_and_a_close_match() -> None:
         get_architecture("mpl")
     message = str(info.value)
     assert "Did you mean 'mlp'?" in message
-    assert "cnn, linear, mlp" in message
+    assert "cnn, linear, mlp, resnet" in message
     assert isinstance(info.value, KeyError)
     with pytest.raises(UnknownModelError, match="No architecture named"):
         create_model("mpl")
@@ -263,6 +264,14 @@ _BAD_VALUES: list[tuple[type[Any], str, Any]] = [
     (CNNConfig, "dense_units", True),
     (CNNConfig, "dropout", 1.0),
     (CNNConfig, "dropout", -0.5),
+    (CNNConfig, "batch_norm", 1),
+    (ResNetConfig, "width", 2),
+    (ResNetConfig, "width", 512),
+    (ResNetConfig, "stages", 4),
+    (ResNetConfig, "stages", 0),
+    (ResNetConfig, "blocks", 9),
+    (ResNetConfig, "blocks", 1.5),
+    (ResNetConfig, "dropout", 1.0),
 ]
 
 

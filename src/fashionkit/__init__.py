@@ -51,6 +51,7 @@ from fashionkit.models import CNNConfig as CNNConfig
 from fashionkit.models import LinearConfig as LinearConfig
 from fashionkit.models import MLPConfig as MLPConfig
 from fashionkit.models import ModelConfig as ModelConfig
+from fashionkit.models import ResNetConfig as ResNetConfig
 from fashionkit.models import create_model as create_model
 from fashionkit.models import list_architectures as list_architectures
 from fashionkit.models import register_architecture as register_architecture
@@ -108,6 +109,7 @@ __all__ = [
     "OptimizerConfig",
     "Placement",
     "Prediction",
+    "ResNetConfig",
     "RunDirError",
     "RunRecord",
     "Split",

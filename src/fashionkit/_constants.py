@@ -53,6 +53,8 @@ LayoutChoice = Literal["auto", "flat", "image"]
 LabelEncoding = Literal["sparse", "one_hot"]
 #: Optimizers, by their Keras names.
 OptimizerName = Literal["rmsprop", "adam", "adamw", "sgd", "nadam", "adagrad"]
+#: Learning-rate schedules: constant, cosine decay, or one cycle (triangular).
+ScheduleName = Literal["constant", "cosine", "one_cycle"]
 #: Hidden-layer activations, by their Keras names.
 Activation = Literal["relu", "sigmoid", "tanh", "gelu", "elu", "selu", "swish"]
 #: What trains the model.
@@ -68,6 +70,7 @@ LAYOUTS: Final[tuple[str, ...]] = get_args(Layout)
 LAYOUT_CHOICES: Final[tuple[str, ...]] = get_args(LayoutChoice)
 LABEL_ENCODINGS: Final[tuple[str, ...]] = get_args(LabelEncoding)
 OPTIMIZERS: Final[tuple[str, ...]] = get_args(OptimizerName)
+SCHEDULES: Final[tuple[str, ...]] = get_args(ScheduleName)
 ACTIVATIONS: Final[tuple[str, ...]] = get_args(Activation)
 ACCELERATORS: Final[tuple[str, ...]] = get_args(Accelerator)
 STRATEGIES: Final[tuple[str, ...]] = get_args(StrategyChoice)

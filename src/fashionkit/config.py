@@ -29,6 +29,7 @@ from fashionkit._constants import (
     LAYOUT_CHOICES,
     OPTIMIZERS,
     PRECISIONS,
+    SCHEDULES,
     STRATEGIES,
     Accelerator,
     LabelEncoding,
@@ -36,12 +37,20 @@ from fashionkit._constants import (
     LayoutChoice,
     OptimizerName,
     Precision,
+    ScheduleName,
     StrategyChoice,
 )
 from fashionkit._io import atomic_write_text, os_errors_as
 from fashionkit._typing import PathLike
 from fashionkit.exceptions import ConfigError, ConfigFileNotFoundError, StorageError
-from fashionkit.models import CNNConfig, LinearConfig, MLPConfig, ModelConfig, list_architectures
+from fashionkit.models import (
+    CNNConfig,
+    LinearConfig,
+    MLPConfig,
+    ModelConfig,
+    ResNetConfig,
+    list_architectures,
+)
 from fashionkit.models._registry import get_architecture, model_config_from
 
 __all__ = [
@@ -53,6 +62,7 @@ __all__ = [
     "MLPConfig",
     "ModelConfig",
     "OptimizerConfig",
+    "ResNetConfig",
     "TrainConfig",
     "settable_keys",
 ]
@@ -133,18 +143,79 @@ class LossConfig(_fields.ConfigBase):
 
 @attrs.frozen(kw_only=True)
 class OptimizerConfig(_fields.ConfigBase):
-    """The optimizer and its learning rate.
+    """The optimizer, its learning rate and how the rate changes during training.
+
+    The schedule counts optimizer steps over the whole run (batches per epoch times epochs),
+    and the step counter is saved in every checkpoint, so a resumed run continues the schedule
+    where it stopped.
 
     Attributes:
         name: One of ``rmsprop`` (Keras's default, used by the tutorial), ``adam``, ``adamw``,
             ``sgd``, ``nadam``, ``adagrad``. Defaults to ``"rmsprop"``.
-        learning_rate: Positive step size. Defaults to 0.001, Keras's default for RMSprop.
+        learning_rate: Positive step size; the peak of a schedule. Defaults to 0.001, Keras's
+            default for RMSprop.
+        schedule: ``"constant"``; ``"cosine"``, cosine decay from the peak to 0 over the run;
+            or ``"one_cycle"``, a linear rise from ``learning_rate / 25`` to the peak during the
+            warm-up and a linear fall to ``learning_rate / 2500`` by the last step. Defaults to
+            ``"constant"``.
+        warmup_fraction: Share of the run's steps spent rising linearly from
+            ``learning_rate / 25`` to ``learning_rate``, in [0, 1); ``None`` for the schedule's
+            default: 0.3 for ``one_cycle``, no warm-up otherwise. Defaults to ``None``.
+        weight_decay: Decoupled weight decay (subtracted from the weights, not added to the
+            loss), in [0, 1); ``None`` keeps Keras's default for the optimizer (0.004 for
+            ``adamw``, none for the others). Defaults to ``None``.
+        momentum: Momentum of ``sgd`` or ``rmsprop``, in [0, 1). Defaults to 0.
+        nesterov: Nesterov momentum, for ``sgd`` with ``momentum`` above 0. Defaults to
+            ``False``.
+
+    Example:
+        >>> OptimizerConfig(name="sgd", momentum=0.9, nesterov=True, schedule="one_cycle")
+        OptimizerConfig(name='sgd', learning_rate=0.001, schedule='one_cycle', ...)
+        >>> OptimizerConfig(name="adam", nesterov=True)
+        Traceback (most recent call last):
+        ...
+        fashionkit.exceptions.ConfigError: OptimizerConfig.nesterov=True needs name='sgd' ...
     """
 
     name: OptimizerName = attrs.field(
         default="rmsprop", converter=_fields.lower, validator=_one_of(OPTIMIZERS)
     )
     learning_rate: float = attrs.field(default=1e-3, validator=_number(gt=0.0, le=10.0))
+    schedule: ScheduleName = attrs.field(
+        default="constant", converter=_fields.snake, validator=_one_of(SCHEDULES)
+    )
+    warmup_fraction: float | None = attrs.field(
+        default=None, validator=attrs.validators.optional(_number(ge=0.0, lt=1.0))
+    )
+    weight_decay: float | None = attrs.field(
+        default=None, validator=attrs.validators.optional(_number(ge=0.0, lt=1.0))
+    )
+    momentum: float = attrs.field(default=0.0, validator=_number(ge=0.0, lt=1.0))
+    nesterov: bool = attrs.field(default=False, validator=_is_bool)
+
+    def __attrs_post_init__(self) -> None:
+        if self.momentum > 0 and self.name not in ("sgd", "rmsprop"):
+            raise ConfigError(
+                f"OptimizerConfig.momentum={self.momentum} applies to 'sgd' and 'rmsprop'; got "
+                f"name={self.name!r}. Use one of those, or momentum=0."
+            )
+        if self.nesterov and (self.name != "sgd" or self.momentum == 0):
+            raise ConfigError(
+                f"OptimizerConfig.nesterov=True needs name='sgd' and momentum above 0; got "
+                f"name={self.name!r}, momentum={self.momentum}. Use name='sgd', momentum=0.9."
+            )
+
+    @property
+    def resolved_warmup_fraction(self) -> float:
+        """Return the warm-up share in use, :attr:`warmup_fraction` or the schedule's default."""
+        if self.warmup_fraction is not None:
+            return self.warmup_fraction
+        return 0.3 if self.schedule == "one_cycle" else 0.0
+
+    @property
+    def needs_total_steps(self) -> bool:
+        """Whether the learning rate changes with the step (so the run's length is needed)."""
+        return self.schedule != "constant" or self.resolved_warmup_fraction > 0
 
 
 def _gpu_indices(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:

@@ -453,6 +453,8 @@ def load_model(path: PathLike) -> Any:
         raise RunDirError(f"{path} is missing: there is no model file there.")
     import keras
 
+    import fashionkit._schedules  # noqa: F401 - registers the schedule a checkpoint may hold
+
     if path.suffix != ".keras":
         raise RunDirError(f"{path} is not a .keras model file (its suffix is {path.suffix!r}).")
     try:

@@ -8,7 +8,7 @@ fitted: that is :mod:`fashionkit.training`'s job.
 Example:
     >>> from fashionkit.models import list_architectures
     >>> list_architectures()
-    ['cnn', 'linear', 'mlp']
+    ['cnn', 'linear', 'mlp', 'resnet']
 """
 
 from fashionkit.models._base import ModelConfig as ModelConfig
@@ -24,6 +24,8 @@ from fashionkit.models._registry import get_architecture as get_architecture
 from fashionkit.models._registry import list_architectures as list_architectures
 from fashionkit.models._registry import register_architecture as register_architecture
 from fashionkit.models._registry import unregister_architecture as unregister_architecture
+from fashionkit.models._resnet import ResNetConfig as ResNetConfig
+from fashionkit.models._resnet import build_resnet as build_resnet
 
 __all__ = [
     "Architecture",
@@ -31,9 +33,11 @@ __all__ = [
     "LinearConfig",
     "MLPConfig",
     "ModelConfig",
+    "ResNetConfig",
     "build_cnn",
     "build_linear",
     "build_mlp",
+    "build_resnet",
     "create_model",
     "get_architecture",
     "list_architectures",

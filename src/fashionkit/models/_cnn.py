@@ -18,9 +18,9 @@ from fashionkit.models._registry import register_architecture
 class CNNConfig(ModelConfig):
     """A small convolutional network for ``(28, 28, 1)`` images.
 
-    Each block is ``Conv2D(filters, kernel_size, relu, padding="same")`` then
-    ``MaxPooling2D(2)``; then ``Flatten``, ``Dense(dense_units, relu)``, ``Dropout`` and
-    ``Dense(10, softmax)``.
+    Each block is ``Conv2D(filters, kernel_size, relu, padding="same")`` (with
+    ``batch_norm``: the convolution, ``BatchNormalization``, then ReLU) and ``MaxPooling2D(2)``;
+    then ``Flatten``, ``Dense(dense_units, relu)``, ``Dropout`` and ``Dense(10, softmax)``.
 
     Attributes:
         filters: Filters of each convolution block; its length is the number of blocks
@@ -28,6 +28,8 @@ class CNNConfig(ModelConfig):
         kernel_size: Side of the square convolution kernels, odd, 1 to 7. Defaults to 3.
         dense_units: Width of the dense layer after the blocks. Defaults to 100.
         dropout: Dropout rate before the output layer, in [0, 1). Defaults to 0.3.
+        batch_norm: Normalise each convolution's output over the batch before its ReLU.
+            Defaults to ``False``.
     """
 
     architecture: ClassVar[str] = "cnn"
@@ -39,6 +41,7 @@ class CNNConfig(ModelConfig):
     kernel_size: int = attrs.field(default=3, validator=_fields.number(integer=True, ge=1, le=7))
     dense_units: int = attrs.field(default=100, validator=_fields.number(integer=True, ge=1))
     dropout: float = attrs.field(default=0.3, validator=_fields.number(ge=0.0, lt=1.0))
+    batch_norm: bool = attrs.field(default=False, validator=_fields.is_bool)
 
     def __attrs_post_init__(self) -> None:
         if len(self.filters) > 4:
@@ -60,9 +63,16 @@ def build_cnn(config: CNNConfig, *, input_shape: tuple[int, ...], num_classes: i
 
     inputs, x = inputs_as(input_shape, want="image")
     for i, filters in enumerate(config.filters):
-        x = keras.layers.Conv2D(
-            filters, config.kernel_size, activation="relu", padding="same", name=f"conv_{i}"
-        )(x)
+        if config.batch_norm:
+            x = keras.layers.Conv2D(
+                filters, config.kernel_size, padding="same", use_bias=False, name=f"conv_{i}"
+            )(x)
+            x = keras.layers.BatchNormalization(name=f"norm_{i}")(x)
+            x = keras.layers.ReLU(name=f"relu_{i}")(x)
+        else:
+            x = keras.layers.Conv2D(
+                filters, config.kernel_size, activation="relu", padding="same", name=f"conv_{i}"
+            )(x)
         x = keras.layers.MaxPooling2D(2, name=f"pool_{i}")(x)
     x = keras.layers.Flatten(name="flatten")(x)
     x = keras.layers.Dense(config.dense_units, activation="relu", name="dense")(x)

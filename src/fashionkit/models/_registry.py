@@ -147,7 +147,7 @@ def list_architectures(pattern: str | None = None) -> list[str]:
 
     Example:
         >>> list_architectures("*n*")
-        ['cnn', 'linear']
+        ['cnn', 'linear', 'resnet']
     """
     names = sorted(_REGISTRY)
     return [n for n in names if pattern is None or fnmatch.fnmatchcase(n, pattern)]

@@ -6,14 +6,46 @@ import warnings
 from typing import Any
 
 from fashionkit.config import LossConfig, OptimizerConfig, TrainConfig
-from fashionkit.exceptions import FashionkitDeprecationWarning
+from fashionkit.exceptions import ConfigError, FashionkitDeprecationWarning
 from fashionkit.models import create_model
 
 
-def make_optimizer(config: OptimizerConfig) -> Any:
-    """Return the Keras optimizer ``config`` names, with its learning rate."""
+def make_optimizer(config: OptimizerConfig, *, total_steps: int | None = None) -> Any:
+    """Return the Keras optimizer ``config`` describes: rate or schedule, decay, momentum.
+
+    Args:
+        config: The optimizer config.
+        total_steps: Optimizer steps of the whole run; needed when the learning rate follows
+            a schedule or a warm-up.
+
+    Raises:
+        ConfigError: A schedule is configured but ``total_steps`` is not given.
+    """
     import keras
 
+    rate: Any = config.learning_rate
+    if config.needs_total_steps:
+        if total_steps is None or total_steps < 1:
+            raise ConfigError(
+                f"OptimizerConfig(schedule={config.schedule!r}) needs the run's number of steps: "
+                f"compile with total_steps=..., or through create_training_model with "
+                f"steps_per_epoch=..."
+            )
+        from fashionkit._schedules import WarmupSchedule
+
+        rate = WarmupSchedule(
+            peak=config.learning_rate,
+            total_steps=total_steps,
+            warmup_steps=round(config.resolved_warmup_fraction * total_steps),
+            shape=config.schedule,
+        )
+    options: dict[str, Any] = {"learning_rate": rate}
+    if config.weight_decay is not None:
+        options["weight_decay"] = config.weight_decay
+    if config.name in ("sgd", "rmsprop"):
+        options["momentum"] = config.momentum
+    if config.name == "sgd":
+        options["nesterov"] = config.nesterov
     classes = {
         "rmsprop": keras.optimizers.RMSprop,
         "adam": keras.optimizers.Adam,
@@ -22,7 +54,7 @@ def make_optimizer(config: OptimizerConfig) -> Any:
         "nadam": keras.optimizers.Nadam,
         "adagrad": keras.optimizers.Adagrad,
     }
-    return classes[config.name](learning_rate=config.learning_rate)
+    return classes[config.name](**options)
 
 
 def make_loss(config: LossConfig, *, reduction: str | None = "sum_over_batch_size") -> Any:
@@ -42,6 +74,7 @@ def compile_model(
     loss: LossConfig | None = None,
     optimizer: OptimizerConfig | None = None,
     steps_per_execution: int = 1,
+    total_steps: int | None = None,
 ) -> Any:
     """Compile ``model`` with the configured loss, optimizer and the accuracy metric.
 
@@ -51,6 +84,7 @@ def compile_model(
         loss: The loss; sparse categorical cross-entropy when omitted.
         optimizer: The optimizer; RMSprop at 0.001 when omitted.
         steps_per_execution: Batches Keras runs per compiled call. Defaults to 1.
+        total_steps: Optimizer steps of the whole run, for a learning-rate schedule.
 
     Returns:
         The same model, compiled.
@@ -62,7 +96,7 @@ def compile_model(
         'adam'
     """
     model.compile(
-        optimizer=make_optimizer(optimizer or OptimizerConfig()),
+        optimizer=make_optimizer(optimizer or OptimizerConfig(), total_steps=total_steps),
         loss=make_loss(loss or LossConfig()),
         metrics=["accuracy"],
         steps_per_execution=steps_per_execution,
@@ -104,10 +138,16 @@ def create_training_model(
     config = config or TrainConfig()
     model = create_model(config.model, layout=config.layout)
     steps = config.steps_per_execution
+    total_steps = None
     if steps_per_epoch is not None:
         steps = aligned_steps_per_execution(steps, steps_per_epoch)
+        total_steps = steps_per_epoch * config.epochs
     return compile_model(
-        model, loss=config.loss, optimizer=config.optimizer, steps_per_execution=steps
+        model,
+        loss=config.loss,
+        optimizer=config.optimizer,
+        steps_per_execution=steps,
+        total_steps=total_steps,
     )
 
 
