@@ -24,6 +24,7 @@ _CHOICE_LISTS = {
     "LAYOUT_CHOICES": "LayoutChoice",
     "LABEL_ENCODINGS": "LabelEncoding",
     "OPTIMIZERS": "OptimizerName",
+    "SCHEDULES": "ScheduleName",
     "ACTIVATIONS": "Activation",
     "ACCELERATORS": "Accelerator",
     "STRATEGIES": "StrategyChoice",
