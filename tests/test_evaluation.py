@@ -372,8 +372,8 @@ def test_evaluator_predicts_the_split_once_in_batches(
     report = evaluator(counting)
     assert counting.batches == batches
     assert evaluator.latest is report
-    assert evaluator.latest_probabilities is not None
-    expected = report_from_probabilities(evaluator.latest_probabilities, split.labels, split="test")
+    probabilities = evaluator.probabilities(counting)
+    expected = report_from_probabilities(probabilities, split.labels, split="test")
     assert report.to_dict() == expected.to_dict()
     assert report.split == "test"
     assert len(evaluator) == len(split) == report.n_samples
@@ -437,3 +437,11 @@ def test_evaluate_is_one_evaluator_call(
         fashionkit.evaluate(linear_model, images, labels, split="test").to_dict()
         == Evaluator(images, labels, split="test")(linear_model).to_dict()
     )
+
+
+def test_predict_of_no_image_is_an_empty_prediction(linear_model: Any) -> None:
+    """It returns no classes and a (0, 10) probability array for an empty batch."""
+    result = fashionkit.predict(linear_model, np.zeros((0, 28, 28), np.uint8))
+    assert len(result) == 0
+    assert result.probabilities.shape == (0, 10)
+    assert result.classes.shape == (0,)

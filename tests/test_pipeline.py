@@ -103,9 +103,16 @@ def test_predict_in_batches_equals_one_call_on_the_whole_array(batch_size: int) 
 
 
 def test_predict_in_batches_of_no_image_is_empty() -> None:
-    """It returns an empty array without calling the model when there is nothing to predict."""
-    out = predict_in_batches(object(), np.zeros((0, 28, 28), np.uint8), layout="flat")
-    assert out.shape == (0, 0)
+    """It returns (0, classes) without calling the model when there is nothing to predict."""
+
+    class NeverCalled:
+        outputs = fashionkit.create_model("linear").outputs
+
+        def __call__(self, *args: object, **kwargs: object) -> None:
+            pytest.fail("the model was called")
+
+    out = predict_in_batches(NeverCalled(), np.zeros((0, 28, 28), np.uint8), layout="flat")
+    assert out.shape == (0, 10)
 
 
 def test_epoch_batches_for_many_epochs_make_one_order_at_a_time(

@@ -405,3 +405,13 @@ def test_preprocessing_re_exports_the_checkers() -> None:
         checker = getattr(_validation, name)
         assert getattr(fashionkit.preprocessing, name) is checker
         assert getattr(fashionkit, name) is checker
+
+
+def test_stratified_split_ignores_classes_that_are_absent() -> None:
+    """It stratifies labels that use only some classes, as scikit-learn does."""
+    labels = np.repeat(np.array([0, 3, 7], np.uint8), 10)
+    images = synthetic_images(30)
+    parts = train_validation_split(images, labels, fraction=0.2, seed=1, stratify=True)
+    _, expected = train_test_split(np.arange(30), test_size=0.2, random_state=1, stratify=labels)
+    assert sorted(parts.validation_indices.tolist()) == sorted(expected.tolist())
+    assert np.bincount(parts.validation_labels).tolist() == [2, 0, 0, 2, 0, 0, 0, 2]

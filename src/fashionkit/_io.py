@@ -79,10 +79,24 @@ def os_errors_as(
     except FashionkitError:
         raise
     except OSError as exc:
-        message = os_error_message(exc, path, action=action)
-        new = error(f"{message} {hint}".strip())
-        new.errno = exc.errno
-        raise new from exc
+        raise converted(exc, error, path, action=action, hint=hint) from exc
+
+
+def converted(
+    exc: OSError, error: type[StorageError], path: Path | str, *, action: str, hint: str = ""
+) -> StorageError:
+    """``exc`` as ``error``, worded by :func:`os_error_message`, keeping its ``errno``."""
+    new = error(f"{os_error_message(exc, path, action=action)} {hint}".strip())
+    new.errno = exc.errno
+    return new
+
+
+def in_use_message(directory: Path) -> str:
+    """What a process that finds ``directory`` locked by another one is told."""
+    return (
+        f"{directory} is in use: {describe_holder(directory)} is training into it. Wait for it "
+        f"to finish (or stop it), or choose another run directory."
+    )
 
 
 def _umask() -> int:
@@ -179,10 +193,7 @@ class DirectoryLock:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            raise RunDirError(
-                f"{self.path.parent} is in use: {describe_holder(self.path.parent)} is training "
-                f"into it. Wait for it to finish (or stop it), or choose another run directory."
-            ) from None
+            raise RunDirError(in_use_message(self.path.parent)) from None
         except BaseException:
             os.close(fd)
             raise

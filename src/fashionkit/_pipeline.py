@@ -124,5 +124,5 @@ def predict_in_batches(
         x = chunk if layout is None else prepare_images(chunk, layout=layout)  # type: ignore[arg-type]
         parts.append(np.asarray(model(x, training=False), dtype=np.float32))
     if not parts:
-        return np.zeros((0, 0), np.float32)
+        return np.zeros((0, int(model.outputs[0].shape[-1])), np.float32)
     return np.concatenate(parts)

@@ -54,13 +54,14 @@ __all__ = ["main"]
 
 #: Environment variable that turns on ``--debug`` (tracebacks, TensorFlow's start-up log).
 DEBUG_ENV = "FASHIONKIT_DEBUG"
-SUPPRESS = argparse.SUPPRESS
 
 
 def _common_options() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
     # --debug is accepted after the command too; SUPPRESS keeps the top-level value otherwise.
-    parent.add_argument("--debug", action="store_true", default=SUPPRESS, help=SUPPRESS)
+    parent.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
     return parent
 
 

@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fashionkit._constants import CLASS_NAMES, CLASS_NAMES_KO, IMAGE_SHAPE, NUM_CLASSES
-from fashionkit._io import folder_lock, os_errors_as, staged
+from fashionkit._io import converted, folder_lock, os_errors_as, staged
 from fashionkit._typing import ImagesU8, LabelsU8, PathLike
 from fashionkit._validation import check_images, check_labels, check_same_length
 from fashionkit.exceptions import (
@@ -341,10 +341,13 @@ def _writing(destination: Path) -> Iterator[None]:
     except OSError as exc:
         if exc.errno not in _STORAGE_ERRNOS:
             raise
-        with os_errors_as(
-            StorageError, destination, action="save the download", hint="Nothing was left there."
-        ):
-            raise
+        raise converted(
+            exc,
+            StorageError,
+            destination,
+            action="save the download",
+            hint="Nothing was left there.",
+        ) from exc
 
 
 def _read_verified(path: Path, *, verify: bool) -> NDArray[np.uint8]:

@@ -322,7 +322,6 @@ class Evaluator:
         self.split = split
         self.batch_size = batch_size
         self.latest: EvaluationReport | None = None
-        self.latest_probabilities: NDArray[np.float32] | None = None
 
     def __len__(self) -> int:
         return int(self.labels.shape[0])
@@ -339,7 +338,7 @@ class Evaluator:
         report = report_from_probabilities(
             probs, self.labels, split=self.split, class_names=self.class_names
         )
-        self.latest, self.latest_probabilities = report, probs
+        self.latest = report
         return report
 
 

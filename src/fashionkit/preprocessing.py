@@ -169,11 +169,13 @@ def _stratified_indices(
     """The indices ``train_test_split(..., stratify=labels, random_state=seed)`` picks."""
     from sklearn.model_selection import StratifiedShuffleSplit
 
-    if np.bincount(labels).min(initial=len(labels)) < 2 or n_held < len(np.unique(labels)):
+    counts = np.bincount(labels)
+    present = counts[counts > 0]
+    if present.min(initial=len(labels)) < 2 or n_held < len(present):
         raise InputValidationError(
             "A stratified split needs at least 2 images of every class present and a validation "
             f"part with room for each class; got {len(labels)} labels with class counts "
-            f"{np.bincount(labels).tolist()} and {n_held} to hold out. Use stratify=False or "
+            f"{counts.tolist()} and {n_held} to hold out. Use stratify=False or "
             f"more data."
         )
     splitter = StratifiedShuffleSplit(n_splits=1, test_size=n_held, random_state=seed)

@@ -38,6 +38,7 @@ from fashionkit._io import (
     atomic_save_model,
     atomic_write_text,
     describe_holder,
+    in_use_message,
     is_locked,
     os_errors_as,
 )
@@ -174,10 +175,7 @@ class RunDirectory:
                 f"unfinished run) as the run directory."
             )
         if is_locked(run_dir):
-            raise RunDirError(
-                f"{run_dir} is in use: {describe_holder(run_dir)} is training into it. Wait for "
-                f"it to finish (or stop it), or choose another run directory."
-            )
+            raise RunDirError(in_use_message(run_dir))
         _check_contents(run_dir, config)
 
     @classmethod

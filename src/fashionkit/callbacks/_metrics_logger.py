@@ -23,9 +23,8 @@ def _plain(value: Any) -> Any:
     Non-finite floats become the strings ``"nan"``, ``"inf"`` and ``"-inf"``, as everywhere in
     fashionkit's files (JSON has no NaN).
     """
-    if not (isinstance(value, (str, bool, int, float)) or value is None):
-        array = np.asarray(value)
-        value = array.item() if array.ndim == 0 else array.tolist()
+    if not isinstance(value, (str, bool, int, float, np.generic, np.ndarray)) and value is not None:
+        value = np.asarray(value)  # a tensor
     return _schema.to_data(value)
 
 

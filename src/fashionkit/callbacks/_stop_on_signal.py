@@ -56,25 +56,26 @@ class StopOnSignal(keras.callbacks.Callback):  # type: ignore[misc]
         """Remember the epoch, for the report."""
         self._epoch = epoch
 
+    def _record(self, *, cut_short: bool) -> None:
+        """Hand a received signal to the context once; the signal's reason wins."""
+        if self.received is None or self.context.interrupted_by is not None:
+            return
+        self.context.interrupted_by = self.received
+        self.context.stop_reason = None  # a signal overrides an earlier stop reason
+        name = signal.Signals(self.received).name
+        self.context.record_stop(
+            f"interrupted by {name} during epoch {self._epoch + 1}",
+            epoch=self._epoch + 1,
+            cut_short=cut_short,
+        )
+
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         """Stop once a signal has arrived."""
         if self.received is not None and self.context.interrupted_by is None:
             steps = (self.params or {}).get("steps")
-            cut_short = steps is None or batch + 1 < steps
-            self.context.interrupted_by = self.received
-            self.context.stop_reason = None  # the signal's reason wins over an earlier one
-            name = signal.Signals(self.received).name
-            self.context.record_stop(
-                f"interrupted by {name} during epoch {self._epoch + 1}",
-                epoch=self._epoch + 1,
-                cut_short=cut_short,
-            )
+            self._record(cut_short=steps is None or batch + 1 < steps)
             self.model.stop_training = True
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         """Record a signal that came after the last batch (no epoch is cut short then)."""
-        if self.received is not None and self.context.interrupted_by is None:
-            self.context.interrupted_by = self.received
-            self.context.stop_reason = None
-            name = signal.Signals(self.received).name
-            self.context.record_stop(f"interrupted by {name}", epoch=self._epoch + 1)
+        self._record(cut_short=False)
