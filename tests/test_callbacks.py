@@ -61,6 +61,9 @@ def test_checkpoint_keeps_only_the_newest_complete_epoch(
     assert json.loads((folder / "state.json").read_text()) == {
         "epoch": 3,
         "checkpoint": "epoch-0003.keras",
+        "best": None,  # used with plain fit: no context, so no best epoch and no stop
+        "stop_reason": None,
+        "partial": False,
     }
     restored = keras.saving.load_model(folder / "epoch-0003.keras")
     x = fashionkit.prepare_images(tiny_dataset.test.images)

@@ -241,6 +241,16 @@ _SET_CASES: list[tuple[str, str | None, str, Any, list[str]]] = [
     ("optimizer.weight_decay", None, "5e-4", 5e-4, []),
     ("optimizer.momentum", None, "0.9", 0.9, ["optimizer.name=sgd"]),
     ("optimizer.nesterov", None, "true", True, ["optimizer.name=sgd", "optimizer.momentum=0.9"]),
+    ("optimizer.ema_momentum", None, "0.999", 0.999, []),
+    ("augment.translate", None, "2", 2, []),
+    ("augment.flip", None, "alternate", "alternate", []),
+    ("augment.erase_probability", None, "0.25", 0.25, []),
+    ("augment.erase_max_size", None, "8", 8, []),
+    ("early_stopping.monitor", None, "val_loss", "val_loss", []),
+    ("early_stopping.patience", None, "3", 3, []),
+    ("early_stopping.min_delta", None, "0.001", 0.001, []),
+    ("early_stopping.restore_best", None, "true", True, []),
+    ("tta", None, "true", True, []),
 ]
 
 

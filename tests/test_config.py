@@ -14,9 +14,11 @@ import pytest
 
 from fashionkit._constants import ACTIVATIONS, LAYOUT_CHOICES, OPTIMIZERS
 from fashionkit.config import (
+    AugmentConfig,
     CNNConfig,
     DataConfig,
     DeviceConfig,
+    EarlyStoppingConfig,
     LinearConfig,
     LossConfig,
     MLPConfig,
@@ -105,6 +107,27 @@ _BAD_VALUES: list[Any] = [
     (OptimizerConfig, {"name": "sgd"}, "momentum", 1.0),
     (OptimizerConfig, {"name": "sgd"}, "momentum", -0.5),
     (OptimizerConfig, {"name": "sgd", "momentum": 0.9}, "nesterov", "yes"),
+    (OptimizerConfig, {}, "ema_momentum", 1.0),
+    (OptimizerConfig, {}, "ema_momentum", 0),
+    (OptimizerConfig, {}, "ema_momentum", "0.99"),
+    # AugmentConfig
+    (AugmentConfig, {}, "translate", 9),
+    (AugmentConfig, {}, "translate", -1),
+    (AugmentConfig, {}, "translate", 1.5),
+    (AugmentConfig, {}, "flip", "vertical"),
+    (AugmentConfig, {}, "flip", True),
+    (AugmentConfig, {}, "erase_probability", 1.5),
+    (AugmentConfig, {}, "erase_probability", -0.1),
+    (AugmentConfig, {}, "erase_max_size", 0),
+    (AugmentConfig, {}, "erase_max_size", 29),
+    # EarlyStoppingConfig
+    (EarlyStoppingConfig, {}, "monitor", "accuracy"),
+    (EarlyStoppingConfig, {}, "monitor", None),
+    (EarlyStoppingConfig, {}, "patience", 0),
+    (EarlyStoppingConfig, {}, "patience", 2.5),
+    (EarlyStoppingConfig, {}, "min_delta", -0.01),
+    (EarlyStoppingConfig, {}, "min_delta", math.inf),
+    (EarlyStoppingConfig, {}, "restore_best", "yes"),
     # DeviceConfig
     (DeviceConfig, {}, "accelerator", "cuda"),
     (DeviceConfig, {}, "accelerator", None),
@@ -148,6 +171,9 @@ _BAD_VALUES: list[Any] = [
     (TrainConfig, {}, "time_budget_seconds", True),
     (TrainConfig, {}, "time_budget_seconds", "60"),
     (TrainConfig, {}, "time_budget_seconds", math.nan),
+    (TrainConfig, {}, "augment", "flip"),
+    (TrainConfig, {}, "early_stopping", 3),
+    (TrainConfig, {}, "tta", "yes"),
 ]
 
 
@@ -179,7 +205,16 @@ def test_every_field_rejects_a_bad_value_naming_field_and_value(
 
 
 @pytest.mark.parametrize(
-    "cls", [DataConfig, LossConfig, OptimizerConfig, DeviceConfig, TrainConfig]
+    "cls",
+    [
+        DataConfig,
+        LossConfig,
+        OptimizerConfig,
+        DeviceConfig,
+        AugmentConfig,
+        EarlyStoppingConfig,
+        TrainConfig,
+    ],
 )
 def test_bad_value_table_covers_every_field(cls: type) -> None:
     """It lists at least one bad value for every field, so a new field cannot go untested."""

@@ -25,6 +25,8 @@ _CHOICE_LISTS = {
     "LABEL_ENCODINGS": "LabelEncoding",
     "OPTIMIZERS": "OptimizerName",
     "SCHEDULES": "ScheduleName",
+    "FLIP_MODES": "FlipMode",
+    "MONITORS": "Monitor",
     "ACTIVATIONS": "Activation",
     "ACCELERATORS": "Accelerator",
     "STRATEGIES": "StrategyChoice",

@@ -445,3 +445,53 @@ def test_predict_of_no_image_is_an_empty_prediction(linear_model: Any) -> None:
     assert len(result) == 0
     assert result.probabilities.shape == (0, 10)
     assert result.classes.shape == (0,)
+
+
+# --- flip test-time augmentation -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("layout", ["flat", "image"])
+def test_tta_averages_the_image_and_its_mirror(layout: str) -> None:
+    """It returns the mean of the model's outputs for each image and its left-right mirror."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = fashionkit.create_model(
+        fashionkit.MLPConfig(hidden_units=(16,)) if layout == "flat" else fashionkit.CNNConfig()
+    )
+    images = synthetic_images(12, seed=5)
+    x = fashionkit.prepare_images(images, layout=layout)
+    x_mirror = fashionkit.prepare_images(images[:, :, ::-1], layout=layout)
+    expected = (np.asarray(model(x)) + np.asarray(model(x_mirror))) / 2
+    prediction = fashionkit.predict(model, images, tta=True)
+    np.testing.assert_allclose(prediction.probabilities, expected, rtol=1e-5, atol=1e-6)
+    assert prediction.tta is True
+    plain = fashionkit.predict(model, images)
+    assert plain.tta is False
+    assert not np.allclose(plain.probabilities, prediction.probabilities)
+
+
+def test_reports_say_whether_tta_was_used(linear_model: Any) -> None:
+    """It records tta in the report, its dict and text, and reads old reports as without."""
+    images, labels = synthetic_images(20), balanced_labels(20)
+    with_tta = fashionkit.evaluate(linear_model, images, labels, tta=True)
+    without = fashionkit.evaluate(linear_model, images, labels)
+    assert with_tta.tta is True
+    assert without.tta is False
+    assert with_tta.to_dict()["tta"] is True
+    assert "flip test-time augmentation" in with_tta.to_text()
+    assert "test-time" not in without.to_text()
+    old = with_tta.to_dict()
+    del old["tta"]
+    assert fashionkit.EvaluationReport.from_dict(old).tta is False
+    evaluator = Evaluator(images, labels, tta=True)
+    assert evaluator(linear_model).accuracy == with_tta.accuracy
+
+
+@pytest.mark.parametrize("bad", [1, "yes", None])
+def test_tta_must_be_a_bool(linear_model: Any, bad: Any) -> None:
+    """It refuses a tta that is not True or False, naming it."""
+    with pytest.raises(InputValidationError, match="tta must be True or False"):
+        fashionkit.predict(linear_model, synthetic_images(2), tta=bad)
+    with pytest.raises(InputValidationError, match="tta must be True or False"):
+        Evaluator(synthetic_images(2), [0, 1], tta=bad)

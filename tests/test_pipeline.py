@@ -130,6 +130,6 @@ def test_epoch_batches_for_many_epochs_make_one_order_at_a_time(
         return [np.asarray(y).tolist() for _, y in stream]
 
     upfront = batches()
-    monkeypatch.setattr(_pipeline, "_PRECOMPUTED_ORDERS", 0)
+    monkeypatch.setattr(_pipeline, "_PRECOMPUTED_ENTRIES", 0)
     assert batches() == upfront
     assert len(upfront) == 3 * 4  # three epochs of ceil(30 / 8) batches

@@ -22,6 +22,7 @@ MODULES = [
     "fashionkit.evaluation",
     "fashionkit.exceptions",
     "fashionkit.images",
+    "fashionkit.lr_finder",
     "fashionkit.models",
     "fashionkit.plots",
     "fashionkit.preprocessing",

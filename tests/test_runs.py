@@ -30,6 +30,7 @@ from fashionkit.exceptions import RunDirError
 from fashionkit.runs import RunDirectory, load_model, load_run, save_model
 
 FILES = [
+    "best.keras",
     "config.toml",
     "environment.json",
     "metrics.jsonl",

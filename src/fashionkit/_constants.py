@@ -55,6 +55,11 @@ LabelEncoding = Literal["sparse", "one_hot"]
 OptimizerName = Literal["rmsprop", "adam", "adamw", "sgd", "nadam", "adagrad"]
 #: Learning-rate schedules: constant, cosine decay, or one cycle (triangular).
 ScheduleName = Literal["constant", "cosine", "one_cycle"]
+#: Horizontal-flip augmentation: none, a coin per image and epoch, or a coin per image flipped
+#: back and forth in alternate epochs.
+FlipMode = Literal["none", "random", "alternate"]
+#: Validation metrics that early stopping and the best checkpoint can monitor.
+Monitor = Literal["val_accuracy", "val_loss"]
 #: Hidden-layer activations, by their Keras names.
 Activation = Literal["relu", "sigmoid", "tanh", "gelu", "elu", "selu", "swish"]
 #: What trains the model.
@@ -71,6 +76,8 @@ LAYOUT_CHOICES: Final[tuple[str, ...]] = get_args(LayoutChoice)
 LABEL_ENCODINGS: Final[tuple[str, ...]] = get_args(LabelEncoding)
 OPTIMIZERS: Final[tuple[str, ...]] = get_args(OptimizerName)
 SCHEDULES: Final[tuple[str, ...]] = get_args(ScheduleName)
+FLIP_MODES: Final[tuple[str, ...]] = get_args(FlipMode)
+MONITORS: Final[tuple[str, ...]] = get_args(Monitor)
 ACTIVATIONS: Final[tuple[str, ...]] = get_args(Activation)
 ACCELERATORS: Final[tuple[str, ...]] = get_args(Accelerator)
 STRATEGIES: Final[tuple[str, ...]] = get_args(StrategyChoice)

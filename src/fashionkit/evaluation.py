@@ -80,6 +80,9 @@ class EvaluationReport:
         confusion_matrix: ``confusion_matrix[i][j]`` counts images of class ``i`` predicted as
             class ``j``.
         class_names: Class names, in label order.
+        tta: Whether the probabilities were averaged over each image and its mirror image
+            (test-time augmentation). Reports written before this field existed read back as
+            ``False``.
     """
 
     split: str
@@ -88,6 +91,7 @@ class EvaluationReport:
     per_class: tuple[ClassMetrics, ...]
     confusion_matrix: tuple[tuple[int, ...], ...]
     class_names: tuple[str, ...]
+    tta: bool = False
 
     @property
     def n_samples(self) -> int:
@@ -126,7 +130,7 @@ class EvaluationReport:
         width = max(len("class"), *(len(n) for n in self.class_names))
         lines = [
             f"{self.split}: accuracy {self.accuracy:.4f}, loss {self.loss:.4f}, "
-            f"{self.n_samples} images",
+            f"{self.n_samples} images{', flip test-time augmentation' if self.tta else ''}",
             f"{'class':<{width}}  precision  recall  f1      support",
         ]
         for m in self.per_class:
@@ -177,12 +181,15 @@ class Prediction:
     Attributes:
         classes: ``(N,)`` predicted class indices.
         names: Predicted class names, one per image.
-        probabilities: ``(N, num_classes)`` softmax outputs.
+        probabilities: ``(N, num_classes)`` softmax outputs (with ``tta``, the mean over each
+            image and its mirror image).
+        tta: Whether flip test-time augmentation was used.
     """
 
     classes: NDArray[np.intp]
     names: tuple[str, ...]
     probabilities: NDArray[np.float32]
+    tta: bool = False
 
     def __len__(self) -> int:
         return len(self.names)
@@ -202,12 +209,18 @@ def _check_batch_size(batch_size: object) -> None:
         raise InputValidationError(f"batch_size must be a positive integer; got {batch_size!r}.")
 
 
+def _check_tta(tta: object) -> None:
+    if not isinstance(tta, bool):
+        raise InputValidationError(f"tta must be True or False; got {tta!r}.")
+
+
 def report_from_probabilities(
     probabilities: object,
     labels: object,
     *,
     split: str,
     class_names: Sequence[str] = CLASS_NAMES,
+    tta: bool = False,
 ) -> EvaluationReport:
     """Build an :class:`EvaluationReport` from softmax outputs and integer labels.
 
@@ -221,6 +234,7 @@ def report_from_probabilities(
         labels: ``(N,)`` integer labels.
         split: Name recorded in the report.
         class_names: Names in label order; their number is the number of classes.
+        tta: Recorded in the report: the probabilities come from flip test-time augmentation.
 
     Raises:
         InputValidationError: Labels out of range, probabilities of the wrong shape or not in
@@ -272,6 +286,7 @@ def report_from_probabilities(
         ),
         confusion_matrix=tuple(tuple(int(v) for v in row) for row in matrix),
         class_names=names,
+        tta=bool(tta),
     )
 
 
@@ -291,6 +306,8 @@ class Evaluator:
         split: Name recorded in the reports. Defaults to ``"validation"``.
         class_names: Names in label order. Defaults to :data:`~fashionkit.datasets.CLASS_NAMES`.
         batch_size: Images per forward pass. Defaults to 1024.
+        tta: Flip test-time augmentation: average the probabilities of each image and its mirror
+            image (two forward passes). Defaults to ``False``.
 
     Attributes:
         latest: The report of the most recent call, or ``None`` before the first.
@@ -313,8 +330,11 @@ class Evaluator:
         split: str = "validation",
         class_names: Sequence[str] = CLASS_NAMES,
         batch_size: int = 1024,
+        tta: bool = False,
     ) -> None:
         _check_batch_size(batch_size)
+        _check_tta(tta)
+        self.tta = tta
         self.class_names = _class_names(class_names)
         self.labels = integer_labels(labels, num_classes=len(self.class_names))
         self.images = check_images(images, allow_float=True)
@@ -329,14 +349,18 @@ class Evaluator:
     def probabilities(self, model: Any) -> NDArray[np.float32]:
         """Predict the split with ``model`` and return the ``(N, num_classes)`` softmax outputs."""
         return predict_in_batches(
-            model, self.images, layout=model_layout(model), batch_size=self.batch_size
+            model,
+            self.images,
+            layout=model_layout(model),
+            batch_size=self.batch_size,
+            tta=self.tta,
         )
 
     def __call__(self, model: Any) -> EvaluationReport:
         """Evaluate ``model`` on the split, remember the report as :attr:`latest`, return it."""
         probs = self.probabilities(model)
         report = report_from_probabilities(
-            probs, self.labels, split=self.split, class_names=self.class_names
+            probs, self.labels, split=self.split, class_names=self.class_names, tta=self.tta
         )
         self.latest = report
         return report
@@ -348,6 +372,7 @@ def predict(
     *,
     class_names: Sequence[str] = CLASS_NAMES,
     batch_size: int = 256,
+    tta: bool = False,
 ) -> Prediction:
     """Classify one ``(28, 28)`` uint8 image or a batch ``(N, 28, 28)``.
 
@@ -357,6 +382,8 @@ def predict(
         class_names: Names to report, in label order. Defaults to
             :data:`~fashionkit.datasets.CLASS_NAMES`.
         batch_size: Images per forward pass. Defaults to 256.
+        tta: Flip test-time augmentation: average the probabilities of each image and its mirror
+            image. Defaults to ``False``.
 
     Returns:
         Class indices, names and probabilities.
@@ -372,8 +399,9 @@ def predict(
     """
     names = _class_names(class_names)
     _check_batch_size(batch_size)
+    _check_tta(tta)
     x = check_images(images, allow_float=True)
-    raw = predict_in_batches(model, x, layout=model_layout(model), batch_size=batch_size)
+    raw = predict_in_batches(model, x, layout=model_layout(model), batch_size=batch_size, tta=tta)
     if raw.size and raw.shape[1] != len(names):
         raise InputValidationError(
             f"The model predicts {raw.shape[1]} classes but {len(names)} class names were given."
@@ -381,7 +409,10 @@ def predict(
     probs = check_probabilities(raw, rows=len(x), num_classes=len(names)).astype(np.float32)
     classes = probs.argmax(axis=1) if len(x) else np.zeros(0, np.intp)
     return Prediction(
-        classes=classes, names=tuple(names[int(c)] for c in classes), probabilities=probs
+        classes=classes,
+        names=tuple(names[int(c)] for c in classes),
+        probabilities=probs,
+        tta=tta,
     )
 
 
@@ -393,6 +424,7 @@ def evaluate(
     split: str = "test",
     class_names: Sequence[str] = CLASS_NAMES,
     batch_size: int = 256,
+    tta: bool = False,
 ) -> EvaluationReport:
     """Evaluate a model on labelled images and return a typed report.
 
@@ -403,6 +435,8 @@ def evaluate(
         split: Name recorded in the report. Defaults to ``"test"``.
         class_names: Names in label order. Defaults to :data:`~fashionkit.datasets.CLASS_NAMES`.
         batch_size: Images per forward pass. Defaults to 256.
+        tta: Flip test-time augmentation: average the probabilities of each image and its mirror
+            image; the report records it. Defaults to ``False``.
 
     Returns:
         Loss, accuracy, per-class precision/recall/F1 and the confusion matrix.
@@ -415,6 +449,6 @@ def evaluate(
         >>> print(report.to_text())  # doctest: +SKIP
     """
     evaluator = Evaluator(
-        images, labels, split=split, class_names=class_names, batch_size=batch_size
+        images, labels, split=split, class_names=class_names, batch_size=batch_size, tta=tta
     )
     return evaluator(model)

@@ -103,6 +103,10 @@ class TrainResult:
         stop_reason: Why training ended before ``config.epochs``, or ``None`` if it ran them all.
         run_dir: The run directory the results were written to, if any.
         resumed_from_epoch: The last epoch restored from a checkpoint (0 for a fresh run).
+        best_epoch: The 1-based epoch with the best ``config.early_stopping.monitor``, or
+            ``None`` when no epoch was evaluated.
+        restored_best: Whether the model holds the best epoch's weights
+            (``early_stopping.restore_best``) rather than the last epoch's.
     """
 
     model: Any
@@ -116,6 +120,8 @@ class TrainResult:
     stop_reason: str | None = None
     run_dir: Path | None = None
     resumed_from_epoch: int = 0
+    best_epoch: int | None = None
+    restored_best: bool = False
 
     @property
     def epochs_completed(self) -> int:
@@ -138,6 +144,8 @@ class TrainResult:
         ]
         if self.stop_reason:
             lines.append(f"stopped early: {self.stop_reason}")
+        if self.restored_best:
+            lines.append(f"weights of the best epoch, {self.best_epoch}, restored")
         return "\n".join(lines)
 
 

@@ -11,6 +11,8 @@ fashionkit's one serialisation layer and shown in the documentation's "File form
                      cut short; :meth:`~fashionkit.EpochRecord.from_logs` reads a line
 ``checkpoint/``      the latest epoch's full model while training runs (removed at the end)
 ``model.keras``      the final model
+``best.keras``       the model of the best epoch by ``early_stopping.monitor`` (while training,
+                     ``checkpoint/best-NNNN.keras``, named by ``checkpoint/state.json``)
 ``validation.json``  :class:`~fashionkit.EvaluationReport` of the validation split
 ``test.json``        :class:`~fashionkit.EvaluationReport` of the test split
 ``environment.json`` library versions, Python, platform, devices, seed
@@ -28,7 +30,7 @@ import platform
 import shutil
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -41,6 +43,7 @@ from fashionkit._io import (
     in_use_message,
     is_locked,
     os_errors_as,
+    staged,
 )
 from fashionkit._typing import PathLike
 from fashionkit.config import TrainConfig
@@ -54,12 +57,16 @@ from fashionkit.exceptions import (
 )
 from fashionkit.results import EpochRecord, TrainResult
 
+if TYPE_CHECKING:
+    from fashionkit.callbacks._checkpoint import CheckpointState
+
 __all__ = ["RunDirectory", "RunRecord", "check_model_path", "load_model", "load_run", "save_model"]
 
 CONFIG = "config.toml"
 METRICS = "metrics.jsonl"
 CHECKPOINTS = "checkpoint"
 MODEL = "model.keras"
+BEST = "best.keras"
 VALIDATION = "validation.json"
 TEST = "test.json"
 ENVIRONMENT = "environment.json"
@@ -116,6 +123,8 @@ class RunDirectory:
         resume_epoch: Epochs already completed (0 for a new run).
         checkpoint: The checkpoint to resume from, or ``None``.
         history: The records of the completed epochs, from ``metrics.jsonl``.
+        state: The checkpoint's saved state (the best epoch, and whether training had stopped
+            there), or ``None`` for a new run.
     """
 
     def __init__(
@@ -127,13 +136,28 @@ class RunDirectory:
         checkpoint: Path | None,
         history: tuple[EpochRecord, ...],
         lock: DirectoryLock | None = None,
+        state: CheckpointState | None = None,
     ) -> None:
         self.path = path
         self.config = config
         self.resume_epoch = resume_epoch
         self.checkpoint = checkpoint
         self.history = history
+        self.state = state
         self._lock = lock
+
+    @property
+    def stop_reason(self) -> str | None:
+        """Why training stopped at the resumed checkpoint (nothing more to train), or ``None``."""
+        return None if self.state is None else self.state.stop_reason
+
+    @property
+    def best_checkpoint(self) -> Path | None:
+        """The best epoch's model in the checkpoint folder, or ``None``."""
+        best = None if self.state is None else self.state.best
+        if best is None or best.checkpoint is None:
+            return None
+        return self.path / CHECKPOINTS / best.checkpoint
 
     @classmethod
     def open(cls, path: PathLike, config: TrainConfig) -> RunDirectory:
@@ -188,12 +212,19 @@ class RunDirectory:
         if not config_path.is_file() or _read_config(config_path) != config:
             with os_errors_as(RunDirError, config_path):
                 atomic_write_text(config_path, config.to_toml())
-        latest = EpochCheckpoint.latest(run_dir / CHECKPOINTS)
-        epoch, checkpoint = latest if latest is not None else (0, None)
+        state = EpochCheckpoint.read_state(run_dir / CHECKPOINTS)
+        epoch = state.epoch if state is not None else 0
+        checkpoint = run_dir / CHECKPOINTS / state.checkpoint if state is not None else None
         with os_errors_as(RunDirError, run_dir / METRICS, action="rewrite"):
             history = _trim_metrics(run_dir / METRICS, keep_through=epoch)
         return cls(
-            run_dir, config, resume_epoch=epoch, checkpoint=checkpoint, history=history, lock=lock
+            run_dir,
+            config,
+            resume_epoch=epoch,
+            checkpoint=checkpoint,
+            history=history,
+            lock=lock,
+            state=state,
         )
 
     def close(self) -> None:
@@ -206,6 +237,11 @@ class RunDirectory:
         """The model of the newest checkpoint, or ``None`` for a new run."""
         return None if self.checkpoint is None else load_model(self.checkpoint)
 
+    @property
+    def checkpoint_folder(self) -> Path:
+        """The folder of the resume checkpoints and the best model while training runs."""
+        return self.path / CHECKPOINTS
+
     def callbacks(self) -> list[Any]:
         """The metrics log, then the checkpoint: a checkpointed epoch always has its line."""
         from fashionkit.callbacks import EpochCheckpoint, JSONLinesLogger
@@ -213,6 +249,16 @@ class RunDirectory:
         log = JSONLinesLogger(self.path / METRICS, append=True)
         log.error_type, log.error_hint = RunDirError, _RESUMABLE  # a run directory's file
         return [log, EpochCheckpoint(self.path / CHECKPOINTS)]
+
+    def current_best(self) -> Path | None:
+        """The best model the newest checkpoint names (read again: training may have moved on)."""
+        from fashionkit.callbacks import EpochCheckpoint
+
+        state = EpochCheckpoint.read_state(self.path / CHECKPOINTS)
+        best = None if state is None else state.best
+        if best is None or best.checkpoint is None:
+            return None
+        return self.path / CHECKPOINTS / best.checkpoint
 
     def write_results(self, result: TrainResult) -> None:
         """Write the model, reports and environment, then ``summary.json`` last.
@@ -234,6 +280,14 @@ class RunDirectory:
         ]
         with os_errors_as(RunDirError, self.path / MODEL, hint=_RESUMABLE):
             atomic_save_model(result.model, self.path / MODEL)
+        best = self.current_best()
+        if best is not None:
+            # A copy, not a move: until summary.json exists the checkpoint must stay whole.
+            with (
+                os_errors_as(RunDirError, self.path / BEST, hint=_RESUMABLE),
+                staged(self.path / BEST) as tmp,
+            ):
+                shutil.copyfile(best, tmp)
         for name, text in files:
             with os_errors_as(RunDirError, self.path / name, hint=_RESUMABLE):
                 atomic_write_text(self.path / name, text)

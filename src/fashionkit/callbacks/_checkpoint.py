@@ -12,18 +12,30 @@ import keras
 from fashionkit import _schema
 from fashionkit._io import atomic_save_model, atomic_write_text, os_errors_as
 from fashionkit._typing import PathLike
-from fashionkit.callbacks._context import TrainingContext
+from fashionkit.callbacks._context import BestEpoch, TrainingContext
 from fashionkit.exceptions import RunDirError
 
 _STATE = "state.json"
 
 
 @attrs.frozen(kw_only=True)
-class _State:
-    """The layout of ``state.json``: the newest complete checkpoint."""
+class CheckpointState:
+    """The layout of ``state.json``: the newest complete checkpoint and the run's state then.
+
+    Attributes:
+        epoch: The 1-based epoch the checkpoint ends.
+        checkpoint: File name of its model.
+        best: The best epoch by the monitored validation metric, and its model's file name.
+        stop_reason: Set when training stopped at this epoch (early stopping, a time budget):
+            a resumed run then does not train on, it only finishes.
+        partial: The epoch was cut short by that stop.
+    """
 
     epoch: int
     checkpoint: str
+    best: BestEpoch | None = None
+    stop_reason: str | None = None
+    partial: bool = False
 
 
 class EpochCheckpoint(keras.callbacks.Callback):  # type: ignore[misc]
@@ -68,11 +80,23 @@ class EpochCheckpoint(keras.callbacks.Callback):  # type: ignore[misc]
             self.directory.mkdir(parents=True, exist_ok=True)
             atomic_save_model(self.model, self.directory / name)
         previous = self.latest(self.directory)
-        state = _State(epoch=epoch + 1, checkpoint=name)
+        context = self._context
+        state = CheckpointState(
+            epoch=epoch + 1,
+            checkpoint=name,
+            best=context.best if context is not None else None,
+            stop_reason=context.stop_reason if context is not None else None,
+            partial=context is not None and context.partial_epoch == epoch + 1,
+        )
         with os_errors_as(RunDirError, self.directory / _STATE, hint=hint):
             atomic_write_text(self.directory / _STATE, _schema.to_json(state, indent=None))
         if previous is not None and previous[1].name != name:
             previous[1].unlink(missing_ok=True)
+        # Best models the new state no longer names (the state names the current one first).
+        keep = state.best.checkpoint if state.best is not None else None
+        for old in self.directory.glob("best-*.keras"):
+            if old.name != keep:
+                old.unlink(missing_ok=True)
 
     @staticmethod
     def latest(directory: PathLike) -> tuple[int, Path] | None:
@@ -81,23 +105,35 @@ class EpochCheckpoint(keras.callbacks.Callback):  # type: ignore[misc]
         Raises:
             RunDirError: ``state.json`` is unreadable or names a checkpoint that is missing.
         """
+        state = EpochCheckpoint.read_state(directory)
+        return None if state is None else (state.epoch, Path(directory) / state.checkpoint)
+
+    @staticmethod
+    def read_state(directory: PathLike) -> CheckpointState | None:
+        """Return the newest checkpoint's :class:`CheckpointState`, or ``None`` if there is none.
+
+        Raises:
+            RunDirError: ``state.json`` is unreadable or names a file that is missing.
+        """
         folder = Path(directory)
         state = folder / _STATE
         if not state.is_file():
             return None
         try:
-            data = _schema.from_data(json.loads(state.read_text(encoding="utf-8")), _State)
-            epoch, name = data.epoch, data.checkpoint
-            if epoch < 1 or Path(name).name != name:
-                raise ValueError(f"epoch {epoch}, checkpoint {name!r}")
+            data = _schema.from_data(json.loads(state.read_text(encoding="utf-8")), CheckpointState)
+            names = [data.checkpoint]
+            if data.best is not None and data.best.checkpoint is not None:
+                names.append(data.best.checkpoint)
+            if data.epoch < 1 or any(Path(name).name != name for name in names):
+                raise ValueError(f"epoch {data.epoch}, files {names!r}")
         except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
             raise RunDirError(
                 f"{state} is corrupted ({exc}); delete the checkpoint folder to start over."
             ) from exc
-        path = folder / name
-        if not path.is_file():
-            raise RunDirError(
-                f"{state} names {name}, which is missing; delete the checkpoint folder to start "
-                f"over."
-            )
-        return epoch, path
+        for name in names:
+            if not (folder / name).is_file():
+                raise RunDirError(
+                    f"{state} names {name}, which is missing; delete the checkpoint folder to "
+                    f"start over."
+                )
+        return data

@@ -10,6 +10,24 @@ from fashionkit.config import TrainConfig
 from fashionkit.evaluation import Evaluator
 
 
+@attrs.frozen(kw_only=True)
+class BestEpoch:
+    """The best epoch so far by the monitored validation metric, as checkpoints keep it.
+
+    Attributes:
+        epoch: The 1-based epoch.
+        value: Its value of the monitored metric.
+        waited: Epochs since, none of them an improvement.
+        checkpoint: File name of its model in the checkpoint folder, or ``None`` when the run
+            has no run directory.
+    """
+
+    epoch: int
+    value: float
+    waited: int = 0
+    checkpoint: str | None = None
+
+
 @attrs.define(kw_only=True, eq=False)
 class TrainingContext:
     """The run a callback takes part in, handed to it by :func:`fashionkit.train`.
@@ -32,6 +50,8 @@ class TrainingContext:
         interrupted_by: The signal number (SIGINT, SIGTERM) that stopped training, or ``None``.
             An epoch it cut short is neither logged nor checkpointed in the run directory, so
             that resuming repeats it whole.
+        best: The best epoch so far by ``config.early_stopping.monitor``, or ``None`` before
+            the first evaluation.
 
     Example:
         >>> class StopAtEpochTwo(keras.callbacks.Callback):  # doctest: +SKIP
@@ -50,6 +70,7 @@ class TrainingContext:
     stop_reason: str | None = None
     partial_epoch: int | None = None
     interrupted_by: int | None = None
+    best: BestEpoch | None = None
 
     def record_stop(self, reason: str, *, epoch: int, cut_short: bool = False) -> None:
         """Say why training stops after 1-based ``epoch``; the first reason recorded is kept.

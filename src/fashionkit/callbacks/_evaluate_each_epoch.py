@@ -6,6 +6,7 @@ from typing import Any
 
 import keras
 
+from fashionkit._averaging import averaged_weights
 from fashionkit.evaluation import Evaluator
 
 
@@ -16,7 +17,7 @@ class EvaluateEachEpoch(keras.callbacks.Callback):  # type: ignore[misc]
     is called directly on uint8 images scaled batch by batch, without tracing a separate
     evaluation function or holding float copies of the split, and the metrics are the ones the
     final reports hold (see :mod:`fashionkit.evaluation` for what ``val_loss`` is). Both
-    training loops use it.
+    training loops use it. With weight averaging the averaged weights are evaluated.
     """
 
     def __init__(self, evaluator: Evaluator) -> None:
@@ -25,6 +26,7 @@ class EvaluateEachEpoch(keras.callbacks.Callback):  # type: ignore[misc]
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         """Evaluate and write the metrics into ``logs``."""
-        report = self.evaluator(self.model)
+        with averaged_weights(self.model):
+            report = self.evaluator(self.model)
         if logs is not None:
             logs.update(report.epoch_logs("val_"))

@@ -11,7 +11,7 @@ from fashionkit.models import create_model
 
 
 def make_optimizer(config: OptimizerConfig, *, total_steps: int | None = None) -> Any:
-    """Return the Keras optimizer ``config`` describes: rate or schedule, decay, momentum.
+    """Return the Keras optimizer ``config`` describes: rate or schedule, decay, momentum, EMA.
 
     Args:
         config: The optimizer config.
@@ -46,6 +46,8 @@ def make_optimizer(config: OptimizerConfig, *, total_steps: int | None = None) -
         options["momentum"] = config.momentum
     if config.name == "sgd":
         options["nesterov"] = config.nesterov
+    if config.ema_momentum is not None:
+        options.update(use_ema=True, ema_momentum=config.ema_momentum)
     classes = {
         "rmsprop": keras.optimizers.RMSprop,
         "adam": keras.optimizers.Adam,

@@ -40,6 +40,7 @@ class KerasFitLoop:
             seed=config.seed,
             first_epoch=setup.initial_epoch,
             epochs=config.epochs,
+            augment=config.augment,
         )
         start = time.perf_counter()
         setup.model.fit(
@@ -150,6 +151,8 @@ class MultiWorkerLoop:
             callback_list.on_epoch_end(epoch, logs)
             if model.stop_training:
                 break
+        # Keras's fit ends the same way: with weight averaging, the model keeps the average.
+        optimizer.finalize_variable_values(model.trainable_variables)
         callback_list.on_train_end()
         return time.perf_counter() - start
 

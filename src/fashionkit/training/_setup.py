@@ -123,9 +123,14 @@ def _prepare_in(
             parts.validation_labels,
             split="validation",
             class_names=data.class_names,
+            tta=config.tta,
         ),
         test=Evaluator(
-            data.test.images, data.test.labels, split="test", class_names=data.class_names
+            data.test.images,
+            data.test.labels,
+            split="test",
+            class_names=data.class_names,
+            tta=config.tta,
         ),
         model=model,
         steps_per_epoch=steps_per_epoch,

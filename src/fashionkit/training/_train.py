@@ -10,11 +10,13 @@ from typing import Any
 
 import attrs
 
+from fashionkit._averaging import finalize_average
 from fashionkit._typing import PathLike
 from fashionkit.config import TrainConfig
 from fashionkit.datasets import FashionMNIST
 from fashionkit.exceptions import ConfigError, TrainingInterrupted
 from fashionkit.results import TrainResult
+from fashionkit.runs import load_model
 from fashionkit.training._loops import loop_for
 from fashionkit.training._setup import TrainingSetup, prepare
 
@@ -97,7 +99,14 @@ def train(
     try:
         logger.info("device: %s", setup.placement)
         wiring = _wire_callbacks(setup, callbacks)
-        fit_seconds = loop_for(setup).run(setup, wiring.callbacks)
+        if setup.run is not None and setup.run.stop_reason is not None:
+            # The checkpoint was written when training stopped (early stopping, a time budget)
+            # and the process ended before the results: finish without training on.
+            wiring.context.stop_reason = setup.run.stop_reason
+            finalize_average(setup.model)
+            fit_seconds = 0.0
+        else:
+            fit_seconds = loop_for(setup).run(setup, wiring.callbacks)
         _raise_if_interrupted(setup, wiring)
         return _finish(setup, wiring, fit_seconds=fit_seconds, started=started)
     finally:
@@ -113,12 +122,14 @@ class _Wiring:
     context: Any  # fashionkit.callbacks.TrainingContext (imports Keras)
     records: Any  # fashionkit.callbacks._record_epochs.RecordEpochs
     signals: Any  # fashionkit.callbacks._stop_on_signal.StopOnSignal, or None
+    best: Any  # fashionkit.callbacks._keep_best.KeepBest
 
 
 def _wire_callbacks(setup: TrainingSetup, user: Sequence[Any]) -> _Wiring:
     """Fashionkit's callbacks, then the user's, then the records, log and checkpoint."""
     from fashionkit.callbacks import TimeBudget, TrainingContext
     from fashionkit.callbacks._evaluate_each_epoch import EvaluateEachEpoch
+    from fashionkit.callbacks._keep_best import KeepBest
     from fashionkit.callbacks._record_epochs import RecordEpochs
     from fashionkit.callbacks._reseed import ReseedEachEpoch
     from fashionkit.callbacks._stop_on_signal import StopOnSignal
@@ -134,10 +145,17 @@ def _wire_callbacks(setup: TrainingSetup, user: Sequence[Any]) -> _Wiring:
     # Under multi_worker every worker must stop at the same step or the others hang in the
     # all-reduce; a signal there keeps its usual effect (see the distributed how-to).
     signals = None if setup.placement.strategy == "multi_worker" else StopOnSignal(context)
+    run_dir = setup.run
+    best = KeepBest(
+        config.early_stopping,
+        directory=run_dir.checkpoint_folder if run_dir is not None else None,
+        resumed=run_dir.state.best if run_dir is not None and run_dir.state is not None else None,
+    )
     own: list[Any] = [
         *([signals] if signals is not None else []),
         ReseedEachEpoch(config.seed),
         EvaluateEachEpoch(setup.validation),
+        best,
     ]
     if config.time_budget_seconds is not None:
         own.append(TimeBudget(config.time_budget_seconds))
@@ -149,7 +167,9 @@ def _wire_callbacks(setup: TrainingSetup, user: Sequence[Any]) -> _Wiring:
         set_context = getattr(callback, "set_context", None)
         if callable(set_context):
             set_context(context)
-    return _Wiring(callbacks=everything, context=context, records=records, signals=signals)
+    return _Wiring(
+        callbacks=everything, context=context, records=records, signals=signals, best=best
+    )
 
 
 def _raise_if_interrupted(setup: TrainingSetup, wiring: _Wiring) -> None:
@@ -177,6 +197,21 @@ def _raise_if_interrupted(setup: TrainingSetup, wiring: _Wiring) -> None:
     )
 
 
+def _restore_best(setup: TrainingSetup, wiring: _Wiring) -> bool:
+    """With ``early_stopping.restore_best``, put the best epoch's weights into the model."""
+    best = wiring.context.best
+    if not setup.config.early_stopping.restore_best or best is None:
+        return False
+    weights = wiring.best.best_weights
+    if weights is None:  # the best epoch ran before a resume: read its model
+        path = setup.run.current_best() if setup.run is not None else None
+        if path is None:
+            return False
+        weights = load_model(path).get_weights()
+    setup.model.set_weights(weights)
+    return True
+
+
 def _finish(
     setup: TrainingSetup, wiring: _Wiring, *, fit_seconds: float, started: float
 ) -> TrainResult:
@@ -194,6 +229,8 @@ def _finish(
         stop_reason = None  # every epoch ran (a budget spent on the very last batch)
     elif stop_reason is None and completed < setup.config.epochs:
         stop_reason = f"a callback stopped training after epoch {completed}"
+    restored = _restore_best(setup, wiring)
+    best = context.best
     result = TrainResult(
         model=setup.model,
         config=setup.config,
@@ -206,6 +243,8 @@ def _finish(
         stop_reason=stop_reason,
         run_dir=setup.run.path if setup.run is not None else None,
         resumed_from_epoch=setup.initial_epoch,
+        best_epoch=best.epoch if best is not None else None,
+        restored_best=restored,
     )
     if setup.run is not None:
         setup.run.write_results(result)
