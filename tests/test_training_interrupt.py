@@ -14,6 +14,7 @@ import pytest
 
 import fashionkit
 from conftest import balanced_labels, synthetic_images, write_idx_gz
+from fashionkit.runs import load_model
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and locks")
 
@@ -109,6 +110,40 @@ def test_a_signal_stops_at_a_batch_and_leaves_the_run_resumable(
     assert _epochs(run_dir) == [1, 2, 3, 4, 5, 6]
     record = fashionkit.load_run(run_dir)
     assert record.summary["resumed_from_epoch"] == len(kept)
+
+
+@pytest.mark.slow
+def test_the_best_checkpoint_survives_sigkill_and_resume(tmp_path: Path, data_dir: Path) -> None:
+    """It leaves a state naming a complete best model after SIGKILL, and resuming keeps it."""
+    run_dir = tmp_path / "run"
+    extra = ["--set", "early_stopping.restore_best=true", "--set", "augment.flip=alternate"]
+    command = [*_train_command(run_dir, data_dir, epochs=6), *extra]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for_epochs(run_dir, 2, child)
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.kill()
+        child.communicate()
+    state = json.loads((run_dir / "checkpoint" / "state.json").read_text(encoding="utf-8"))
+    best = state["best"]
+    assert 1 <= best["epoch"] <= state["epoch"]
+    kept = load_model(run_dir / "checkpoint" / best["checkpoint"])  # complete
+    assert kept.count_params() > 0
+    assert sorted(p.name for p in (run_dir / "checkpoint").glob("best-*.keras")) in (
+        [best["checkpoint"]],
+        sorted([best["checkpoint"], f"best-{state['epoch'] + 1:04d}.keras"]),  # the next one
+    )
+
+    resumed = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert resumed.returncode == 0, resumed.stderr
+    record = fashionkit.load_run(run_dir)
+    best_epoch = record.summary["best_epoch"]
+    accuracies = [r.val_accuracy for r in record.history]
+    assert best_epoch == accuracies.index(max(accuracies)) + 1
+    assert record.summary["restored_best"] is True
+    assert record.validation.accuracy == max(accuracies)
+    assert (run_dir / "best.keras").is_file()
 
 
 @pytest.mark.slow
