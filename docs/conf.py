@@ -115,6 +115,7 @@ from fashionkit.callbacks import *
 from fashionkit.devices import *
 from fashionkit.runs import *
 from fashionkit.presets import *
+from fashionkit.lr_finder import *
 
 # Examples that draw pictures need the optional plot extra; they carry
 # ":skipif: not HAVE_MATPLOTLIB" so that a docs build without it still passes.
@@ -150,6 +151,7 @@ _PUBLIC_MODULES = (
     "fashionkit.devices",
     "fashionkit.runs",
     "fashionkit.presets",
+    "fashionkit.lr_finder",
     "fashionkit.images",
     "fashionkit.plots",
     "fashionkit.exceptions",

@@ -47,6 +47,8 @@ from fashionkit.exceptions import RunDirError as RunDirError
 from fashionkit.exceptions import StorageError as StorageError
 from fashionkit.exceptions import TrainingInterrupted as TrainingInterrupted
 from fashionkit.exceptions import UnknownModelError as UnknownModelError
+from fashionkit.lr_finder import LearningRateSweep as LearningRateSweep
+from fashionkit.lr_finder import find_learning_rate as find_learning_rate
 from fashionkit.models import CNNConfig as CNNConfig
 from fashionkit.models import LinearConfig as LinearConfig
 from fashionkit.models import MLPConfig as MLPConfig
@@ -102,6 +104,7 @@ __all__ = [
     "FashionkitWarning",
     "InputValidationError",
     "LabelEncodingError",
+    "LearningRateSweep",
     "LinearConfig",
     "LossConfig",
     "MLPConfig",
@@ -129,6 +132,7 @@ __all__ = [
     "create_training_model",
     "encode_labels",
     "evaluate",
+    "find_learning_rate",
     "list_architectures",
     "load_fashion_mnist",
     "load_run",

@@ -44,8 +44,9 @@ from fashionkit.exceptions import (
     TrainingInterrupted,
 )
 from fashionkit.images import read_images
+from fashionkit.lr_finder import check_sweep_arguments, find_learning_rate
 from fashionkit.models import list_architectures
-from fashionkit.plots import write_report
+from fashionkit.plots import check_plot_path, plot_learning_rate_sweep, write_report
 from fashionkit.presets import get_preset, list_presets
 from fashionkit.runs import MODEL, RunDirectory, check_model_path, load_model, save_model
 from fashionkit.training import train
@@ -169,8 +170,8 @@ def _cmd_baseline(args: argparse.Namespace) -> int:
     return 0
 
 
-# Flags of `fashionkit train` and where each lands in the config's dict form; every other key
-# is reachable with --set KEY=VALUE.
+# Flags of `fashionkit train` (and `lr-find`) and where each lands in the config's dict form;
+# every other key is reachable with --set KEY=VALUE.
 _TRAIN_FLAGS: dict[str, tuple[str, ...]] = {
     "epochs": ("epochs",),
     "batch_size": ("batch_size",),
@@ -323,6 +324,27 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_lr_find(args: argparse.Namespace) -> int:
+    config = _train_config(args)
+    # Refuse what would fail after the sweep, before the data is loaded.
+    check_sweep_arguments(min_lr=args.min_lr, max_lr=args.max_lr, steps=args.steps)
+    if args.plot is not None:
+        check_plot_path(args.plot)
+    _start_tensorflow(args)
+    sweep = find_learning_rate(
+        config, dataset=_load(args), min_lr=args.min_lr, max_lr=args.max_lr, steps=args.steps
+    )
+    if args.plot is not None:
+        plot_learning_rate_sweep(sweep, args.plot)
+    if args.json:
+        print(json.dumps(sweep.to_dict(), ensure_ascii=False))
+        return 0
+    print(sweep.to_text())
+    if args.plot is not None:
+        print(f"plot written to {args.plot}")
+    return 0
+
+
 def _model_from(path: Path) -> Any:
     """A model from a run directory or a ``.keras`` file (safe mode on)."""
     if path.is_dir():
@@ -381,6 +403,50 @@ def _choices(values: Sequence[str]) -> str:
     return ", ".join(items[:-1]) + f" or {items[-1]}" if len(items) > 1 else "".join(items)
 
 
+def _config_options() -> argparse.ArgumentParser:
+    """The flags that build a TrainConfig (see :func:`_train_config`): train and lr-find."""
+    parent = argparse.ArgumentParser(add_help=False)
+    base_config = parent.add_mutually_exclusive_group()
+    base_config.add_argument("--config", type=Path, help="TOML config; flags below override it")
+    base_config.add_argument(
+        "--preset", help=f"named config: {_choices(list_presets())}; flags below override it"
+    )
+    parent.add_argument(
+        "--model",
+        help=f"architecture: {_choices(list_architectures())} (register others from Python)",
+    )
+    parent.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="set any config key, dotted, to a TOML value (repeatable), e.g. "
+        "--set model.dropout=0.3 --set model.filters=[16,32]; applied after the other flags",
+    )
+    parent.add_argument("--epochs", type=int)
+    parent.add_argument("--batch-size", type=int)
+    parent.add_argument("--loss", help=f"label encoding: {_choices(LABEL_ENCODINGS)}")
+    parent.add_argument("--label-smoothing", type=float, help="one_hot only")
+    parent.add_argument("--optimizer", help=_choices(OPTIMIZERS))
+    parent.add_argument("--learning-rate", type=float)
+    parent.add_argument("--validation-fraction", type=float)
+    parent.add_argument("--layout", help=_choices(LAYOUT_CHOICES))
+    dev = parent.add_argument_group("devices")
+    dev.add_argument("--device", help=f"accelerator: {_choices(ACCELERATORS)}")
+    dev.add_argument("--gpus", type=_gpu_list, help="GPU indices to use, e.g. 0,1")
+    dev.add_argument("--memory-growth", action="store_true", help="grow GPU memory as needed")
+    dev.add_argument("--memory-limit", type=int, metavar="MIB", help="cap each GPU's memory")
+    dev.add_argument("--precision", help=_choices(PRECISIONS))
+    dev.add_argument("--strategy", help=f"{_choices(STRATEGIES)} (multi_worker reads TF_CONFIG)")
+    dev.add_argument("--virtual-cpus", type=int, help="split the CPU into N logical devices")
+    parent.add_argument(
+        "--no-determinism", action="store_true", help="skip TensorFlow op determinism (faster)"
+    )
+    parent.add_argument("--seed", type=int)
+    parent.add_argument("--time-budget", type=float, metavar="SECONDS", help="stop fit after this")
+    parent.add_argument("--quiet", action="store_true", help="no Keras progress output")
+    return parent
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``fashionkit`` command."""
     parser = argparse.ArgumentParser(
@@ -415,48 +481,12 @@ def build_parser() -> argparse.ArgumentParser:
     base.add_argument("--json", action="store_true", help="print JSON")
     base.set_defaults(func=_cmd_baseline)
 
-    tr = sub.add_parser("train", parents=[data], help="train and evaluate a model")
-    base_config = tr.add_mutually_exclusive_group()
-    base_config.add_argument("--config", type=Path, help="TOML config; flags below override it")
-    base_config.add_argument(
-        "--preset", help=f"named config: {_choices(list_presets())}; flags below override it"
-    )
-    tr.add_argument(
-        "--model",
-        help=f"architecture: {_choices(list_architectures())} (register others from Python)",
-    )
-    tr.add_argument(
-        "--set",
-        action="append",
-        metavar="KEY=VALUE",
-        help="set any config key, dotted, to a TOML value (repeatable), e.g. "
-        "--set model.dropout=0.3 --set model.filters=[16,32]; applied after the other flags",
-    )
+    config_options = _config_options()
+
+    tr = sub.add_parser("train", parents=[data, config_options], help="train and evaluate a model")
     tr.add_argument(
         "--list-keys", action="store_true", help="list every key --set accepts, and stop"
     )
-    tr.add_argument("--epochs", type=int)
-    tr.add_argument("--batch-size", type=int)
-    tr.add_argument("--loss", help=f"label encoding: {_choices(LABEL_ENCODINGS)}")
-    tr.add_argument("--label-smoothing", type=float, help="one_hot only")
-    tr.add_argument("--optimizer", help=_choices(OPTIMIZERS))
-    tr.add_argument("--learning-rate", type=float)
-    tr.add_argument("--validation-fraction", type=float)
-    tr.add_argument("--layout", help=_choices(LAYOUT_CHOICES))
-    dev = tr.add_argument_group("devices")
-    dev.add_argument("--device", help=f"accelerator: {_choices(ACCELERATORS)}")
-    dev.add_argument("--gpus", type=_gpu_list, help="GPU indices to use, e.g. 0,1")
-    dev.add_argument("--memory-growth", action="store_true", help="grow GPU memory as needed")
-    dev.add_argument("--memory-limit", type=int, metavar="MIB", help="cap each GPU's memory")
-    dev.add_argument("--precision", help=_choices(PRECISIONS))
-    dev.add_argument("--strategy", help=f"{_choices(STRATEGIES)} (multi_worker reads TF_CONFIG)")
-    dev.add_argument("--virtual-cpus", type=int, help="split the CPU into N logical devices")
-    tr.add_argument(
-        "--no-determinism", action="store_true", help="skip TensorFlow op determinism (faster)"
-    )
-    tr.add_argument("--seed", type=int)
-    tr.add_argument("--time-budget", type=float, metavar="SECONDS", help="stop fit after this")
-    tr.add_argument("--quiet", action="store_true", help="no Keras progress output")
     tr.add_argument("--metrics-log", type=Path, help="write one JSON line per epoch here")
     tr.add_argument("--save-config", type=Path, help="write the resolved config (TOML) here")
     tr.add_argument("--save-model", type=Path, help="save the trained model (.keras) here")
@@ -469,6 +499,26 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--dry-run", action="store_true", help="print the resolved config and stop")
     tr.add_argument("--json", action="store_true", help="print the result as one JSON line")
     tr.set_defaults(func=_cmd_train)
+
+    lr = sub.add_parser(
+        "lr-find",
+        parents=[data, config_options],
+        help="sweep the learning rate over a few hundred batches and suggest one",
+        description="Train a fresh model of the config for --steps batches while the learning "
+        "rate rises exponentially from --min-lr to --max-lr, and suggest the rate at which the "
+        "smoothed loss falls fastest (or say why there is none). Takes the config flags of "
+        "train; its learning rate, schedule and epochs are not used.",
+    )
+    lr.add_argument(
+        "--min-lr", type=float, default=1e-6, help="rate of the first step (default 1e-6)"
+    )
+    lr.add_argument("--max-lr", type=float, default=1.0, help="rate of the last step (default 1)")
+    lr.add_argument("--steps", type=int, default=200, help="batches to sweep (default 200)")
+    lr.add_argument(
+        "--plot", type=Path, metavar="PATH.png", help="draw the loss against the rate (PNG) here"
+    )
+    lr.add_argument("--json", action="store_true", help="print the sweep as one JSON line")
+    lr.set_defaults(func=_cmd_lr_find)
 
     ev = sub.add_parser("evaluate", parents=[data], help="evaluate a saved model on the test split")
     ev.add_argument("model", type=Path, help="a run directory or a .keras file")
