@@ -444,6 +444,35 @@ def test_evaluate_accepts_a_run_directory(
     assert "20 images" in out
 
 
+def test_evaluate_and_predict_follow_the_runs_tta_unless_told(
+    data_args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It evaluates as the run did (tta from its config); --tta and --no-tta override that."""
+    run = tmp_path / "tta-run"
+    argv = ["train", *data_args, "--epochs", "1", "--quiet", "--set", "tta=true"]
+    assert main([*argv, "--run-dir", str(run)]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", str(run), *data_args, "--json"]) == 0
+    as_run = json.loads(capsys.readouterr().out)
+    assert as_run["tta"] is True
+    assert as_run == json.loads((run / "test.json").read_text(encoding="utf-8"))
+    assert main(["evaluate", str(run), *data_args, "--json", "--no-tta"]) == 0
+    assert json.loads(capsys.readouterr().out)["tta"] is False
+    model_file = str(run / "model.keras")
+    assert main(["evaluate", model_file, *data_args, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["tta"] is False
+    assert main(["evaluate", model_file, *data_args, "--json", "--tta"]) == 0
+    assert json.loads(capsys.readouterr().out) == as_run
+    npy = tmp_path / "one.npy"
+    np.save(npy, synthetic_images(1, seed=3))
+    assert main(["predict", str(run), str(npy), "--json", "--top", "10"]) == 0
+    rows = json.loads(capsys.readouterr().out)[0]["predictions"]
+    probabilities = {p["class"]: p["probability"] for p in rows}
+    expected = fashionkit.predict(load_model(run / "model.keras"), np.load(npy), tta=True)
+    for i, name in enumerate(fashionkit.CLASS_NAMES):
+        assert probabilities[name] == pytest.approx(float(expected.probabilities[0, i]), abs=1e-6)
+
+
 def test_evaluate_missing_model_file_fails_clearly(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

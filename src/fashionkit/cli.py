@@ -345,6 +345,12 @@ def _cmd_lr_find(args: argparse.Namespace) -> int:
     return 0
 
 
+_TTA_HELP = (
+    "average each image with its mirror image (flip test-time augmentation); default: as the "
+    "run directory's config says, off for a .keras file"
+)
+
+
 def _model_from(path: Path) -> Any:
     """A model from a run directory or a ``.keras`` file (safe mode on)."""
     if path.is_dir():
@@ -354,11 +360,20 @@ def _model_from(path: Path) -> Any:
     return load_model(path)
 
 
+def _tta_for(path: Path, wanted: bool | None) -> bool:
+    """``--tta``/``--no-tta``, or else what the run directory's config used (off for a file)."""
+    if wanted is not None:
+        return wanted
+    config = path / "config.toml"
+    return path.is_dir() and config.is_file() and TrainConfig.from_toml(config).tta
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     _start_tensorflow(args)
     model = _model_from(args.model)
+    tta = _tta_for(args.model, args.tta)
     data = _load(args)
-    report = evaluate(model, data.test.images, data.test.labels, split="test")
+    report = evaluate(model, data.test.images, data.test.labels, split="test", tta=tta)
     print(report.to_json() if args.json else report.to_text())
     return 0
 
@@ -367,7 +382,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     _start_tensorflow(args)
     images, names = read_images(args.images)
     model = _model_from(args.run)
-    result = predict(model, images)
+    result = predict(model, images, tta=_tta_for(args.run, args.tta))
     rows: list[dict[str, Any]] = []
     for name, probs in zip(names, result.probabilities, strict=True):
         top = np.argsort(-probs, kind="stable")[: args.top]
@@ -523,6 +538,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("evaluate", parents=[data], help="evaluate a saved model on the test split")
     ev.add_argument("model", type=Path, help="a run directory or a .keras file")
     ev.add_argument("--json", action="store_true", help="print the report as JSON")
+    ev.add_argument("--tta", action=argparse.BooleanOptionalAction, default=None, help=_TTA_HELP)
     ev.set_defaults(func=_cmd_evaluate)
 
     pr = sub.add_parser(
@@ -534,6 +550,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--top", type=_positive, default=3, help="classes to show per image (default 3)"
     )
     pr.add_argument("--json", action="store_true", help="print JSON")
+    pr.add_argument("--tta", action=argparse.BooleanOptionalAction, default=None, help=_TTA_HELP)
     pr.set_defaults(func=_cmd_predict)
 
     rep = sub.add_parser(

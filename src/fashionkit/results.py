@@ -22,7 +22,7 @@ from fashionkit.config import TrainConfig
 from fashionkit.devices import Placement
 from fashionkit.evaluation import EvaluationReport
 
-__all__ = ["EpochRecord", "TrainResult"]
+__all__ = ["BestEpoch", "CheckpointState", "EpochRecord", "TrainResult"]
 
 
 def _number(value: Any) -> float:
@@ -85,6 +85,44 @@ class EpochRecord:
             partial=bool(logs.get("partial", partial)),
             extra={k: v for k, v in logs.items() if k not in known},
         )
+
+
+@attrs.frozen(kw_only=True)
+class BestEpoch:
+    """The best epoch so far by the monitored validation metric, as checkpoints keep it.
+
+    Attributes:
+        epoch: The 1-based epoch.
+        value: Its value of the monitored metric.
+        waited: Epochs since, none of them an improvement.
+        checkpoint: File name of its model in the checkpoint folder, or ``None`` when the run
+            has no run directory.
+    """
+
+    epoch: int
+    value: float
+    waited: int = 0
+    checkpoint: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class CheckpointState:
+    """The layout of ``state.json``: the newest complete checkpoint and the run's state then.
+
+    Attributes:
+        epoch: The 1-based epoch the checkpoint ends.
+        checkpoint: File name of its model.
+        best: The best epoch by the monitored validation metric, and its model's file name.
+        stop_reason: Set when training stopped at this epoch (early stopping, a time budget):
+            a resumed run then does not train on, it only finishes.
+        partial: The epoch was cut short by that stop.
+    """
+
+    epoch: int
+    checkpoint: str
+    best: BestEpoch | None = None
+    stop_reason: str | None = None
+    partial: bool = False
 
 
 @attrs.frozen(kw_only=True, eq=False)

@@ -30,7 +30,7 @@ import platform
 import shutil
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
@@ -55,10 +55,7 @@ from fashionkit.exceptions import (
     StorageError,
     UnknownModelError,
 )
-from fashionkit.results import EpochRecord, TrainResult
-
-if TYPE_CHECKING:
-    from fashionkit.callbacks._checkpoint import CheckpointState
+from fashionkit.results import CheckpointState, EpochRecord, TrainResult
 
 __all__ = ["RunDirectory", "RunRecord", "check_model_path", "load_model", "load_run", "save_model"]
 

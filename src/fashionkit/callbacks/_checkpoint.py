@@ -6,36 +6,16 @@ import json
 from pathlib import Path
 from typing import Any
 
-import attrs
 import keras
 
 from fashionkit import _schema
 from fashionkit._io import atomic_save_model, atomic_write_text, os_errors_as
 from fashionkit._typing import PathLike
-from fashionkit.callbacks._context import BestEpoch, TrainingContext
+from fashionkit.callbacks._context import TrainingContext
 from fashionkit.exceptions import RunDirError
+from fashionkit.results import CheckpointState
 
 _STATE = "state.json"
-
-
-@attrs.frozen(kw_only=True)
-class CheckpointState:
-    """The layout of ``state.json``: the newest complete checkpoint and the run's state then.
-
-    Attributes:
-        epoch: The 1-based epoch the checkpoint ends.
-        checkpoint: File name of its model.
-        best: The best epoch by the monitored validation metric, and its model's file name.
-        stop_reason: Set when training stopped at this epoch (early stopping, a time budget):
-            a resumed run then does not train on, it only finishes.
-        partial: The epoch was cut short by that stop.
-    """
-
-    epoch: int
-    checkpoint: str
-    best: BestEpoch | None = None
-    stop_reason: str | None = None
-    partial: bool = False
 
 
 class EpochCheckpoint(keras.callbacks.Callback):  # type: ignore[misc]
@@ -110,7 +90,7 @@ class EpochCheckpoint(keras.callbacks.Callback):  # type: ignore[misc]
 
     @staticmethod
     def read_state(directory: PathLike) -> CheckpointState | None:
-        """Return the newest checkpoint's :class:`CheckpointState`, or ``None`` if there is none.
+        """Return the newest checkpoint's state, or ``None`` if there is none.
 
         Raises:
             RunDirError: ``state.json`` is unreadable or names a file that is missing.

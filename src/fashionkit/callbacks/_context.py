@@ -8,24 +8,7 @@ import attrs
 
 from fashionkit.config import TrainConfig
 from fashionkit.evaluation import Evaluator
-
-
-@attrs.frozen(kw_only=True)
-class BestEpoch:
-    """The best epoch so far by the monitored validation metric, as checkpoints keep it.
-
-    Attributes:
-        epoch: The 1-based epoch.
-        value: Its value of the monitored metric.
-        waited: Epochs since, none of them an improvement.
-        checkpoint: File name of its model in the checkpoint folder, or ``None`` when the run
-            has no run directory.
-    """
-
-    epoch: int
-    value: float
-    waited: int = 0
-    checkpoint: str | None = None
+from fashionkit.results import BestEpoch
 
 
 @attrs.define(kw_only=True, eq=False)

@@ -12,9 +12,10 @@ from numpy.typing import NDArray
 
 from fashionkit._averaging import averaged_weights
 from fashionkit._io import atomic_save_model, os_errors_as
-from fashionkit.callbacks._context import BestEpoch, TrainingContext
+from fashionkit.callbacks._context import TrainingContext
 from fashionkit.config import EarlyStoppingConfig
 from fashionkit.exceptions import RunDirError
+from fashionkit.results import BestEpoch
 
 
 def best_name(epoch: int) -> str:
