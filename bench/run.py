@@ -71,7 +71,8 @@ import keras, fashionkit
 from fashionkit.presets import get_preset
 config = get_preset(sys.argv[1])
 data = fashionkit.load_fashion_mnist()
-test = fashionkit.Evaluator(data.test.images, data.test.labels, split="test")
+test = fashionkit.Evaluator(data.test.images, data.test.labels, split="test", tta=config.tta)
+from fashionkit._averaging import averaged_weights  # evaluate what fashionkit keeps
 
 class TimeToAccuracy(keras.callbacks.Callback):
     # Fit time, excluding this callback's own test evaluation, at the end of every epoch.
@@ -81,7 +82,8 @@ class TimeToAccuracy(keras.callbacks.Callback):
         self.start = time.perf_counter()
     def on_epoch_end(self, epoch, logs=None):
         self.fit += time.perf_counter() - self.start
-        accuracy = test(self.model).accuracy
+        with averaged_weights(self.model):
+            accuracy = test(self.model).accuracy
         self.rows.append({"epoch": epoch + 1, "fit_seconds": self.fit, "test_accuracy": accuracy})
 
 tta = TimeToAccuracy()
@@ -89,7 +91,7 @@ fashionkit.train(config, dataset=data, callbacks=[tta])
 print(json.dumps({"epochs": tta.rows}))
 """
 
-TARGETS = {"fast": (0.90, 60.0), "accurate": (0.92, 600.0)}
+TARGETS = {"fast": (0.92, 60.0), "accurate": (0.94, 900.0)}  # issue 12
 
 
 def run(args: list[str], env: dict[str, str]) -> dict[str, Any]:

@@ -35,6 +35,6 @@ def test_every_preset_round_trips_and_builds(name: str) -> None:
     assert TrainConfig.from_dict(fashionkit._schema.parse_toml(config.to_toml(), source=name)) == (
         config
     )
-    model = fashionkit.create_training_model(config)
+    model = fashionkit.create_training_model(config, steps_per_epoch=375)
     assert model.output_shape == (None, 10)
     assert model.optimizer is not None

@@ -13,8 +13,10 @@ from importlib.metadata import PackageNotFoundError, version
 
 from fashionkit.baseline import BaselineResult as BaselineResult
 from fashionkit.baseline import baseline as baseline
+from fashionkit.config import AugmentConfig as AugmentConfig
 from fashionkit.config import DataConfig as DataConfig
 from fashionkit.config import DeviceConfig as DeviceConfig
+from fashionkit.config import EarlyStoppingConfig as EarlyStoppingConfig
 from fashionkit.config import LossConfig as LossConfig
 from fashionkit.config import OptimizerConfig as OptimizerConfig
 from fashionkit.config import TrainConfig as TrainConfig
@@ -82,6 +84,7 @@ except PackageNotFoundError:  # running from a source tree that was not installe
 __all__ = [
     "CLASS_NAMES",
     "CLASS_NAMES_KO",
+    "AugmentConfig",
     "BaselineResult",
     "CNNConfig",
     "ChecksumError",
@@ -95,6 +98,7 @@ __all__ = [
     "DeviceConfig",
     "DeviceError",
     "DownloadError",
+    "EarlyStoppingConfig",
     "EpochRecord",
     "EvaluationReport",
     "Evaluator",

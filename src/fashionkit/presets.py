@@ -14,7 +14,14 @@ import difflib
 
 import attrs
 
-from fashionkit.config import CNNConfig, OptimizerConfig, TrainConfig
+from fashionkit.config import (
+    AugmentConfig,
+    CNNConfig,
+    DeviceConfig,
+    LossConfig,
+    OptimizerConfig,
+    TrainConfig,
+)
 from fashionkit.exceptions import ConfigError
 
 __all__ = ["Preset", "describe_presets", "get_preset", "list_presets"]
@@ -35,6 +42,17 @@ class Preset:
     config: TrainConfig
 
 
+#: The presets' optimizer: AdamW, peak rate 0.003 reached after 30% of the run, decoupled
+#: weight decay 0.05 (scaled by the rate, as Keras applies it).
+_ONE_CYCLE = OptimizerConfig(
+    name="adamw", learning_rate=3e-3, schedule="one_cycle", weight_decay=0.05
+)
+
+#: The presets compute in bfloat16 (float32 weights and softmax): on CPUs with bfloat16
+#: instructions (AVX512_BF16, AMX) and GPUs from compute capability 8.0 that is much faster at
+#: the same accuracy. Elsewhere it is emulated and slow: set ``device.precision = "float32"``.
+_BFLOAT16 = DeviceConfig(precision="mixed_bfloat16")
+
 _PRESETS = {
     preset.name: preset
     for preset in (
@@ -45,24 +63,37 @@ _PRESETS = {
         ),
         Preset(
             name="fast",
-            summary="A small CNN, Adam, 3 epochs of 64: about 0.90 test accuracy in under a "
-            "minute of fit on two CPU cores.",
+            summary="A small CNN in bfloat16, AdamW with a one-cycle schedule, label smoothing, "
+            "alternating flips and flip test-time augmentation, 7 epochs of 128: above 0.92 "
+            "test accuracy in under a minute of fit on two CPU cores.",
             config=TrainConfig(
-                model=CNNConfig(filters=(32, 64), dense_units=100, dropout=0.3),
-                optimizer=OptimizerConfig(name="adam", learning_rate=1e-3),
-                epochs=3,
-                batch_size=64,
+                model=CNNConfig(filters=(32, 64), dense_units=128, dropout=0.3),
+                loss=LossConfig(encoding="one_hot", label_smoothing=0.1),
+                optimizer=_ONE_CYCLE,
+                augment=AugmentConfig(flip="alternate"),
+                device=_BFLOAT16,
+                tta=True,
+                epochs=7,
+                batch_size=128,
             ),
         ),
         Preset(
             name="accurate",
-            summary="A wider CNN, Adam, 12 epochs of 64: above 0.92 test accuracy in minutes on "
-            "two CPU cores.",
+            summary="A batch-normalised CNN, AdamW with a one-cycle schedule, label smoothing, "
+            "shifts, alternating flips, random erasing and flip test-time augmentation, 30 "
+            "epochs of 128: about 0.93 test accuracy in about a quarter of an hour on two CPU "
+            "cores.",
             config=TrainConfig(
-                model=CNNConfig(filters=(32, 64, 128), dense_units=128, dropout=0.4),
-                optimizer=OptimizerConfig(name="adam", learning_rate=1e-3),
-                epochs=12,
-                batch_size=64,
+                model=CNNConfig(
+                    filters=(32, 64, 128), dense_units=256, dropout=0.4, batch_norm=True
+                ),
+                loss=LossConfig(encoding="one_hot", label_smoothing=0.1),
+                optimizer=_ONE_CYCLE,
+                augment=AugmentConfig(translate=2, flip="alternate", erase_probability=0.25),
+                device=_BFLOAT16,
+                tta=True,
+                epochs=30,
+                batch_size=128,
             ),
         ),
     )
