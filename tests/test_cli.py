@@ -177,15 +177,16 @@ def test_train_device_flags_reach_the_config(tmp_path: Path) -> None:
     """It maps every device flag onto DeviceConfig and keeps the rest of the base config."""
     argv = [
         "--preset", "fast", "--device", "cpu", "--strategy", "mirrored", "--virtual-cpus", "2",
-        "--precision", "mixed_bfloat16", "--no-determinism", "--learning-rate", "0.01",
+        "--precision", "float32", "--no-determinism", "--learning-rate", "0.01",
     ]  # fmt: skip
     config = _resolved(argv, tmp_path)
     assert config.device.accelerator == "cpu"
     assert config.device.strategy == "mirrored"
     assert config.device.virtual_cpus == 2
-    assert config.device.precision == "mixed_bfloat16"
+    assert config.device.precision == "float32"  # the preset's is mixed_bfloat16
     assert config.deterministic is False
-    assert config.optimizer.name == "adam"  # from the preset
+    assert config.optimizer.name == "adamw"  # from the preset
+    assert config.optimizer.schedule == "one_cycle"
     assert config.optimizer.learning_rate == 0.01
     assert config.model.architecture == "cnn"
 
