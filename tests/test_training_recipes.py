@@ -308,3 +308,32 @@ def test_without_a_run_directory_the_best_is_kept_in_memory(
     result = fashionkit.train(config, dataset=tiny_dataset, callbacks=[_ZeroWeightsAfter(3)])
     assert result.restored_best
     assert result.validation.accuracy == max(r.val_accuracy for r in result.history)
+
+
+def test_a_stopped_averaged_run_finishes_with_the_average(
+    tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It ends a resumed, already stopped run with the averaged weights, as fit would have."""
+    config = _config(
+        epochs=10,
+        optimizer={"name": "adam", "learning_rate": 0.01, "ema_momentum": 0.5},
+        early_stopping={"patience": 1, "min_delta": 10.0},  # no epoch after the first improves
+    )
+    uninterrupted = fashionkit.train(config, dataset=tiny_dataset, run_dir=tmp_path / "whole")
+
+    def die(self: RunDirectory, result: Any) -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(RunDirectory, "write_results", die)
+        with pytest.raises(KeyboardInterrupt):
+            fashionkit.train(config, dataset=tiny_dataset, run_dir=tmp_path / "cut")
+    finished = fashionkit.train(config, dataset=tiny_dataset, run_dir=tmp_path / "cut")
+    assert finished.fit_seconds == 0.0
+    assert finished.epochs_completed == 2
+    averages = moving_averages(finished.model)
+    assert averages is not None
+    for variable, average in zip(finished.model.trainable_variables, averages, strict=True):
+        np.testing.assert_array_equal(variable.numpy(), average.numpy())
+    for a, b in zip(finished.model.get_weights(), uninterrupted.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
