@@ -22,7 +22,7 @@ def _reference(image: np.ndarray, row: np.ndarray, augment: AugmentConfig) -> np
         out = out[:, ::-1].copy()
     if augment.erase_probability > 0 and row[4]:
         top, left, height, width = row[5:9]
-        out[top : top + height, left : left + width] = 0
+        out[max(top, 0) : max(top + height, 0), max(left, 0) : max(left + width, 0)] = 0
     return out
 
 
@@ -70,8 +70,9 @@ def test_table_draws_the_documented_ranges() -> None:
     assert set(np.unique(table[:, 3:5])) == {0, 1}
     assert abs(table[:, 3].mean() - 0.5) < 0.02
     assert abs(table[:, 4].mean() - 0.5) < 0.02
-    assert table[:, 5:7].min() >= 0
-    assert table[:, 5:7].max() <= 27
+    assert table[:, 5:7].min() == -9  # a 10-pixel side may stick out by 9 above or left
+    assert table[:, 5:7].max() == 27
+    assert np.all(table[:, 5:7] + table[:, 7:9] >= 1)  # every rectangle overlaps the image
     assert table[:, 7:9].min() == 1
     assert table[:, 7:9].max() == 10
 
@@ -159,3 +160,15 @@ def test_mirrored_flips_images_and_flat_rows_alike() -> None:
     np.testing.assert_array_equal(mirrored(images), images[:, :, ::-1])
     flat = images.reshape(3, 784)
     np.testing.assert_array_equal(mirrored(flat), images[:, :, ::-1].reshape(3, 784))
+
+
+def test_erasing_reaches_every_edge_alike() -> None:
+    """It erases the first and last rows (and columns) about equally often."""
+    augment = AugmentConfig(erase_probability=1.0, erase_max_size=12)
+    table = epoch_table(20_000, seed=3, epoch=0, augment=augment)
+    ones = np.full((20_000, 28, 28), 255, np.uint8)
+    erased = np.asarray(augment_batch(ones, table, augment)) == 0
+    rows, cols = erased.mean(axis=(0, 2)), erased.mean(axis=(0, 1))
+    assert abs(rows[0] - rows[-1]) < 0.02
+    assert abs(cols[0] - cols[-1]) < 0.02
+    assert rows[0] > 0.02  # and not never (before, a top row was erased 6 times less often)

@@ -337,3 +337,52 @@ def test_a_stopped_averaged_run_finishes_with_the_average(
         np.testing.assert_array_equal(variable.numpy(), average.numpy())
     for a, b in zip(finished.model.get_weights(), uninterrupted.model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_signal_on_an_epochs_last_batch_leaves_the_run_resumable(
+    tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
+) -> None:
+    """It does not record a signal as a stop: resuming trains the remaining epochs."""
+    import os
+    import signal
+
+    class SignalOnLastBatchOfEpochTwo(keras.callbacks.Callback):  # type: ignore[misc]
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            self.epoch = epoch
+
+        def on_train_batch_begin(self, batch: int, logs: Any = None) -> None:
+            if self.epoch == 1 and batch == 9:  # 160 images in batches of 16: the last one
+                os.kill(os.getpid(), signal.SIGINT)
+
+    config = _config(steps_per_execution=1)
+    with pytest.raises(fashionkit.TrainingInterrupted):
+        fashionkit.train(
+            config,
+            dataset=tiny_dataset,
+            run_dir=tmp_path,
+            callbacks=[SignalOnLastBatchOfEpochTwo()],
+        )
+    state = EpochCheckpoint.read_state(tmp_path / "checkpoint")
+    assert state is not None
+    assert state.stop_reason is None
+    resumed = fashionkit.train(config, dataset=tiny_dataset, run_dir=tmp_path)
+    assert resumed.resumed_from_epoch == state.epoch
+    assert resumed.epochs_completed == 4
+    assert resumed.stop_reason is None
+
+
+def test_averaging_works_through_mixed_float16_loss_scaling(
+    tiny_dataset: fashionkit.FashionMNIST,
+) -> None:
+    """It finds the average inside Keras's loss-scale optimizer and evaluates it each epoch."""
+    config = _config(
+        epochs=2,
+        optimizer={"name": "adam", "learning_rate": 0.01, "ema_momentum": 0.9},
+        device={"precision": "mixed_float16"},
+    )
+    result = fashionkit.train(config, dataset=tiny_dataset)
+    averages = moving_averages(result.model)
+    assert averages is not None
+    for variable, average in zip(result.model.trainable_variables, averages, strict=True):
+        np.testing.assert_array_equal(variable.numpy(), average.numpy())
+    assert result.history[-1].val_loss == result.validation.loss

@@ -13,13 +13,24 @@ from contextlib import contextmanager
 from typing import Any
 
 
+def _averaging_optimizer(model: Any) -> Any:
+    """The optimizer that keeps the average (looking through a ``LossScaleOptimizer``).
+
+    Under ``mixed_float16`` Keras wraps the optimizer in a ``LossScaleOptimizer``, which passes
+    the steps on to its ``inner_optimizer``.
+    """
+    optimizer = getattr(model, "optimizer", None)
+    return getattr(optimizer, "inner_optimizer", optimizer)
+
+
 def moving_averages(model: Any) -> list[Any] | None:
     """The optimizer's averaged copies of ``model.trainable_variables``, or ``None``.
 
     ``None`` when the model has no optimizer, its optimizer keeps no average, or the optimizer
-    has not been built yet (before the first step).
+    has not been built yet (before the first step). A loss-scale optimizer (``mixed_float16``)
+    is looked through to the optimizer it wraps.
     """
-    optimizer = getattr(model, "optimizer", None)
+    optimizer = _averaging_optimizer(model)
     if optimizer is None or not getattr(optimizer, "use_ema", False):
         return None
     averages = getattr(optimizer, "_model_variables_moving_average", None)
@@ -57,5 +68,5 @@ def finalize_average(model: Any) -> bool:
     """
     if moving_averages(model) is None:
         return False
-    model.optimizer.finalize_variable_values(model.trainable_variables)
+    _averaging_optimizer(model).finalize_variable_values(model.trainable_variables)
     return True

@@ -44,9 +44,9 @@ def epoch_table(
     order of an epoch does not depend on the epochs before it). With ``augment``, eight more
     columns follow: the crop offsets in the padded image (row, column; ``translate`` is the
     unshifted position), the flip (0 or 1), whether to erase (0 or 1), and the rectangle's top,
-    left, height and width. They are drawn from ``default_rng([seed, epoch, 1])`` in a fixed
-    order whatever the options, and the ``alternate`` flip's first coins from
-    ``default_rng([seed, 0, 2])``.
+    left (negative when it sticks out above or to the left), height and width. They are drawn
+    from ``default_rng([seed, epoch, 1])`` in a fixed order whatever the options, and the
+    ``alternate`` flip's first coins from ``default_rng([seed, 0, 2])``.
 
     Example:
         >>> table = epoch_table(5, seed=0, epoch=0, augment=AugmentConfig(flip="random"))
@@ -65,8 +65,12 @@ def epoch_table(
         coins = first ^ bool(epoch % 2)
     table[:, _FLIP] = coins if augment.flip != "none" else False
     table[:, _ERASE] = rng.random(n) < augment.erase_probability
-    table[:, _TOP : _LEFT + 1] = rng.integers(0, IMAGE_SHAPE[0], size=(n, 2))
-    table[:, _HEIGHT : _WIDTH + 1] = rng.integers(1, augment.erase_max_size + 1, size=(n, 2))
+    sides = rng.integers(1, augment.erase_max_size + 1, size=(n, 2))
+    table[:, _HEIGHT : _WIDTH + 1] = sides
+    # Every placement that overlaps the image is equally likely, so each edge of the image is
+    # erased as often as the opposite one (the rectangle may stick out on any side).
+    placements = IMAGE_SHAPE[0] + sides - 1
+    table[:, _TOP : _LEFT + 1] = (rng.random((n, 2)) * placements).astype(np.int32) - (sides - 1)
     # Every column describes image i; feed them in the epoch's order.
     table = table[order]
     table[:, _INDEX] = order

@@ -248,13 +248,14 @@ class AugmentConfig(_fields.ConfigBase):
         translate: Shift each image by up to this many pixels in each direction (pad with the
             black background, then crop at a random offset), 0 to 8. Defaults to 0 (off).
         flip: Horizontal mirror: ``"none"``; ``"random"``, a fair coin per image and epoch;
-            or ``"alternate"``, a coin per image for the first epoch and the other side in every
-            following epoch, so each image is seen both ways equally often. Defaults to
-            ``"none"``.
+            or ``"alternate"``, a coin per image for the first epoch, then mirrored and not
+            mirrored in turn from epoch to epoch, so each image is seen both ways equally often.
+            Defaults to ``"none"``.
         erase_probability: Chance in [0, 1] that an image gets one black rectangle (random
             erasing). Defaults to 0 (off).
         erase_max_size: Largest side of the rectangle in pixels, 1 to 28; each side is drawn
-            between 1 and this, and the rectangle may stick out of the image. Defaults to 12.
+            between 1 and this, and every placement that overlaps the image is equally likely
+            (the rectangle may stick out on any side). Defaults to 12.
 
     Example:
         >>> AugmentConfig(translate=2, flip="alternate").enabled
@@ -294,7 +295,9 @@ class EarlyStoppingConfig(_fields.ConfigBase):
         monitor: ``"val_accuracy"`` (higher is better) or ``"val_loss"`` (lower is better).
             Defaults to ``"val_accuracy"``.
         patience: Stop after this many epochs in a row without an improvement of more than
-            ``min_delta``; ``None`` never stops early. Defaults to ``None``.
+            ``min_delta``; ``None`` never stops early. An epoch whose metric is not a finite
+            number is never the best, and the count starts at the first finite value.
+            Defaults to ``None``.
         min_delta: Smallest change that counts as an improvement, >= 0. Defaults to 0.
         restore_best: End with the best epoch's weights instead of the last epoch's (they are
             then the ones evaluated, reported and saved as the final model). Defaults to

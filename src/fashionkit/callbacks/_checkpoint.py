@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -65,18 +66,26 @@ class EpochCheckpoint(keras.callbacks.Callback):  # type: ignore[misc]
             epoch=epoch + 1,
             checkpoint=name,
             best=context.best if context is not None else None,
-            stop_reason=context.stop_reason if context is not None else None,
+            # A stop that ends the run (early stopping, a time budget) is kept; a signal's is
+            # not: the run it interrupted must go on when resumed.
+            stop_reason=(
+                context.stop_reason
+                if context is not None and context.interrupted_by is None
+                else None
+            ),
             partial=context is not None and context.partial_epoch == epoch + 1,
         )
         with os_errors_as(RunDirError, self.directory / _STATE, hint=hint):
             atomic_write_text(self.directory / _STATE, _schema.to_json(state, indent=None))
-        if previous is not None and previous[1].name != name:
-            previous[1].unlink(missing_ok=True)
-        # Best models the new state no longer names (the state names the current one first).
-        keep = state.best.checkpoint if state.best is not None else None
-        for old in self.directory.glob("best-*.keras"):
-            if old.name != keep:
-                old.unlink(missing_ok=True)
+        # Files the new state no longer names. Deleting them is tidying, not safety: one that
+        # cannot be deleted now goes with the checkpoint folder at the end.
+        keep = {name, state.best.checkpoint if state.best is not None else None}
+        with contextlib.suppress(OSError):
+            if previous is not None and previous[1].name not in keep:
+                previous[1].unlink(missing_ok=True)
+            for old in self.directory.glob("best-*.keras"):
+                if old.name not in keep:
+                    old.unlink(missing_ok=True)
 
     @staticmethod
     def latest(directory: PathLike) -> tuple[int, Path] | None:
