@@ -68,6 +68,8 @@ from typing import Any
 
 import attrs
 
+from fashionkit.cli import _positive
+
 HERE = Path(__file__).resolve()
 FIRST_SEED = 42
 THRESHOLDS = (0.85, 0.90, 0.92, 0.94)
@@ -230,16 +232,6 @@ class Entry:
     description: str
     flags: tuple[str, ...] = ()
     ema: bool = False
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:

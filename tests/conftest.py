@@ -167,6 +167,18 @@ def sample_result(**changes: Any) -> fashionkit.TrainResult:
     return fashionkit.TrainResult(**fields)
 
 
+def crash_after(epoch: int) -> Any:
+    """A callback that raises KeyboardInterrupt as 1-based ``epoch`` ends, before it is kept."""
+    import keras
+
+    class Crash(keras.callbacks.Callback):  # type: ignore[misc]
+        def on_epoch_end(self, index: int, logs: dict[str, Any] | None = None) -> None:
+            if index + 1 == epoch:
+                raise KeyboardInterrupt
+
+    return Crash()
+
+
 def metrics_only(history: Sequence[fashionkit.EpochRecord]) -> list[fashionkit.EpochRecord]:
     """The records without their wall-clock ``seconds``, to compare the metrics of two runs."""
     return [attrs.evolve(record, seconds=None) for record in history]

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 import fashionkit
-from conftest import metrics_only
+from conftest import crash_after, metrics_only
 from fashionkit import _schema
 from fashionkit.callbacks import EpochCheckpoint, JSONLinesLogger
 from fashionkit.config import MLPConfig, TrainConfig
@@ -58,18 +58,6 @@ def _config(**changes: Any) -> TrainConfig:
     return TrainConfig(**base)
 
 
-class _Crash(keras.callbacks.Callback):  # type: ignore[misc]
-    """Raise KeyboardInterrupt at the end of an epoch, before it is logged or checkpointed."""
-
-    def __init__(self, epoch: int) -> None:
-        super().__init__()
-        self.epoch = epoch
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        if epoch + 1 == self.epoch:
-            raise KeyboardInterrupt
-
-
 @pytest.fixture(scope="module")
 def finished(
     tiny_dataset: fashionkit.FashionMNIST, tmp_path_factory: pytest.TempPathFactory
@@ -86,7 +74,9 @@ def crashed(
     """A run directory of the same config that died at the end of epoch 3; do not modify."""
     run_dir = tmp_path_factory.mktemp("crashed") / "run"
     with pytest.raises(KeyboardInterrupt):
-        fashionkit.train(_config(), dataset=tiny_dataset, run_dir=run_dir, callbacks=[_Crash(3)])
+        fashionkit.train(
+            _config(), dataset=tiny_dataset, run_dir=run_dir, callbacks=[crash_after(3)]
+        )
     return run_dir
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import fashionkit
-from conftest import metrics_only
+from conftest import crash_after, metrics_only
 from fashionkit._averaging import averaged_weights, finalize_average, moving_averages
 from fashionkit.callbacks import EpochCheckpoint
 from fashionkit.config import TrainConfig
@@ -44,18 +44,6 @@ RECIPE = {
     "augment": {"translate": 2, "flip": "alternate", "erase_probability": 0.5},
     "tta": True,
 }
-
-
-class _Crash(keras.callbacks.Callback):  # type: ignore[misc]
-    """Raise KeyboardInterrupt at the end of an epoch, before it is logged or checkpointed."""
-
-    def __init__(self, epoch: int) -> None:
-        super().__init__()
-        self.epoch = epoch
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        if epoch + 1 == self.epoch:
-            raise KeyboardInterrupt
 
 
 class _ZeroWeightsAfter(keras.callbacks.Callback):  # type: ignore[misc]
@@ -132,7 +120,7 @@ def test_a_resumed_recipe_run_is_bit_identical_to_an_uninterrupted_one(
     whole = fashionkit.train(config, dataset=tiny_dataset, run_dir=tmp_path / "whole")
     cut = tmp_path / "cut"
     with pytest.raises(KeyboardInterrupt):
-        fashionkit.train(config, dataset=tiny_dataset, run_dir=cut, callbacks=[_Crash(3)])
+        fashionkit.train(config, dataset=tiny_dataset, run_dir=cut, callbacks=[crash_after(3)])
     resumed = fashionkit.train(config, dataset=tiny_dataset, run_dir=cut)
     assert resumed.resumed_from_epoch == 2
     assert metrics_only(resumed.history) == metrics_only(whole.history)
@@ -290,7 +278,9 @@ def test_a_state_naming_a_missing_best_model_is_reported(
 ) -> None:
     """It refuses to resume from a checkpoint whose best model has gone, naming the file."""
     with pytest.raises(KeyboardInterrupt):
-        fashionkit.train(_config(), dataset=tiny_dataset, run_dir=tmp_path, callbacks=[_Crash(3)])
+        fashionkit.train(
+            _config(), dataset=tiny_dataset, run_dir=tmp_path, callbacks=[crash_after(3)]
+        )
     state = EpochCheckpoint.read_state(tmp_path / "checkpoint")
     assert state is not None
     assert state.best is not None

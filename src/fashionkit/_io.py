@@ -31,6 +31,21 @@ _DENIED = (errno.EACCES, errno.EPERM, errno.EROFS)
 _NOT_A_FOLDER = (errno.ENOTDIR, errno.EEXIST)
 
 
+def check_parents(target: Path) -> None:
+    """Refuse a path under a file (missing folders are fine: writes create them).
+
+    Raises:
+        StorageError: A parent of ``target`` is a file.
+    """
+    for parent in target.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise StorageError(
+                    f"Cannot write {target}: {parent} is a file, not a folder. Choose another path."
+                )
+            return
+
+
 def os_error_message(exc: OSError, path: Path | str, *, action: str = "write") -> str:
     """One sentence for an OSError: the path, what went wrong in plain words, what to do.
 

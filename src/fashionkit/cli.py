@@ -48,7 +48,7 @@ from fashionkit.lr_finder import check_sweep_arguments, find_learning_rate
 from fashionkit.models import list_architectures
 from fashionkit.plots import check_plot_path, plot_learning_rate_sweep, write_report
 from fashionkit.presets import get_preset, list_presets
-from fashionkit.runs import MODEL, RunDirectory, check_model_path, load_model, save_model
+from fashionkit.runs import CONFIG, MODEL, RunDirectory, check_model_path, load_model, save_model
 from fashionkit.training import train
 
 __all__ = ["main"]
@@ -364,7 +364,7 @@ def _tta_for(path: Path, wanted: bool | None) -> bool:
     """``--tta``/``--no-tta``, or else what the run directory's config used (off for a file)."""
     if wanted is not None:
         return wanted
-    config = path / "config.toml"
+    config = path / CONFIG
     return path.is_dir() and config.is_file() and TrainConfig.from_toml(config).tta
 
 

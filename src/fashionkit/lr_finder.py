@@ -38,7 +38,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fashionkit import _schema
-from fashionkit._pipeline import epoch_batches
 from fashionkit.config import TrainConfig
 from fashionkit.datasets import FashionMNIST
 from fashionkit.exceptions import ConfigError
@@ -342,16 +341,7 @@ def _run_sweep(
     """Train one batch per rate until the smoothed loss diverges; return the losses and time."""
     setup = prepare(_sweep_config(config, rates[0]), dataset=dataset, run_dir=None)
     epochs = math.ceil(len(rates) / setup.steps_per_epoch)
-    batches = epoch_batches(
-        setup.train_images,
-        setup.train_targets,
-        layout=setup.layout,
-        batch_size=config.batch_size,
-        seed=config.seed,
-        first_epoch=0,
-        epochs=epochs,
-        augment=config.augment,
-    )
+    batches = setup.batches(epochs=epochs)
     model = setup.model
     tracker = _SmoothedLoss(smoothing=smoothing, divergence=divergence)
     losses: list[float] = []

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from fashionkit._io import atomic_write_bytes, os_errors_as
+from fashionkit._io import atomic_write_bytes, check_parents, os_errors_as
 from fashionkit._typing import PathLike
 from fashionkit.datasets import FashionMNIST, load_fashion_mnist
 from fashionkit.evaluation import EvaluationReport, predict
@@ -62,13 +62,7 @@ def check_plot_path(path: PathLike) -> Path:
     target = Path(path)
     if target.is_dir():
         raise StorageError(f"Cannot write {target}: it is a folder; give a file name (.png).")
-    for parent in target.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise StorageError(
-                    f"Cannot write {target}: {parent} is a file, not a folder. Choose another path."
-                )
-            break
+    check_parents(target)
     return target
 
 

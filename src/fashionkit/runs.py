@@ -39,6 +39,7 @@ from fashionkit._io import (
     DirectoryLock,
     atomic_save_model,
     atomic_write_text,
+    check_parents,
     describe_holder,
     in_use_message,
     is_locked,
@@ -147,14 +148,6 @@ class RunDirectory:
     def stop_reason(self) -> str | None:
         """Why training stopped at the resumed checkpoint (nothing more to train), or ``None``."""
         return None if self.state is None else self.state.stop_reason
-
-    @property
-    def best_checkpoint(self) -> Path | None:
-        """The best epoch's model in the checkpoint folder, or ``None``."""
-        best = None if self.state is None else self.state.best
-        if best is None or best.checkpoint is None:
-            return None
-        return self.path / CHECKPOINTS / best.checkpoint
 
     @classmethod
     def open(cls, path: PathLike, config: TrainConfig) -> RunDirectory:
@@ -420,13 +413,7 @@ def check_model_path(path: PathLike) -> Path:
         raise InputValidationError(
             f"{target}: a model is saved as a .keras file; give a file name ending in .keras."
         )
-    for parent in target.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise StorageError(
-                    f"Cannot write {target}: {parent} is a file, not a folder. Choose another path."
-                )
-            break
+    check_parents(target)
     return target
 
 

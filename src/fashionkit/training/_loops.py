@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from typing import Any, Protocol
 
-from fashionkit._pipeline import epoch_batches
 from fashionkit.exceptions import ConfigError
 from fashionkit.preprocessing import prepare_images
 from fashionkit.training._compile import make_loss
@@ -32,16 +31,7 @@ class KerasFitLoop:
     def run(self, setup: TrainingSetup, callbacks: list[Any]) -> float:
         """Fit for the remaining epochs."""
         config = setup.config
-        batches = epoch_batches(
-            setup.train_images,
-            setup.train_targets,
-            layout=setup.layout,
-            batch_size=config.batch_size,
-            seed=config.seed,
-            first_epoch=setup.initial_epoch,
-            epochs=config.epochs,
-            augment=config.augment,
-        )
+        batches = setup.batches()
         start = time.perf_counter()
         setup.model.fit(
             batches,

@@ -11,6 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fashionkit._constants import Layout
+from fashionkit._pipeline import epoch_batches
 from fashionkit._typing import PathLike
 from fashionkit.config import TrainConfig
 from fashionkit.datasets import FashionMNIST, load_fashion_mnist
@@ -59,6 +60,20 @@ class TrainingSetup:
     def initial_epoch(self) -> int:
         """Epochs completed before this call (restored from the run directory)."""
         return self.run.resume_epoch if self.run is not None else 0
+
+    def batches(self, *, epochs: int | None = None) -> Any:
+        """The input pipeline from :attr:`initial_epoch` up to ``epochs`` (the config's)."""
+        config = self.config
+        return epoch_batches(
+            self.train_images,
+            self.train_targets,
+            layout=self.layout,
+            batch_size=config.batch_size,
+            seed=config.seed,
+            first_epoch=self.initial_epoch,
+            epochs=config.epochs if epochs is None else epochs,
+            augment=config.augment,
+        )
 
 
 def prepare(
