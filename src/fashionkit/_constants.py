@@ -70,6 +70,8 @@ StrategyChoice = Literal["auto", "one_device", "mirrored", "multi_worker"]
 StrategyName = Literal["default", "one_device", "mirrored", "multi_worker"]
 #: Keras dtype policies.
 Precision = Literal["float32", "mixed_float16", "mixed_bfloat16"]
+#: Formats :func:`fashionkit.export.export` writes.
+ExportFormat = Literal["saved_model", "tflite", "onnx"]
 
 LAYOUTS: Final[tuple[str, ...]] = get_args(Layout)
 LAYOUT_CHOICES: Final[tuple[str, ...]] = get_args(LayoutChoice)
@@ -82,6 +84,7 @@ ACTIVATIONS: Final[tuple[str, ...]] = get_args(Activation)
 ACCELERATORS: Final[tuple[str, ...]] = get_args(Accelerator)
 STRATEGIES: Final[tuple[str, ...]] = get_args(StrategyChoice)
 PRECISIONS: Final[tuple[str, ...]] = get_args(Precision)
+EXPORT_FORMATS: Final[tuple[str, ...]] = get_args(ExportFormat)
 
 
 def input_shape_for(layout: str) -> tuple[int, ...]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
 import socket
 import sys
 import tempfile
@@ -146,6 +147,49 @@ def staged(path: Path, *, suffix: str = ".tmp") -> Iterator[Path]:
         publish(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
+        raise
+
+
+def sync_tree(root: Path) -> None:
+    """Flush every file under ``root`` (or ``root`` itself, a file) to the disk."""
+    paths = [root] if root.is_file() else [p for p in root.rglob("*") if p.is_file()]
+    for p in paths:
+        fd = os.open(p, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@contextmanager
+def staged_directory(path: Path) -> Iterator[Path]:
+    """Yield an empty temporary folder beside ``path``, then swap it into place or delete it.
+
+    On success the folder's files are synced and it is renamed to ``path``; a folder already
+    there is first renamed aside and deleted only after the swap, so ``path`` never holds a
+    mixture of old and new files. On any failure, Ctrl-C included, the temporary folder is
+    deleted and ``path`` is left as it was.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        yield tmp
+        sync_tree(tmp)
+        os.chmod(tmp, 0o777 & ~_umask())
+        old = None
+        if path.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
+            os.replace(path, old)  # a folder replaces the empty placeholder
+        try:
+            os.rename(tmp, path)
+        except BaseException:
+            if old is not None:
+                os.replace(old, path)
+            raise
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
         raise
 
 

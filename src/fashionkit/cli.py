@@ -26,6 +26,7 @@ from fashionkit._constants import (
     ACCELERATORS,
     CLASS_NAMES,
     CLASS_NAMES_KO,
+    EXPORT_FORMATS,
     LABEL_ENCODINGS,
     LAYOUT_CHOICES,
     OPTIMIZERS,
@@ -43,12 +44,21 @@ from fashionkit.exceptions import (
     InputValidationError,
     TrainingInterrupted,
 )
+from fashionkit.export import export
 from fashionkit.images import read_images
 from fashionkit.lr_finder import check_sweep_arguments, find_learning_rate
 from fashionkit.models import list_architectures
 from fashionkit.plots import check_plot_path, plot_learning_rate_sweep, write_report
 from fashionkit.presets import get_preset, list_presets
-from fashionkit.runs import CONFIG, MODEL, RunDirectory, check_model_path, load_model, save_model
+from fashionkit.runs import (
+    CONFIG,
+    MODEL,
+    RunDirectory,
+    check_model_path,
+    load_model,
+    read_calibration,
+    save_model,
+)
 from fashionkit.training import train
 
 __all__ = ["main"]
@@ -368,12 +378,34 @@ def _tta_for(path: Path, wanted: bool | None) -> bool:
     return path.is_dir() and config.is_file() and TrainConfig.from_toml(config).tta
 
 
+_CALIBRATED_HELP = (
+    "apply the temperature a calibrated run fitted (calibration.json); default: on when the "
+    "run directory has one"
+)
+
+
+def _temperature_for(path: Path, wanted: bool | None) -> float:
+    """The run's fitted temperature unless ``--no-calibrated`` (1.0 for a file or none fitted)."""
+    calibration = read_calibration(path) if path.is_dir() else None
+    if wanted and calibration is None:
+        raise InputValidationError(
+            f"--calibrated needs a calibrated run directory; {path} has no calibration.json "
+            f"(train with --set calibrate=true)."
+        )
+    if wanted is False or calibration is None:
+        return 1.0
+    return calibration.temperature
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     _start_tensorflow(args)
     model = _model_from(args.model)
     tta = _tta_for(args.model, args.tta)
+    temperature = _temperature_for(args.model, args.calibrated)
     data = _load(args)
-    report = evaluate(model, data.test.images, data.test.labels, split="test", tta=tta)
+    report = evaluate(
+        model, data.test.images, data.test.labels, split="test", tta=tta, temperature=temperature
+    )
     print(report.to_json() if args.json else report.to_text())
     return 0
 
@@ -382,7 +414,12 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     _start_tensorflow(args)
     images, names = read_images(args.images)
     model = _model_from(args.run)
-    result = predict(model, images, tta=_tta_for(args.run, args.tta))
+    result = predict(
+        model,
+        images,
+        tta=_tta_for(args.run, args.tta),
+        temperature=_temperature_for(args.run, args.calibrated),
+    )
     rows: list[dict[str, Any]] = []
     for name, probs in zip(names, result.probabilities, strict=True):
         top = np.argsort(-probs, kind="stable")[: args.top]
@@ -402,6 +439,13 @@ def _cmd_predict(args: argparse.Namespace) -> int:
             f"{p['class']} ({p['class_ko']}) {p['probability']:.3f}" for p in row["predictions"]
         )
         print(f"{row['image']}: {ranked}")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    _start_tensorflow(args)
+    result = export(args.run, format=args.format, out=args.out)
+    print(json.dumps(result.to_dict(), ensure_ascii=False) if args.json else result.to_text())
     return 0
 
 
@@ -539,6 +583,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("model", type=Path, help="a run directory or a .keras file")
     ev.add_argument("--json", action="store_true", help="print the report as JSON")
     ev.add_argument("--tta", action=argparse.BooleanOptionalAction, default=None, help=_TTA_HELP)
+    ev.add_argument(
+        "--calibrated", action=argparse.BooleanOptionalAction, default=None, help=_CALIBRATED_HELP
+    )
     ev.set_defaults(func=_cmd_evaluate)
 
     pr = sub.add_parser(
@@ -551,7 +598,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pr.add_argument("--json", action="store_true", help="print JSON")
     pr.add_argument("--tta", action=argparse.BooleanOptionalAction, default=None, help=_TTA_HELP)
+    pr.add_argument(
+        "--calibrated", action=argparse.BooleanOptionalAction, default=None, help=_CALIBRATED_HELP
+    )
     pr.set_defaults(func=_cmd_predict)
+
+    ex = sub.add_parser(
+        "export",
+        parents=[common],
+        help="export a run's model for serving: SavedModel, TFLite or ONNX",
+        description="Write the run's final model in a serving format. The exported model takes "
+        "uint8 images (N, 28, 28) and returns (N, 10) probabilities, with the run's flip TTA "
+        "and calibration temperature inside; it is checked against the Keras model before it "
+        "is renamed into place.",
+    )
+    ex.add_argument("run", type=Path, help="a completed run directory")
+    ex.add_argument(
+        "--format",
+        choices=EXPORT_FORMATS,
+        default="saved_model",
+        help=f"{_choices(EXPORT_FORMATS)} (default saved_model; onnx needs the export extra)",
+    )
+    ex.add_argument(
+        "--out",
+        type=Path,
+        metavar="PATH",
+        help="where to write (default: RUN_DIR/export/saved_model, model.tflite or model.onnx)",
+    )
+    ex.add_argument("--json", action="store_true", help="print the result as one JSON line")
+    ex.set_defaults(func=_cmd_export)
 
     rep = sub.add_parser(
         "report",

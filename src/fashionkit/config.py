@@ -492,6 +492,13 @@ class TrainConfig(_fields.ConfigBase):
         tta: Test-time augmentation: evaluate (after every epoch and at the end) on the mean
             of the probabilities of each image and its mirror image. About twice the
             evaluation time; the reports say it was used. Defaults to ``False``.
+        calibrate: After training, fit a temperature on the validation split's probabilities
+            (temperature scaling, see :mod:`fashionkit.calibration`); the final reports, the
+            run directory's predictions and the exported models then use the calibrated
+            probabilities. The accuracy does not change. Defaults to ``False``.
+        tensorboard: Write TensorBoard logs (per-epoch metrics, the learning rate, the final
+            confusion matrix) into the run directory's ``tensorboard/`` folder; needs a run
+            directory. Defaults to ``False``.
 
     Example:
         >>> TrainConfig(epochs=0)
@@ -545,6 +552,8 @@ class TrainConfig(_fields.ConfigBase):
         validator=_fields.instance_of(EarlyStoppingConfig),
     )
     tta: bool = attrs.field(default=False, validator=_is_bool)
+    calibrate: bool = attrs.field(default=False, validator=_is_bool)
+    tensorboard: bool = attrs.field(default=False, validator=_is_bool)
 
     def __attrs_post_init__(self) -> None:
         if self.device.strategy == "multi_worker" and self.time_budget_seconds is not None:

@@ -33,6 +33,12 @@ from fashionkit._validation import (
     check_same_length,
     integer_labels,
 )
+from fashionkit.calibration import (
+    DEFAULT_BINS,
+    apply_temperature,
+    check_temperature,
+    expected_calibration_error,
+)
 from fashionkit.exceptions import InputValidationError
 
 __all__ = [
@@ -83,6 +89,11 @@ class EvaluationReport:
         tta: Whether the probabilities were averaged over each image and its mirror image
             (test-time augmentation). Reports written before this field existed read back as
             ``False``.
+        temperature: The temperature applied to the model's probabilities before scoring
+            (see :mod:`fashionkit.calibration`); 1.0 when uncalibrated, and in reports written
+            before this field existed.
+        ece: Expected calibration error of the scored probabilities (15 confidence bins);
+            ``None`` in reports written before this field existed, NaN without images.
     """
 
     split: str
@@ -92,6 +103,8 @@ class EvaluationReport:
     confusion_matrix: tuple[tuple[int, ...], ...]
     class_names: tuple[str, ...]
     tta: bool = False
+    temperature: float = 1.0
+    ece: float | None = None
 
     @property
     def n_samples(self) -> int:
@@ -128,9 +141,14 @@ class EvaluationReport:
     def to_text(self) -> str:
         """Return a plain-text table of the per-class metrics and the totals."""
         width = max(len("class"), *(len(n) for n in self.class_names))
+        extras = [f"ECE {self.ece:.4f}"] if self.ece is not None else []
+        if self.temperature != 1.0:
+            extras.append(f"temperature {self.temperature:.4f}")
+        if self.tta:
+            extras.append("flip test-time augmentation")
         lines = [
             f"{self.split}: accuracy {self.accuracy:.4f}, loss {self.loss:.4f}, "
-            f"{self.n_samples} images{', flip test-time augmentation' if self.tta else ''}",
+            f"{self.n_samples} images" + "".join(f", {e}" for e in extras),
             f"{'class':<{width}}  precision  recall  f1      support",
         ]
         for m in self.per_class:
@@ -182,14 +200,16 @@ class Prediction:
         classes: ``(N,)`` predicted class indices.
         names: Predicted class names, one per image.
         probabilities: ``(N, num_classes)`` softmax outputs (with ``tta``, the mean over each
-            image and its mirror image).
+            image and its mirror image; with a temperature other than 1, rescaled by it).
         tta: Whether flip test-time augmentation was used.
+        temperature: The temperature applied to the probabilities (1.0: none).
     """
 
     classes: NDArray[np.intp]
     names: tuple[str, ...]
     probabilities: NDArray[np.float32]
     tta: bool = False
+    temperature: float = 1.0
 
     def __len__(self) -> int:
         return len(self.names)
@@ -221,13 +241,15 @@ def report_from_probabilities(
     split: str,
     class_names: Sequence[str] = CLASS_NAMES,
     tta: bool = False,
+    temperature: float = 1.0,
 ) -> EvaluationReport:
     """Build an :class:`EvaluationReport` from softmax outputs and integer labels.
 
     The single implementation of every reported metric: the confusion matrix is counted from
     the arg-max predictions; precision, recall and F1 of each class follow from it (0 where a
     denominator is 0, as scikit-learn's ``zero_division=0``); the loss is the clipped
-    cross-entropy described in the module documentation.
+    cross-entropy described in the module documentation; the expected calibration error uses
+    :data:`~fashionkit.calibration.DEFAULT_BINS` bins.
 
     Args:
         probabilities: ``(N, num_classes)`` softmax outputs in ``[0, 1]``.
@@ -235,10 +257,12 @@ def report_from_probabilities(
         split: Name recorded in the report.
         class_names: Names in label order; their number is the number of classes.
         tta: Recorded in the report: the probabilities come from flip test-time augmentation.
+        temperature: Applied to the probabilities before scoring (see
+            :func:`~fashionkit.calibration.apply_temperature`) and recorded. Defaults to 1.0.
 
     Raises:
         InputValidationError: Labels out of range, probabilities of the wrong shape or not in
-            ``[0, 1]``.
+            ``[0, 1]``, or a temperature that is not a positive finite number.
 
     Example:
         >>> import numpy as np
@@ -252,6 +276,9 @@ def report_from_probabilities(
     n_classes = len(names)
     y = check_labels(labels, num_classes=n_classes).astype(np.intp)
     probs = check_probabilities(probabilities, rows=len(y), num_classes=n_classes)
+    t = check_temperature(temperature)
+    if t != 1.0:
+        probs = apply_temperature(probs, t).astype(np.float64)
     predicted = probs.argmax(axis=1) if len(y) else np.zeros(0, np.intp)
     matrix = np.bincount(y * n_classes + predicted, minlength=n_classes**2).reshape(
         n_classes, n_classes
@@ -287,6 +314,8 @@ def report_from_probabilities(
         confusion_matrix=tuple(tuple(int(v) for v in row) for row in matrix),
         class_names=names,
         tta=bool(tta),
+        temperature=t,
+        ece=expected_calibration_error(probs, y, bins=DEFAULT_BINS),
     )
 
 
@@ -356,14 +385,32 @@ class Evaluator:
             tta=self.tta,
         )
 
-    def __call__(self, model: Any) -> EvaluationReport:
-        """Evaluate ``model`` on the split, remember the report as :attr:`latest`, return it."""
-        probs = self.probabilities(model)
+    def report(self, probabilities: object, *, temperature: float = 1.0) -> EvaluationReport:
+        """The report of probabilities :meth:`probabilities` returned, remembered as latest.
+
+        Args:
+            probabilities: ``(N, num_classes)`` outputs for this split's images.
+            temperature: Applied before scoring (see
+                :func:`~fashionkit.calibration.apply_temperature`). Defaults to 1.0.
+        """
         report = report_from_probabilities(
-            probs, self.labels, split=self.split, class_names=self.class_names, tta=self.tta
+            probabilities,
+            self.labels,
+            split=self.split,
+            class_names=self.class_names,
+            tta=self.tta,
+            temperature=temperature,
         )
         self.latest = report
         return report
+
+    def __call__(self, model: Any, *, temperature: float = 1.0) -> EvaluationReport:
+        """Evaluate ``model`` on the split, remember the report as :attr:`latest`, return it.
+
+        ``temperature`` rescales the probabilities before scoring (1.0: as the model gives
+        them).
+        """
+        return self.report(self.probabilities(model), temperature=temperature)
 
 
 def predict(
@@ -373,6 +420,7 @@ def predict(
     class_names: Sequence[str] = CLASS_NAMES,
     batch_size: int = 256,
     tta: bool = False,
+    temperature: float = 1.0,
 ) -> Prediction:
     """Classify one ``(28, 28)`` uint8 image or a batch ``(N, 28, 28)``.
 
@@ -384,13 +432,17 @@ def predict(
         batch_size: Images per forward pass. Defaults to 256.
         tta: Flip test-time augmentation: average the probabilities of each image and its mirror
             image. Defaults to ``False``.
+        temperature: Rescale the probabilities by this temperature (a calibrated run's
+            :attr:`Calibration.temperature <fashionkit.calibration.Calibration.temperature>`);
+            the classes do not change. Defaults to 1.0 (as the model gives them).
 
     Returns:
         Class indices, names and probabilities.
 
     Raises:
         InputValidationError: Images of the wrong shape or dtype (nothing is resized), a model
-            whose output does not match ``class_names``, or one that outputs NaN.
+            whose output does not match ``class_names``, one that outputs NaN, or a temperature
+            that is not a positive finite number.
 
     Example:
         >>> result = fashionkit.train()  # doctest: +SKIP
@@ -400,19 +452,23 @@ def predict(
     names = _class_names(class_names)
     _check_batch_size(batch_size)
     _check_tta(tta)
+    check_temperature(temperature)
     x = check_images(images, allow_float=True)
     raw = predict_in_batches(model, x, layout=model_layout(model), batch_size=batch_size, tta=tta)
     if raw.size and raw.shape[1] != len(names):
         raise InputValidationError(
             f"The model predicts {raw.shape[1]} classes but {len(names)} class names were given."
         )
-    probs = check_probabilities(raw, rows=len(x), num_classes=len(names)).astype(np.float32)
+    probs = apply_temperature(
+        check_probabilities(raw, rows=len(x), num_classes=len(names)), temperature
+    )
     classes = probs.argmax(axis=1) if len(x) else np.zeros(0, np.intp)
     return Prediction(
         classes=classes,
         names=tuple(names[int(c)] for c in classes),
         probabilities=probs,
         tta=tta,
+        temperature=float(temperature),
     )
 
 
@@ -425,6 +481,7 @@ def evaluate(
     class_names: Sequence[str] = CLASS_NAMES,
     batch_size: int = 256,
     tta: bool = False,
+    temperature: float = 1.0,
 ) -> EvaluationReport:
     """Evaluate a model on labelled images and return a typed report.
 
@@ -437,18 +494,23 @@ def evaluate(
         batch_size: Images per forward pass. Defaults to 256.
         tta: Flip test-time augmentation: average the probabilities of each image and its mirror
             image; the report records it. Defaults to ``False``.
+        temperature: Rescale the probabilities by this temperature before scoring (see
+            :mod:`fashionkit.calibration`); the report records it. Defaults to 1.0.
 
     Returns:
-        Loss, accuracy, per-class precision/recall/F1 and the confusion matrix.
+        Loss, accuracy, expected calibration error, per-class precision/recall/F1 and the
+        confusion matrix.
 
     Raises:
-        InputValidationError: Bad images or labels, or different lengths.
+        InputValidationError: Bad images or labels, different lengths, or a temperature that
+            is not a positive finite number.
 
     Example:
         >>> report = evaluate(model, data.test.images, data.test.labels)  # doctest: +SKIP
         >>> print(report.to_text())  # doctest: +SKIP
     """
+    check_temperature(temperature)
     evaluator = Evaluator(
         images, labels, split=split, class_names=class_names, batch_size=batch_size, tta=tta
     )
-    return evaluator(model)
+    return evaluator(model, temperature=temperature)

@@ -15,6 +15,7 @@ __all__ = [
     "DataNotFoundError",
     "DeviceError",
     "DownloadError",
+    "ExportError",
     "FashionkitDeprecationWarning",
     "FashionkitError",
     "FashionkitWarning",
@@ -86,6 +87,11 @@ class ChecksumError(FashionkitError, OSError):
 
 class DownloadError(FashionkitError, OSError):
     """Every mirror failed to deliver a dataset file."""
+
+
+class ExportError(FashionkitError, RuntimeError):
+    """Exporting a model failed: a converter is missing or failed, or the exported model's
+    outputs differ from the Keras model's by more than the format's tolerance."""
 
 
 class DeviceError(FashionkitError, RuntimeError):

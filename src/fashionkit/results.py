@@ -18,6 +18,7 @@ import attrs
 from cattrs.gen import make_dict_unstructure_fn, override
 
 from fashionkit import _schema
+from fashionkit.calibration import Calibration
 from fashionkit.config import TrainConfig
 from fashionkit.devices import Placement
 from fashionkit.evaluation import EvaluationReport
@@ -145,6 +146,9 @@ class TrainResult:
             ``None`` when no epoch was evaluated.
         restored_best: Whether the model holds the best epoch's weights
             (``early_stopping.restore_best``) rather than the last epoch's.
+        calibration: The temperature fitted on the validation split, with the ECE and loss of
+            the validation and test splits before and after, when ``config.calibrate`` is on
+            (``validation`` and ``test`` are then the calibrated reports); else ``None``.
     """
 
     model: Any
@@ -160,6 +164,7 @@ class TrainResult:
     resumed_from_epoch: int = 0
     best_epoch: int | None = None
     restored_best: bool = False
+    calibration: Calibration | None = None
 
     @property
     def epochs_completed(self) -> int:
@@ -184,6 +189,16 @@ class TrainResult:
             lines.append(f"stopped early: {self.stop_reason}")
         if self.restored_best:
             lines.append(f"weights of the best epoch, {self.best_epoch}, restored")
+        if self.calibration is not None:
+            scores = self.calibration.scores_of("test")
+            lines.append(
+                f"calibrated: temperature {self.calibration.temperature:.3f}"
+                + (
+                    f", test ECE {scores.ece_before:.4f} -> {scores.ece_after:.4f}"
+                    if scores is not None
+                    else ""
+                )
+            )
         return "\n".join(lines)
 
 

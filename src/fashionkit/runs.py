@@ -15,6 +15,10 @@ fashionkit's one serialisation layer and shown in the documentation's "File form
                      ``checkpoint/best-NNNN.keras``, named by ``checkpoint/state.json``)
 ``validation.json``  :class:`~fashionkit.EvaluationReport` of the validation split
 ``test.json``        :class:`~fashionkit.EvaluationReport` of the test split
+``calibration.json`` :class:`~fashionkit.calibration.Calibration`: the temperature fitted on the
+                     validation split (only with ``calibrate = true``); predictions and
+                     exports of the run apply it
+``tensorboard/``     TensorBoard logs (only with ``tensorboard = true``)
 ``environment.json`` library versions, Python, platform, devices, seed
 ``summary.json``     :meth:`~fashionkit.TrainResult.to_dict`; written last, it marks the run
                      complete
@@ -47,6 +51,7 @@ from fashionkit._io import (
     staged,
 )
 from fashionkit._typing import PathLike
+from fashionkit.calibration import Calibration
 from fashionkit.config import TrainConfig
 from fashionkit.evaluation import EvaluationReport
 from fashionkit.exceptions import (
@@ -58,7 +63,15 @@ from fashionkit.exceptions import (
 )
 from fashionkit.results import CheckpointState, EpochRecord, TrainResult
 
-__all__ = ["RunDirectory", "RunRecord", "check_model_path", "load_model", "load_run", "save_model"]
+__all__ = [
+    "RunDirectory",
+    "RunRecord",
+    "check_model_path",
+    "load_model",
+    "load_run",
+    "read_calibration",
+    "save_model",
+]
 
 CONFIG = "config.toml"
 METRICS = "metrics.jsonl"
@@ -67,11 +80,13 @@ MODEL = "model.keras"
 BEST = "best.keras"
 VALIDATION = "validation.json"
 TEST = "test.json"
+CALIBRATION = "calibration.json"
+TENSORBOARD = "tensorboard"
 ENVIRONMENT = "environment.json"
 SUMMARY = "summary.json"
 
 # Fields that may differ when a run is resumed: they change what is printed, not what is trained.
-_RESUME_MAY_CHANGE = frozenset({"verbose"})
+_RESUME_MAY_CHANGE = frozenset({"verbose", "tensorboard"})
 _RESUMABLE = "The run directory keeps every completed epoch: run the same command again to resume."
 
 
@@ -268,6 +283,8 @@ class RunDirectory:
             ),
             (SUMMARY, _schema.to_json(result)),
         ]
+        if result.calibration is not None:
+            files.insert(2, (CALIBRATION, _schema.to_json(result.calibration)))
         with os_errors_as(RunDirError, self.path / MODEL, hint=_RESUMABLE):
             atomic_save_model(result.model, self.path / MODEL)
         best = self.current_best()
@@ -442,6 +459,8 @@ class RunRecord:
         history: One record per epoch, from the metrics log.
         environment: Versions and devices recorded at the end of the run.
         summary: The run's ``summary.json`` (the layout of :meth:`~fashionkit.TrainResult.to_dict`).
+        calibration: The fitted temperature (``calibration.json``), or ``None`` for a run
+            trained without ``calibrate``.
     """
 
     directory: Path
@@ -452,6 +471,12 @@ class RunRecord:
     history: tuple[EpochRecord, ...]
     environment: dict[str, Any]
     summary: dict[str, Any]
+    calibration: Calibration | None = None
+
+    @property
+    def temperature(self) -> float:
+        """The temperature to apply to the model's probabilities (1.0 when uncalibrated)."""
+        return self.calibration.temperature if self.calibration is not None else 1.0
 
 
 def _read_json(path: Path) -> Any:
@@ -476,6 +501,21 @@ def _read_report(path: Path) -> EvaluationReport:
         return EvaluationReport.from_dict(_read_object(path))
     except (KeyError, TypeError, ValueError) as exc:
         raise RunDirError(f"{path} is not an evaluation report ({exc!r}).") from exc
+
+
+def read_calibration(run_dir: PathLike) -> Calibration | None:
+    """The run's ``calibration.json``, or ``None`` when the run was not calibrated.
+
+    Raises:
+        RunDirError: The file exists but is unreadable or malformed.
+    """
+    path = Path(run_dir) / CALIBRATION
+    if not path.exists():
+        return None
+    try:
+        return Calibration.from_dict(_read_object(path))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RunDirError(f"{path} is not a calibration record ({exc!r}).") from exc
 
 
 def load_model(path: PathLike) -> Any:
@@ -551,4 +591,5 @@ def load_run(path: PathLike) -> RunRecord:
         history=history,
         environment=_read_object(directory / ENVIRONMENT),
         summary=summary,
+        calibration=read_calibration(directory),
     )

@@ -12,8 +12,10 @@ import attrs
 
 from fashionkit._averaging import finalize_average
 from fashionkit._typing import PathLike
+from fashionkit.calibration import Calibration, calibrate
 from fashionkit.config import TrainConfig
 from fashionkit.datasets import FashionMNIST
+from fashionkit.evaluation import EvaluationReport
 from fashionkit.exceptions import ConfigError, TrainingInterrupted
 from fashionkit.results import TrainResult
 from fashionkit.runs import load_model
@@ -212,6 +214,32 @@ def _restore_best(setup: TrainingSetup, wiring: _Wiring) -> bool:
     return True
 
 
+def _final_reports(
+    setup: TrainingSetup,
+) -> tuple[EvaluationReport, EvaluationReport, Calibration | None]:
+    """The final validation and test reports; with ``calibrate``, fit the temperature first.
+
+    The temperature is fitted on the validation split's probabilities (with TTA when the
+    config uses it, as the reports are computed), then both reports are computed from the
+    rescaled probabilities; the calibration record keeps both splits' ECE before and after.
+    """
+    model = setup.model
+    val_probs = setup.validation.probabilities(model)
+    if not setup.config.calibrate:
+        return setup.validation.report(val_probs), setup.test(model), None
+    test_probs = setup.test.probabilities(model)
+    calibration = calibrate(val_probs, setup.validation.labels, split="validation").score(
+        test_probs, setup.test.labels, split="test"
+    )
+    t = calibration.temperature
+    logger.info("calibration: %s", calibration.to_text().replace("\n", "; "))
+    return (
+        setup.validation.report(val_probs, temperature=t),
+        setup.test.report(test_probs, temperature=t),
+        calibration,
+    )
+
+
 def _finish(
     setup: TrainingSetup, wiring: _Wiring, *, fit_seconds: float, started: float
 ) -> TrainResult:
@@ -231,12 +259,13 @@ def _finish(
         stop_reason = f"a callback stopped training after epoch {completed}"
     restored = _restore_best(setup, wiring)
     best = context.best
+    validation, test, calibration = _final_reports(setup)
     result = TrainResult(
         model=setup.model,
         config=setup.config,
         history=history,
-        validation=setup.validation(setup.model),
-        test=setup.test(setup.model),
+        validation=validation,
+        test=test,
         placement=setup.placement,
         fit_seconds=fit_seconds,
         total_seconds=time.perf_counter() - started,
@@ -245,6 +274,7 @@ def _finish(
         resumed_from_epoch=setup.initial_epoch,
         best_epoch=best.epoch if best is not None else None,
         restored_best=restored,
+        calibration=calibration,
     )
     if setup.run is not None:
         setup.run.write_results(result)

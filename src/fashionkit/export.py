@@ -1,0 +1,511 @@
+"""Export a trained model for serving: TensorFlow SavedModel, TFLite (LiteRT) and ONNX.
+
+An exported model is self-contained: it takes the raw images exactly as Fashion-MNIST stores
+them, a ``uint8`` batch of shape ``(N, 28, 28)`` (any ``N``), and returns ``(N, 10)``
+``float32`` class probabilities. Everything fashionkit does between the two is inside the
+exported graph:
+
+* scaling to ``[0, 1]`` and the model's input layout (flat rows or ``28x28x1`` images);
+* flip test-time augmentation, when the run used ``tta`` (the mean of the probabilities of
+  each image and its mirror image);
+* the calibration temperature, when the run was calibrated (``softmax(log(p) / T)``).
+
+So ``fashionkit predict RUN_DIR`` and the exported model give the same probabilities.
+
+**Precision.** Models trained with mixed precision keep float32 weights; the export rebuilds
+the network with float32 computation and copies the weights in, because TFLite and ONNX
+runtimes do not run bfloat16 or float16 layers on most CPUs. Its outputs therefore match the
+float32 evaluation of the weights (to the tolerances below) and differ from the mixed-precision
+Keras model by the rounding that model does (measured in the export how-to).
+
+**Checked before it is published.** Every export is written under a temporary name, loaded
+back with its own runtime (TensorFlow, LiteRT, ONNX Runtime) and run on a sample of images;
+only if its probabilities agree with the Keras model's within the format's tolerance
+(:data:`TOLERANCES`) is it renamed into place. A file or folder already at the path is
+replaced only then, so nothing is ever left half-written.
+
+The ONNX format needs the ``export`` extra (``pip install "fashionkit[export]"``: the
+``tf2onnx`` converter Keras uses, and ONNX Runtime); running a TFLite file uses the
+``ai-edge-litert`` interpreter from the same extra when installed, else TensorFlow's own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+import numpy as np
+from numpy.typing import NDArray
+
+from fashionkit import _schema
+from fashionkit._constants import EXPORT_FORMATS, IMAGE_SHAPE, ExportFormat
+from fashionkit._io import check_parents, os_errors_as, staged, staged_directory, sync_tree
+from fashionkit._pipeline import model_layout
+from fashionkit._typing import PathLike
+from fashionkit._validation import check_images
+from fashionkit.calibration import check_temperature
+from fashionkit.config import TrainConfig
+from fashionkit.exceptions import ExportError, InputValidationError, RunDirError, StorageError
+from fashionkit.runs import CONFIG, MODEL, load_model, read_calibration
+
+__all__ = [
+    "DEFAULT_NAMES",
+    "TOLERANCES",
+    "ExportResult",
+    "ExportedModel",
+    "export",
+    "export_model",
+    "load_exported",
+]
+
+#: Largest absolute difference in any probability that an export may show against the Keras
+#: model (computed in float32) on the check images; beyond it the export fails.
+TOLERANCES: dict[str, float] = {"saved_model": 1e-6, "tflite": 1e-5, "onnx": 1e-5}
+
+#: Where :func:`export` writes inside a run directory when no path is given.
+DEFAULT_NAMES: dict[str, str] = {
+    "saved_model": "export/saved_model",
+    "tflite": "export/model.tflite",
+    "onnx": "export/model.onnx",
+}
+
+_SUFFIXES = {"tflite": ".tflite", "onnx": ".onnx"}
+_KERAS_FORMATS = {"saved_model": "tf_saved_model", "tflite": "litert", "onnx": "onnx"}
+_INSTALL = 'install the export extra: pip install "fashionkit[export]"'
+_CHECK_IMAGES = 64
+
+
+@attrs.frozen(kw_only=True)
+class ExportResult:
+    """What :func:`export_model` wrote.
+
+    Attributes:
+        path: The exported file (TFLite, ONNX) or folder (SavedModel).
+        format: ``"saved_model"``, ``"tflite"`` or ``"onnx"``.
+        size_bytes: Size on disk (a SavedModel folder's files added up).
+        seconds: Wall-clock time of the export and its check.
+        tta: Whether flip test-time augmentation is part of the exported graph.
+        temperature: The calibration temperature in the graph (1.0: none).
+        max_difference: Largest absolute difference of any probability between the exported
+            model and the Keras model on the check images.
+        tolerance: The format's tolerance (:data:`TOLERANCES`); ``max_difference`` is within it.
+        check_images: Number of images the check ran on.
+    """
+
+    path: Path
+    format: str
+    size_bytes: int
+    seconds: float
+    tta: bool
+    temperature: float
+    max_difference: float
+    tolerance: float
+    check_images: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (the output of ``fashionkit export --json``)."""
+        data: dict[str, Any] = _schema.to_data(self)
+        return data
+
+    def to_text(self) -> str:
+        """One line: what was written where, and how well it matched."""
+        extras = (["flip TTA"] if self.tta else []) + (
+            [f"temperature {self.temperature:.4f}"] if self.temperature != 1.0 else []
+        )
+        return (
+            f"exported {self.format} to {self.path} ({self.size_bytes / 1e6:.2f} MB, "
+            f"{self.seconds:.1f} s{''.join(', ' + e for e in extras)}); max probability "
+            f"difference from Keras {self.max_difference:.2g} on {self.check_images} images "
+            f"(tolerance {self.tolerance:g})"
+        )
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+
+def _check_format(format: object) -> ExportFormat:
+    if format not in EXPORT_FORMATS:
+        raise InputValidationError(
+            f"format must be one of {', '.join(EXPORT_FORMATS)}; got {format!r}."
+        )
+    return format  # type: ignore[return-value]
+
+
+def _check_target(path: PathLike, format: ExportFormat) -> Path:
+    """A path the format can be written to; an existing folder is replaced only if exported."""
+    target = Path(path)
+    check_parents(target)
+    if format == "saved_model":
+        if target.is_file():
+            raise StorageError(
+                f"Cannot export a SavedModel to {target}: it is a file; a SavedModel is a folder."
+            )
+        if target.is_dir() and any(target.iterdir()) and not (target / "saved_model.pb").is_file():
+            raise StorageError(
+                f"Cannot export a SavedModel to {target}: the folder holds other files, and "
+                f"only a previous SavedModel is replaced. Choose an empty or new folder."
+            )
+        return target
+    suffix = _SUFFIXES[format]
+    if target.suffix != suffix or target.is_dir():
+        raise InputValidationError(
+            f"{target}: a {format} model is one file; give a file name ending in {suffix}."
+        )
+    return target
+
+
+def _float32_copy(model: Any) -> Any:
+    """The model, or a float32 rebuild of it when any layer computes in another precision."""
+    import keras
+
+    if all(getattr(layer, "compute_dtype", "float32") == "float32" for layer in model.layers):
+        return model
+
+    def rebuild(layer: Any) -> Any:
+        if isinstance(layer, keras.layers.InputLayer):
+            return layer
+        return layer.__class__.from_config({**layer.get_config(), "dtype": "float32"})
+
+    copy = keras.models.clone_model(model, clone_function=rebuild)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def serving_model(model: Any, *, tta: bool = False, temperature: float = 1.0) -> Any:
+    """The Keras model that is exported: uint8 images in, (calibrated) probabilities out.
+
+    Args:
+        model: A trained fashionkit ``keras.Model`` (``(784,)`` or ``(28, 28, 1)`` inputs).
+        tta: Average each image's probabilities with its mirror image's.
+        temperature: Calibration temperature applied to the probabilities (1.0: none).
+
+    Raises:
+        InputValidationError: A model of another input shape, or a bad temperature.
+    """
+    import keras
+
+    layout = model_layout(model)
+    t = check_temperature(temperature)
+    core = _float32_copy(model)
+    images = keras.Input(shape=IMAGE_SHAPE, dtype="uint8", name="images")
+    pixels = keras.ops.divide(keras.ops.cast(images, "float32"), 255.0)
+
+    def probabilities(x: Any) -> Any:
+        shaped = (
+            keras.ops.reshape(x, (-1, IMAGE_SHAPE[0] * IMAGE_SHAPE[1]))
+            if layout == "flat"
+            else keras.ops.expand_dims(x, -1)
+        )
+        return core(shaped, training=False)
+
+    out = probabilities(pixels)
+    if tta:
+        mirrored = probabilities(keras.ops.flip(pixels, axis=2))
+        out = keras.ops.multiply(keras.ops.add(out, mirrored), 0.5)
+    if t != 1.0:
+        tiny = float(np.finfo(np.float32).tiny)
+        logits = keras.ops.divide(keras.ops.log(keras.ops.maximum(out, tiny)), t)
+        out = keras.ops.softmax(logits, axis=-1)
+    return keras.Model(images, out, name=f"{model.name}_serving")
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence the converters' own deprecation chatter (not errors)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", UserWarning)
+        yield
+
+
+class ExportedModel:
+    """An exported model loaded with its format's own runtime, for checks and quick use.
+
+    Call it (or :meth:`predict`) with ``(N, 28, 28)`` uint8 images to get ``(N, 10)`` float32
+    probabilities. Use :func:`load_exported` to create one.
+
+    Attributes:
+        path: The exported file or folder.
+        format: ``"saved_model"``, ``"tflite"`` or ``"onnx"``.
+    """
+
+    def __init__(self, path: Path, format: ExportFormat, runner: Any) -> None:
+        self.path = path
+        self.format = format
+        self._run = runner
+
+    def predict(self, images: object) -> NDArray[np.float32]:
+        """Probabilities ``(N, 10)`` for uint8 images ``(N, 28, 28)`` (or one ``(28, 28)``).
+
+        Raises:
+            InputValidationError: Images of another shape or dtype (the exported model takes
+                uint8 pixels only).
+        """
+        x = check_images(images)
+        if x.ndim == 2:
+            x = x[None]
+        if x.shape[1:] != IMAGE_SHAPE:
+            raise InputValidationError(
+                f"an exported model takes (N, 28, 28) uint8 images; got shape {x.shape}."
+            )
+        return np.asarray(self._run(np.ascontiguousarray(x)), dtype=np.float32)
+
+    __call__ = predict
+
+    def __repr__(self) -> str:
+        return f"ExportedModel({str(self.path)!r}, format={self.format!r})"
+
+
+def _saved_model_runner(path: Path) -> Any:
+    import tensorflow as tf
+
+    loaded = tf.saved_model.load(str(path))
+    return lambda x: loaded.serve(tf.constant(x)).numpy()
+
+
+def _tflite_runner(path: Path) -> Any:
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:  # the extra is not installed: TensorFlow's own (deprecated) interpreter
+        import tensorflow as tf
+
+        Interpreter = tf.lite.Interpreter  # noqa: N806 - a class
+    with _quiet():
+        interpreter = Interpreter(model_path=str(path))
+    source = interpreter.get_input_details()[0]["index"]
+    target = interpreter.get_output_details()[0]["index"]
+
+    def run(x: NDArray[np.uint8]) -> Any:
+        if not len(x):
+            return np.zeros((0, 10), np.float32)
+        interpreter.resize_tensor_input(source, x.shape)
+        interpreter.allocate_tensors()
+        interpreter.set_tensor(source, x)
+        interpreter.invoke()
+        return interpreter.get_tensor(target).copy()
+
+    return run
+
+
+def _onnx_runner(path: Path) -> Any:
+    try:
+        import onnxruntime
+    except ImportError as exc:
+        raise ExportError(f"Running an ONNX model needs ONNX Runtime; {_INSTALL}.") from exc
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    name = session.get_inputs()[0].name
+
+    def run(x: NDArray[np.uint8]) -> Any:
+        if not len(x):
+            return np.zeros((0, 10), np.float32)
+        return session.run(None, {name: x})[0]
+
+    return run
+
+
+_RUNNERS = {"saved_model": _saved_model_runner, "tflite": _tflite_runner, "onnx": _onnx_runner}
+
+
+def _format_of(path: Path) -> ExportFormat:
+    if path.is_dir():
+        if (path / "saved_model.pb").is_file():
+            return "saved_model"
+        raise InputValidationError(f"{path} is a folder without saved_model.pb: not a SavedModel.")
+    for fmt, suffix in _SUFFIXES.items():
+        if path.suffix == suffix:
+            return fmt  # type: ignore[return-value]
+    raise InputValidationError(
+        f"{path}: cannot tell the format; exported models are SavedModel folders, .tflite or "
+        f".onnx files."
+    )
+
+
+def load_exported(path: PathLike) -> ExportedModel:
+    """Load an exported model with its format's runtime (TensorFlow, LiteRT, ONNX Runtime).
+
+    Raises:
+        InputValidationError: Nothing exported at ``path``, or a path of an unknown format.
+        ExportError: The runtime is missing or cannot read the file.
+
+    Example:
+        >>> exported = load_exported("runs/cnn/export/model.onnx")  # doctest: +SKIP
+        >>> exported(data.test.images[:5]).argmax(axis=1)  # doctest: +SKIP
+        array([9, 2, 1, 1, 6])
+    """
+    target = Path(path)
+    if not target.exists():
+        raise InputValidationError(f"No exported model at {target}.")
+    fmt = _format_of(target)
+    return _load(target, fmt)
+
+
+def _load(path: Path, fmt: ExportFormat) -> ExportedModel:
+    try:
+        runner = _RUNNERS[fmt](path)
+    except ExportError:
+        raise
+    except Exception as exc:  # each runtime raises its own types for a damaged file
+        raise ExportError(
+            f"{path} could not be loaded as a {fmt} model ({type(exc).__name__}: {exc})."
+        ) from exc
+    return ExportedModel(path, fmt, runner)
+
+
+def _check_sample(check_images_: object | None) -> NDArray[np.uint8]:
+    if check_images_ is None:
+        rng = np.random.default_rng(0)
+        sample = rng.integers(0, 256, (_CHECK_IMAGES, *IMAGE_SHAPE), dtype=np.uint8)
+        sample[0], sample[1] = 0, 255  # the extremes
+        return sample
+    x = check_images(check_images_)
+    if x.ndim != 3 or x.shape[1:] != IMAGE_SHAPE or not len(x):
+        raise InputValidationError(
+            f"check_images must be a non-empty (N, 28, 28) uint8 batch; got shape {x.shape}."
+        )
+    return x.astype(np.uint8, copy=False)
+
+
+def _size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def _write(serving: Any, tmp: Path, fmt: ExportFormat) -> None:
+    if fmt == "onnx":
+        try:
+            import tf2onnx  # noqa: F401 - Keras's ONNX export uses it on TensorFlow
+        except ImportError as exc:
+            raise ExportError(
+                f"Exporting to ONNX needs the tf2onnx converter; {_INSTALL}."
+            ) from exc
+    try:
+        with _quiet():
+            serving.export(str(tmp), format=_KERAS_FORMATS[fmt], verbose=False)
+    except Exception as exc:  # converters raise many types
+        raise ExportError(
+            f"Keras could not export the model to {fmt} ({type(exc).__name__}: {exc})."
+        ) from exc
+    sync_tree(tmp)
+
+
+def export_model(
+    model: Any,
+    path: PathLike,
+    *,
+    format: ExportFormat = "saved_model",
+    tta: bool = False,
+    temperature: float = 1.0,
+    check_images: object | None = None,
+) -> ExportResult:
+    """Export a Keras model for serving; see the module documentation for what is inside.
+
+    Args:
+        model: A trained fashionkit ``keras.Model`` (``(784,)`` or ``(28, 28, 1)`` inputs).
+        path: A folder for ``saved_model``; a ``.tflite`` or ``.onnx`` file name otherwise.
+            Missing folders are created; a previous export there is replaced.
+        format: ``"saved_model"`` (default), ``"tflite"`` or ``"onnx"``.
+        tta: Put flip test-time augmentation into the graph. Defaults to ``False``.
+        temperature: Put this calibration temperature into the graph. Defaults to 1.0.
+        check_images: ``(N, 28, 28)`` uint8 images for the check against the Keras model;
+            by default 64 fixed random images (the extremes 0 and 255 among them).
+
+    Returns:
+        The path, size, time and the check's largest difference.
+
+    Raises:
+        InputValidationError: A bad format, path, temperature or model input shape.
+        StorageError: The path is in a file, or is a folder of other files.
+        ExportError: The converter is missing or failed, or the exported model differs from the
+            Keras model by more than :data:`TOLERANCES` (nothing is written then).
+
+    Example:
+        >>> result = export_model(model, "model.onnx", format="onnx")  # doctest: +SKIP
+        >>> result.max_difference < result.tolerance  # doctest: +SKIP
+        True
+    """
+    fmt = _check_format(format)
+    if not isinstance(tta, bool):
+        raise InputValidationError(f"tta must be True or False; got {tta!r}.")
+    target = _check_target(path, fmt)
+    sample = _check_sample(check_images)
+    started = time.perf_counter()
+    serving = serving_model(model, tta=tta, temperature=temperature)
+    expected = np.asarray(serving(sample, training=False), dtype=np.float32)
+    stage = (
+        staged_directory(target) if fmt == "saved_model" else staged(target, suffix=_SUFFIXES[fmt])
+    )
+    with os_errors_as(StorageError, target), stage as tmp:
+        _write(serving, tmp, fmt)
+        got = _load(tmp, fmt).predict(sample)
+        difference = float(np.abs(got - expected).max()) if got.shape == expected.shape else np.inf
+        if not difference <= TOLERANCES[fmt]:
+            raise ExportError(
+                f"The exported {fmt} model's probabilities differ from the Keras model's by "
+                f"{difference:.3g} (tolerance {TOLERANCES[fmt]:g}) on {len(sample)} images, so "
+                f"it was not written. Please report this with the model's architecture."
+            )
+        size = _size(tmp)
+    return ExportResult(
+        path=target,
+        format=fmt,
+        size_bytes=size,
+        seconds=time.perf_counter() - started,
+        tta=tta,
+        temperature=check_temperature(temperature),
+        max_difference=difference,
+        tolerance=TOLERANCES[fmt],
+        check_images=len(sample),
+    )
+
+
+def export(
+    run_dir: PathLike,
+    *,
+    format: ExportFormat = "saved_model",
+    out: PathLike | None = None,
+    check_images: object | None = None,
+) -> ExportResult:
+    """Export a completed run's final model, with the run's TTA and calibration inside.
+
+    Args:
+        run_dir: A run directory written by ``fashionkit.train(..., run_dir=...)``.
+        format: ``"saved_model"`` (default), ``"tflite"`` or ``"onnx"``.
+        out: Where to write; defaults to ``RUN_DIR/export/saved_model``,
+            ``RUN_DIR/export/model.tflite`` or ``RUN_DIR/export/model.onnx``
+            (:data:`DEFAULT_NAMES`).
+        check_images: Images for the check (see :func:`export_model`).
+
+    Returns:
+        What was written, and the check's largest difference.
+
+    Raises:
+        RunDirError: ``run_dir`` is not a run directory, or its model or calibration file is
+            missing or damaged.
+        InputValidationError, StorageError, ExportError: As :func:`export_model`.
+
+    Example:
+        >>> print(export("runs/cnn", format="tflite"))  # doctest: +SKIP
+        exported tflite to runs/cnn/export/model.tflite (0.42 MB, 2.1 s, flip TTA); ...
+    """
+    fmt = _check_format(format)
+    directory = Path(run_dir)
+    if not (directory / CONFIG).is_file():
+        raise RunDirError(f"{directory} is not a run directory: it has no {CONFIG}.")
+    config = TrainConfig.from_toml(directory / CONFIG)
+    model = load_model(directory / MODEL)
+    calibration = read_calibration(directory)
+    return export_model(
+        model,
+        out if out is not None else directory / DEFAULT_NAMES[fmt],
+        format=fmt,
+        tta=config.tta,
+        temperature=calibration.temperature if calibration is not None else 1.0,
+        check_images=check_images,
+    )

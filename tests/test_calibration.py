@@ -1,0 +1,233 @@
+"""Temperature scaling and the expected calibration error, on arrays and through train()."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import fashionkit
+from fashionkit.calibration import (
+    Calibration,
+    apply_temperature,
+    calibrate,
+    expected_calibration_error,
+    fit_temperature,
+    reliability_bins,
+)
+from fashionkit.evaluation import report_from_probabilities
+from fashionkit.exceptions import InputValidationError, RunDirError
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def over_confident(n: int = 4000, *, factor: float = 3.0, seed: int = 0) -> tuple:
+    """Labels drawn from softmax(z) (calibrated), and the probabilities softmax(factor * z).
+
+    A model that reports softmax(factor * z) is over-confident by exactly ``factor``: the
+    temperature that calibrates it is ``factor``.
+    """
+    rng = np.random.default_rng(seed)
+    z = rng.normal(0.0, 1.5, size=(n, 10))
+    true = _softmax(z)
+    labels = np.array([rng.choice(10, p=row) for row in true])
+    return _softmax(factor * z), labels
+
+
+def test_ece_of_a_hand_computed_case() -> None:
+    # Bin (0.6, 0.8]: two images at 0.7, one right -> gap 0.2; bin (0.8, 1]: two at 0.9, both
+    # right -> gap 0.1. ECE = (2 * 0.2 + 2 * 0.1) / 4 = 0.15.
+    probs = np.array([[0.7, 0.3], [0.3, 0.7], [0.9, 0.1], [0.1, 0.9]])
+    labels = np.array([0, 0, 0, 1])
+    assert expected_calibration_error(probs, labels, bins=5) == pytest.approx(0.15)
+    bins = reliability_bins(probs, labels, bins=5)
+    assert bins.counts.tolist() == [0, 0, 0, 2, 2]
+    assert bins.accuracy[3] == pytest.approx(0.5)
+    assert bins.confidence[4] == pytest.approx(0.9)
+
+
+def test_confidence_on_an_edge_goes_to_the_bin_below() -> None:
+    bins = reliability_bins(np.array([[0.5, 0.5], [1.0, 0.0]]), np.array([0, 0]), bins=2)
+    assert bins.counts.tolist() == [1, 1]
+
+
+def test_a_perfectly_calibrated_sample_has_small_ece() -> None:
+    probs, labels = over_confident(factor=1.0)
+    assert expected_calibration_error(probs, labels) < 0.03
+
+
+def test_fit_recovers_the_over_confidence_factor() -> None:
+    probs, labels = over_confident(factor=3.0)
+    assert fit_temperature(probs, labels) == pytest.approx(3.0, rel=0.1)
+    probs, labels = over_confident(factor=0.5)
+    assert fit_temperature(probs, labels) == pytest.approx(0.5, rel=0.1)
+
+
+def test_calibrate_lowers_ece_and_loss_on_held_out_images() -> None:
+    fit_probs, fit_labels = over_confident(seed=0)
+    new_probs, new_labels = over_confident(seed=1)
+    calibration = calibrate(fit_probs, fit_labels).score(new_probs, new_labels, split="test")
+    test = calibration.scores_of("test")
+    assert test is not None
+    assert test.ece_before > 0.1
+    assert test.ece_after < 0.03
+    assert test.loss_after < test.loss_before
+    assert calibration.scores_of("validation") is not None
+    assert calibration.scores_of("other") is None
+    assert "test: ECE" in calibration.to_text()
+
+
+def test_apply_temperature_keeps_the_argmax_and_normalises() -> None:
+    probs, _ = over_confident(n=200)
+    for t in (0.3, 1.0, 2.5):
+        out = apply_temperature(probs, t)
+        assert out.dtype == np.float32
+        np.testing.assert_array_equal(out.argmax(axis=1), probs.argmax(axis=1))
+        np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-5)
+    # Exactly 1.0 changes nothing (beyond the cast to float32).
+    np.testing.assert_array_equal(apply_temperature(probs, 1.0), probs.astype(np.float32))
+    # The temperature divides the logits.
+    z = np.array([[2.0, 0.0, -1.0]])
+    np.testing.assert_allclose(apply_temperature(_softmax(z), 2.0), _softmax(z / 2), rtol=1e-6)
+
+
+def test_zero_probabilities_stay_finite() -> None:
+    out = apply_temperature(np.array([[1.0, 0.0, 0.0]]), 4.0)
+    assert np.isfinite(out).all()
+    assert out[0, 0] > 0.99
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, float("nan"), float("inf"), True, "2", None])
+def test_bad_temperatures_are_refused(bad: object) -> None:
+    with pytest.raises(InputValidationError, match="temperature must be"):
+        apply_temperature(np.array([[0.5, 0.5]]), bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("probs", "labels", "match"),
+    [
+        (np.array([0.5, 0.5]), [0], "shape"),
+        (np.array([[0.5, 0.7]]) * 2, [0], r"\[0, 1\]"),
+        (np.array([[0.5, 0.5]]), [2], "label"),
+        (np.zeros((0, 3)), [], "at least one image"),
+    ],
+)
+def test_bad_arrays_are_refused(probs: np.ndarray, labels: list, match: str) -> None:
+    with pytest.raises(InputValidationError, match=match):
+        fit_temperature(probs, labels)
+
+
+def test_bad_bins_are_refused() -> None:
+    with pytest.raises(InputValidationError, match="bins"):
+        expected_calibration_error([[0.5, 0.5]], [0], bins=0)
+
+
+def test_calibration_round_trips_and_rejects_a_bad_temperature() -> None:
+    calibration = calibrate(*over_confident(n=300))
+    assert Calibration.from_dict(json.loads(json.dumps(calibration.to_dict()))) == calibration
+    data = calibration.to_dict()
+    data["temperature"] = -1.0
+    with pytest.raises(InputValidationError):
+        Calibration.from_dict(data)
+
+
+def test_reports_carry_ece_and_the_temperature() -> None:
+    probs, labels = over_confident(n=500)
+    plain = report_from_probabilities(probs, labels, split="x")
+    assert plain.temperature == 1.0
+    assert plain.ece == pytest.approx(expected_calibration_error(probs, labels))
+    scaled = report_from_probabilities(probs, labels, split="x", temperature=3.0)
+    assert scaled.temperature == 3.0
+    assert scaled.accuracy == plain.accuracy
+    assert scaled.ece is not None
+    assert scaled.ece < plain.ece
+    assert scaled.loss < plain.loss
+    assert "temperature 3.0000" in scaled.to_text()
+    # Reports written before the fields existed read back with the defaults.
+    old = plain.to_dict()
+    del old["ece"], old["temperature"]
+    back = fashionkit.EvaluationReport.from_dict(old)
+    assert back.ece is None
+    assert back.temperature == 1.0
+
+
+def test_predict_and_evaluate_apply_the_temperature() -> None:
+    import keras
+
+    model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(10, activation="softmax")])
+    model.layers[0].set_weights([np.random.default_rng(0).normal(0, 0.3, (784, 10)), np.zeros(10)])
+    images = np.random.default_rng(1).integers(0, 256, (20, 28, 28), dtype=np.uint8)
+    plain = fashionkit.predict(model, images)
+    hot = fashionkit.predict(model, images, temperature=0.5)
+    np.testing.assert_allclose(
+        hot.probabilities, apply_temperature(plain.probabilities, 0.5), rtol=1e-5, atol=1e-7
+    )
+    np.testing.assert_array_equal(hot.classes, plain.classes)
+    assert hot.temperature == 0.5
+    labels = np.arange(20) % 10
+    report = fashionkit.evaluate(model, images, labels, temperature=0.5)
+    assert report.temperature == 0.5
+    with pytest.raises(InputValidationError, match="temperature"):
+        fashionkit.predict(model, images, temperature=0)
+
+
+def test_train_with_calibrate_fits_stores_and_applies(
+    tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
+) -> None:
+    from fashionkit.runs import read_calibration
+
+    config = fashionkit.TrainConfig(verbose=0, epochs=3, calibrate=True)
+    run = tmp_path / "run"
+    result = fashionkit.train(config, dataset=tiny_dataset, run_dir=run)
+    calibration = result.calibration
+    assert calibration is not None
+    assert result.validation.temperature == calibration.temperature
+    assert result.test.temperature == calibration.temperature
+    validation = calibration.scores_of("validation")
+    assert validation is not None
+    assert validation.loss_after <= validation.loss_before + 1e-9  # fitted to minimise it
+    test_scores = calibration.scores_of("test")
+    assert test_scores is not None
+    assert result.test.ece == pytest.approx(test_scores.ece_after)
+    # Stored in the run directory and read back by load_run.
+    assert read_calibration(run) == calibration
+    record = fashionkit.load_run(run)
+    assert record.temperature == calibration.temperature
+    assert json.loads((run / "summary.json").read_text())["calibration"]["temperature"] == (
+        calibration.temperature
+    )
+    # The stored test report is the calibrated evaluation of the stored model.
+    again = fashionkit.evaluate(
+        record.model,
+        tiny_dataset.test.images,
+        tiny_dataset.test.labels,
+        temperature=record.temperature,
+    )
+    assert again.loss == pytest.approx(result.test.loss, rel=1e-5)
+    assert "calibrated: temperature" in result.summary()
+
+
+def test_train_without_calibrate_writes_no_calibration(
+    tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
+) -> None:
+    result = fashionkit.train(
+        fashionkit.TrainConfig(verbose=0, epochs=1), dataset=tiny_dataset, run_dir=tmp_path / "r"
+    )
+    assert result.calibration is None
+    assert result.test.temperature == 1.0
+    assert result.test.ece is not None
+    assert not (tmp_path / "r" / "calibration.json").exists()
+    assert fashionkit.load_run(tmp_path / "r").temperature == 1.0
+
+
+def test_a_damaged_calibration_file_is_named(tmp_path: Path) -> None:
+    from fashionkit.runs import read_calibration
+
+    (tmp_path / "calibration.json").write_text('{"temperature": "hot"}')
+    with pytest.raises(RunDirError, match=r"calibration\.json"):
+        read_calibration(tmp_path)

@@ -1,0 +1,241 @@
+"""Exports for serving: parity with the Keras model per format, atomic writes, the CLI."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import fashionkit
+from fashionkit import export as export_module
+from fashionkit.cli import main
+from fashionkit.exceptions import ExportError, InputValidationError, RunDirError, StorageError
+from fashionkit.export import TOLERANCES, export, export_model, load_exported
+from fashionkit.models import CNNConfig
+
+FORMATS = ("saved_model", "tflite", "onnx")
+_NAMES = {"saved_model": "saved", "tflite": "m.tflite", "onnx": "m.onnx"}
+
+# Tolerances of the parity tests, on the largest absolute difference of any probability:
+# a float32 model matches its exports to rounding (each format's TOLERANCES); a model trained in
+# mixed bfloat16 is exported with float32 computation, so its exports differ from the
+# bfloat16 Keras model by that model's own rounding (bfloat16 keeps 8 bits of mantissa).
+MIXED_TOLERANCE = 1e-2
+
+
+@pytest.fixture(scope="module")
+def calibrated_run(
+    tiny_dataset: fashionkit.FashionMNIST, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """A small CNN run with flip TTA and a fitted temperature."""
+    run = tmp_path_factory.mktemp("export") / "run"
+    config = fashionkit.TrainConfig(
+        model=CNNConfig(filters=(8, 16), dense_units=32),
+        epochs=3,
+        batch_size=32,
+        verbose=0,
+        tta=True,
+        calibrate=True,
+    )
+    fashionkit.train(config, dataset=tiny_dataset, run_dir=run)
+    return run
+
+
+@pytest.fixture(scope="module")
+def mixed_model(tiny_dataset: fashionkit.FashionMNIST) -> Any:
+    """A small CNN trained under mixed bfloat16."""
+    config = fashionkit.TrainConfig(
+        model=CNNConfig(filters=(8, 16), dense_units=32),
+        epochs=3,
+        verbose=0,
+        device=fashionkit.DeviceConfig(precision="mixed_bfloat16"),
+    )
+    model = fashionkit.train(config, dataset=tiny_dataset).model
+    assert model.layers[1].compute_dtype == "bfloat16"
+    return model
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_run_exports_with_its_tta_and_temperature(
+    fmt: str, calibrated_run: Path, real_data: fashionkit.FashionMNIST, tmp_path: Path
+) -> None:
+    images = real_data.test.images[:300]
+    record = fashionkit.load_run(calibrated_run)
+    assert record.temperature != 1.0
+    expected = fashionkit.predict(
+        record.model, images, tta=True, temperature=record.temperature
+    ).probabilities
+    out = tmp_path / _NAMES[fmt]
+    result = export(calibrated_run, format=fmt, out=out)  # type: ignore[arg-type]
+    assert result.path == out
+    assert result.tta
+    assert result.temperature == record.temperature
+    assert result.max_difference <= TOLERANCES[fmt]
+    assert result.size_bytes > 10_000
+    got = load_exported(out).predict(images)
+    assert got.shape == (300, 10)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, expected, atol=TOLERANCES[fmt], rtol=0)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_mixed_precision_model_exports_in_float32(
+    fmt: str, mixed_model: Any, real_data: fashionkit.FashionMNIST, tmp_path: Path
+) -> None:
+    images = real_data.test.images[:300]
+    keras_probs = fashionkit.predict(mixed_model, images).probabilities
+    out = tmp_path / _NAMES[fmt]
+    result = export_model(mixed_model, out, format=fmt)  # type: ignore[arg-type]
+    got = load_exported(out)(images)
+    np.testing.assert_allclose(got, keras_probs, atol=MIXED_TOLERANCE, rtol=0)
+    assert (got.argmax(axis=1) == keras_probs.argmax(axis=1)).mean() >= 0.98
+    assert result.max_difference <= TOLERANCES[fmt]
+    # The model itself is untouched: it still computes in bfloat16.
+    assert mixed_model.layers[1].compute_dtype == "bfloat16"
+
+
+def _small_model() -> Any:
+    return fashionkit.create_model(fashionkit.MLPConfig(hidden_units=(16,)))
+
+
+def test_the_default_path_is_inside_the_run(calibrated_run: Path) -> None:
+    result = export(calibrated_run, format="tflite")
+    assert result.path == calibrated_run / "export" / "model.tflite"
+    assert result.path.is_file()
+
+
+def test_a_failed_export_writes_nothing_and_keeps_the_old_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = _small_model()
+    for fmt in ("saved_model", "onnx"):
+        out = tmp_path / _NAMES[fmt]
+        export_model(model, out, format=fmt)  # type: ignore[arg-type]
+        before = sorted(p.name for p in tmp_path.iterdir())
+
+        def broken(serving: Any, tmp: Path, fmt: str) -> None:
+            (tmp / "partial" if tmp.is_dir() else tmp).write_bytes(b"half")
+            raise ExportError("converter crashed half-way")
+
+        monkeypatch.setattr(export_module, "_write", broken)
+        with pytest.raises(ExportError, match="half-way"):
+            export_model(model, out, format=fmt)  # type: ignore[arg-type]
+        monkeypatch.undo()
+        assert sorted(p.name for p in tmp_path.iterdir()) == before  # no leftovers
+        assert load_exported(out).predict(np.zeros((2, 28, 28), np.uint8)).shape == (2, 10)
+
+
+def test_an_export_that_disagrees_with_keras_is_not_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_load = export_module._load
+
+    def off_by_a_little(path: Path, fmt: Any) -> Any:
+        loaded = real_load(path, fmt)
+        run = loaded._run
+        loaded._run = lambda x: run(x) + 1e-3
+        return loaded
+
+    monkeypatch.setattr(export_module, "_load", off_by_a_little)
+    with pytest.raises(ExportError, match="differ from the Keras model's by 0.001"):
+        export_model(_small_model(), tmp_path / "m.onnx", format="onnx")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_saved_model_replaces_only_a_saved_model(tmp_path: Path) -> None:
+    model = _small_model()
+    out = tmp_path / "saved"
+    export_model(model, out)
+    export_model(model, out, tta=True)  # replaced in place
+    assert (out / "saved_model.pb").is_file()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("keep me")
+    with pytest.raises(StorageError, match="holds other files"):
+        export_model(model, folder)
+    assert (folder / "notes.txt").read_text() == "keep me"
+
+
+@pytest.mark.parametrize(
+    ("fmt", "name", "error", "match"),
+    [
+        ("onnx", "model.tflite", InputValidationError, r"ending in \.onnx"),
+        ("tflite", "model", InputValidationError, r"ending in \.tflite"),
+        ("pickle", "model.pkl", InputValidationError, "format must be one of"),
+        ("saved_model", "file.txt/saved", StorageError, "is a file"),
+    ],
+)
+def test_bad_targets_are_refused_before_any_work(
+    tmp_path: Path, fmt: str, name: str, error: type, match: str
+) -> None:
+    (tmp_path / "file.txt").write_text("x")
+    with pytest.raises(error, match=match):
+        export_model(_small_model(), tmp_path / name, format=fmt)  # type: ignore[arg-type]
+
+
+def test_a_saved_model_path_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "saved").write_text("x")
+    with pytest.raises(StorageError, match="is a file"):
+        export_model(_small_model(), tmp_path / "saved")
+
+
+def test_missing_converter_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "tf2onnx", None)
+    with pytest.raises(ExportError, match=r"fashionkit\[export\]"):
+        export_model(_small_model(), tmp_path / "m.onnx", format="onnx")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_arguments(tmp_path: Path) -> None:
+    model = _small_model()
+    with pytest.raises(InputValidationError, match="temperature"):
+        export_model(model, tmp_path / "m.onnx", format="onnx", temperature=0.0)
+    with pytest.raises(InputValidationError, match="tta"):
+        export_model(model, tmp_path / "m.onnx", format="onnx", tta="yes")  # type: ignore[arg-type]
+    with pytest.raises(InputValidationError, match="shape"):
+        export_model(model, tmp_path / "m.onnx", format="onnx", check_images=np.zeros((3, 4), np.uint8))
+    with pytest.raises(RunDirError, match="not a run directory"):
+        export(tmp_path)
+
+
+def test_load_exported_errors(tmp_path: Path) -> None:
+    with pytest.raises(InputValidationError, match="No exported model"):
+        load_exported(tmp_path / "missing.onnx")
+    (tmp_path / "m.bin").write_bytes(b"x")
+    with pytest.raises(InputValidationError, match="cannot tell the format"):
+        load_exported(tmp_path / "m.bin")
+    with pytest.raises(InputValidationError, match="saved_model.pb"):
+        load_exported(tmp_path)
+    (tmp_path / "m.onnx").write_bytes(b"not onnx")
+    with pytest.raises(ExportError, match="could not be loaded"):
+        load_exported(tmp_path / "m.onnx")
+
+
+def test_exported_models_refuse_float_images(tmp_path: Path) -> None:
+    export_model(_small_model(), tmp_path / "m.onnx", format="onnx")
+    loaded = load_exported(tmp_path / "m.onnx")
+    with pytest.raises(InputValidationError):
+        loaded(np.zeros((2, 28, 28), np.float32))
+    assert loaded(np.zeros((28, 28), np.uint8)).shape == (1, 10)  # one image
+    assert loaded(np.zeros((0, 28, 28), np.uint8)).shape == (0, 10)
+
+
+def test_cli_export(calibrated_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "cli.onnx"
+    assert main(["export", str(calibrated_run), "--format", "onnx", "--out", str(out), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["path"] == str(out)
+    assert printed["format"] == "onnx"
+    assert printed["tta"] is True
+    assert out.is_file()
+    assert main(["export", str(calibrated_run), "--format", "onnx", "--out", str(tmp_path)]) == 1
+    assert "ending in .onnx" in capsys.readouterr().err
