@@ -143,7 +143,7 @@ def test_an_export_that_disagrees_with_keras_is_not_written(
         return loaded
 
     monkeypatch.setattr(export_module, "_load", off_by_a_little)
-    with pytest.raises(ExportError, match="differ from the Keras model's by 0.001"):
+    with pytest.raises(ExportError, match=r"differ from the Keras model's by 0\.001"):
         export_model(_small_model(), tmp_path / "m.onnx", format="onnx")
     assert list(tmp_path.iterdir()) == []
 
@@ -202,7 +202,9 @@ def test_bad_arguments(tmp_path: Path) -> None:
     with pytest.raises(InputValidationError, match="tta"):
         export_model(model, tmp_path / "m.onnx", format="onnx", tta="yes")  # type: ignore[arg-type]
     with pytest.raises(InputValidationError, match="shape"):
-        export_model(model, tmp_path / "m.onnx", format="onnx", check_images=np.zeros((3, 4), np.uint8))
+        export_model(
+            model, tmp_path / "m.onnx", format="onnx", check_images=np.zeros((3, 4), np.uint8)
+        )
     with pytest.raises(RunDirError, match="not a run directory"):
         export(tmp_path)
 
@@ -213,7 +215,7 @@ def test_load_exported_errors(tmp_path: Path) -> None:
     (tmp_path / "m.bin").write_bytes(b"x")
     with pytest.raises(InputValidationError, match="cannot tell the format"):
         load_exported(tmp_path / "m.bin")
-    with pytest.raises(InputValidationError, match="saved_model.pb"):
+    with pytest.raises(InputValidationError, match=r"saved_model\.pb"):
         load_exported(tmp_path)
     (tmp_path / "m.onnx").write_bytes(b"not onnx")
     with pytest.raises(ExportError, match="could not be loaded"):
@@ -231,7 +233,8 @@ def test_exported_models_refuse_float_images(tmp_path: Path) -> None:
 
 def test_cli_export(calibrated_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     out = tmp_path / "cli.onnx"
-    assert main(["export", str(calibrated_run), "--format", "onnx", "--out", str(out), "--json"]) == 0
+    argv = ["export", str(calibrated_run), "--format", "onnx", "--out", str(out), "--json"]
+    assert main(argv) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["path"] == str(out)
     assert printed["format"] == "onnx"

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from fashionkit import _drawing
 from fashionkit._io import atomic_write_bytes, check_parents, os_errors_as
 from fashionkit._typing import PathLike
 from fashionkit.datasets import FashionMNIST, load_fashion_mnist
@@ -92,25 +93,11 @@ def plot_learning_curves(history: Sequence[EpochRecord]) -> Any:
 
 def plot_confusion_matrix(report: EvaluationReport) -> Any:
     """The confusion matrix of a report as a heat map with class names and counts."""
-    fig = _figure(9, 8)
-    ax = fig.subplots()
-    matrix = np.asarray(report.confusion_matrix)
-    image = ax.imshow(matrix, cmap="Blues")
-    fig.colorbar(image, ax=ax, shrink=0.8)
-    ticks = range(len(report.class_names))
-    ax.set_xticks(ticks, report.class_names, rotation=45, ha="right")
-    ax.set_yticks(ticks, report.class_names)
-    ax.set_xlabel("predicted class")
-    ax.set_ylabel("true class")
-    ax.set_title(f"{report.split} confusion matrix (accuracy {report.accuracy:.4f})")
-    threshold = matrix.max() / 2 if matrix.size else 0
-    for i in ticks:
-        for j in ticks:
-            ax.text(
-                j, i, str(matrix[i, j]), ha="center", va="center", fontsize=8,
-                color="white" if matrix[i, j] > threshold else "black",
-            )  # fmt: skip
-    return fig
+    return _drawing.confusion_matrix_figure(
+        report.confusion_matrix,
+        report.class_names,
+        title=f"{report.split} confusion matrix (accuracy {report.accuracy:.4f})",
+    )
 
 
 def plot_confident_mistakes(

@@ -12,12 +12,14 @@ the epoch training resumes from, and a way to report why it stopped training.
 from fashionkit.callbacks._checkpoint import EpochCheckpoint as EpochCheckpoint
 from fashionkit.callbacks._context import TrainingContext as TrainingContext
 from fashionkit.callbacks._metrics_logger import JSONLinesLogger as JSONLinesLogger
+from fashionkit.callbacks._tensorboard import TensorBoardLogger as TensorBoardLogger
 from fashionkit.callbacks._time_budget import TimeBudget as TimeBudget
 from fashionkit.callbacks._validation_report import ValidationReport as ValidationReport
 
 __all__ = [
     "EpochCheckpoint",
     "JSONLinesLogger",
+    "TensorBoardLogger",
     "TimeBudget",
     "TrainingContext",
     "ValidationReport",
