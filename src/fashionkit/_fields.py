@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Self
 
 import attrs
 
-from fashionkit import _schema
+from fashionkit import _html, _schema
 from fashionkit.exceptions import ConfigError
 
 Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
@@ -154,6 +154,14 @@ class ConfigBase:
     def _fixed_keys(cls) -> Mapping[str, Any]:
         """Keys written before the fields that are not fields themselves (none by default)."""
         return {}
+
+    def _repr_html_(self) -> str:
+        """An HTML table of every field (dotted keys), changed ones in bold: Jupyter's display."""
+        try:
+            defaults: dict[str, Any] | None = type(self)().to_dict()
+        except (TypeError, ConfigError):  # a class without defaults for every field
+            defaults = None
+        return _html.key_value_table(type(self).__name__, self.to_dict(), defaults=defaults)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the config as plain nested dicts, lists and scalars.

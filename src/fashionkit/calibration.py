@@ -40,7 +40,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from fashionkit import _schema
+from fashionkit import _html, _schema
 from fashionkit._validation import check_labels, check_probabilities
 from fashionkit.exceptions import InputValidationError
 
@@ -369,6 +369,17 @@ class Calibration:
 
     def __str__(self) -> str:
         return self.to_text()
+
+    def _repr_html_(self) -> str:
+        """The temperature and each split's ECE and loss before and after, as HTML."""
+        return _html.caption(self.to_text().splitlines()[0]) + _html.table(
+            ["split", "ECE before", "ECE after", "loss before", "loss after"],
+            (
+                (s.split, s.ece_before, s.ece_after, s.loss_before, s.loss_after)
+                for s in self.scores
+            ),
+            row_header=True,
+        )
 
 
 def _scores(

@@ -23,7 +23,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from fashionkit import _schema
+from fashionkit import _html, _schema
 from fashionkit._constants import CLASS_NAMES
 from fashionkit._pipeline import model_layout, predict_in_batches
 from fashionkit._validation import (
@@ -190,6 +190,28 @@ class EvaluationReport:
 
     def __str__(self) -> str:
         return self.to_text()
+
+    def _repr_html_(self) -> str:
+        """The summary line, the per-class table and the confusion matrix, as HTML."""
+        per_class = _html.table(
+            ["class", "precision", "recall", "f1", "support"],
+            ((m.name, m.precision, m.recall, m.f1, m.support) for m in self.per_class),
+            row_header=True,
+        )
+        matrix = _html.table(
+            ["true \\ predicted", *self.class_names],
+            (
+                (name, *row)
+                for name, row in zip(self.class_names, self.confusion_matrix, strict=True)
+            ),
+            row_header=True,
+        )
+        return (
+            _html.caption(self.to_text().splitlines()[0])
+            + per_class
+            + _html.caption("confusion matrix")
+            + matrix
+        )
 
 
 @attrs.frozen(kw_only=True, eq=False)

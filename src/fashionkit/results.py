@@ -17,7 +17,7 @@ from typing import Any
 import attrs
 from cattrs.gen import make_dict_unstructure_fn, override
 
-from fashionkit import _schema
+from fashionkit import _html, _schema
 from fashionkit.calibration import Calibration
 from fashionkit.config import TrainConfig
 from fashionkit.devices import Placement
@@ -200,6 +200,26 @@ class TrainResult:
                 )
             )
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """The summary, then one row per epoch, as HTML (Jupyter's display)."""
+        rows = (
+            (
+                r.epoch,
+                r.loss,
+                r.accuracy,
+                r.val_loss,
+                r.val_accuracy,
+                r.seconds,
+                "partial" if r.partial else "",
+            )
+            for r in self.history
+        )
+        history = _html.table(
+            ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds", ""], rows
+        )
+        summary = "".join(_html.caption(line) for line in self.summary().splitlines())
+        return summary + history
 
 
 # The model is a Keras object, saved as model.keras; every other field is plain data.
