@@ -174,6 +174,8 @@ _BAD_VALUES: list[Any] = [
     (TrainConfig, {}, "augment", "flip"),
     (TrainConfig, {}, "early_stopping", 3),
     (TrainConfig, {}, "tta", "yes"),
+    (TrainConfig, {}, "calibrate", 1),
+    (TrainConfig, {}, "tensorboard", "on"),
 ]
 
 

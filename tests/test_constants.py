@@ -31,6 +31,7 @@ _CHOICE_LISTS = {
     "ACCELERATORS": "Accelerator",
     "STRATEGIES": "StrategyChoice",
     "PRECISIONS": "Precision",
+    "EXPORT_FORMATS": "ExportFormat",
 }
 
 

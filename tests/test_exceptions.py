@@ -20,6 +20,7 @@ _BUILTINS: dict[type[BaseException], tuple[type[BaseException], ...]] = {
     exceptions.DataFormatError: (OSError,),
     exceptions.ChecksumError: (OSError,),
     exceptions.DownloadError: (OSError,),
+    exceptions.ExportError: (RuntimeError,),
     exceptions.DeviceError: (RuntimeError,),
     exceptions.StorageError: (OSError,),
     exceptions.RunDirError: (exceptions.StorageError, OSError),

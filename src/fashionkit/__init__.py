@@ -40,6 +40,7 @@ from fashionkit.exceptions import DataFormatError as DataFormatError
 from fashionkit.exceptions import DataNotFoundError as DataNotFoundError
 from fashionkit.exceptions import DeviceError as DeviceError
 from fashionkit.exceptions import DownloadError as DownloadError
+from fashionkit.exceptions import ExportError as ExportError
 from fashionkit.exceptions import FashionkitDeprecationWarning as FashionkitDeprecationWarning
 from fashionkit.exceptions import FashionkitError as FashionkitError
 from fashionkit.exceptions import FashionkitWarning as FashionkitWarning
@@ -98,6 +99,7 @@ __all__ = [
     "DeviceConfig",
     "DeviceError",
     "DownloadError",
+    "ExportError",
     "EarlyStoppingConfig",
     "EpochRecord",
     "EvaluationReport",

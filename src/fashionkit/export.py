@@ -61,6 +61,7 @@ __all__ = [
     "export",
     "export_model",
     "load_exported",
+    "serving_model",
 ]
 
 #: Largest absolute difference in any probability that an export may show against the Keras
