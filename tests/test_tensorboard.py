@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import fashionkit
 from fashionkit import _drawing
 from fashionkit.callbacks import TensorBoardLogger, TrainingContext
 from fashionkit.callbacks._tensorboard import _learning_rate
@@ -70,6 +71,8 @@ def scalars(folder: Path) -> dict[str, list[tuple[int, float]]]:
     """The scalar series of ``folder`` by tag, checking that they are filed as scalars."""
     series: dict[str, list[tuple[int, float]]] = defaultdict(list)
     for step, value in read_events(folder):
+        if value.metadata.plugin_data.plugin_name == "images":
+            continue  # the confusion matrix; see images()
         assert value.metadata.plugin_data.plugin_name == "scalars", value.tag
         series[value.tag].append((step, float(tf.make_ndarray(value.tensor))))
     return dict(series)
@@ -308,3 +311,28 @@ def test_a_tensorflow_write_error_is_raised_as_the_storage_error_asked_for(
     logger.on_train_begin()
     with pytest.raises(RunDirError, match=r"train: no writing here Resume later\.$"):
         logger.on_epoch_end(0, {"loss": 1.0})
+
+
+def test_train_writes_the_logs_into_the_run_directory(
+    tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
+) -> None:
+    run = tmp_path / "run"
+    config = fashionkit.TrainConfig(epochs=2, verbose=0, tensorboard=True)
+    result = fashionkit.train(config, dataset=tiny_dataset, run_dir=run)
+    train_points = scalars(run / "tensorboard" / "train")
+    validation_points = scalars(run / "tensorboard" / "validation")
+    assert [step for step, _ in train_points["epoch_loss"]] == [1, 2]
+    assert [value for _, value in validation_points["epoch_accuracy"]] == pytest.approx(
+        [r.val_accuracy for r in result.history]
+    )
+    assert len(train_points["epoch_learning_rate"]) == 2
+    step, _, picture = decoded_image(run / "tensorboard")
+    assert step == 2
+    assert picture.ndim == 3
+
+
+def test_tensorboard_without_a_run_directory_is_refused(
+    tiny_dataset: fashionkit.FashionMNIST,
+) -> None:
+    with pytest.raises(fashionkit.ConfigError, match="run_dir"):
+        fashionkit.train(fashionkit.TrainConfig(tensorboard=True), dataset=tiny_dataset)

@@ -248,12 +248,21 @@ class RunDirectory:
         return self.path / CHECKPOINTS
 
     def callbacks(self) -> list[Any]:
-        """The metrics log, then the checkpoint: a checkpointed epoch always has its line."""
-        from fashionkit.callbacks import EpochCheckpoint, JSONLinesLogger
+        """The metrics log, the TensorBoard logs, then the checkpoint.
+
+        The checkpoint comes last, so that a checkpointed epoch always has its line (and its
+        TensorBoard points, with ``config.tensorboard``).
+        """
+        from fashionkit.callbacks import EpochCheckpoint, JSONLinesLogger, TensorBoardLogger
 
         log = JSONLinesLogger(self.path / METRICS, append=True)
         log.error_type, log.error_hint = RunDirError, _RESUMABLE  # a run directory's file
-        return [log, EpochCheckpoint(self.path / CHECKPOINTS)]
+        logs: list[Any] = [log]
+        if self.config.tensorboard:
+            board = TensorBoardLogger(self.path / TENSORBOARD)
+            board.error_type, board.error_hint = RunDirError, _RESUMABLE
+            logs.append(board)
+        return [*logs, EpochCheckpoint(self.path / CHECKPOINTS)]
 
     def current_best(self) -> Path | None:
         """The best model the newest checkpoint names (read again: training may have moved on)."""

@@ -89,6 +89,11 @@ def prepare(
             "run_dir is not supported with strategy='multi_worker' yet: every worker would "
             "write the same files. Save the model from the chief worker (task index 0) instead."
         )
+    if run_dir is None and config.tensorboard:
+        raise ConfigError(
+            "TrainConfig.tensorboard=True writes the logs into the run directory; pass "
+            "run_dir=... (fashionkit train --run-dir DIR), or leave tensorboard off."
+        )
     strategy, placement = apply_device_config(config.device)
     run = RunDirectory.open(Path(run_dir), config) if run_dir is not None else None
     try:

@@ -114,6 +114,8 @@ def train(
     finally:
         if wiring is not None and wiring.signals is not None:
             wiring.signals.restore()  # also when fit raised and on_train_end never ran
+        if wiring is not None and wiring.tensorboard is not None:
+            wiring.tensorboard.close()
         if setup.run is not None:
             setup.run.close()
 
@@ -125,6 +127,7 @@ class _Wiring:
     records: Any  # fashionkit.callbacks._record_epochs.RecordEpochs
     signals: Any  # fashionkit.callbacks._stop_on_signal.StopOnSignal, or None
     best: Any  # fashionkit.callbacks._keep_best.KeepBest
+    tensorboard: Any  # fashionkit.callbacks.TensorBoardLogger, or None
 
 
 def _wire_callbacks(setup: TrainingSetup, user: Sequence[Any]) -> _Wiring:
@@ -169,8 +172,16 @@ def _wire_callbacks(setup: TrainingSetup, user: Sequence[Any]) -> _Wiring:
         set_context = getattr(callback, "set_context", None)
         if callable(set_context):
             set_context(context)
+    from fashionkit.callbacks import TensorBoardLogger
+
+    board = next((c for c in run if isinstance(c, TensorBoardLogger)), None)
     return _Wiring(
-        callbacks=everything, context=context, records=records, signals=signals, best=best
+        callbacks=everything,
+        context=context,
+        records=records,
+        signals=signals,
+        best=best,
+        tensorboard=board,
     )
 
 
@@ -260,6 +271,12 @@ def _finish(
     restored = _restore_best(setup, wiring)
     best = context.best
     validation, test, calibration = _final_reports(setup)
+    if wiring.tensorboard is not None and history:
+        # The confusion matrix of the final model, at the epoch whose weights it holds.
+        step = best.epoch if restored and best is not None else history[-1].epoch
+        wiring.tensorboard.write_confusion_matrix(
+            validation.confusion_matrix, validation.class_names, step=step
+        )
     result = TrainResult(
         model=setup.model,
         config=setup.config,
