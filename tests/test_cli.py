@@ -537,17 +537,22 @@ def test_predict_rejects_images_it_cannot_use(
     assert message in err
 
 
-def test_report_writes_three_pictures_into_the_run(
+def test_report_writes_four_pictures_into_the_run(
     run_dir: Path, data_args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """It writes the three PNG pictures of a run and names each."""
+    """It writes the four PNG pictures of a run and names each."""
     pytest.importorskip("matplotlib")
     import shutil
 
     copy = Path(shutil.copytree(run_dir, tmp_path / "run"))
     assert main(["report", str(copy), *data_args]) == 0
     out = capsys.readouterr().out.splitlines()
-    names = ["learning_curves.png", "confusion_matrix.png", "confident_mistakes.png"]
+    names = [
+        "learning_curves.png",
+        "confusion_matrix.png",
+        "confident_mistakes.png",
+        "reliability.png",
+    ]
     assert out == [f"wrote {copy / name}" for name in names]
     for name in names:
         assert (copy / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

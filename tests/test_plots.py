@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -18,6 +19,7 @@ from fashionkit.plots import (
     plot_confident_mistakes,
     plot_confusion_matrix,
     plot_learning_curves,
+    plot_reliability_diagram,
     write_report,
 )
 
@@ -73,15 +75,16 @@ def finished_run(
     return run_dir
 
 
-def test_write_report_writes_three_pictures(
+def test_write_report_writes_four_pictures(
     finished_run: Path, tiny_dataset: fashionkit.FashionMNIST
 ) -> None:
-    """It writes learning curves, the confusion matrix and the confident mistakes as PNG."""
+    """It writes learning curves, confusion matrix, confident mistakes, reliability as PNG."""
     paths = write_report(finished_run, dataset=tiny_dataset)
     assert paths == [
         finished_run / "learning_curves.png",
         finished_run / "confusion_matrix.png",
         finished_run / "confident_mistakes.png",
+        finished_run / "reliability.png",
     ]
     for path in paths:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -101,3 +104,41 @@ def test_plots_without_matplotlib_ask_for_the_plot_extra(monkeypatch: pytest.Mon
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     with pytest.raises(FashionkitError, match=r"pip install 'fashionkit\[plot\]'"):
         plot_learning_curves(sample_result().history)
+
+
+def _legend(ax: Any) -> list[str]:
+    return [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_the_reliability_diagram_shows_the_model_and_the_temperature() -> None:
+    """Bars at each filled bin's accuracy, the ECE of each curve in the legend."""
+    from fashionkit.calibration import apply_temperature, expected_calibration_error
+
+    probs = np.array([[0.95, 0.05], [0.9, 0.1], [0.3, 0.7], [0.85, 0.15]])
+    labels = np.array([0, 1, 1, 0])
+    fig = plot_reliability_diagram(probs, labels, temperature=2.0, bins=10)
+    diagram, counts = fig.axes
+    before = expected_calibration_error(probs, labels, bins=10)
+    after = expected_calibration_error(apply_temperature(probs, 2.0), labels, bins=10)
+    assert _legend(diagram) == [
+        "calibrated",
+        f"model: ECE {before:.4f}",
+        f"T = 2: ECE {after:.4f}",
+    ]
+    # The model's bars come first: bin (0.6, 0.7] holds the 0.7 (right), bin (0.8, 0.9] the
+    # 0.9 (wrong) and the 0.85 (right), bin (0.9, 1] the 0.95 (right).
+    model_bars = [(round(p.get_x(), 2), p.get_height()) for p in diagram.patches[:3]]
+    assert model_bars == [(0.6, 1.0), (0.8, 0.5), (0.9, 1.0)]
+    assert len(counts.patches) == 20  # ten bins per curve
+
+
+def test_the_reliability_diagram_without_temperature_has_one_curve() -> None:
+    fig = plot_reliability_diagram(np.array([[0.6, 0.4], [0.2, 0.8]]), [0, 0], bins=5)
+    assert _legend(fig.axes[0]) == ["calibrated", "model: ECE 0.6000"]  # gaps 0.4 and 0.8
+
+
+def test_figures_display_inline_as_png() -> None:
+    """Jupyter calls _repr_png_ on a returned figure; it renders without pyplot."""
+    fig = plot_reliability_diagram(np.array([[0.6, 0.4]]), [0], bins=5)
+    png = fig._repr_png_()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"

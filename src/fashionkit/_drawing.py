@@ -27,8 +27,14 @@ _LIGHT = np.array([247, 251, 255], dtype=np.float64)
 _DARK = np.array([8, 48, 107], dtype=np.float64)
 
 
+_INLINE_FIGURE: list[Any] = []  # the class, made once on first use
+
+
 def figure_class() -> Any:
-    """``matplotlib.figure.Figure``.
+    """A ``matplotlib.figure.Figure`` subclass that displays itself inline in Jupyter.
+
+    Its ``_repr_png_`` renders it on an Agg canvas, so a notebook shows a returned figure as a
+    picture without ``%matplotlib inline`` and without pyplot.
 
     Raises:
         FashionkitError: matplotlib is not installed; the message names the ``plot`` extra.
@@ -39,7 +45,17 @@ def figure_class() -> Any:
         raise FashionkitError(
             "Plots need matplotlib: install the plot extra with pip install 'fashionkit[plot]'."
         ) from exc
-    return Figure
+    if _INLINE_FIGURE and issubclass(_INLINE_FIGURE[0], Figure):
+        return _INLINE_FIGURE[0]
+
+    class InlineFigure(Figure):
+        """A figure that Jupyter displays as a PNG."""
+
+        def _repr_png_(self) -> bytes:
+            return figure_png(self)
+
+    _INLINE_FIGURE[:] = [InlineFigure]
+    return InlineFigure
 
 
 def can_draw() -> bool:

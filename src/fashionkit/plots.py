@@ -1,6 +1,7 @@
-"""Pictures of a run: learning curves, the confusion matrix, the most confident mistakes.
+"""Pictures of a run: learning curves, confusion matrix, confident mistakes, reliability.
 
-Also the picture of a learning-rate sweep (:func:`plot_learning_rate_sweep`).
+Also the picture of a learning-rate sweep (:func:`plot_learning_rate_sweep`). Every function
+returns a matplotlib figure that Jupyter displays inline.
 
 Needs the optional ``plot`` extra (``pip install "fashionkit[plot]"``, which brings matplotlib).
 Figures are drawn with matplotlib's non-interactive Agg canvas, so no display is needed.
@@ -19,9 +20,10 @@ from numpy.typing import NDArray
 from fashionkit import _drawing
 from fashionkit._io import atomic_write_bytes, check_parents, os_errors_as
 from fashionkit._typing import PathLike
+from fashionkit.calibration import DEFAULT_BINS, apply_temperature, reliability_bins
 from fashionkit.datasets import FashionMNIST, load_fashion_mnist
 from fashionkit.evaluation import EvaluationReport, predict
-from fashionkit.exceptions import FashionkitError, StorageError
+from fashionkit.exceptions import StorageError
 from fashionkit.lr_finder import LearningRateSweep
 from fashionkit.results import EpochRecord
 from fashionkit.runs import load_run
@@ -32,22 +34,13 @@ __all__ = [
     "plot_confusion_matrix",
     "plot_learning_curves",
     "plot_learning_rate_sweep",
+    "plot_reliability_diagram",
     "write_report",
 ]
 
 
-def _figure_class() -> Any:
-    try:
-        from matplotlib.figure import Figure
-    except ImportError as exc:
-        raise FashionkitError(
-            "Plots need matplotlib: install the plot extra with pip install 'fashionkit[plot]'."
-        ) from exc
-    return Figure
-
-
-def _figure(width: float, height: float) -> Any:
-    return _figure_class()(figsize=(width, height), dpi=100, layout="constrained")
+_figure_class = _drawing.figure_class
+_figure = _drawing.figure
 
 
 def check_plot_path(path: PathLike) -> Path:
@@ -199,6 +192,78 @@ def _finite_or_nan(values: Sequence[float]) -> NDArray[np.float64]:
     return np.where(np.isfinite(array), array, np.nan)
 
 
+def plot_reliability_diagram(
+    probabilities: object,
+    labels: object,
+    *,
+    temperature: float | None = None,
+    bins: int = DEFAULT_BINS,
+    title: str = "Reliability diagram",
+) -> Any:
+    """Accuracy against confidence in equal-width confidence bins, before and after scaling.
+
+    The left panel draws each bin's accuracy as a bar at its confidence range, the gap to its
+    mean confidence, and the diagonal a calibrated model follows; the right panel the share of
+    images in each bin. With ``temperature``, the rescaled probabilities
+    (:func:`~fashionkit.calibration.apply_temperature`) are drawn beside the model's own. The
+    legend gives each one's expected calibration error.
+
+    Args:
+        probabilities: ``(N, num_classes)`` softmax outputs.
+        labels: ``(N,)`` integer labels.
+        temperature: A fitted temperature to compare with, or ``None``.
+        bins: Confidence bins. Defaults to 15.
+        title: The figure's title.
+
+    Returns:
+        A ``matplotlib.figure.Figure``.
+
+    Raises:
+        InputValidationError: Bad arrays, ``bins`` or temperature.
+        FashionkitError: matplotlib is not installed.
+
+    Example:
+        >>> import numpy as np
+        >>> probs = np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4]])
+        >>> fig = plot_reliability_diagram(probs, [0, 1, 1, 0], temperature=2.0)  # doctest: +SKIP
+    """
+    curves = [("model", reliability_bins(probabilities, labels, bins=bins))]
+    if temperature is not None:
+        scaled = apply_temperature(probabilities, temperature)
+        curves.append((f"T = {temperature:.3g}", reliability_bins(scaled, labels, bins=bins)))
+    fig = _figure(10, 4.5)
+    diagram, counts = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
+    width = 1.0 / bins
+    colours = ("tab:blue", "tab:orange")
+    for k, (name, rb) in enumerate(curves):
+        share = width / len(curves)
+        left = rb.edges[:-1] + k * share
+        filled = rb.counts > 0
+        diagram.bar(
+            left[filled], rb.accuracy[filled], width=share, align="edge", alpha=0.75,
+            color=colours[k], edgecolor="white", label=f"{name}: ECE {rb.ece:.4f}",
+        )  # fmt: skip
+        diagram.plot(rb.confidence[filled], rb.accuracy[filled], "o", color=colours[k], ms=3)
+        counts.bar(
+            left, rb.counts / max(int(rb.counts.sum()), 1), width=share, align="edge",
+            color=colours[k], alpha=0.75, label=name,
+        )  # fmt: skip
+    diagram.plot([0, 1], [0, 1], "--", color="grey", lw=1, label="calibrated")
+    diagram.set_xlim(0, 1)
+    diagram.set_ylim(0, 1)
+    diagram.set_xlabel("confidence (top probability)")
+    diagram.set_ylabel("accuracy")
+    diagram.set_title(title)
+    diagram.legend(loc="upper left")
+    counts.set_xlim(0, 1)
+    counts.set_yscale("log")
+    counts.set_xlabel("confidence (top probability)")
+    counts.set_ylabel("share of images (log scale)")
+    counts.set_title("images per bin")
+    counts.legend(loc="upper left")
+    return fig
+
+
 def _save(fig: Any, path: Path) -> Path:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
@@ -207,11 +272,14 @@ def _save(fig: Any, path: Path) -> Path:
 
 
 def write_report(run_dir: PathLike, *, dataset: FashionMNIST | None = None) -> list[Path]:
-    """Draw the three pictures of a completed run and write them as PNG into its directory.
+    """Draw the four pictures of a completed run and write them as PNG into its directory.
 
-    Writes ``learning_curves.png``, ``confusion_matrix.png`` (test split) and
-    ``confident_mistakes.png`` (test split; needs the images, so the dataset is loaded with
-    :func:`~fashionkit.load_fashion_mnist` when not given).
+    Writes ``learning_curves.png``, ``confusion_matrix.png`` (test split),
+    ``confident_mistakes.png`` and ``reliability.png`` (test split; they need the images, so
+    the dataset is loaded with :func:`~fashionkit.load_fashion_mnist` when not given). The test
+    probabilities are predicted as the run's reports were: with its flip TTA, and, for the
+    mistakes, its calibration temperature; the reliability diagram shows the model's own
+    probabilities and, for a calibrated run, the calibrated ones beside them.
 
     Returns:
         The paths written.
@@ -223,8 +291,16 @@ def write_report(run_dir: PathLike, *, dataset: FashionMNIST | None = None) -> l
     """
     record = load_run(run_dir)
     data = dataset if dataset is not None else load_fashion_mnist()
-    probabilities = predict(record.model, data.test.images).probabilities
+    raw = predict(record.model, data.test.images, tta=record.config.tta).probabilities
+    calibrated = record.calibration is not None
+    probabilities = apply_temperature(raw, record.temperature) if calibrated else raw
     directory = Path(run_dir)
+    reliability = plot_reliability_diagram(
+        raw,
+        data.test.labels,
+        temperature=record.temperature if calibrated else None,
+        title=f"Reliability diagram, test split ({record.config.model.architecture})",
+    )
     return [
         _save(plot_learning_curves(record.history), directory / "learning_curves.png"),
         _save(plot_confusion_matrix(record.test), directory / "confusion_matrix.png"),
@@ -235,4 +311,5 @@ def write_report(run_dir: PathLike, *, dataset: FashionMNIST | None = None) -> l
             ),
             directory / "confident_mistakes.png",
         ),
+        _save(reliability, directory / "reliability.png"),
     ]  # fmt: skip
