@@ -6,7 +6,8 @@ with fashionkit's networks. Its parameters are exactly the fields of
 :class:`~fashionkit.config.TrainConfig`, with the same defaults (the tutorial's network); ``fit``
 builds the config from them, so an invalid value fails there with the config's own
 :class:`~fashionkit.exceptions.ConfigError` message, and trains as :func:`fashionkit.train`
-does (augmentation, schedules, weight averaging, early stopping, test-time augmentation).
+does (augmentation, schedules, weight averaging, early stopping, test-time augmentation,
+calibration).
 
 Example:
     >>> from fashionkit.config import CNNConfig, TrainConfig
@@ -47,7 +48,7 @@ from fashionkit.config import (
 )
 from fashionkit.datasets import DataSource, FashionMNIST, Split
 from fashionkit.evaluation import predict
-from fashionkit.exceptions import InputValidationError
+from fashionkit.exceptions import ConfigError, InputValidationError
 from fashionkit.runs import load_model, save_model
 from fashionkit.training import train
 
@@ -98,10 +99,10 @@ class FashionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     :func:`~fashionkit.evaluation.evaluate`. With ``calibrate=True`` the temperature is fitted
     on the held-out part, and :meth:`predict_proba` applies it. Nothing is written to disk:
     ``fit`` trains without a run directory, so there are no checkpoints to resume from, and
-    ``tensorboard`` has no folder to write into (train with :func:`fashionkit.train` and a
-    ``run_dir`` for those). Training prints Keras's progress unless ``verbose=0``. As in
-    ``train``, the device config takes effect before TensorFlow starts, so one process can use
-    one device config.
+    ``tensorboard=True`` is a :class:`~fashionkit.exceptions.ConfigError` (train with
+    :func:`fashionkit.train` and a ``run_dir`` for those). Training prints Keras's progress
+    unless ``verbose=0``. As in ``train``, the device config takes effect before TensorFlow
+    starts, so one process can use one device config.
 
     Fitted estimators pickle (the model travels as a ``.keras`` file's bytes), so
     ``cross_validate(..., n_jobs=2)`` works; each worker process then imports TensorFlow and
@@ -205,7 +206,8 @@ class FashionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             The estimator, fitted.
 
         Raises:
-            ConfigError: A parameter is invalid (checked first, before any data).
+            ConfigError: A parameter is invalid (checked first, before any data), or
+                ``tensorboard`` is on (fit has no run directory to write the logs into).
             InputValidationError: ``y`` is missing, not one label per image, has fewer than 2
                 or more than 10 classes; or ``X`` is not images (see
                 :func:`~fashionkit.preprocessing.check_images`); or too few images to hold out
@@ -213,6 +215,13 @@ class FashionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             DeviceError: The device config cannot be satisfied.
         """
         config = self.to_config()
+        if config.tensorboard:
+            raise ConfigError(
+                "FashionClassifier(tensorboard=True): fit trains without a run directory, so the "
+                "logs have nowhere to go. Leave tensorboard off, or train with "
+                "fashionkit.train(config, run_dir=...) (FashionClassifier.to_config() gives the "
+                "config)."
+            )
         classes, encoded = _encode_labels(y)
         images = _images(X)
         check_same_length(images, encoded, names="X and y")
@@ -358,7 +367,8 @@ def _images(X: object) -> NDArray[np.uint8]:  # noqa: N803
     except (ValueError, TypeError, OverflowError):
         raw = None  # check_images says what is wrong
     if raw is not None and raw.dtype.kind in "iuf":
-        if bool((raw < 0).any()):  # NaN compares False: check_images reports it
+        # NaN compares False here: check_images reports it.
+        if raw.dtype.kind != "u" and bool((raw < 0).any()):
             raise InputValidationError(
                 f"Negative values in data passed to X: pixels are uint8 0..255 or floats in "
                 f"[0, 1]; got a minimum of {raw[raw < 0].min()!r}."
@@ -371,7 +381,9 @@ def _images(X: object) -> NDArray[np.uint8]:  # noqa: N803
     images = check_images(X, name="X", allow_float=True)
     if images.dtype == np.uint8:
         return np.asarray(images, dtype=np.uint8)
-    return np.rint(images.astype(np.float64) * 255.0).astype(np.uint8)
+    # Rounded in the input's precision, without a float64 copy of the whole set.
+    pixels: NDArray[np.uint8] = np.rint(images * 255).astype(np.uint8)
+    return pixels
 
 
 def _class_names(classes: NDArray[Any]) -> tuple[str, ...]:
