@@ -116,6 +116,9 @@ from fashionkit.devices import *
 from fashionkit.runs import *
 from fashionkit.presets import *
 from fashionkit.lr_finder import *
+from fashionkit.calibration import *
+from fashionkit.export import *
+from fashionkit.sklearn import *
 
 # Examples that draw pictures need the optional plot extra; they carry
 # ":skipif: not HAVE_MATPLOTLIB" so that a docs build without it still passes.
@@ -147,9 +150,12 @@ _PUBLIC_MODULES = (
     "fashionkit.training",
     "fashionkit.results",
     "fashionkit.evaluation",
+    "fashionkit.calibration",
     "fashionkit.callbacks",
     "fashionkit.devices",
     "fashionkit.runs",
+    "fashionkit.export",
+    "fashionkit.sklearn",
     "fashionkit.presets",
     "fashionkit.lr_finder",
     "fashionkit.images",

@@ -31,6 +31,7 @@ MODULES = [
     "fashionkit.presets",
     "fashionkit.results",
     "fashionkit.runs",
+    "fashionkit.sklearn",
     "fashionkit.training",
 ]
 

@@ -90,8 +90,11 @@ class DownloadError(FashionkitError, OSError):
 
 
 class ExportError(FashionkitError, RuntimeError):
-    """Exporting a model failed: a converter is missing or failed, or the exported model's
-    outputs differ from the Keras model's by more than the format's tolerance."""
+    """Exporting a model failed.
+
+    A converter is missing or failed, or the exported model's outputs differ from the Keras
+    model's by more than the format's tolerance.
+    """
 
 
 class DeviceError(FashionkitError, RuntimeError):

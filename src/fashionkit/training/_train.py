@@ -79,7 +79,8 @@ def train(
         RunDirError: ``run_dir`` is in use by another process, is a file, holds a different
             config, a completed run, or damaged files, or cannot be written.
         TrainingInterrupted: SIGINT or SIGTERM stopped training.
-        ConfigError: ``config`` is not a TrainConfig.
+        ConfigError: ``config`` is not a TrainConfig, or it asks for TensorBoard logs without a
+            run directory.
         FashionkitError: Loading or validating the data failed (see
             :func:`~fashionkit.load_fashion_mnist`).
 
