@@ -64,8 +64,8 @@ _PRESETS = {
         Preset(
             name="fast",
             summary="A small CNN in bfloat16, AdamW with a one-cycle schedule, label smoothing, "
-            "alternating flips and flip test-time augmentation, 7 epochs of 128: above 0.92 "
-            "test accuracy in under a minute of fit on two CPU cores.",
+            "alternating flips and flip test-time augmentation, 7 epochs of 128, calibrated: "
+            "above 0.92 test accuracy in under a minute of fit on two CPU cores.",
             config=TrainConfig(
                 model=CNNConfig(filters=(32, 64), dense_units=128, dropout=0.3),
                 loss=LossConfig(encoding="one_hot", label_smoothing=0.1),
@@ -73,6 +73,7 @@ _PRESETS = {
                 augment=AugmentConfig(flip="alternate"),
                 device=_BFLOAT16,
                 tta=True,
+                calibrate=True,  # label smoothing and TTA leave it under-confident: ECE 0.09
                 epochs=7,
                 batch_size=128,
             ),
@@ -80,8 +81,8 @@ _PRESETS = {
         Preset(
             name="accurate",
             summary="A batch-normalised CNN, AdamW with a one-cycle schedule, shifts, "
-            "alternating flips and flip test-time augmentation, 30 epochs of 128: about 0.94 "
-            "test accuracy in about 13 minutes of fit on two CPU cores.",
+            "alternating flips and flip test-time augmentation, 30 epochs of 128, calibrated: "
+            "about 0.94 test accuracy in about 13 minutes of fit on two CPU cores.",
             config=TrainConfig(
                 model=CNNConfig(
                     filters=(32, 64, 128), dense_units=256, dropout=0.4, batch_norm=True
@@ -89,6 +90,7 @@ _PRESETS = {
                 optimizer=_ONE_CYCLE,
                 augment=AugmentConfig(translate=2, flip="alternate"),
                 tta=True,
+                calibrate=True,
                 epochs=30,
                 batch_size=128,
             ),
