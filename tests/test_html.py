@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from html.parser import HTMLParser
+from pathlib import Path
 
 import numpy as np
 
@@ -116,3 +117,16 @@ def test_a_calibration_shows_before_and_after() -> None:
     assert parsed.rows[0] == ["split", "ECE before", "ECE after", "loss before", "loss after"]
     assert parsed.rows[1][0] == "validation"
     assert float(parsed.rows[1][1]) > float(parsed.rows[1][2])
+
+
+def test_a_loaded_run_shows_its_reports_and_history(
+    tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
+) -> None:
+    fashionkit.train(
+        fashionkit.TrainConfig(epochs=2, verbose=0), dataset=tiny_dataset, run_dir=tmp_path / "r"
+    )
+    markup = fashionkit.load_run(tmp_path / "r")._repr_html_()
+    parsed = _parse(markup)
+    assert [row[0] for row in parsed.rows if row and row[0].isdigit()] == ["1", "2"]
+    assert "validation: accuracy" in markup
+    assert "test: accuracy" in markup

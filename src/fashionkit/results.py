@@ -203,23 +203,27 @@ class TrainResult:
 
     def _repr_html_(self) -> str:
         """The summary, then one row per epoch, as HTML (Jupyter's display)."""
-        rows = (
-            (
-                r.epoch,
-                r.loss,
-                r.accuracy,
-                r.val_loss,
-                r.val_accuracy,
-                r.seconds,
-                "partial" if r.partial else "",
-            )
-            for r in self.history
-        )
-        history = _html.table(
-            ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds", ""], rows
-        )
         summary = "".join(_html.caption(line) for line in self.summary().splitlines())
-        return summary + history
+        return summary + history_html(self.history)
+
+
+def history_html(history: tuple[EpochRecord, ...]) -> str:
+    """One HTML table row per epoch: losses, accuracies, seconds, and a mark on a cut epoch."""
+    rows = (
+        (
+            r.epoch,
+            r.loss,
+            r.accuracy,
+            r.val_loss,
+            r.val_accuracy,
+            r.seconds,
+            "partial" if r.partial else "",
+        )
+        for r in history
+    )
+    return _html.table(
+        ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds", ""], rows
+    )
 
 
 # The model is a Keras object, saved as model.keras; every other field is plain data.

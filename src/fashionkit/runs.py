@@ -38,7 +38,7 @@ from typing import Any
 
 import attrs
 
-from fashionkit import _schema
+from fashionkit import _html, _schema
 from fashionkit._io import (
     DirectoryLock,
     atomic_save_model,
@@ -61,7 +61,7 @@ from fashionkit.exceptions import (
     StorageError,
     UnknownModelError,
 )
-from fashionkit.results import CheckpointState, EpochRecord, TrainResult
+from fashionkit.results import CheckpointState, EpochRecord, TrainResult, history_html
 
 __all__ = [
     "RunDirectory",
@@ -486,6 +486,15 @@ class RunRecord:
     def temperature(self) -> float:
         """The temperature to apply to the model's probabilities (1.0 when uncalibrated)."""
         return self.calibration.temperature if self.calibration is not None else 1.0
+
+    def _repr_html_(self) -> str:
+        """The folder, the final reports' summary lines and one row per epoch, as HTML."""
+        lines = [
+            f"run {self.directory} ({self.config.model.architecture})",
+            self.validation.to_text().splitlines()[0],
+            self.test.to_text().splitlines()[0],
+        ]
+        return "".join(_html.caption(line) for line in lines) + history_html(self.history)
 
 
 def _read_json(path: Path) -> Any:
