@@ -231,3 +231,14 @@ def test_a_damaged_calibration_file_is_named(tmp_path: Path) -> None:
     (tmp_path / "calibration.json").write_text('{"temperature": "hot"}')
     with pytest.raises(RunDirError, match=r"calibration\.json"):
         read_calibration(tmp_path)
+
+
+def test_a_temperature_never_moves_a_near_tie() -> None:
+    """The classes come from the model's probabilities, not from the rounded rescaled ones."""
+    tie = np.float32(0.45)
+    above = np.nextafter(tie, np.float32(1))
+    probs = np.array([[tie, above, 1 - tie - above]], dtype=np.float32)
+    report = report_from_probabilities(
+        probs, [1], split="x", class_names=("a", "b", "c"), temperature=20.0
+    )
+    assert report.accuracy == 1.0

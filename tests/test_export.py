@@ -242,3 +242,88 @@ def test_cli_export(calibrated_run: Path, tmp_path: Path, capsys: pytest.Capture
     assert out.is_file()
     assert main(["export", str(calibrated_run), "--format", "onnx", "--out", str(tmp_path)]) == 1
     assert "ending in .onnx" in capsys.readouterr().err
+
+
+def _copy_run(run: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    return Path(shutil.copytree(run, tmp_path / "copy", ignore=shutil.ignore_patterns("export")))
+
+
+def test_only_a_completed_run_is_exported(calibrated_run: Path, tmp_path: Path) -> None:
+    copy = _copy_run(calibrated_run, tmp_path)
+    (copy / "summary.json").unlink()
+    with pytest.raises(RunDirError, match="did not complete"):
+        export(copy, format="onnx")
+    assert not (copy / "export").exists()
+
+
+def test_a_calibrated_run_without_its_temperature_is_refused(
+    calibrated_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    copy = _copy_run(calibrated_run, tmp_path)
+    (copy / "calibration.json").unlink()
+    with pytest.raises(RunDirError, match=r"calibration\.json is missing"):
+        export(copy, format="onnx")
+    image = tmp_path / "one.npy"
+    np.save(image, np.zeros((28, 28), np.uint8))
+    assert main(["predict", str(copy), str(image)]) == 1
+    assert "no calibration.json" in capsys.readouterr().err
+    assert main(["predict", str(copy), str(image), "--no-calibrated"]) == 0
+
+
+def test_no_calibrated_does_not_read_the_calibration(
+    calibrated_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    copy = _copy_run(calibrated_run, tmp_path)
+    (copy / "calibration.json").write_text("{damaged")
+    image = tmp_path / "one.npy"
+    np.save(image, np.zeros((28, 28), np.uint8))
+    assert main(["predict", str(copy), str(image), "--no-calibrated"]) == 0
+    assert main(["predict", str(copy), str(image)]) == 1
+    assert "calibration.json" in capsys.readouterr().err
+
+
+def test_a_saved_model_folder_with_other_files_is_not_replaced(tmp_path: Path) -> None:
+    model = _small_model()
+    out = tmp_path / "saved"
+    export_model(model, out)
+    (out / "README.txt").write_text("mine")
+    with pytest.raises(StorageError, match=r"README\.txt"):
+        export_model(model, out)
+    assert (out / "README.txt").read_text() == "mine"
+
+
+def test_a_symbolic_link_is_not_replaced(tmp_path: Path) -> None:
+    model = _small_model()
+    export_model(model, tmp_path / "v1")
+    (tmp_path / "current").symlink_to(tmp_path / "v1")
+    with pytest.raises(StorageError, match="symbolic link"):
+        export_model(model, tmp_path / "current")
+    assert (tmp_path / "current").is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["current", "v1"]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_low_temperature_widens_the_tolerance(fmt: str, tmp_path: Path) -> None:
+    """Dividing by T = 0.05 amplifies float32 rounding twenty-fold; the check allows for it."""
+    rng = np.random.default_rng(3)
+    real_like = rng.integers(0, 256, (256, 28, 28), dtype=np.uint8)
+    result = export_model(
+        _small_model(),
+        tmp_path / _NAMES[fmt],
+        format=fmt,  # type: ignore[arg-type]
+        temperature=0.05,
+        check_images=real_like,
+    )
+    assert result.tolerance == pytest.approx(TOLERANCES[fmt] * 20)
+    assert result.max_difference <= result.tolerance
+
+
+def test_the_precision_difference_is_reported(mixed_model: Any, tmp_path: Path) -> None:
+    result = export_model(mixed_model, tmp_path / "m.onnx", format="onnx")
+    assert result.precision_difference is not None
+    assert 0 < result.precision_difference < MIXED_TOLERANCE
+    assert "mixed-precision model by up to" in result.to_text()
+    plain = export_model(_small_model(), tmp_path / "p.onnx", format="onnx")
+    assert plain.precision_difference is None

@@ -178,13 +178,15 @@ def staged_directory(path: Path) -> Iterator[Path]:
         os.chmod(tmp, 0o777 & ~_umask())
         old = None
         if path.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
-            os.replace(path, old)  # a folder replaces the empty placeholder
+            # A fresh name beside it (not created: a rename onto an empty folder is refused
+            # on some systems); the old folder waits there until the new one is in place.
+            old = path.parent / f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.old"
+            os.rename(path, old)
         try:
             os.rename(tmp, path)
         except BaseException:
             if old is not None:
-                os.replace(old, path)
+                os.rename(old, path)
             raise
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)

@@ -4,7 +4,9 @@ A network trained to low loss is often over-confident: among the images it label
 confidence, fewer than 99% are right. **Temperature scaling** fixes that with one number
 fitted after training: the probabilities ``p`` become ``softmax(log(p) / T)``, which for a
 softmax output is the same as dividing its logits by ``T``. ``T > 1`` softens over-confident
-outputs, ``T < 1`` sharpens timid ones; the arg-max, and so the accuracy, never changes.
+outputs, ``T < 1`` sharpens timid ones; the arg-max, and so the accuracy, does not change
+(fashionkit takes the classes from the model's own probabilities, so that not even rounding
+can move a near tie).
 ``T`` is chosen to minimise the cross-entropy on held-out images (the validation split), so
 the test split stays an honest judge.
 
@@ -355,6 +357,7 @@ class Calibration:
         """
         calibration = _schema.from_data(data, cls)
         check_temperature(calibration.temperature)
+        _check_bins(calibration.bins)
         return calibration
 
     def to_text(self) -> str:

@@ -42,6 +42,7 @@ from fashionkit.exceptions import (
     ConfigError,
     FashionkitError,
     InputValidationError,
+    RunDirError,
     TrainingInterrupted,
 )
 from fashionkit.export import export
@@ -386,13 +387,26 @@ _CALIBRATED_HELP = (
 
 def _temperature_for(path: Path, wanted: bool | None) -> float:
     """The run's fitted temperature unless ``--no-calibrated`` (1.0 for a file or none fitted)."""
+    if wanted is False:
+        return 1.0
     calibration = read_calibration(path) if path.is_dir() else None
+    config = path / CONFIG
+    if (
+        calibration is None
+        and path.is_dir()
+        and config.is_file()
+        and TrainConfig.from_toml(config).calibrate
+    ):
+        raise RunDirError(
+            f"{path} was trained with calibrate = true but has no calibration.json (an "
+            f"unfinished run?); train it again to finish it, or pass --no-calibrated."
+        )
     if wanted and calibration is None:
         raise InputValidationError(
             f"--calibrated needs a calibrated run directory; {path} has no calibration.json "
             f"(train with --set calibrate=true)."
         )
-    if wanted is False or calibration is None:
+    if calibration is None:
         return 1.0
     return calibration.temperature
 

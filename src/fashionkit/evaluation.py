@@ -299,9 +299,11 @@ def report_from_probabilities(
     y = check_labels(labels, num_classes=n_classes).astype(np.intp)
     probs = check_probabilities(probabilities, rows=len(y), num_classes=n_classes)
     t = check_temperature(temperature)
+    # The classes come from the model's own probabilities: a temperature never changes them,
+    # not even where rounding the rescaled probabilities would break a near tie.
+    predicted = probs.argmax(axis=1) if len(y) else np.zeros(0, np.intp)
     if t != 1.0:
         probs = apply_temperature(probs, t).astype(np.float64)
-    predicted = probs.argmax(axis=1) if len(y) else np.zeros(0, np.intp)
     matrix = np.bincount(y * n_classes + predicted, minlength=n_classes**2).reshape(
         n_classes, n_classes
     )
@@ -481,10 +483,9 @@ def predict(
         raise InputValidationError(
             f"The model predicts {raw.shape[1]} classes but {len(names)} class names were given."
         )
-    probs = apply_temperature(
-        check_probabilities(raw, rows=len(x), num_classes=len(names)), temperature
-    )
-    classes = probs.argmax(axis=1) if len(x) else np.zeros(0, np.intp)
+    checked = check_probabilities(raw, rows=len(x), num_classes=len(names))
+    classes = checked.argmax(axis=1) if len(x) else np.zeros(0, np.intp)  # before the temperature
+    probs = apply_temperature(checked, temperature)
     return Prediction(
         classes=classes,
         names=tuple(names[int(c)] for c in classes),

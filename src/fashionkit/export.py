@@ -44,14 +44,22 @@ from numpy.typing import NDArray
 
 from fashionkit import _schema
 from fashionkit._constants import EXPORT_FORMATS, IMAGE_SHAPE, ExportFormat
-from fashionkit._io import check_parents, os_errors_as, staged, staged_directory, sync_tree
+from fashionkit._io import (
+    check_parents,
+    describe_holder,
+    is_locked,
+    os_errors_as,
+    staged,
+    staged_directory,
+    sync_tree,
+)
 from fashionkit._pipeline import model_layout
 from fashionkit._typing import PathLike
 from fashionkit._validation import check_images
 from fashionkit.calibration import check_temperature
 from fashionkit.config import TrainConfig
 from fashionkit.exceptions import ExportError, InputValidationError, RunDirError, StorageError
-from fashionkit.runs import CONFIG, MODEL, load_model, read_calibration
+from fashionkit.runs import CALIBRATION, CONFIG, MODEL, SUMMARY, load_model, read_calibration
 
 __all__ = [
     "DEFAULT_NAMES",
@@ -76,6 +84,8 @@ DEFAULT_NAMES: dict[str, str] = {
 }
 
 _SUFFIXES = {"tflite": ".tflite", "onnx": ".onnx"}
+# What a SavedModel folder holds; a folder with anything else is never replaced.
+_SAVED_MODEL_FILES = frozenset({"saved_model.pb", "variables", "assets", "fingerprint.pb"})
 _KERAS_FORMATS = {"saved_model": "tf_saved_model", "tflite": "litert", "onnx": "onnx"}
 _INSTALL = 'install the export extra: pip install "fashionkit[export]"'
 _CHECK_IMAGES = 64
@@ -94,8 +104,13 @@ class ExportResult:
         temperature: The calibration temperature in the graph (1.0: none).
         max_difference: Largest absolute difference of any probability between the exported
             model and the Keras model on the check images.
-        tolerance: The format's tolerance (:data:`TOLERANCES`); ``max_difference`` is within it.
+        tolerance: The tolerance ``max_difference`` is within: the format's (:data:`TOLERANCES`),
+            times ``1 / temperature`` for a temperature below 1 (sharpening amplifies rounding).
         check_images: Number of images the check ran on.
+        precision_difference: For a model that computes in mixed precision: the largest
+            absolute difference of any probability between the mixed-precision Keras model and
+            the float32 computation that was exported, on the check images; ``None`` for a
+            float32 model.
     """
 
     path: Path
@@ -107,6 +122,7 @@ class ExportResult:
     max_difference: float
     tolerance: float
     check_images: int
+    precision_difference: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (the output of ``fashionkit export --json``)."""
@@ -123,6 +139,12 @@ class ExportResult:
             f"{self.seconds:.1f} s{''.join(', ' + e for e in extras)}); max probability "
             f"difference from Keras {self.max_difference:.2g} on {self.check_images} images "
             f"(tolerance {self.tolerance:g})"
+            + (
+                f"; the float32 export differs from the mixed-precision model by up to "
+                f"{self.precision_difference:.2g}"
+                if self.precision_difference is not None
+                else ""
+            )
         )
 
     def __str__(self) -> str:
@@ -141,15 +163,31 @@ def _check_target(path: PathLike, format: ExportFormat) -> Path:
     """A path the format can be written to; an existing folder is replaced only if exported."""
     target = Path(path)
     check_parents(target)
+    if target.is_symlink():
+        raise StorageError(
+            f"Cannot export to {target}: it is a symbolic link; give the real path (an export "
+            f"replaces what is at the path, and would replace the link, not its target)."
+        )
+    if target.resolve() in (Path.cwd().resolve(), *Path.cwd().resolve().parents):
+        raise StorageError(
+            f"Cannot export to {target}: it is the current folder or one of its parents."
+        )
     if format == "saved_model":
         if target.is_file():
             raise StorageError(
                 f"Cannot export a SavedModel to {target}: it is a file; a SavedModel is a folder."
             )
-        if target.is_dir() and any(target.iterdir()) and not (target / "saved_model.pb").is_file():
+        others = (
+            sorted(p.name for p in target.iterdir() if p.name not in _SAVED_MODEL_FILES)
+            if target.is_dir()
+            else []
+        )
+        if others:
             raise StorageError(
-                f"Cannot export a SavedModel to {target}: the folder holds other files, and "
-                f"only a previous SavedModel is replaced. Choose an empty or new folder."
+                f"Cannot export a SavedModel to {target}: the folder holds other files "
+                f"({', '.join(others[:3])}{', ...' if len(others) > 3 else ''}), and only a "
+                f"folder holding nothing but a previous SavedModel is replaced. Choose an empty "
+                f"or new folder."
             )
         return target
     suffix = _SUFFIXES[format]
@@ -166,6 +204,13 @@ def _float32_copy(model: Any) -> Any:
 
     if all(getattr(layer, "compute_dtype", "float32") == "float32" for layer in model.layers):
         return model
+    if any(isinstance(layer, keras.Model) for layer in model.layers):
+        raise ExportError(
+            "This model computes in mixed precision and nests another model as a layer; the "
+            "export rebuilds mixed-precision models in float32 layer by layer and cannot do "
+            "that for nested models. Export a float32 copy: build the architecture under the "
+            "float32 policy and copy the weights in with set_weights."
+        )
 
     def rebuild(layer: Any) -> Any:
         if isinstance(layer, keras.layers.InputLayer):
@@ -188,11 +233,15 @@ def serving_model(model: Any, *, tta: bool = False, temperature: float = 1.0) ->
     Raises:
         InputValidationError: A model of another input shape, or a bad temperature.
     """
+    return _serving(_float32_copy(model), model, tta=tta, temperature=temperature)
+
+
+def _serving(core: Any, model: Any, *, tta: bool, temperature: float) -> Any:
+    """``core`` (``model`` or its float32 rebuild) wrapped for serving; see serving_model."""
     import keras
 
     layout = model_layout(model)
     t = check_temperature(temperature)
-    core = _float32_copy(model)
     images = keras.Input(shape=IMAGE_SHAPE, dtype="uint8", name="images")
     pixels = keras.ops.divide(keras.ops.cast(images, "float32"), 255.0)
 
@@ -437,19 +486,34 @@ def export_model(
     target = _check_target(path, fmt)
     sample = _check_sample(check_images)
     started = time.perf_counter()
-    serving = serving_model(model, tta=tta, temperature=temperature)
+    t = check_temperature(temperature)
+    core = _float32_copy(model)
+    serving = _serving(core, model, tta=tta, temperature=t)
     expected = np.asarray(serving(sample, training=False), dtype=np.float32)
+    precision_difference = None
+    if core is not model:
+        original = _serving(model, model, tta=tta, temperature=t)
+        as_trained = np.asarray(original(sample, training=False), dtype=np.float32)
+        precision_difference = float(np.abs(as_trained - expected).max())
+    tolerance = TOLERANCES[fmt] * max(1.0, 1.0 / t)
     stage = (
         staged_directory(target) if fmt == "saved_model" else staged(target, suffix=_SUFFIXES[fmt])
     )
     with os_errors_as(StorageError, target), stage as tmp:
         _write(serving, tmp, fmt)
-        got = _load(tmp, fmt).predict(sample)
+        loaded = _load(tmp, fmt)
+        try:
+            got = loaded.predict(sample)
+        except Exception as exc:  # each runtime raises its own types
+            raise ExportError(
+                f"The exported {fmt} model could not be run by its runtime "
+                f"({type(exc).__name__}: {exc}), so it was not written."
+            ) from exc
         difference = float(np.abs(got - expected).max()) if got.shape == expected.shape else np.inf
-        if not difference <= TOLERANCES[fmt]:
+        if not difference <= tolerance:
             raise ExportError(
                 f"The exported {fmt} model's probabilities differ from the Keras model's by "
-                f"{difference:.3g} (tolerance {TOLERANCES[fmt]:g}) on {len(sample)} images, so "
+                f"{difference:.3g} (tolerance {tolerance:g}) on {len(sample)} images, so "
                 f"it was not written. Please report this with the model's architecture."
             )
         size = _size(tmp)
@@ -459,10 +523,11 @@ def export_model(
         size_bytes=size,
         seconds=time.perf_counter() - started,
         tta=tta,
-        temperature=check_temperature(temperature),
+        temperature=t,
         max_difference=difference,
-        tolerance=TOLERANCES[fmt],
+        tolerance=tolerance,
         check_images=len(sample),
+        precision_difference=precision_difference,
     )
 
 
@@ -487,8 +552,8 @@ def export(
         What was written, and the check's largest difference.
 
     Raises:
-        RunDirError: ``run_dir`` is not a run directory, or its model or calibration file is
-            missing or damaged.
+        RunDirError: ``run_dir`` is not a completed run directory (still training, or
+            interrupted), or its model or calibration file is missing or damaged.
         InputValidationError, StorageError, ExportError: As :func:`export_model`.
 
     Example:
@@ -499,9 +564,25 @@ def export(
     directory = Path(run_dir)
     if not (directory / CONFIG).is_file():
         raise RunDirError(f"{directory} is not a run directory: it has no {CONFIG}.")
+    if is_locked(directory):
+        raise RunDirError(
+            f"The run in {directory} is still training ({describe_holder(directory)}); export "
+            f"it once it has finished."
+        )
+    if not (directory / SUMMARY).is_file():
+        raise RunDirError(
+            f"{directory / SUMMARY} is missing: the run in {directory} did not complete, so its "
+            f"final model (and its calibration) may be missing. Resume it by training again "
+            f"with the same config and run directory, then export."
+        )
     config = TrainConfig.from_toml(directory / CONFIG)
-    model = load_model(directory / MODEL)
     calibration = read_calibration(directory)
+    if config.calibrate and calibration is None:
+        raise RunDirError(
+            f"{directory / CALIBRATION} is missing although the run was trained with "
+            f"calibrate = true; the export would silently lose the temperature."
+        )
+    model = load_model(directory / MODEL)
     return export_model(
         model,
         out if out is not None else directory / DEFAULT_NAMES[fmt],
