@@ -14,7 +14,7 @@ PYTHON = "3.11"
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """Run the test suite, doctests of the package included (pass pytest options after --)."""
-    session.install("-e", ".[dev,plot,export]")
+    session.install("-e", ".[dev,plot,export,sweep]")
     session.run("pytest", *(session.posargs or ["--doctest-modules", "src", "tests"]))
 
 
@@ -44,7 +44,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def docs(session: nox.Session) -> None:
     """Build the HTML docs from a clean tree with warnings as errors, then run their doctests."""
-    session.install("-e", ".[docs,plot,export]")
+    session.install("-e", ".[docs,plot,export,sweep]")
     session.run("rm", "-rf", "docs/_build", external=True)
     session.run(
         "sphinx-build", "-n", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html"

@@ -32,6 +32,7 @@ MODULES = [
     "fashionkit.results",
     "fashionkit.runs",
     "fashionkit.sklearn",
+    "fashionkit.sweep",
     "fashionkit.training",
 ]
 

@@ -49,7 +49,12 @@ from fashionkit.export import export
 from fashionkit.images import read_images
 from fashionkit.lr_finder import check_sweep_arguments, find_learning_rate
 from fashionkit.models import list_architectures
-from fashionkit.plots import check_plot_path, plot_learning_rate_sweep, write_report
+from fashionkit.plots import (
+    check_plot_path,
+    plot_learning_rate_sweep,
+    write_report,
+    write_sweep_report,
+)
 from fashionkit.presets import get_preset, list_presets
 from fashionkit.runs import (
     CONFIG,
@@ -60,6 +65,7 @@ from fashionkit.runs import (
     read_calibration,
     save_model,
 )
+from fashionkit.sweep import PRUNERS
 from fashionkit.training import train
 
 __all__ = ["main"]
@@ -463,7 +469,52 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from fashionkit.sweep import SearchSpace, sweep
+
+    space = SearchSpace.from_toml(args.space)
+    folder = args.out if args.out is not None else Path("sweeps") / args.space.stem
+    _start_tensorflow(args)
+    data = _load(args)
+    print(
+        f"sweep {args.space} into {folder}: {args.trials} trial(s), {args.workers} worker(s), "
+        f"{args.pruner} pruner",
+        flush=True,
+    )
+    result = sweep(
+        space,
+        folder,
+        trials=args.trials,
+        workers=args.workers,
+        storage=args.storage,
+        study_name=args.study_name,
+        pruner=args.pruner,
+        timeout_seconds=args.timeout,
+        dataset=data,
+        seed=args.seed,
+        progress=not args.json,
+    )
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False))
+        return 0
+    print(result.to_text())
+    if _drawing_available():
+        for path in write_sweep_report(folder, storage=args.storage, study_name=args.study_name):
+            print(f"wrote {path}")
+    return 0
+
+
+def _drawing_available() -> bool:
+    from fashionkit._drawing import can_draw
+
+    return can_draw()
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
+    if args.run.is_dir() and (args.run / "space.toml").is_file():  # a sweep folder
+        for path in write_sweep_report(args.run, storage=args.storage, study_name=args.study_name):
+            print(f"wrote {path}")
+        return 0
     _start_tensorflow(args)
     for path in write_report(args.run, dataset=_load(args)):
         print(f"wrote {path}")
@@ -642,13 +693,63 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--json", action="store_true", help="print the result as one JSON line")
     ex.set_defaults(func=_cmd_export)
 
+    sw = sub.add_parser(
+        "sweep",
+        parents=[data],
+        help="search hyperparameters with Optuna: parallel, resumable, pruned",
+        description="Train --trials configs sampled from the search space SPACE.toml, each into "
+        "a run directory under the sweep folder, pruning poor ones by their per-epoch "
+        "validation accuracy. Running the same command again continues the sweep; workers on "
+        "other machines join with the same --storage URL and --study-name. Ends with a table "
+        "of the trials, best.toml (the best config, for train --config) and plots.",
+    )
+    sw.add_argument("space", type=Path, help="the search space, a TOML file")
+    sw.add_argument("--trials", type=_positive, required=True, help="finished trials to end with")
+    sw.add_argument(
+        "--workers", type=_positive, default=1, help="worker processes on this machine (default 1)"
+    )
+    sw.add_argument(
+        "--storage",
+        metavar="URL",
+        help="database URL shared by several machines (default: SQLite in the sweep folder)",
+    )
+    sw.add_argument(
+        "--study-name", default="fashionkit", help="the study's name (default fashionkit)"
+    )
+    sw.add_argument(
+        "--pruner",
+        choices=PRUNERS,
+        default="median",
+        help=f"{_choices(PRUNERS)} (default median)",
+    )
+    sw.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="wall-clock budget: running trials stop and are queued to resume next time",
+    )
+    sw.add_argument("--seed", type=int, help="seed of the sampler (repeatable with one worker)")
+    sw.add_argument(
+        "--out", type=Path, metavar="DIR", help="the sweep folder (default sweeps/SPACE_NAME)"
+    )
+    sw.add_argument("--json", action="store_true", help="print the result as one JSON line")
+    sw.set_defaults(func=_cmd_sweep)
+
     rep = sub.add_parser(
         "report",
         parents=[data],
         help="write learning curves, confusion matrix, mistakes (PNG); the mistakes are drawn "
         "from the Fashion-MNIST test split that --data-dir (or the default search) finds",
     )
-    rep.add_argument("run", type=Path, help="a completed run directory")
+    rep.add_argument("run", type=Path, help="a completed run directory, or a sweep folder")
+    rep.add_argument(
+        "--storage",
+        metavar="URL",
+        help="for a sweep folder: the study's database URL (default: its SQLite file)",
+    )
+    rep.add_argument(
+        "--study-name", default="fashionkit", help="for a sweep folder: the study's name"
+    )
     rep.set_defaults(func=_cmd_report)
     return parser
 

@@ -10,7 +10,7 @@ Figures are drawn with matplotlib's non-interactive Agg canvas, so no display is
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ __all__ = [
     "plot_learning_rate_sweep",
     "plot_reliability_diagram",
     "write_report",
+    "write_sweep_report",
 ]
 
 
@@ -313,3 +314,64 @@ def write_report(run_dir: PathLike, *, dataset: FashionMNIST | None = None) -> l
         ),
         _save(reliability, directory / "reliability.png"),
     ]  # fmt: skip
+
+
+def write_sweep_report(
+    folder: PathLike, *, storage: str | None = None, study_name: str = "fashionkit"
+) -> list[Path]:
+    """Draw a sweep's pictures with Optuna's matplotlib plots and write them into its folder.
+
+    Writes ``history.png`` (each trial's best validation accuracy and the best so far),
+    ``intermediate.png`` (every trial's validation accuracy per epoch: where pruning cut
+    trials short) and, once two trials have completed, ``importances.png`` (how much each
+    parameter explains the validation accuracy, by Optuna's fANOVA evaluator).
+
+    Args:
+        folder: A sweep folder written by :func:`fashionkit.sweep.sweep`.
+        storage: The study's database URL; defaults to the folder's ``study.db``.
+        study_name: The study's name. Defaults to ``"fashionkit"``.
+
+    Returns:
+        The paths written.
+
+    Raises:
+        RunDirError: ``folder`` is not a sweep folder, or its study cannot be found.
+        StorageError: A picture cannot be written.
+        FashionkitError: matplotlib or Optuna is not installed.
+    """
+    from fashionkit.exceptions import RunDirError
+    from fashionkit.sweep import open_study
+
+    _figure_class()  # fails early without matplotlib
+    directory = Path(folder)
+    if not (directory / "space.toml").is_file():
+        raise RunDirError(f"{directory} is not a sweep folder: it has no space.toml.")
+    study = open_study(directory, storage=storage, study_name=study_name)
+    import warnings
+
+    import matplotlib.pyplot as plt
+    import optuna.visualization.matplotlib as optuna_plots
+
+    complete = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
+    drawings: list[tuple[str, Callable[[], Any]]] = [
+        ("history.png", lambda: optuna_plots.plot_optimization_history(
+            study, target_name="best validation accuracy")),
+        ("intermediate.png", lambda: optuna_plots.plot_intermediate_values(study)),
+    ]  # fmt: skip
+    if len(complete) >= 2 and any(len(t.params) for t in complete):
+        drawings.append(
+            ("importances.png", lambda: optuna_plots.plot_param_importances(
+                study, target_name="best validation accuracy"))
+        )  # fmt: skip
+    written = []
+    for name, draw in drawings:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Optuna marks its matplotlib plots experimental
+            axes: Any = draw()
+        fig: Any = (axes.flat[0] if isinstance(axes, np.ndarray) else axes).figure
+        fig.set_size_inches(9, 5)
+        try:
+            written.append(_save(fig, directory / name))
+        finally:
+            plt.close(fig)
+    return written

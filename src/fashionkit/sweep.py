@@ -71,6 +71,7 @@ __all__ = [
     "SearchSpace",
     "SweepResult",
     "TrialRecord",
+    "open_study",
     "sweep",
 ]
 
@@ -626,14 +627,12 @@ def _count(study: Any) -> dict[str, int]:
 
 def _run_name(study: Any, trial: Any) -> str:
     """The trial's run directory: its own, or that of the trial it retries or resumes."""
-    attrs_ = trial.user_attrs if hasattr(trial, "user_attrs") else {}
-    if attrs_.get("run_dir"):
-        return str(attrs_["run_dir"])
+    # A retried trial (a dead worker's) carries the failed trial's user attributes; a queued
+    # one (stopped by a budget or a signal) the name it was queued with.
+    if trial.user_attrs.get("run"):
+        return str(trial.user_attrs["run"])
     origin = study._storage.get_trial_system_attrs(trial._trial_id).get("failed_trial")
     if origin is not None:
-        for old in study.get_trials(deepcopy=False):
-            if old.number == origin and old.user_attrs.get("run_dir"):
-                return str(old.user_attrs["run_dir"])
         return f"trial-{int(origin):04d}"
     return f"trial-{trial.number:04d}"
 
@@ -652,6 +651,8 @@ class _Job:
     heartbeat: float
     progress: bool
     dataset: FashionMNIST | None
+    seed: int | None = None
+    worker: int = 0
 
 
 def _say(job: _Job, text: str) -> None:
@@ -666,9 +667,11 @@ def _work(job: _Job) -> None:
     optuna = _optuna()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     storage = _storage(job.url, job.heartbeat)
+    seed = None if job.seed is None else job.seed + job.worker
     study = optuna.load_study(
         study_name=job.study_name,
         storage=storage,
+        sampler=optuna.samplers.TPESampler(seed=seed),
         pruner=_pruner(job.pruner, job.space.base.epochs),
     )
     data = job.dataset if job.dataset is not None else load_fashion_mnist()
@@ -711,7 +714,7 @@ def _run_trial(job: _Job, study: Any, storage: Any, trial: Any, data: FashionMNI
     optuna = _optuna()
     state = optuna.trial.TrialState
     name = _run_name(study, trial)
-    trial.set_user_attr("run_dir", f"{_TRIALS}/{name}")
+    trial.set_user_attr("run", name)
     run_dir = job.folder / _TRIALS / name
     started = time.perf_counter()
     try:
@@ -742,7 +745,7 @@ def _run_trial(job: _Job, study: Any, storage: Any, trial: Any, data: FashionMNI
         # Fail it and queue it again: the next run of the sweep resumes its run directory.
         trial.set_user_attr("note", str(exc).split(";")[0])
         study.tell(trial, state=state.FAIL)
-        study.enqueue_trial(trial.params, user_attrs={"run_dir": name}, skip_if_exists=False)
+        study.enqueue_trial(trial.params, user_attrs={"run": name}, skip_if_exists=False)
         _say(job, f"trial {trial.number} stopped ({str(exc).split(';')[0]}); queued to resume")
         if isinstance(exc, TrainingInterrupted):
             raise
@@ -797,7 +800,7 @@ def _collect(job: _Job, study: Any) -> SweepResult:
                 value=t.value if t.state.name == "COMPLETE" else None,
                 epochs=t.user_attrs.get("epochs"),
                 seconds=t.user_attrs.get("seconds"),
-                run_dir=t.user_attrs.get("run_dir"),
+                run_dir=f"{_TRIALS}/{t.user_attrs['run']}" if t.user_attrs.get("run") else None,
                 note=t.user_attrs.get("note"),
             )
         )
@@ -848,6 +851,7 @@ def sweep(
     timeout_seconds: float | None = None,
     dataset: FashionMNIST | None = None,
     heartbeat_seconds: float = 10.0,
+    seed: int | None = None,
     progress: bool = False,
 ) -> SweepResult:
     """Search ``space`` with Optuna until ``trials`` trials have finished; resumable.
@@ -876,6 +880,9 @@ def sweep(
         dataset: The data; loaded by each worker when omitted.
         heartbeat_seconds: How often workers record that their trial is alive; a trial silent
             for three times as long is failed and retried. Defaults to 10.
+        seed: Seed of the TPE sampler (worker ``i`` uses ``seed + i``), for a repeatable
+            single-worker sweep; ``None`` (default) seeds from the system. Each trial's
+            training is seeded by its config, as always.
         progress: Print a line per finished trial (the command line sets it).
 
     Returns:
@@ -922,7 +929,10 @@ def sweep(
         heartbeat=float(heartbeat_seconds),
         progress=progress,
         dataset=dataset,
+        seed=seed,
     )
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise ConfigError(f"seed must be an integer >= 0 or None; got {seed!r}.")
     study = _open_study(optuna, job)
     if workers == 1:
         _work(job)
@@ -960,6 +970,39 @@ def _open_study(optuna: Any, job: _Job) -> Any:
     return study
 
 
+def open_study(
+    folder: PathLike, *, storage: str | None = None, study_name: str = "fashionkit"
+) -> Any:
+    """Load a sweep's Optuna study (to analyse it with Optuna's own tools).
+
+    Args:
+        folder: The sweep folder.
+        storage: The study's database URL; defaults to the folder's ``study.db``.
+        study_name: The study's name. Defaults to ``"fashionkit"``.
+
+    Raises:
+        RunDirError: No study of that name at that storage.
+        FashionkitError: Optuna is not installed.
+    """
+    from fashionkit.exceptions import RunDirError
+
+    optuna = _optuna()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    directory = Path(folder)
+    if storage is None and not (directory / _STUDY_DB).is_file():
+        raise RunDirError(
+            f"{directory} has no {_STUDY_DB}: its study lives in another database; pass its URL "
+            f"(--storage)."
+        )
+    url = storage if storage is not None else f"sqlite:///{(directory / _STUDY_DB).resolve()}"
+    try:
+        return optuna.load_study(study_name=study_name, storage=url)
+    except Exception as exc:  # a missing study is KeyError; a bad URL many others
+        raise RunDirError(
+            f"No study {study_name!r} at {_masked(url)} ({type(exc).__name__}: {exc})."
+        ) from exc
+
+
 def _worker_main(job: _Job) -> None:
     """Entry point of a worker process."""
     try:
@@ -971,7 +1014,11 @@ def _worker_main(job: _Job) -> None:
 def _run_workers(job: _Job, workers: int) -> None:
     context = multiprocessing.get_context("spawn")
     processes = [
-        context.Process(target=_worker_main, args=(job,), name=f"fashionkit-sweep-{i}")
+        context.Process(
+            target=_worker_main,
+            args=(attrs.evolve(job, worker=i),),
+            name=f"fashionkit-sweep-{i}",
+        )
         for i in range(workers)
     ]
     for p in processes:

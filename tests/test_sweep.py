@@ -1,0 +1,373 @@
+"""Hyperparameter sweeps: search spaces, parallel workers, resuming, pruning, storage."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import fashionkit
+from fashionkit.config import TrainConfig
+from fashionkit.exceptions import ConfigError, ConfigFileNotFoundError
+from fashionkit.sweep import Parameter, SearchSpace, open_study, sweep
+
+optuna = pytest.importorskip("optuna")
+
+SPACE_TOML = """
+[fixed]
+epochs = 3
+batch_size = 16
+model = { architecture = "mlp", hidden_units = [32] }
+
+[search."optimizer.learning_rate"]
+low = 1e-4
+high = 0.1
+log = true
+
+[search."model.hidden_units"]
+choices = [[16], [32, 16]]
+"""
+
+
+def _space() -> SearchSpace:
+    return SearchSpace.from_dict(
+        {
+            "fixed": {"epochs": 3, "batch_size": 16, "model": {"architecture": "mlp"}},
+            "search": {
+                "optimizer.learning_rate": {"low": 1e-4, "high": 0.1, "log": True},
+                "model.hidden_units": {"choices": [[16], [32, 16]]},
+            },
+        }
+    )
+
+
+# -- the search space ---------------------------------------------------------------------------
+
+
+def test_a_space_reads_from_toml_and_round_trips(tmp_path: Path) -> None:
+    path = tmp_path / "space.toml"
+    path.write_text(SPACE_TOML)
+    space = SearchSpace.from_toml(path)
+    assert space.base.epochs == 3
+    assert space.base.model.hidden_units == (32,)
+    assert [p.key for p in space.params] == ["optimizer.learning_rate", "model.hidden_units"]
+    assert [p.kind for p in space.params] == ["float", "choice"]
+    again = tmp_path / "again.toml"
+    again.write_text(space.to_toml())
+    assert SearchSpace.from_toml(again) == space
+
+
+def test_a_space_can_start_from_a_preset() -> None:
+    space = SearchSpace.from_dict(
+        {
+            "fixed": {"preset": "fast", "epochs": 2, "model": {"dropout": 0.1}},
+            "search": {"batch_size": {"choices": [64, 128]}},
+        }
+    )
+    fast = fashionkit.presets.get_preset("fast")
+    assert space.base.epochs == 2
+    assert space.base.model.dropout == 0.1
+    assert space.base.model.filters == fast.model.filters  # the rest of the preset stays
+    assert space.base.optimizer == fast.optimizer
+
+
+def test_every_sampled_config_is_valid() -> None:
+    space = _space()
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    for _ in range(30):
+        trial = study.ask()
+        config = space.config_for(space.suggest(trial))
+        assert isinstance(config, TrainConfig)
+        assert 1e-4 <= config.optimizer.learning_rate <= 0.1
+        assert config.model.hidden_units in ((16,), (32, 16))
+        study.tell(trial, 0.0)
+
+
+def test_integer_ranges_sample_integers() -> None:
+    parameter = Parameter(key="epochs", low=2, high=8, step=2)
+    assert parameter.kind == "int"
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
+    values = {parameter.suggest(study.ask()) for _ in range(20)}
+    assert values <= {2, 4, 6, 8}
+    assert all(isinstance(v, int) for v in values)
+
+
+@pytest.mark.parametrize(
+    ("search", "match"),
+    [
+        (
+            {"optimizer.learning_rat": {"low": 0.1, "high": 1}},
+            "did you mean 'optimizer.learning_rate'",
+        ),
+        ({"epochs": {"low": 5, "high": 2}}, "low must be below high"),
+        (
+            {"optimizer.learning_rate": {"low": 0, "high": 1, "log": True}},
+            "log range needs low > 0",
+        ),
+        ({"batch_size": {"choices": []}}, "non-empty list"),
+        ({"batch_size": {"choices": [8], "low": 1, "high": 2}}, "either choices"),
+        ({"batch_size": {"low": 1}}, "give low and high"),
+        ({"batch_size": {"lo": 1, "high": 2}}, "unknown key"),
+        ({"batch_size": 64}, "must be a table"),
+        ({"epochs": {"low": 0, "high": 3}}, r"invalid config at epochs=0: TrainConfig\.epochs"),
+        (
+            {"loss.label_smoothing": {"low": 0.0, "high": 0.2}},
+            "invalid config at loss.label_smoothing=0.2.*one_hot",
+        ),
+        ({}, "at least one parameter"),
+    ],
+)
+def test_bad_spaces_fail_with_the_configs_message(search: dict[str, Any], match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        SearchSpace.from_dict({"fixed": {}, "search": search})
+
+
+def test_unknown_sections_and_files() -> None:
+    with pytest.raises(ConfigError, match="unknown key"):
+        SearchSpace.from_dict({"fixd": {}, "search": {"epochs": {"low": 1, "high": 2}}})
+    with pytest.raises(ConfigFileNotFoundError):
+        SearchSpace.from_toml("/nonexistent/space.toml")
+
+
+# -- running sweeps -----------------------------------------------------------------------------
+
+
+def test_bad_arguments(tmp_path: Path) -> None:
+    for kwargs, match in [
+        ({"trials": 0}, "trials"),
+        ({"trials": 2, "workers": 0}, "workers"),
+        ({"trials": 2, "pruner": "random"}, "pruner"),
+        ({"trials": 2, "timeout_seconds": -1}, "timeout_seconds"),
+        ({"trials": 2, "seed": -1}, "seed"),
+    ]:
+        with pytest.raises(ConfigError, match=match):
+            sweep(_space(), tmp_path / "s", **kwargs)  # type: ignore[arg-type]
+
+
+def test_a_two_worker_sweep_on_sqlite_completes(
+    tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
+) -> None:
+    folder = tmp_path / "sweep"
+    result = sweep(_space(), folder, trials=4, workers=2, dataset=tiny_dataset, heartbeat_seconds=2)
+    assert result.finished == 4
+    states = [t.state for t in result.trials]
+    assert states.count("complete") + states.count("pruned") == 4
+    assert (folder / "study.db").is_file()
+    run_dirs = [t.run_dir for t in result.trials]
+    assert len(set(run_dirs)) == len(run_dirs)  # one run directory per trial
+    for trial in result.trials:
+        if trial.state == "complete":
+            assert (folder / str(trial.run_dir) / "summary.json").is_file()
+    assert result.best is not None
+    assert result.best.value == max(t.value for t in result.trials if t.value is not None)
+    best = TrainConfig.from_toml(folder / "best.toml")
+    assert best == result.best_config
+    assert best.optimizer.learning_rate == result.best.params["optimizer.learning_rate"]
+    assert "| trial | state |" in (folder / "trials.md").read_text()
+
+
+def test_a_second_run_continues_without_repeating(
+    tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
+) -> None:
+    folder = tmp_path / "sweep"
+    first = sweep(_space(), folder, trials=2, dataset=tiny_dataset, seed=0)
+    again = sweep(_space(), folder, trials=2, dataset=tiny_dataset, seed=0)
+    assert [t.number for t in again.trials] == [t.number for t in first.trials]  # nothing new
+    more = sweep(_space(), folder, trials=3, dataset=tiny_dataset, seed=0)
+    assert more.finished == 3
+    assert len(more.trials) == 3
+
+
+def test_a_folder_of_another_space_is_refused(
+    tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
+) -> None:
+    folder = tmp_path / "sweep"
+    sweep(_space(), folder, trials=1, dataset=tiny_dataset)
+    other = SearchSpace(base=TrainConfig(epochs=2), params=(Parameter(key="seed", low=1, high=9),))
+    with pytest.raises(ConfigError, match="another search space"):
+        sweep(other, folder, trials=1, dataset=tiny_dataset)
+
+
+def test_pruning_stops_a_bad_trial_early(
+    tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
+) -> None:
+    space = SearchSpace(
+        base=TrainConfig(epochs=4, batch_size=16, model="mlp"),
+        params=(Parameter(key="optimizer.learning_rate", choices=(0.01, 1e-7)),),
+    )
+    study_folder = tmp_path / "sweep"
+    study_folder.mkdir()
+    # Three good trials first, so that the median pruner has something to compare with.
+    study = optuna.create_study(
+        study_name="fashionkit",
+        storage=f"sqlite:///{study_folder.resolve() / 'study.db'}",
+        direction="maximize",
+    )
+    for rate in (0.01, 0.01, 0.01, 1e-7):
+        study.enqueue_trial({"optimizer.learning_rate": rate})
+    result = sweep(space, study_folder, trials=4, dataset=tiny_dataset, pruner="median")
+    bad = [t for t in result.trials if t.params["optimizer.learning_rate"] == 1e-7]
+    assert [t.state for t in bad] == ["pruned"]
+    assert bad[0].epochs is not None
+    assert bad[0].epochs < 4
+    assert not (study_folder / str(bad[0].run_dir) / "checkpoint").exists()
+    good = [t for t in result.trials if t.state == "complete"]
+    assert len(good) == 3
+    assert all(t.epochs == 4 for t in good)
+
+
+def test_the_time_budget_stops_a_trial_and_the_next_run_resumes_it(
+    tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
+) -> None:
+    space = SearchSpace(
+        base=TrainConfig(epochs=80, batch_size=8, model="mlp"),
+        params=(Parameter(key="optimizer.learning_rate", choices=(0.001,)),),
+    )
+    folder = tmp_path / "sweep"
+    first = sweep(space, folder, trials=1, dataset=tiny_dataset, timeout_seconds=4, pruner="none")
+    assert first.finished == 0
+    assert [t.state for t in first.trials] == ["fail", "waiting"]
+    assert first.trials[0].note == "stopped by the sweep's time budget"
+    run = folder / str(first.trials[0].run_dir)
+    done_before = len((run / "metrics.jsonl").read_text().splitlines())
+    assert 0 < done_before < 80
+    second = sweep(space, folder, trials=1, dataset=tiny_dataset, pruner="none")
+    assert second.finished == 1
+    assert second.trials[1].run_dir == first.trials[0].run_dir  # the same run directory
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["resumed_from_epoch"] == done_before
+    assert len(summary["history"]) == 80
+
+
+_KILLED_WORKER = """
+import sys
+sys.path.insert(0, {tests!r})
+from conftest import balanced_labels
+import numpy as np, fashionkit
+from pathlib import Path
+from fashionkit.sweep import SearchSpace, Parameter, sweep
+rng = np.random.default_rng(7)
+def make(n):
+    labels = balanced_labels(n)
+    images = rng.integers(0, 40, size=(n, 28, 28), dtype=np.uint8)
+    for i, label in enumerate(labels):
+        images[i, 2 * label : 2 * label + 3, :] = 230
+    return fashionkit.Split(images=images, labels=labels)
+data = fashionkit.FashionMNIST(train=make(200), test=make(50), source=fashionkit.DataSource(
+    directory=Path("."), origin="argument", verified=False))
+space = SearchSpace(base=fashionkit.TrainConfig(epochs={epochs}, batch_size=8, model="mlp"),
+                    params=(Parameter(key="optimizer.learning_rate", low=1e-3, high=1e-2),))
+if __name__ == "__main__":
+    sweep(space, {folder!r}, trials=3, dataset=data, heartbeat_seconds=1, pruner="none")
+"""
+
+
+def test_a_worker_killed_mid_trial_loses_only_that_trial(
+    tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
+) -> None:
+    folder = tmp_path / "sweep"
+    script = tmp_path / "worker.py"
+    epochs = 12
+    script.write_text(
+        _KILLED_WORKER.format(tests=str(Path(__file__).parent), epochs=epochs, folder=str(folder))
+    )
+    worker = subprocess.Popen(
+        [sys.executable, str(script)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    try:
+        # Wait until the first trial has finished and the second has logged an epoch.
+        deadline = time.monotonic() + 240
+        second = folder / "trials" / "trial-0001" / "metrics.jsonl"
+        while time.monotonic() < deadline and not (second.is_file() and second.stat().st_size):
+            assert worker.poll() is None, "the worker ended before it was killed"
+            time.sleep(0.2)
+        assert second.is_file(), "the second trial never started"
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    time.sleep(3.5)  # let its heartbeat go stale (grace period: 3 heartbeats of 1 s)
+    space = SearchSpace(
+        base=TrainConfig(epochs=epochs, batch_size=8, model="mlp"),
+        params=(Parameter(key="optimizer.learning_rate", low=1e-3, high=1e-2),),
+    )
+    result = sweep(
+        space, folder, trials=3, dataset=tiny_dataset, heartbeat_seconds=1, pruner="none"
+    )
+    assert result.finished == 3
+    states = [t.state for t in result.trials]
+    assert states.count("complete") == 3
+    assert states.count("fail") == 1  # the killed trial, retried once
+    killed = next(t for t in result.trials if t.state == "fail")
+    retried = [t for t in result.trials if t.run_dir == killed.run_dir and t.state == "complete"]
+    assert len(retried) == 1
+    assert retried[0].params == killed.params  # the same trial, not a new one
+    assert len({t.run_dir for t in result.trials if t.state == "complete"}) == 3
+    summary = json.loads((folder / str(killed.run_dir) / "summary.json").read_text())
+    assert summary["resumed_from_epoch"] >= 1  # resumed from its checkpoint, not restarted
+
+
+def test_the_report_draws_the_sweep(tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    from fashionkit.plots import write_sweep_report
+
+    folder = tmp_path / "sweep"
+    sweep(_space(), folder, trials=3, dataset=tiny_dataset, pruner="none", seed=1)
+    paths = write_sweep_report(folder)
+    assert [p.name for p in paths] == ["history.png", "intermediate.png", "importances.png"]
+    for path in paths:
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert open_study(folder).study_name == "fashionkit"
+
+
+def test_the_command_line_sweeps_and_reports(
+    synthetic_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from fashionkit.cli import main
+
+    data_dir = synthetic_dir
+    space = tmp_path / "lr.toml"
+    space.write_text(SPACE_TOML.replace("epochs = 3", "epochs = 1"))
+    out = tmp_path / "out"
+    argv = ["sweep", str(space), "--trials", "2", "--out", str(out), "--data-dir", str(data_dir)]
+    assert main([*argv, "--no-verify", "--pruner", "none"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("finished, best") == 2  # one progress line per trial
+    assert "| trial | state |" in printed
+    assert (out / "best.toml").is_file()
+    assert main(["train", "--config", str(out / "best.toml"), "--dry-run"]) == 0
+    assert main(["sweep", str(tmp_path / "missing.toml"), "--trials", "1"]) == 1
+
+
+@pytest.mark.skipif(
+    not os.environ.get("FASHIONKIT_TEST_POSTGRES_URL"),
+    reason="set FASHIONKIT_TEST_POSTGRES_URL to a PostgreSQL database URL to run",
+)
+def test_a_sweep_on_postgresql(tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path) -> None:
+    url = os.environ["FASHIONKIT_TEST_POSTGRES_URL"]
+    name = f"fashionkit-test-{os.getpid()}-{time.time_ns()}"
+    result = sweep(
+        _space(),
+        tmp_path / "sweep",
+        trials=3,
+        workers=2,
+        storage=url,
+        study_name=name,
+        dataset=tiny_dataset,
+        heartbeat_seconds=2,
+    )
+    assert result.finished == 3
+    assert not (tmp_path / "sweep" / "study.db").exists()
+    assert "***" in result.storage or "@" not in url
+    optuna.delete_study(study_name=name, storage=url)
