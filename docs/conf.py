@@ -119,6 +119,7 @@ from fashionkit.lr_finder import *
 from fashionkit.calibration import *
 from fashionkit.export import *
 from fashionkit.sklearn import *
+from fashionkit.sweep import *
 
 # Examples that draw pictures need the optional plot extra; they carry
 # ":skipif: not HAVE_MATPLOTLIB" so that a docs build without it still passes.
@@ -156,6 +157,7 @@ _PUBLIC_MODULES = (
     "fashionkit.runs",
     "fashionkit.export",
     "fashionkit.sklearn",
+    "fashionkit.sweep",
     "fashionkit.presets",
     "fashionkit.lr_finder",
     "fashionkit.images",
