@@ -371,3 +371,20 @@ def test_a_sweep_on_postgresql(tiny_dataset: fashionkit.FashionMNIST, tmp_path: 
     assert not (tmp_path / "sweep" / "study.db").exists()
     assert "***" in result.storage or "@" not in url
     optuna.delete_study(study_name=name, storage=url)
+
+
+def test_ranges_follow_the_fields_type() -> None:
+    space = SearchSpace.from_dict(
+        {
+            "fixed": {},
+            "search": {
+                "optimizer.learning_rate": {"low": 1, "high": 2},  # written as integers
+                "epochs": {"low": 1, "high": 3},
+            },
+        }
+    )
+    assert [p.kind for p in space.params] == ["float", "int"]
+    assert space.params[0].low == 1.0
+    assert isinstance(space.params[0].low, float)
+    with pytest.raises(ConfigError, match="integer field"):
+        SearchSpace.from_dict({"fixed": {}, "search": {"epochs": {"low": 1.5, "high": 3}}})

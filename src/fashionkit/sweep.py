@@ -271,6 +271,29 @@ def _merge(start: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _typed(params: Sequence[Parameter]) -> tuple[Parameter, ...]:
+    """Match each range to its field's type.
+
+    A float field's range is sampled as floats even when written ``low = 0``; an integer
+    field's range must have integer ends.
+    """
+    accepts: dict[str, set[str]] = {}
+    for key, text in settable_keys():
+        accepts.setdefault(key, set()).add(text.split(" ")[0])
+    out = []
+    for p in params:
+        kinds = accepts.get(p.key, set())
+        if p.choices is None and kinds == {"float"} and p.kind == "int":
+            p = attrs.evolve(p, low=float(p.low or 0), high=float(p.high or 0))
+        elif p.choices is None and kinds == {"int"} and p.kind != "int":
+            raise ConfigError(
+                f"search parameter {p.key!r} is an integer field; give integer low, high and "
+                f"step; got low={p.low!r}, high={p.high!r}, step={p.step!r}."
+            )
+        out.append(p)
+    return tuple(out)
+
+
 def _check_keys(params: Sequence[Parameter]) -> None:
     allowed = sorted({key for key, _ in settable_keys()})
     seen: set[str] = set()
@@ -323,6 +346,7 @@ class SearchSpace:
         if not self.params:
             raise ConfigError("a search space needs at least one parameter under [search].")
         _check_keys(self.params)
+        object.__setattr__(self, "params", _typed(self.params))
         self._check_corners()
 
     def _check_corners(self) -> None:
