@@ -388,3 +388,33 @@ def test_ranges_follow_the_fields_type() -> None:
     assert isinstance(space.params[0].low, float)
     with pytest.raises(ConfigError, match="integer field"):
         SearchSpace.from_dict({"fixed": {}, "search": {"epochs": {"low": 1.5, "high": 3}}})
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg2://fk:s3cret@localhost:5433/db",
+        "postgresql+psycopg2://localhost:5433/db?user=fk&password=s3cret",
+    ],
+)
+def test_passwords_never_show(url: str) -> None:
+    from fashionkit.sweep import _masked
+
+    assert "s3cret" not in _masked(url)
+    assert "***" in _masked(url)
+
+
+def test_a_missing_database_driver_is_named(tmp_path: Path) -> None:
+    from fashionkit.exceptions import StorageError
+
+    pytest.importorskip("sqlalchemy")
+    if __import__("importlib").util.find_spec("psycopg") is not None:
+        pytest.skip("psycopg 3 is installed")
+    with pytest.raises(StorageError, match="driver is missing") as caught:
+        sweep(
+            _space(),
+            tmp_path / "s",
+            trials=1,
+            storage="postgresql+psycopg://fk:s3cret@localhost:1/db",
+        )
+    assert "s3cret" not in str(caught.value)

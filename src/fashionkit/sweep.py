@@ -803,12 +803,18 @@ def _progress(job: _Job, study: Any, number: int, what: str) -> None:
 
 
 def _masked(url: str) -> str:
-    """The URL with any password replaced by ``***``."""
-    head, sep, tail = url.partition("://")
-    if "@" in tail and ":" in tail.split("@")[0]:
-        user = tail.split("@")[0].split(":")[0]
-        return f"{head}{sep}{user}:***@{tail.split('@', 1)[1]}"
-    return url
+    """The URL with any password (``user:password@`` or ``?password=``) replaced by ``***``."""
+    import re
+
+    try:
+        from sqlalchemy.engine import make_url
+
+        shown = str(make_url(url).render_as_string(hide_password=True))
+    except Exception:  # not a URL SQLAlchemy can parse: mask by hand
+        head, sep, tail = url.partition("://")
+        userinfo, at, rest = tail.rpartition("@")
+        shown = f"{head}{sep}{userinfo.split(':')[0]}:***@{rest}" if at and ":" in userinfo else url
+    return re.sub(r"(?i)(password=)[^&;\s]*", r"\1***", shown)
 
 
 def _collect(job: _Job, study: Any) -> SweepResult:
@@ -978,10 +984,17 @@ def _open_study(optuna: Any, job: _Job) -> Any:
             load_if_exists=True,
         )
     except Exception as exc:  # SQLAlchemy raises many types for a bad URL or server
+        reason = str(exc).split("\n")[0]
+        hint = ""
+        if isinstance(exc, ImportError) or "DB access module" in reason:
+            hint = (
+                " The database driver is missing: for postgresql:// URLs install "
+                "psycopg2-binary, for mysql:// URLs PyMySQL (and write mysql+pymysql://)."
+            )
         raise StorageError(
             f"Cannot open the study {job.study_name!r} at {_masked(job.url)} "
-            f"({type(exc).__name__}: {exc})."
-        ) from exc
+            f"({type(exc).__name__}: {_masked(reason)}).{hint}"
+        ) from None
     space = _schema.to_json(job.space.to_dict(), indent=None)
     stored = study.user_attrs.get("fashionkit_space")
     if stored is None:
