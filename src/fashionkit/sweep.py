@@ -635,7 +635,8 @@ def _storage(url: str, heartbeat: float) -> Any:
 def _pruner(name: str, epochs: int) -> Any:
     optuna = _optuna()
     if name == "median":
-        return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1)
+        # Steps are epochs, counted from 1: a trial can be pruned from its first epoch on.
+        return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=0)
     if name == "hyperband":
         return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max(epochs, 1))
     return optuna.pruners.NopPruner()
