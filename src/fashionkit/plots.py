@@ -370,6 +370,9 @@ def write_sweep_report(
             axes: Any = draw()
         fig: Any = (axes.flat[0] if isinstance(axes, np.ndarray) else axes).figure
         fig.set_size_inches(9, 5)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a layout that cannot fit every label still draws
+            fig.tight_layout()  # long dotted parameter names need the room on the left
         try:
             written.append(_save(fig, directory / name))
         finally:
