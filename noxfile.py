@@ -36,7 +36,7 @@ def layers(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """Lint and check formatting with ruff."""
     session.install("ruff")
-    targets = session.posargs or ["src", "tests", "noxfile.py", "docs/conf.py", "bench"]
+    targets = session.posargs or ["src", "tests", "noxfile.py", "docs/conf.py", "docs/_ext", "bench"]
     session.run("ruff", "check", *targets)
     session.run("ruff", "format", "--check", *targets)
 

@@ -15,6 +15,7 @@ import contextlib
 import importlib
 import inspect
 import os
+import sys
 import typing
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _dist_version
@@ -23,6 +24,9 @@ from typing import Any
 from sphinx.application import Sphinx
 
 import fashionkit
+
+# Local extensions: build-time figures (fashionkit_figures) and site polish (fashionkit_site).
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "_ext"))
 
 # -- Project information -----------------------------------------------------------------------
 
@@ -43,8 +47,15 @@ extensions = [
     "sphinx.ext.intersphinx",
     "sphinx.ext.viewcode",
     "sphinx.ext.doctest",
+    "myst_parser",
+    "sphinx_copybutton",
+    "fashionkit_figures",
+    "fashionkit_site",
 ]
 exclude_patterns = ["_build"]
+templates_path = ["_templates"]
+html_static_path = ["_static"]
+html_css_files = ["fashionkit.css"]
 
 # -- autodoc / napoleon ------------------------------------------------------------------------
 
