@@ -327,3 +327,17 @@ def test_the_precision_difference_is_reported(mixed_model: Any, tmp_path: Path) 
     assert "mixed-precision model by up to" in result.to_text()
     plain = export_model(_small_model(), tmp_path / "p.onnx", format="onnx")
     assert plain.precision_difference is None
+
+
+def test_a_folder_named_like_a_saved_model_with_user_files_is_not_replaced(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "proj"
+    (target / "assets").mkdir(parents=True)
+    (target / "variables").mkdir()
+    (target / "assets" / "logo.png").write_text("logo")
+    (target / "variables" / "notes.txt").write_text("keep")
+    with pytest.raises(StorageError, match="other files"):
+        export_model(_small_model(), target)
+    assert (target / "assets" / "logo.png").read_text() == "logo"
+    assert (target / "variables" / "notes.txt").read_text() == "keep"

@@ -285,10 +285,10 @@ def test_a_worker_killed_mid_trial_loses_only_that_trial(
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
     )
     try:
-        # Wait until the first trial has finished and the second has logged an epoch.
+        # Wait until the first trial has finished and the second has checkpointed an epoch.
         deadline = time.monotonic() + 240
-        second = folder / "trials" / "trial-0001" / "metrics.jsonl"
-        while time.monotonic() < deadline and not (second.is_file() and second.stat().st_size):
+        second = folder / "trials" / "trial-0001" / "checkpoint" / "state.json"
+        while time.monotonic() < deadline and not second.is_file():
             assert worker.poll() is None, "the worker ended before it was killed"
             time.sleep(0.2)
         assert second.is_file(), "the second trial never started"
@@ -418,3 +418,56 @@ def test_a_missing_database_driver_is_named(tmp_path: Path) -> None:
             storage="postgresql+psycopg://fk:s3cret@localhost:1/db",
         )
     assert "s3cret" not in str(caught.value)
+
+
+def test_a_trial_folder_of_another_config_is_never_read_back(
+    tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
+) -> None:
+    """Starting over (study.db deleted) samples new configs; old folders are not their results."""
+    folder = tmp_path / "sweep"
+    first = sweep(_space(), folder, trials=1, dataset=tiny_dataset, seed=0, pruner="none")
+    (folder / "study.db").unlink()
+    again = sweep(_space(), folder, trials=1, dataset=tiny_dataset, seed=1, pruner="none")
+    assert first.trials[0].params != again.trials[0].params
+    assert again.trials[0].run_dir == "trials/trial-0000-2"  # a folder of its own
+    config = TrainConfig.from_toml(folder / "trials" / "trial-0000-2" / "config.toml")
+    lr = again.trials[0].params["optimizer.learning_rate"]
+    assert config.optimizer.learning_rate == lr
+
+
+def test_a_folder_of_another_study_is_refused(
+    tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
+) -> None:
+    folder = tmp_path / "sweep"
+    sweep(_space(), folder, trials=1, dataset=tiny_dataset, pruner="none")
+    with pytest.raises(ConfigError, match="study 'fashionkit'"):
+        sweep(_space(), folder, trials=1, dataset=tiny_dataset, study_name="other")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"timeout_seconds": float("nan")}, "timeout_seconds"),
+        ({"storage": "nonsense"}, "database URL"),
+        ({"study_name": " "}, "study_name"),
+    ],
+)
+def test_bad_sweep_arguments_leave_no_folder(
+    kwargs: dict[str, Any], match: str, tmp_path: Path
+) -> None:
+    with pytest.raises(ConfigError, match=match):
+        sweep(_space(), tmp_path / "s", trials=1, **kwargs)
+    assert not (tmp_path / "s").exists()
+
+
+def test_a_step_must_divide_the_range() -> None:
+    with pytest.raises(ConfigError, match="does not divide"):
+        Parameter(key="batch_size", low=32, high=64, step=100)
+
+
+def test_integer_choices_of_a_float_field_become_floats() -> None:
+    space = SearchSpace.from_dict(
+        {"fixed": {}, "search": {"optimizer.learning_rate": {"choices": [1, 2]}}}
+    )
+    assert space.params[0].choices == (1.0, 2.0)
+    assert all(isinstance(c, float) for c in space.params[0].choices or ())

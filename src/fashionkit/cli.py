@@ -479,6 +479,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     print(
         f"sweep {args.space} into {folder}: {args.trials} trial(s), {args.workers} worker(s), "
         f"{args.pruner} pruner",
+        file=sys.stderr if args.json else sys.stdout,
         flush=True,
     )
     result = sweep(
@@ -498,7 +499,12 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         print(json.dumps(result.to_dict(), ensure_ascii=False))
         return 0
     print(result.to_text())
-    if _drawing_available():
+    if result.finished < args.trials:
+        print(
+            f"the time budget ran out with {result.finished} of {args.trials} trial(s) finished; "
+            f"run the same command again to continue (stopped trials resume)"
+        )
+    if result.best is not None and _drawing_available():
         for path in write_sweep_report(folder, storage=args.storage, study_name=args.study_name):
             print(f"wrote {path}")
     return 0

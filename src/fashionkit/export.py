@@ -177,11 +177,7 @@ def _check_target(path: PathLike, format: ExportFormat) -> Path:
             raise StorageError(
                 f"Cannot export a SavedModel to {target}: it is a file; a SavedModel is a folder."
             )
-        others = (
-            sorted(p.name for p in target.iterdir() if p.name not in _SAVED_MODEL_FILES)
-            if target.is_dir()
-            else []
-        )
+        others = _not_saved_model(target) if target.is_dir() else []
         if others:
             raise StorageError(
                 f"Cannot export a SavedModel to {target}: the folder holds other files "
@@ -196,6 +192,30 @@ def _check_target(path: PathLike, format: ExportFormat) -> Path:
             f"{target}: a {format} model is one file; give a file name ending in {suffix}."
         )
     return target
+
+
+def _not_saved_model(folder: Path) -> list[str]:
+    """What in ``folder`` is not part of an exported SavedModel (nothing: safe to replace).
+
+    An empty folder is fine; otherwise it must hold ``saved_model.pb``, its ``variables/`` only
+    ``variables.*`` files, and its ``assets/`` nothing.
+    """
+    entries = sorted(folder.iterdir())
+    if not entries:
+        return []
+    others = [p.name for p in entries if p.name not in _SAVED_MODEL_FILES]
+    if not (folder / "saved_model.pb").is_file():
+        others.append("(no saved_model.pb)")
+    variables, assets = folder / "variables", folder / "assets"
+    if variables.exists():
+        others += [
+            f"variables/{p.name}"
+            for p in (variables.iterdir() if variables.is_dir() else [variables])
+            if not (p.is_file() and p.name.startswith("variables."))
+        ]
+    if assets.exists():
+        others += [f"assets/{p.name}" for p in (assets.iterdir() if assets.is_dir() else [assets])]
+    return others
 
 
 def _float32_copy(model: Any) -> Any:

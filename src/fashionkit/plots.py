@@ -353,6 +353,11 @@ def write_sweep_report(
     import optuna.visualization.matplotlib as optuna_plots
 
     complete = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
+    if not complete:
+        raise RunDirError(
+            f"The sweep in {directory} has no completed trial yet: there is nothing to draw. "
+            f"Run the sweep until a trial completes."
+        )
     drawings: list[tuple[str, Callable[[], Any]]] = [
         ("history.png", lambda: optuna_plots.plot_optimization_history(
             study, target_name="best validation accuracy")),

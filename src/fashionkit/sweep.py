@@ -82,6 +82,7 @@ PrunerName = Literal["median", "hyperband", "none"]
 PRUNERS: tuple[str, ...] = ("median", "hyperband", "none")
 
 _STUDY_DB = "study.db"
+_STUDY_NAME = "study-name.txt"
 _TRIALS = "trials"
 _BEST = "best.toml"
 _TABLE = "trials.md"
@@ -176,6 +177,13 @@ class Parameter:
             raise ConfigError(f"{where}: step must be a number above 0; got {self.step!r}.")
         if self.log and self.step is not None:
             raise ConfigError(f"{where}: a log range cannot have a step.")
+        if self.step is not None:
+            count = (self.high - self.low) / self.step
+            if abs(count - round(count)) > 1e-9 * max(1.0, abs(count)):
+                raise ConfigError(
+                    f"{where}: step={self.step!r} does not divide the range from {self.low!r} to "
+                    f"{self.high!r} into whole steps; choose a step that does, or move high."
+                )
 
     @property
     def kind(self) -> Literal["float", "int", "choice"]:
@@ -285,6 +293,8 @@ def _typed(params: Sequence[Parameter]) -> tuple[Parameter, ...]:
         kinds = accepts.get(p.key, set())
         if p.choices is None and kinds == {"float"} and p.kind == "int":
             p = attrs.evolve(p, low=float(p.low or 0), high=float(p.high or 0))
+        elif p.choices is not None and kinds == {"float"}:
+            p = attrs.evolve(p, choices=tuple(float(c) if _number(c) else c for c in p.choices))
         elif p.choices is None and kinds == {"int"} and p.kind != "int":
             raise ConfigError(
                 f"search parameter {p.key!r} is an integer field; give integer low, high and "
@@ -448,10 +458,15 @@ class SearchSpace:
             ConfigError: The file is not valid TOML or not a valid space.
         """
         source = Path(path)
+        if source.is_dir():
+            raise ConfigError(f"{source} is a folder; give the search space's TOML file.")
         if not source.is_file():
             raise ConfigFileNotFoundError(f"Search space file {source} does not exist.")
-        with os_errors_as(StorageError, source, action="read"):
-            text = source.read_text(encoding="utf-8")
+        try:
+            with os_errors_as(StorageError, source, action="read"):
+                text = source.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise ConfigError(f"{source} is not a UTF-8 text file, so not a TOML space.") from None
         return cls.from_dict(_schema.parse_toml(text, source=str(source)))
 
 
@@ -690,7 +705,7 @@ def _say(job: _Job, text: str) -> None:
 def _work(job: _Job) -> None:
     """One worker: ask for trials and run them until the study has ``job.trials`` finished."""
     optuna = _optuna()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
     storage = _storage(job.url, job.heartbeat)
     seed = None if job.seed is None else job.seed + job.worker
     study = optuna.load_study(
@@ -738,9 +753,6 @@ def _run_trial(job: _Job, study: Any, storage: Any, trial: Any, data: FashionMNI
 
     optuna = _optuna()
     state = optuna.trial.TrialState
-    name = _run_name(study, trial)
-    trial.set_user_attr("run", name)
-    run_dir = job.folder / _TRIALS / name
     started = time.perf_counter()
     try:
         values = job.space.suggest(trial)
@@ -750,6 +762,9 @@ def _run_trial(job: _Job, study: Any, storage: Any, trial: Any, data: FashionMNI
         study.tell(trial, state=state.FAIL)
         _say(job, f"trial {trial.number} failed: {exc}")
         return False
+    name = _free_run_name(job.folder / _TRIALS, _run_name(study, trial), config)
+    trial.set_user_attr("run", name)
+    run_dir = job.folder / _TRIALS / name
     try:
         with _heartbeat(storage, trial, job.heartbeat):
             if (run_dir / SUMMARY).is_file():  # trained before its worker died: read it back
@@ -793,6 +808,33 @@ def _run_trial(job: _Job, study: Any, storage: Any, trial: Any, data: FashionMNI
     return True
 
 
+def _same_config(run_dir: Path, config: TrainConfig) -> bool:
+    """Whether ``run_dir`` was trained (or is being trained) with ``config``."""
+    try:
+        old = TrainConfig.from_toml(run_dir / "config.toml")
+    except (ConfigError, StorageError):
+        return False
+    ignore = {"verbose", "tensorboard"}  # they change what is printed, not what is trained
+    return {k: v for k, v in old.to_dict().items() if k not in ignore} == {
+        k: v for k, v in config.to_dict().items() if k not in ignore
+    }
+
+
+def _free_run_name(trials: Path, name: str, config: TrainConfig) -> str:
+    """``name``, unless its folder holds a run of another config: then ``name-2``, ``-3``...
+
+    A folder of the same config is the trial's own (a retry or a resume); one of another
+    config belongs to another study that used this folder, and is never read as this trial's.
+    """
+    candidate, n = name, 1
+    while (trials / candidate).exists() and any((trials / candidate).iterdir()):
+        if _same_config(trials / candidate, config):
+            return candidate
+        n += 1
+        candidate = f"{name}-{n}"
+    return candidate
+
+
 def _progress(job: _Job, study: Any, number: int, what: str) -> None:
     counts = _count(study)
     done = counts["complete"] + counts["pruned"]
@@ -801,6 +843,11 @@ def _progress(job: _Job, study: Any, number: int, what: str) -> None:
     except ValueError:
         best = "no complete trial yet"
     _say(job, f"trial {number} {what}; {done}/{job.trials} finished, {best}")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc)
+    return text.splitlines()[0] if text else ""
 
 
 def _masked(url: str) -> str:
@@ -852,8 +899,22 @@ def _collect(job: _Job, study: Any) -> SweepResult:
     )
 
 
-def _check_folder(folder: Path, space: SearchSpace) -> None:
-    """Refuse a folder that holds a sweep of another space; write the space into a new one."""
+def _check_folder(
+    folder: Path, space: SearchSpace, *, write: bool, study_name: str = "fashionkit"
+) -> None:
+    """Refuse a folder of another space or study; write the space and study into a new one."""
+    marker = folder / _STUDY_NAME
+    if marker.is_file():
+        with os_errors_as(StorageError, marker, action="read"):
+            recorded = marker.read_text(encoding="utf-8").strip()
+        if recorded != study_name:
+            raise ConfigError(
+                f"{folder} holds the sweep of the study {recorded!r}; continue it with "
+                f"--study-name {recorded}, or sweep the study {study_name!r} into another folder."
+            )
+    elif write:
+        with os_errors_as(StorageError, marker):
+            atomic_write_text(marker, study_name + "\n")
     saved = folder / "space.toml"
     if saved.is_file():
         try:
@@ -866,8 +927,9 @@ def _check_folder(folder: Path, space: SearchSpace) -> None:
                 f"that space, or sweep into a new folder."
             )
         return
-    with os_errors_as(StorageError, saved):
-        atomic_write_text(saved, space.to_toml())
+    if write:
+        with os_errors_as(StorageError, saved):
+            atomic_write_text(saved, space.to_toml())
 
 
 def sweep(
@@ -936,18 +998,34 @@ def sweep(
             raise ConfigError(f"{name} must be an integer >= {low}; got {value!r}.")
     if pruner not in PRUNERS:
         raise ConfigError(f"pruner must be one of {', '.join(PRUNERS)}; got {pruner!r}.")
-    if timeout_seconds is not None and (not _number(timeout_seconds) or timeout_seconds <= 0):
-        raise ConfigError(f"timeout_seconds must be a number above 0; got {timeout_seconds!r}.")
-    if not _number(heartbeat_seconds) or heartbeat_seconds <= 0:
+    if timeout_seconds is not None and (
+        not _number(timeout_seconds) or not math.isfinite(timeout_seconds) or timeout_seconds <= 0
+    ):
+        raise ConfigError(
+            f"timeout_seconds must be a finite number above 0 (or None); got {timeout_seconds!r}."
+        )
+    if (
+        not _number(heartbeat_seconds)
+        or not math.isfinite(heartbeat_seconds)
+        or heartbeat_seconds <= 0
+    ):
         raise ConfigError(f"heartbeat_seconds must be above 0; got {heartbeat_seconds!r}.")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise ConfigError(f"seed must be an integer >= 0 or None; got {seed!r}.")
+    if storage is not None and (not isinstance(storage, str) or "://" not in storage):
+        raise ConfigError(
+            f"storage must be a database URL such as postgresql+psycopg2://user@host/db or "
+            f"sqlite:///path/study.db; got {storage!r}."
+        )
+    if not isinstance(study_name, str) or not study_name.strip():
+        raise ConfigError(f"study_name must be a non-empty string; got {study_name!r}.")
     if space.base.device.strategy == "multi_worker":
         raise ConfigError("sweeps train each trial on one machine; multi_worker is not supported.")
     optuna = _optuna()
     target = Path(folder)
-    with os_errors_as(StorageError, target):
-        target.mkdir(parents=True, exist_ok=True)
-        (target / _TRIALS).mkdir(exist_ok=True)
-    _check_folder(target, space)
+    if target.exists() and not target.is_dir():
+        raise StorageError(f"Cannot sweep into {target}: it is a file, not a folder.")
+    _check_folder(target, space, write=False, study_name=study_name)  # before any write
     url = storage if storage is not None else f"sqlite:///{(target / _STUDY_DB).resolve()}"
     job = _Job(
         space=space,
@@ -962,9 +1040,15 @@ def sweep(
         dataset=dataset,
         seed=seed,
     )
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-        raise ConfigError(f"seed must be an integer >= 0 or None; got {seed!r}.")
-    study = _open_study(optuna, job)
+    if storage is not None:  # a server: check it before the folder is touched
+        study = _open_study(optuna, job)
+    with os_errors_as(StorageError, target):
+        target.mkdir(parents=True, exist_ok=True)
+    if storage is None:
+        study = _open_study(optuna, job)
+    _check_folder(target, space, write=True, study_name=study_name)
+    with os_errors_as(StorageError, target / _TRIALS):
+        (target / _TRIALS).mkdir(exist_ok=True)
     if workers == 1:
         _work(job)
     else:
@@ -976,7 +1060,7 @@ def sweep(
 
 def _open_study(optuna: Any, job: _Job) -> Any:
     """Create the study, or load it and check that it searches the same space."""
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
     try:
         study = optuna.create_study(
             study_name=job.study_name,
@@ -985,7 +1069,9 @@ def _open_study(optuna: Any, job: _Job) -> Any:
             load_if_exists=True,
         )
     except Exception as exc:  # SQLAlchemy raises many types for a bad URL or server
-        reason = str(exc).split("\n")[0]
+        reason = _first_line(exc)
+        if exc.__cause__ is not None:
+            reason += f"; caused by {type(exc.__cause__).__name__}: {_first_line(exc.__cause__)}"
         hint = ""
         if isinstance(exc, ImportError) or "DB access module" in reason:
             hint = (
@@ -1025,7 +1111,7 @@ def open_study(
     from fashionkit.exceptions import RunDirError
 
     optuna = _optuna()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
     directory = Path(folder)
     if storage is None and not (directory / _STUDY_DB).is_file():
         raise RunDirError(
@@ -1045,7 +1131,7 @@ def _worker_main(job: _Job) -> None:
     """Entry point of a worker process."""
     try:
         _work(job)
-    except TrainingInterrupted:
+    except (TrainingInterrupted, KeyboardInterrupt):
         raise SystemExit(130) from None
 
 
@@ -1065,12 +1151,18 @@ def _run_workers(job: _Job, workers: int) -> None:
         for p in processes:
             p.join()
     except KeyboardInterrupt:
+        # A terminal's Ctrl-C reaches the workers too: give them time to stop at a batch and
+        # queue their trials, and only then ask the stragglers with SIGTERM.
+        for p in processes:
+            p.join(timeout=60)
         for p in processes:
             if p.is_alive():
-                os.kill(p.pid or 0, 15)  # SIGTERM: each stops at a batch, its trial is queued
+                os.kill(p.pid or 0, 15)
         for p in processes:
             p.join()
         raise
+    if any(p.exitcode == 130 for p in processes):
+        raise KeyboardInterrupt  # the workers were interrupted: their trials are queued
     failed = [p for p in processes if p.exitcode not in (0, None)]
     if failed:
         raise FashionkitError(

@@ -23,7 +23,7 @@ def make_optimizer(config: OptimizerConfig, *, total_steps: int | None = None) -
     """
     import keras
 
-    rate: Any = config.learning_rate
+    rate: Any = float(config.learning_rate)  # Keras refuses an integer rate (lr = 1)
     if config.needs_total_steps:
         if total_steps is None or total_steps < 1:
             raise ConfigError(
