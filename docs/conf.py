@@ -313,7 +313,7 @@ def _evaluate_init_annotations(app: Sphinx, obj: Any, bound_method: bool) -> Non
 
 def _default_text(default: Any) -> str:
     """How an attrs default reads in a signature: a factory as the call that makes the value."""
-    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+    if isinstance(default, attrs.Factory):
         factory = default.factory
         if factory in (list, dict, set, tuple):
             return repr(factory())
