@@ -21,9 +21,12 @@ from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _dist_version
 from typing import Any
 
+import attrs
+from sphinx import addnodes
 from sphinx.application import Sphinx
 
 import fashionkit
+import fashionkit.exceptions
 
 # Local extensions: build-time figures (fashionkit_figures) and site polish (fashionkit_site).
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "_ext"))
@@ -43,6 +46,7 @@ version = ".".join(release.split(".")[:2])
 
 extensions = [
     "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
     "sphinx.ext.napoleon",
     "sphinx.ext.intersphinx",
     "sphinx.ext.viewcode",
@@ -63,6 +67,47 @@ autodoc_typehints = "description"
 autodoc_member_order = "bysource"
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False
+
+# -- autosummary -------------------------------------------------------------------------------
+
+# The API pages (docs/api/*.rst) list their module's classes and functions in autosummary tables;
+# each entry gets a page of its own in docs/api/generated/ (written at build time, not kept in
+# git) from the templates in docs/_templates/autosummary/. A class is documented with its own
+# members unless listed here with the autodoc options its page takes instead.
+autosummary_generate = True
+_CONFIG = [":members:", ":inherited-members:"]
+_MODEL_CONFIG = [*_CONFIG, ":show-inheritance:"]
+_EXCEPTION = [":members:", ":show-inheritance:"]
+_CLASS_OPTIONS: dict[str, list[str]] = {
+    "fashionkit.config.TrainConfig": _CONFIG,
+    "fashionkit.config.DataConfig": _CONFIG,
+    "fashionkit.config.LossConfig": _CONFIG,
+    "fashionkit.config.OptimizerConfig": _CONFIG,
+    "fashionkit.config.AugmentConfig": _CONFIG,
+    "fashionkit.config.EarlyStoppingConfig": _CONFIG,
+    "fashionkit.config.DeviceConfig": _CONFIG,
+    "fashionkit.models.ModelConfig": _CONFIG,
+    "fashionkit.models.LinearConfig": _MODEL_CONFIG,
+    "fashionkit.models.MLPConfig": _MODEL_CONFIG,
+    "fashionkit.models.CNNConfig": _MODEL_CONFIG,
+    "fashionkit.models.ResNetConfig": _MODEL_CONFIG,
+    "fashionkit.sweep.SearchSpace": [
+        ":members: config_for, suggest, to_dict, to_toml, from_dict, from_toml"
+    ],
+    "fashionkit.sweep.Parameter": [":members: kind, corners, suggest, value_of, to_dict"],
+    "fashionkit.sweep.TrialRecord": [],
+    "fashionkit.sklearn.FashionClassifier": [
+        ":members: fit, predict, predict_proba, from_config, to_config"
+    ],
+    "fashionkit.results.BestEpoch": [],
+    "fashionkit.results.CheckpointState": [],
+    "fashionkit.evaluation.Evaluator": [":members:", ":special-members: __call__"],
+    "fashionkit.export.ExportedModel": [":members: predict"],
+}
+_CLASS_OPTIONS.update(
+    {f"fashionkit.exceptions.{name}": _EXCEPTION for name in fashionkit.exceptions.__all__}
+)
+autosummary_context = {"class_options": _CLASS_OPTIONS}
 
 # -- intersphinx -------------------------------------------------------------------------------
 
@@ -137,6 +182,14 @@ from fashionkit.sweep import *
 import importlib.util as _importlib_util
 HAVE_MATPLOTLIB = _importlib_util.find_spec("matplotlib") is not None
 """
+
+# -- copy button -------------------------------------------------------------------------------
+
+# The copy button copies the commands and the code of an example without their prompts (">>> ",
+# "... ", "$ ") and without the output lines.
+copybutton_prompt_text = r">>> |\.\.\. |\$ "
+copybutton_prompt_is_regexp = True
+copybutton_only_copy_prompt_lines = True
 
 # -- HTML output -------------------------------------------------------------------------------
 
@@ -258,7 +311,96 @@ def _evaluate_init_annotations(app: Sphinx, obj: Any, bound_method: bool) -> Non
             obj.__annotations__ = typing.get_type_hints(obj)
 
 
+def _default_text(default: Any) -> str:
+    """How an attrs default reads in a signature: a factory as the call that makes the value."""
+    if isinstance(default, attrs.Factory):
+        factory = default.factory
+        if factory in (list, dict, set, tuple):
+            return repr(factory())
+        return f"{getattr(factory, '__qualname__', repr(factory))}()"
+    return repr(default)
+
+
+def _attrs_signature(
+    app: Sphinx,
+    what: str,
+    name: str,
+    obj: Any,
+    options: Any,
+    signature: str | None,
+    return_annotation: str | None,
+) -> tuple[str, str | None] | None:
+    """Rebuild an attrs class's signature from its fields.
+
+    autodoc reads the generated ``__init__``, where a factory default is the sentinel
+    ``NOTHING`` (``data=NOTHING``); the fields give the real default (``data=DataConfig()``) and
+    which arguments are keyword-only. Types stay in the description, as for every signature.
+    """
+    if what != "class" or not attrs.has(obj):
+        return None
+    positional: list[str] = []
+    keyword: list[str] = []
+    for field in attrs.fields(obj):
+        if not field.init:
+            continue
+        text = field.alias or field.name
+        if field.default is not attrs.NOTHING:
+            text += f"={_default_text(field.default)}"
+        (keyword if field.kw_only else positional).append(text)
+    if keyword:
+        positional += ["*", *keyword]
+    return f"({', '.join(positional)})", return_annotation
+
+
+def _drop_attribute_parameters(
+    app: Sphinx, domain: str, objtype: str, contentnode: addnodes.desc_content
+) -> None:
+    """Document a class's parameter once, as the attribute it becomes.
+
+    ``autodoc_typehints = "description"`` adds a "Parameters" list with the type of every
+    ``__init__`` argument. For a class whose docstring documents the same names as attributes
+    (the attrs configs and records, with their types and descriptions), that list only repeats
+    them. This runs before autodoc merges the types in, and drops the parameters documented as
+    attributes or properties of the class.
+    """
+    if domain != "py" or objtype not in {"class", "exception"}:
+        return
+    signature = contentnode.parent[0]
+    fullname = ".".join(filter(None, [signature.get("module"), signature.get("fullname")]))
+    annotations = app.env.current_document.autodoc_annotations.get(fullname)
+    if not annotations:
+        return
+    prefix = f"{signature.get('fullname')}."
+    for member in contentnode.findall(addnodes.desc):
+        if member.get("objtype") not in {"attribute", "property"}:
+            continue
+        for member_signature in member.findall(addnodes.desc_signature):
+            member_name = member_signature.get("fullname", "")
+            if member_name.startswith(prefix):
+                annotations.pop(member_name.removeprefix(prefix), None)
+
+
+# Keras calls these methods of a callback; they are documented by Keras, not by fashionkit.
+_KERAS_CALLBACK_METHODS = {"set_model", "set_params"}
+
+
+def _skip_keras_hooks(
+    app: Sphinx, what: str, name: str, obj: Any, skip: bool, options: Any
+) -> bool | None:
+    """Leave the Keras hook methods (``on_epoch_end``, ``set_model``, ...) out of the callbacks."""
+    module = getattr(obj, "__module__", None) or ""
+    if module.startswith("fashionkit.callbacks") and (
+        name.startswith("on_") or name in _KERAS_CALLBACK_METHODS
+    ):
+        return True
+    return None
+
+
 def setup(app: Sphinx) -> None:
     """Connect the local handlers."""
     app.connect("missing-reference", _resolve_alias)
     app.connect("autodoc-before-process-signature", _evaluate_init_annotations)
+    app.connect("autodoc-process-signature", _attrs_signature)
+    app.connect("autodoc-skip-member", _skip_keras_hooks)
+    # Before autodoc's own handler (priority 500) adds the types to the description.
+    app.connect("object-description-transform", _drop_attribute_parameters, priority=400)
