@@ -55,6 +55,14 @@ def _up_to_date(entry: Any, digest: str) -> bool:
     )
 
 
+def _shown(path: Path) -> str:
+    """A path as the message shows it: relative to the repository when inside it."""
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
 def _run(script: Path) -> list[str]:
     """Run one example script; return the names of the PNG files it wrote or rewrote."""
     before = {p.name: p.stat().st_mtime_ns for p in GENERATED.glob("*.png")}
@@ -70,7 +78,7 @@ def _run(script: Path) -> list[str]:
     if completed.returncode != 0:
         output = (completed.stdout + completed.stderr).strip()[-4000:]
         raise ExtensionError(
-            f"fashionkit_figures: example {script.relative_to(ROOT)} failed with exit status "
+            f"fashionkit_figures: example {_shown(script)} failed with exit status "
             f"{completed.returncode}; its output:\n{output}"
         )
     written = sorted(
@@ -78,8 +86,8 @@ def _run(script: Path) -> list[str]:
     )
     if not written:
         raise ExtensionError(
-            f"fashionkit_figures: example {script.relative_to(ROOT)} wrote no PNG file into "
-            f"{GENERATED.relative_to(ROOT)}"
+            f"fashionkit_figures: example {_shown(script)} wrote no PNG file into "
+            f"{_shown(GENERATED)}"
         )
     logger.info(
         "fashionkit_figures: %s wrote %s in %.1f s",
