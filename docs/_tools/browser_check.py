@@ -45,7 +45,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 
 #: The pages to check, relative to the HTML folder. A missing optional page is skipped with a
-#: note; a missing required page is a failure.
+#: note; a missing required page is a failure. An optional page not at its usual path is
+#: looked for by name anywhere in the site (per-object API pages may live in another folder).
 REQUIRED_PAGES = ("index.html", "tutorial.html", "tutorial.ko.html", "api.html")
 OPTIONAL_PAGES = (
     "api/generated/fashionkit.config.TrainConfig.html",
@@ -448,8 +449,14 @@ def main(argv: list[str] | None = None) -> int:
     notes = []
     if not args.pages:
         for page in OPTIONAL_PAGES:
-            if (args.html / page).is_file():
-                pages.append(page)
+            found = [page] if (args.html / page).is_file() else []
+            found = found or sorted(
+                path.relative_to(args.html).as_posix()
+                for path in args.html.rglob(Path(page).name)
+                if "_modules" not in path.parts
+            )
+            if found:
+                pages.append(found[0])
             else:
                 notes.append(f"{page} not built; skipped")
     args.out.mkdir(parents=True, exist_ok=True)
