@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import nox
 
 nox.options.sessions = ["lint", "typecheck", "layers", "tests", "docs"]
@@ -36,20 +39,35 @@ def layers(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """Lint and check formatting with ruff."""
     session.install("ruff")
-    targets = session.posargs or ["src", "tests", "noxfile.py", "docs/conf.py", "docs/_ext", "bench"]
+    targets = session.posargs or [
+        "src",
+        "tests",
+        "noxfile.py",
+        "docs/conf.py",
+        "docs/_ext",
+        "docs/_tools",
+        "bench",
+    ]
     session.run("ruff", "check", *targets)
     session.run("ruff", "format", "--check", *targets)
 
 
 @nox.session(python=PYTHON)
 def docs(session: nox.Session) -> None:
-    """Build the HTML docs from a clean tree with warnings as errors, then run their doctests."""
+    """Build the HTML docs (warnings are errors), run their doctests, check them in a browser."""
     session.install("-e", ".[docs,plot,export,sweep]")
     session.run("rm", "-rf", "docs/_build", external=True)
     session.run(
         "sphinx-build", "-n", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html"
     )
     session.run("sphinx-build", "-n", "-W", "-b", "doctest", "docs", "docs/_build/doctest")
+    # Render the key pages in headless Chromium (screenshots in docs/_build/browser-check);
+    # without a browser, warn and skip rather than fail.
+    browsers = ("chromium", "chromium-headless-shell", "chrome-headless-shell", "google-chrome")
+    if os.environ.get("CHROMIUM") or any(shutil.which(name) for name in browsers):
+        session.run("python", "docs/_tools/browser_check.py")
+    else:
+        session.warn("browser check skipped: no Chromium (apt-get install chromium fonts-nanum)")
 
 
 @nox.session(python=PYTHON)

@@ -1,0 +1,529 @@
+"""Render pages of the built HTML docs in headless Chromium and check them as a reader would.
+
+Usage (after ``sphinx-build -b html docs docs/_build/html``)::
+
+    python docs/_tools/browser_check.py [--html docs/_build/html] [--out docs/_build/browser-check]
+
+The built site is served on 127.0.0.1 with :mod:`http.server` and each page is opened in
+headless Chromium, driven over the DevTools protocol on ``--remote-debugging-pipe`` (file
+descriptors 3 and 4, one JSON message per NUL-terminated chunk). A page fails the check on
+
+- an uncaught exception, a ``console.error``, or an error in the browser's log (a resource
+  that failed to load, a blocked script, ...);
+- an image that did not load;
+- text that overflows its column: an element or a run of text in the main article whose right
+  edge passes the article's, unless it sits in a box that scrolls horizontally; content cut off
+  by a box with ``overflow: hidden``; or a page that scrolls sideways as a whole;
+- a page served in the wrong language (``tutorial.ko`` must be ``<html lang="ko">``).
+
+Each page is checked at a desktop and a phone width, and a full-page screenshot of each is kept
+in the output folder (``NAME-WIDTH.png``) with ``report.json``, which lists every finding.
+
+Only the standard library is used. Exit status: 0 when every page passes, 1 when a check
+fails, 2 when no Chromium is installed (``apt-get install chromium fonts-nanum``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import functools
+import http.server
+import json
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+
+#: The pages to check, relative to the HTML folder. A missing optional page is skipped with a
+#: note; a missing required page is a failure. An optional page not at its usual path is
+#: looked for by name anywhere in the site (per-object API pages may live in another folder).
+REQUIRED_PAGES = ("index.html", "tutorial.html", "tutorial.ko.html", "api.html")
+OPTIONAL_PAGES = (
+    "api/generated/fashionkit.config.TrainConfig.html",
+    "changelog.html",
+)
+#: The language each page must be served in (the rest: "en").
+PAGE_LANGUAGES = {"tutorial.ko.html": "ko"}
+#: Viewport widths, CSS pixels: a laptop and a phone.
+WIDTHS = (1280, 412)
+VIEWPORT_HEIGHT = 900
+#: Chromium cannot capture taller images than this in one piece.
+MAX_SCREENSHOT_HEIGHT = 16000
+BROWSERS = ("chromium", "chromium-headless-shell", "chrome-headless-shell", "google-chrome")
+PAGE_TIMEOUT = 60.0
+
+# Runs in the page; returns the findings as JSON-compatible data. Images are first made eager
+# and awaited so that none is reported only because it was lazy or still decoding.
+CHECKER = r"""
+(async () => {
+  const findings = [];
+  const describe = (el) => {
+    let path = [];
+    for (let e = el; e && e.nodeType === 1 && path.length < 4; e = e.parentElement) {
+      let part = e.tagName.toLowerCase();
+      if (e.id) { part += "#" + e.id; path.unshift(part); break; }
+      if (e.classList.length) part += "." + [...e.classList].slice(0, 2).join(".");
+      path.unshift(part);
+    }
+    return path.join(" > ");
+  };
+  const snippet = (text) => (text || "").replace(/\s+/g, " ").trim().slice(0, 120);
+
+  // Images: load every one, then report those that did not load.
+  const images = [...document.images];
+  for (const img of images) img.loading = "eager";
+  await Promise.all(images.map((img) => img.decode().catch(() => null)));
+  for (const img of images) {
+    if (!img.complete || img.naturalWidth === 0) {
+      findings.push({kind: "image", message: "image did not load",
+                     src: img.getAttribute("src"), where: describe(img)});
+    }
+  }
+
+  // Overflow: measured against the main article's column.
+  const article = document.querySelector("article[role=main]") || document.querySelector("article");
+  if (!article) {
+    findings.push({kind: "overflow", message: "no main article found"});
+    return {findings, images: images.length};
+  }
+  // Text and pictures must stay inside the article. Boxes may bleed into the padding of the
+  // column around it, as the theme draws headings, signatures and tables (their backgrounds
+  // reach 4 to 8 px past the text), but no further.
+  const limit = article.getBoundingClientRect().right + 1;
+  const column = article.closest(".content") || article.parentElement;
+  const boxLimit = column.getBoundingClientRect().right + 1;
+  const replaced = new Set(["IMG", "SVG", "CANVAS", "VIDEO", "IFRAME", "svg"]);
+  const scrollsSideways = (el) => {
+    const x = getComputedStyle(el).overflowX;
+    return (x === "auto" || x === "scroll");
+  };
+  // The nearest ancestor inside the article that scrolls or clips horizontally.
+  const container = (node) => {
+    for (let e = node.parentElement; e && e !== article; e = e.parentElement) {
+      const x = getComputedStyle(e).overflowX;
+      if (x !== "visible") return e;
+    }
+    return null;
+  };
+  const visible = (el) => {
+    const style = getComputedStyle(el);
+    return style.visibility !== "hidden" && style.display !== "none";
+  };
+  const seen = new Set();
+  const report = (node, el, right, what, bound) => {
+    const where = describe(el);
+    if (seen.has(where)) return;
+    seen.add(where);
+    findings.push({kind: "overflow", message: what, where,
+                   right: Math.round(right), limit: Math.round(bound - 1),
+                   text: snippet(node.textContent)});
+  };
+  const check = (node, el, rect, bound) => {
+    if (rect.width === 0 && rect.height === 0) return;
+    const box = container(node);
+    if (box === null) {
+      if (rect.right > bound) {
+        report(node, el, rect.right, "passes the right edge of the column", bound);
+      }
+    } else if (!scrollsSideways(box)) {
+      const boxRight = box.getBoundingClientRect().right + 1;
+      if (rect.right > boxRight) {
+        report(node, box, rect.right, "is cut off by a box that hides overflow", boxRight);
+      }
+    }
+  };
+  for (const el of article.querySelectorAll("*")) {
+    if (!visible(el)) continue;
+    const x = getComputedStyle(el).overflowX;
+    if (x === "hidden" || x === "clip") {
+      if (el.scrollWidth > el.clientWidth + 1) {
+        const right = el.getBoundingClientRect().left + el.scrollWidth;
+        const edge = el.getBoundingClientRect().right + 1;
+        report(el, el, right, "hides content past its right edge", edge);
+      }
+    }
+    check(el, el, el.getBoundingClientRect(), replaced.has(el.tagName) ? limit : boxLimit);
+  }
+  const walker = document.createTreeWalker(article, NodeFilter.SHOW_TEXT);
+  const range = document.createRange();
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (!node.textContent.trim() || !visible(node.parentElement)) continue;
+    range.selectNodeContents(node);
+    for (const rect of range.getClientRects()) check(node, node.parentElement, rect, limit);
+  }
+  const page = document.documentElement;
+  if (page.scrollWidth > page.clientWidth + 1) {
+    findings.push({kind: "overflow", message: "the page scrolls sideways",
+                   right: page.scrollWidth, limit: page.clientWidth});
+  }
+  return {findings, images: images.length, lang: page.getAttribute("lang"),
+          height: Math.ceil(page.scrollHeight)};
+})()
+"""
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Serve files without logging each request; note the paths that were not found."""
+
+    missing: list[str] = []  # noqa: RUF012 (shared on purpose: the server's 404s)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep quiet."""
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Record a 404 before answering it (a favicon the site does not declare excepted)."""
+        if code == 404 and self.path == "/favicon.ico":
+            # The browser asks for /favicon.ico on its own; no page of the site links to it.
+            self.send_response(204)
+            self.end_headers()
+            return
+        if code == 404:
+            self.missing.append(self.path)
+        super().send_error(code, message, explain)
+
+
+class DevTools:
+    """A Chromium process driven over ``--remote-debugging-pipe``."""
+
+    def __init__(self, browser: str, profile: str) -> None:
+        to_browser_r, self._to_browser = os.pipe()
+        self._from_browser, from_browser_w = os.pipe()
+
+        def wire_pipes() -> None:  # in the child: the pipe ends become fds 3 and 4
+            os.dup2(to_browser_r, 3)
+            os.dup2(from_browser_w, 4)
+
+        args = [
+            browser,
+            "--headless",
+            "--no-sandbox",  # CI runs as root, where Chromium's sandbox cannot start
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--no-default-browser-check",
+            "--disable-extensions",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--hide-scrollbars",
+            "--mute-audio",
+            "--remote-debugging-pipe",
+            f"--user-data-dir={profile}",
+            "about:blank",
+        ]
+        self.process = subprocess.Popen(
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            # Only dup2 runs between fork and exec: safe beside the server's thread.
+            preexec_fn=wire_pipes,
+            close_fds=False,
+        )
+        os.close(to_browser_r)
+        os.close(from_browser_w)
+        self._next_id = 0
+        self._replies: dict[int, queue.Queue[dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+        self.events: queue.Queue[dict[str, Any]] = queue.Queue()
+        self._stderr: list[bytes] = []
+        threading.Thread(target=self._read, daemon=True).start()
+        threading.Thread(target=self._drain_stderr, daemon=True).start()
+
+    def _drain_stderr(self) -> None:
+        if self.process.stderr is None:
+            return
+        for line in self.process.stderr:
+            self._stderr.append(line)
+
+    def stderr_tail(self) -> str:
+        """The browser's last lines of standard error, for a failure message."""
+        return b"".join(self._stderr[-15:]).decode(errors="replace")
+
+    def _read(self) -> None:
+        buffer = b""
+        while True:
+            chunk = os.read(self._from_browser, 1 << 16)
+            if not chunk:
+                self.events.put({"method": "_closed"})
+                return
+            buffer += chunk
+            while b"\0" in buffer:
+                raw, buffer = buffer.split(b"\0", 1)
+                message = json.loads(raw)
+                if "id" in message:
+                    with self._lock:
+                        waiter = self._replies.pop(message["id"], None)
+                    if waiter is not None:
+                        waiter.put(message)
+                else:
+                    self.events.put(message)
+
+    def send(
+        self,
+        method: str,
+        params: dict[str, Any] | None = None,
+        session: str | None = None,
+        timeout: float = PAGE_TIMEOUT,
+    ) -> dict[str, Any]:
+        """Send a command and wait for its result; raise on a protocol error."""
+        waiter: queue.Queue[dict[str, Any]] = queue.Queue()
+        with self._lock:
+            self._next_id += 1
+            message_id = self._next_id
+            self._replies[message_id] = waiter
+        message: dict[str, Any] = {"id": message_id, "method": method, "params": params or {}}
+        if session is not None:
+            message["sessionId"] = session
+        os.write(self._to_browser, json.dumps(message).encode() + b"\0")
+        try:
+            reply = waiter.get(timeout=timeout)
+        except queue.Empty:
+            msg = f"no answer to {method} in {timeout:.0f} s"
+            raise TimeoutError(msg) from None
+        if "error" in reply:
+            msg = f"{method}: {reply['error']}"
+            raise RuntimeError(msg)
+        result: dict[str, Any] = reply.get("result", {})
+        return result
+
+    def close(self) -> None:
+        """Close the browser, killing it if it does not quit."""
+        with contextlib.suppress(Exception):
+            self.send("Browser.close", timeout=5)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        os.close(self._to_browser)
+
+
+def find_browser(requested: str | None) -> str | None:
+    """The Chromium executable to use: ``--browser``, ``$CHROMIUM``, or the first on PATH."""
+    for name in (requested, os.environ.get("CHROMIUM"), *BROWSERS):
+        if name and (path := shutil.which(name)):
+            return path
+    return None
+
+
+def console_errors(events: list[dict[str, Any]], session: str) -> list[dict[str, Any]]:
+    """Errors among a page's DevTools events: exceptions, console.error, the browser's log."""
+    findings: list[dict[str, Any]] = []
+    for event in events:
+        if event.get("sessionId") != session:
+            continue
+        method, params = event.get("method"), event.get("params", {})
+        if method == "Runtime.exceptionThrown":
+            details = params["exceptionDetails"]
+            text = details.get("exception", {}).get("description") or details.get("text")
+            findings.append({"kind": "console", "message": f"uncaught exception: {text}"})
+        elif method == "Runtime.consoleAPICalled" and params.get("type") in {"error", "assert"}:
+            text = " ".join(
+                str(arg.get("value", arg.get("description", ""))) for arg in params["args"]
+            )
+            findings.append({"kind": "console", "message": f"console.{params['type']}: {text}"})
+        elif method == "Log.entryAdded" and params["entry"]["level"] == "error":
+            entry = params["entry"]
+            where = f" ({entry['url']})" if entry.get("url") else ""
+            findings.append({"kind": "console", "message": f"{entry['text']}{where}"})
+    return findings
+
+
+def check_page(tools: DevTools, base: str, page: str, width: int, out: Path) -> dict[str, Any]:
+    """Open ``page`` at ``width``, check it and save its screenshot; return the findings."""
+    target = tools.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+    session = tools.send("Target.attachToTarget", {"targetId": target, "flatten": True})[
+        "sessionId"
+    ]
+    try:
+        for domain in ("Runtime", "Log", "Page"):
+            tools.send(f"{domain}.enable", session=session)
+        metrics = {"width": width, "height": VIEWPORT_HEIGHT, "deviceScaleFactor": 1}
+        tools.send(
+            "Emulation.setDeviceMetricsOverride",
+            {**metrics, "mobile": width < 600},
+            session=session,
+        )
+        events: list[dict[str, Any]] = []
+        tools.send("Page.navigate", {"url": f"{base}/{page}"}, session=session)
+        deadline = time.monotonic() + PAGE_TIMEOUT
+        loaded = False
+        while not loaded:
+            event = tools.events.get(timeout=max(0.1, deadline - time.monotonic()))
+            if event.get("method") == "_closed":
+                msg = "the browser quit"
+                raise RuntimeError(msg)
+            events.append(event)
+            loaded = (
+                event.get("sessionId") == session and event.get("method") == "Page.loadEventFired"
+            )
+        tools.send(
+            "Runtime.evaluate",
+            {"expression": "document.fonts.ready.then(() => true)", "awaitPromise": True},
+            session=session,
+        )
+        result = tools.send(
+            "Runtime.evaluate",
+            {"expression": CHECKER, "awaitPromise": True, "returnByValue": True},
+            session=session,
+        )
+        if "exceptionDetails" in result:
+            msg = f"the checker failed: {result['exceptionDetails']}"
+            raise RuntimeError(msg)
+        checked = result["result"]["value"]
+        findings = checked["findings"]
+        expected = PAGE_LANGUAGES.get(page, "en")
+        if checked.get("lang") != expected:
+            findings.append(
+                {"kind": "language", "message": f"lang={checked.get('lang')!r}, not {expected!r}"}
+            )
+
+        height = min(int(checked.get("height", VIEWPORT_HEIGHT)), MAX_SCREENSHOT_HEIGHT)
+        shot = tools.send(
+            "Page.captureScreenshot",
+            {
+                "format": "png",
+                "captureBeyondViewport": True,
+                "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1},
+            },
+            session=session,
+        )
+        name = page.removesuffix(".html").replace("/", "_")
+        screenshot = out / f"{name}-{width}.png"
+        screenshot.write_bytes(base64.b64decode(shot["data"]))
+        while not tools.events.empty():  # errors logged while the checker ran
+            events.append(tools.events.get_nowait())
+        findings[:0] = console_errors(events, session)
+        return {
+            "page": page,
+            "width": width,
+            "images": checked.get("images", 0),
+            "height": checked.get("height"),
+            "screenshot": str(
+                screenshot.relative_to(ROOT) if screenshot.is_relative_to(ROOT) else screenshot
+            ),
+            "screenshot_cut_at": MAX_SCREENSHOT_HEIGHT
+            if checked.get("height", 0) > MAX_SCREENSHOT_HEIGHT
+            else None,
+            "findings": findings,
+        }
+    finally:
+        tools.send("Target.closeTarget", {"targetId": target})
+
+
+def serve(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
+    """Serve ``folder`` on a free port of 127.0.0.1 from a background thread."""
+    handler = functools.partial(QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Check the pages; print a summary and write report.json. Return the exit status."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--html", type=Path, default=ROOT / "docs/_build/html")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs/_build/browser-check")
+    parser.add_argument("--browser", help="Chromium executable (default: $CHROMIUM or PATH)")
+    parser.add_argument("pages", nargs="*", help="pages to check instead of the default ones")
+    args = parser.parse_args(argv)
+
+    browser = find_browser(args.browser)
+    if browser is None:
+        print("browser check: no Chromium found (apt-get install chromium fonts-nanum)")
+        return 2
+    if not (args.html / "index.html").is_file():
+        print(f"browser check: no built site in {args.html}; build the HTML docs first")
+        return 1
+    pages = list(args.pages) or list(REQUIRED_PAGES)
+    notes = []
+    if not args.pages:
+        for page in OPTIONAL_PAGES:
+            found = [page] if (args.html / page).is_file() else []
+            found = found or sorted(
+                path.relative_to(args.html).as_posix()
+                for path in args.html.rglob(Path(page).name)
+                if "_modules" not in path.parts
+            )
+            if found:
+                pages.append(found[0])
+            else:
+                notes.append(f"{page} not built; skipped")
+    args.out.mkdir(parents=True, exist_ok=True)
+    for old in args.out.glob("*.png"):
+        old.unlink()
+
+    started = time.monotonic()
+    server, base = serve(args.html)
+    results: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="browser-check-") as profile:
+        tools = DevTools(browser, profile)
+        try:
+            version = tools.send("Browser.getVersion", timeout=30)["product"]
+            for page in pages:
+                for width in WIDTHS:
+                    if not (args.html / page).is_file():
+                        results.append(
+                            {
+                                "page": page,
+                                "width": width,
+                                "findings": [{"kind": "missing", "message": "page not built"}],
+                            }
+                        )
+                        continue
+                    results.append(check_page(tools, base, page, width, args.out))
+        except (TimeoutError, RuntimeError, queue.Empty) as error:
+            print(f"browser check: {error}\n{tools.stderr_tail()}")
+            return 1
+        finally:
+            tools.close()
+            server.shutdown()
+
+    for missing in QuietHandler.missing:
+        notes.append(f"not found on the server: {missing}")
+    failed = [result for result in results if result["findings"]]
+    report = {
+        "browser": version,
+        "seconds": round(time.monotonic() - started, 1),
+        "passed": not failed,
+        "notes": notes,
+        "pages": results,
+    }
+    (args.out / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+
+    for result in results:
+        status = "FAIL" if result["findings"] else "ok"
+        print(f"{status:4}  {result['page']} at {result['width']}px")
+        for finding in result["findings"][:10]:
+            detail = ", ".join(
+                f"{key} {finding[key]}"
+                for key in ("where", "right", "limit", "text", "src")
+                if key in finding
+            )
+            print(
+                f"      {finding['kind']}: {finding['message']}"
+                + (f" ({detail})" if detail else "")
+            )
+        if len(result["findings"]) > 10:
+            print(f"      ... {len(result['findings']) - 10} more in report.json")
+    for note in notes:
+        print(f"note: {note}")
+    print(
+        f"browser check: {len(results) - len(failed)}/{len(results)} page views passed "
+        f"with {version} in {report['seconds']} s; screenshots and report.json in {args.out}"
+    )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
