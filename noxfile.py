@@ -47,6 +47,7 @@ def lint(session: nox.Session) -> None:
         "docs/_ext",
         "docs/_tools",
         "bench",
+        "examples",
     ]
     session.run("ruff", "check", *targets)
     session.run("ruff", "format", "--check", *targets)
