@@ -123,7 +123,14 @@ if INTERSPHINX:
         "sklearn": ("https://scikit-learn.org/stable", None),
     }
 else:
-    intersphinx_mapping = {}
+    # Offline: Debian's python3.11-doc package ships the Python documentation's inventory
+    # (.ci/run installs it); links into the Python docs use it when it is there.
+    _PYTHON_INVENTORY = "/usr/share/doc/python3.11/html/objects.inv"
+    intersphinx_mapping = (
+        {"python": ("https://docs.python.org/3.11", _PYTHON_INVENTORY)}
+        if os.path.isfile(_PYTHON_INVENTORY)
+        else {}
+    )
 
 # -- nitpicky ----------------------------------------------------------------------------------
 
