@@ -268,7 +268,7 @@ def test_a_calibrated_run_without_its_temperature_is_refused(
     image = tmp_path / "one.npy"
     np.save(image, np.zeros((28, 28), np.uint8))
     assert main(["predict", str(copy), str(image)]) == 1
-    assert "no calibration.json" in capsys.readouterr().err
+    assert "calibration.json is missing" in capsys.readouterr().err
     assert main(["predict", str(copy), str(image), "--no-calibrated"]) == 0
 
 

@@ -66,7 +66,7 @@ _MIN_TEMPERATURE = 0.05
 _MAX_TEMPERATURE = 20.0
 # log() of a probability that rounded to 0 in float32: the smallest normal float32.
 _TINY = float(np.finfo(np.float32).tiny)
-_EPSILON = 1e-7  # as fashionkit.evaluation clips probabilities in the reported loss
+_EPSILON = 1e-7  # Keras's clip value for probabilities in cross-entropy
 
 
 def check_temperature(temperature: object) -> float:
@@ -157,8 +157,12 @@ def _softmax(z: NDArray[np.float64]) -> NDArray[np.float64]:
     return out
 
 
-def _loss(probs: NDArray[np.float64], y: NDArray[Any]) -> float:
-    """The reported loss: clipped cross-entropy, as in :mod:`fashionkit.evaluation`."""
+def mean_cross_entropy(probs: NDArray[np.float64], y: NDArray[Any]) -> float:
+    """The loss every report gives: mean cross-entropy against integer labels.
+
+    Probabilities (already validated) are clipped to ``[1e-7, 1 - 1e-7]`` as Keras clips them;
+    NaN without images. See :mod:`fashionkit.evaluation`.
+    """
     if not len(y):
         return float("nan")
     picked = np.clip(probs[np.arange(len(y)), y], _EPSILON, 1.0 - _EPSILON)
@@ -394,8 +398,8 @@ def _scores(
         split=split,
         ece_before=expected_calibration_error(probs, y, bins=bins),
         ece_after=expected_calibration_error(after, y, bins=bins),
-        loss_before=_loss(probs, y),
-        loss_after=_loss(after, y),
+        loss_before=mean_cross_entropy(probs, y),
+        loss_after=mean_cross_entropy(after, y),
     )
 
 

@@ -42,7 +42,6 @@ from fashionkit.exceptions import (
     ConfigError,
     FashionkitError,
     InputValidationError,
-    RunDirError,
     TrainingInterrupted,
 )
 from fashionkit.export import export
@@ -57,12 +56,13 @@ from fashionkit.plots import (
 )
 from fashionkit.presets import get_preset, list_presets
 from fashionkit.runs import (
+    CALIBRATION,
     CONFIG,
     MODEL,
     RunDirectory,
     check_model_path,
     load_model,
-    read_calibration,
+    run_temperature,
     save_model,
 )
 from fashionkit.sweep import PRUNERS
@@ -395,26 +395,18 @@ def _temperature_for(path: Path, wanted: bool | None) -> float:
     """The run's fitted temperature unless ``--no-calibrated`` (1.0 for a file or none fitted)."""
     if wanted is False:
         return 1.0
-    calibration = read_calibration(path) if path.is_dir() else None
     config = path / CONFIG
-    if (
-        calibration is None
-        and path.is_dir()
-        and config.is_file()
-        and TrainConfig.from_toml(config).calibrate
-    ):
-        raise RunDirError(
-            f"{path} was trained with calibrate = true but has no calibration.json (an "
-            f"unfinished run?); train it again to finish it, or pass --no-calibrated."
-        )
-    if wanted and calibration is None:
+    temperature = (
+        run_temperature(path, TrainConfig.from_toml(config))
+        if path.is_dir() and config.is_file()
+        else 1.0
+    )
+    if wanted and not (path / CALIBRATION).is_file():
         raise InputValidationError(
             f"--calibrated needs a calibrated run directory; {path} has no calibration.json "
             f"(train with --set calibrate=true)."
         )
-    if calibration is None:
-        return 1.0
-    return calibration.temperature
+    return temperature
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:

@@ -38,6 +38,7 @@ from fashionkit.calibration import (
     apply_temperature,
     check_temperature,
     expected_calibration_error,
+    mean_cross_entropy,
 )
 from fashionkit.exceptions import InputValidationError
 
@@ -50,8 +51,6 @@ __all__ = [
     "predict",
     "report_from_probabilities",
 ]
-
-_EPSILON = 1e-7  # Keras's clip value for probabilities in cross-entropy
 
 
 @attrs.frozen(kw_only=True)
@@ -316,11 +315,8 @@ def report_from_probabilities(
     recall = np.divide(hits, support, out=np.zeros(n_classes), where=support > 0)
     both = precision + recall
     f1 = np.divide(2 * precision * recall, both, out=np.zeros(n_classes), where=both > 0)
-    if len(y):
-        picked = np.clip(probs[np.arange(len(y)), y], _EPSILON, 1.0 - _EPSILON)
-        loss, accuracy = float(-np.log(picked).mean()), float(hits.sum() / len(y))
-    else:
-        loss, accuracy = float("nan"), float("nan")
+    loss = mean_cross_entropy(probs, y)
+    accuracy = float(hits.sum() / len(y)) if len(y) else float("nan")
     return EvaluationReport(
         split=split,
         loss=loss,

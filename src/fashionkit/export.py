@@ -46,8 +46,6 @@ from fashionkit import _schema
 from fashionkit._constants import EXPORT_FORMATS, IMAGE_SHAPE, ExportFormat
 from fashionkit._io import (
     check_parents,
-    describe_holder,
-    is_locked,
     os_errors_as,
     staged,
     staged_directory,
@@ -57,9 +55,8 @@ from fashionkit._pipeline import model_layout
 from fashionkit._typing import PathLike
 from fashionkit._validation import check_images
 from fashionkit.calibration import check_temperature
-from fashionkit.config import TrainConfig
-from fashionkit.exceptions import ExportError, InputValidationError, RunDirError, StorageError
-from fashionkit.runs import CALIBRATION, CONFIG, MODEL, SUMMARY, load_model, read_calibration
+from fashionkit.exceptions import ExportError, InputValidationError, StorageError
+from fashionkit.runs import MODEL, completed_run_config, load_model, run_temperature
 
 __all__ = [
     "DEFAULT_NAMES",
@@ -582,32 +579,13 @@ def export(
     """
     fmt = _check_format(format)
     directory = Path(run_dir)
-    if not (directory / CONFIG).is_file():
-        raise RunDirError(f"{directory} is not a run directory: it has no {CONFIG}.")
-    if is_locked(directory):
-        raise RunDirError(
-            f"The run in {directory} is still training ({describe_holder(directory)}); export "
-            f"it once it has finished."
-        )
-    if not (directory / SUMMARY).is_file():
-        raise RunDirError(
-            f"{directory / SUMMARY} is missing: the run in {directory} did not complete, so its "
-            f"final model (and its calibration) may be missing. Resume it by training again "
-            f"with the same config and run directory, then export."
-        )
-    config = TrainConfig.from_toml(directory / CONFIG)
-    calibration = read_calibration(directory)
-    if config.calibrate and calibration is None:
-        raise RunDirError(
-            f"{directory / CALIBRATION} is missing although the run was trained with "
-            f"calibrate = true; the export would silently lose the temperature."
-        )
-    model = load_model(directory / MODEL)
+    config = completed_run_config(directory)
+    temperature = run_temperature(directory, config)
     return export_model(
-        model,
+        load_model(directory / MODEL),
         out if out is not None else directory / DEFAULT_NAMES[fmt],
         format=fmt,
         tta=config.tta,
-        temperature=calibration.temperature if calibration is not None else 1.0,
+        temperature=temperature,
         check_images=check_images,
     )

@@ -67,9 +67,11 @@ __all__ = [
     "RunDirectory",
     "RunRecord",
     "check_model_path",
+    "completed_run_config",
     "load_model",
     "load_run",
     "read_calibration",
+    "run_temperature",
     "save_model",
 ]
 
@@ -521,6 +523,49 @@ def _read_report(path: Path) -> EvaluationReport:
         raise RunDirError(f"{path} is not an evaluation report ({exc!r}).") from exc
 
 
+def completed_run_config(run_dir: PathLike) -> TrainConfig:
+    """The config of a completed run directory: not still training, ``summary.json`` written.
+
+    Raises:
+        RunDirError: Not a directory, no ``config.toml``, still training, or interrupted (the
+            message says how to resume it).
+    """
+    directory = Path(run_dir)
+    if not directory.is_dir():
+        raise RunDirError(f"{directory} is not a directory.")
+    if is_locked(directory):
+        raise RunDirError(
+            f"The run in {directory} is still in progress: {describe_holder(directory)} is "
+            f"training into it. Use it once training has finished."
+        )
+    config_path = directory / CONFIG
+    if not config_path.is_file():
+        raise RunDirError(f"{config_path} is missing: {directory} is not a run directory.")
+    config = _read_config(config_path)
+    if not (directory / SUMMARY).is_file():
+        raise RunDirError(
+            f"{directory / SUMMARY} is missing: the run in {directory} did not complete. Resume "
+            f"it by training again with the same config and run directory."
+        )
+    return config
+
+
+def run_temperature(run_dir: PathLike, config: TrainConfig) -> float:
+    """The temperature a run's predictions use: its ``calibration.json``'s, 1.0 if uncalibrated.
+
+    Raises:
+        RunDirError: The run was trained with ``calibrate`` but has no ``calibration.json`` (its
+            probabilities would silently lose the temperature), or the file is damaged.
+    """
+    calibration = read_calibration(run_dir)
+    if calibration is None and config.calibrate:
+        raise RunDirError(
+            f"{Path(run_dir) / CALIBRATION} is missing although the run was trained with "
+            f"calibrate = true; without it the run's probabilities would lose their temperature."
+        )
+    return calibration.temperature if calibration is not None else 1.0
+
+
 def read_calibration(run_dir: PathLike) -> Calibration | None:
     """The run's ``calibration.json``, or ``None`` when the run was not calibrated.
 
@@ -581,22 +626,7 @@ def load_run(path: PathLike) -> RunRecord:
         0.8504
     """
     directory = Path(path)
-    if not directory.is_dir():
-        raise RunDirError(f"{directory} is not a directory.")
-    if is_locked(directory):
-        raise RunDirError(
-            f"The run in {directory} is still in progress: {describe_holder(directory)} is "
-            f"training into it. Load it once training has finished."
-        )
-    config_path = directory / CONFIG
-    if not config_path.is_file():
-        raise RunDirError(f"{config_path} is missing: {directory} is not a run directory.")
-    config = _read_config(config_path)
-    if not (directory / SUMMARY).is_file():
-        raise RunDirError(
-            f"{directory / SUMMARY} is missing: the run in {directory} did not complete. Resume "
-            f"it by training again with the same config and run directory."
-        )
+    config = completed_run_config(directory)
     summary = _read_object(directory / SUMMARY)
     metrics = directory / METRICS
     history = _records(_read_jsonl(metrics), metrics) if metrics.is_file() else ()
