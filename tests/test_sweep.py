@@ -223,15 +223,39 @@ def test_pruning_stops_a_bad_trial_early(
     assert all(t.epochs == 4 for t in good)
 
 
+class _TickingClock:
+    """``time`` for the sweep module whose wall clock advances 0.2 s at every reading.
+
+    The budget is read after every compiled call of batches (here one per epoch), so a 4 s
+    budget runs out after about 20 epochs however fast the machine is.
+    """
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def time(self) -> float:
+        self.now += 0.2
+        return self.now
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)  # perf_counter, sleep, monotonic_ns: the real ones
+
+
 def test_the_time_budget_stops_a_trial_and_the_next_run_resumes_it(
-    tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
+    tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import fashionkit.sweep as sweep_module
+
     space = SearchSpace(
         base=TrainConfig(epochs=80, batch_size=8, model="mlp"),
         params=(Parameter(key="optimizer.learning_rate", choices=(0.001,)),),
     )
     folder = tmp_path / "sweep"
-    first = sweep(space, folder, trials=1, dataset=tiny_dataset, timeout_seconds=4, pruner="none")
+    with monkeypatch.context() as patch:
+        patch.setattr(sweep_module, "time", _TickingClock())
+        first = sweep(
+            space, folder, trials=1, dataset=tiny_dataset, timeout_seconds=4, pruner="none"
+        )
     assert first.finished == 0
     assert [t.state for t in first.trials] == ["fail", "waiting"]
     assert first.trials[0].note == "stopped by the sweep's time budget"
