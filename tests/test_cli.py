@@ -183,7 +183,7 @@ def test_train_device_flags_reach_the_config(tmp_path: Path) -> None:
     assert config.device.accelerator == "cpu"
     assert config.device.strategy == "mirrored"
     assert config.device.virtual_cpus == 2
-    assert config.device.precision == "float32"  # the preset's is mixed_bfloat16
+    assert config.device.precision == "float32"  # the preset's is auto
     assert config.deterministic is False
     assert config.optimizer.name == "adamw"  # from the preset
     assert config.optimizer.schedule == "one_cycle"

@@ -74,8 +74,8 @@ def test_every_literal_has_its_tuple() -> None:
         for name, value in vars(_constants).items()
         if typing.get_origin(value) is typing.Literal
     }
-    # StrategyName is an output type (the resolved strategy), never a user's choice.
-    assert literals - {"StrategyName"} == set(_CHOICE_LISTS.values())
+    # StrategyName and ConcretePrecision are resolved outputs, never a user's choice.
+    assert literals - {"StrategyName", "ConcretePrecision"} == set(_CHOICE_LISTS.values())
 
 
 def test_layout_choices_are_the_layouts_plus_auto() -> None:

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -214,6 +215,10 @@ except fashionkit.DeviceError as exc:
     assert result["runtime"] is True
 
 
+# bfloat16 is emulated on AVX2-only CPUs, and fashionkit says so (see test_hardware).
+@pytest.mark.filterwarnings(
+    "ignore:DeviceConfig\\(precision=:fashionkit.exceptions.FashionkitWarning"
+)
 def test_mixed_precision_keeps_a_float32_output_and_restores_the_policy(
     tiny_dataset: fashionkit.FashionMNIST,
 ) -> None:
@@ -243,6 +248,34 @@ def test_auto_on_this_machine_reports_the_cpu_fallback(
     assert result.placement.requested == "auto"
     assert "no GPU" in result.placement.note
     assert result.placement.replicas == 1
+    assert result.placement.precision == "float32"  # TrainConfig's default is float32
+    assert result.placement.precision_note.startswith("as configured; native on this CPU")
+
+
+def test_auto_precision_follows_this_cpu_and_is_recorded(
+    tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
+) -> None:
+    """It resolves auto from this CPU's flags, prints why, and keeps it in the run directory."""
+    import tensorflow as tf
+
+    from fashionkit.hardware import choose_precision, read_cpu
+
+    if tf.config.list_physical_devices("GPU"):
+        pytest.skip("this machine has a GPU")
+    expected = choose_precision("auto", accelerator="cpu", cpu=read_cpu())
+    config = TrainConfig(epochs=1, verbose=0, device={"precision": "auto"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", fashionkit.FashionkitWarning)  # auto never warns
+        result = fashionkit.train(config, dataset=tiny_dataset, run_dir=tmp_path / "run")
+    assert result.placement.precision == expected.precision
+    assert result.placement.precision_note == expected.reason
+    assert f"precision {expected.precision} ({expected.reason})" in str(result.placement)
+    assert result.model.get_layer("output").compute_dtype == "float32"
+    environment = json.loads((tmp_path / "run" / "environment.json").read_text())
+    assert environment["placement"]["precision"] == expected.precision
+    assert environment["placement"]["precision_note"] == expected.reason
+    assert environment["hardware"]["cpu"] == read_cpu().model
+    assert environment["hardware"]["isa"] == list(read_cpu().isa)
 
 
 def test_gpu_request_without_gpu_fails_with_device_list(

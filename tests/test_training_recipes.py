@@ -361,6 +361,10 @@ def test_a_signal_on_an_epochs_last_batch_leaves_the_run_resumable(
     assert resumed.stop_reason is None
 
 
+# float16 on a CPU is emulated, and fashionkit says so; the test is about loss scaling.
+@pytest.mark.filterwarnings(
+    "ignore:DeviceConfig\\(precision=:fashionkit.exceptions.FashionkitWarning"
+)
 def test_averaging_works_through_mixed_float16_loss_scaling(
     tiny_dataset: fashionkit.FashionMNIST,
 ) -> None:

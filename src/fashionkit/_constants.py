@@ -68,8 +68,10 @@ Accelerator = Literal["auto", "cpu", "gpu"]
 StrategyChoice = Literal["auto", "one_device", "mirrored", "multi_worker"]
 #: The strategy actually used (``auto`` resolved).
 StrategyName = Literal["default", "one_device", "mirrored", "multi_worker"]
-#: Keras dtype policies.
-Precision = Literal["float32", "mixed_float16", "mixed_bfloat16"]
+#: Keras dtype policies a config may ask for (``auto``: chosen for the device).
+Precision = Literal["auto", "float32", "mixed_float16", "mixed_bfloat16"]
+#: The Keras dtype policy actually used (``auto`` resolved).
+ConcretePrecision = Literal["float32", "mixed_float16", "mixed_bfloat16"]
 #: Formats :func:`fashionkit.export.export` writes.
 ExportFormat = Literal["saved_model", "tflite", "onnx"]
 

@@ -357,10 +357,15 @@ class DeviceConfig(_fields.ConfigBase):
             at start. Excludes ``memory_limit_mb``. Defaults to ``False``.
         memory_limit_mb: Cap each used GPU at this many MiB (a logical device of that size).
             Excludes ``memory_growth``. Defaults to ``None`` (no cap).
-        precision: ``"float32"``, or a Keras mixed-precision policy, ``"mixed_float16"`` (GPUs
-            with compute capability 7.0 or more) or ``"mixed_bfloat16"`` (recent CPUs, TPUs,
-            GPUs from compute capability 8.0); the output softmax stays float32 so the loss is
-            stable. Defaults to ``"float32"``.
+        precision: ``"float32"``, a Keras mixed-precision policy, ``"mixed_float16"`` (GPUs
+            with compute capability 7.0 or more) or ``"mixed_bfloat16"`` (CPUs with AVX512_BF16
+            or AMX, GPUs from compute capability 8.0), or ``"auto"``: ``mixed_bfloat16`` where
+            the device computes bfloat16 natively, ``mixed_float16`` on GPUs of compute
+            capability 7.x, float32 otherwise (see :func:`fashionkit.hardware.choose_precision`;
+            the presets use it). The output softmax stays float32 so the loss is stable. A
+            mixed policy that the device only emulates (bfloat16 on a CPU without bfloat16
+            instructions: tens of times slower) trains, with a warning. Defaults to
+            ``"float32"``.
         strategy: ``"auto"`` mirrors across the devices when more than one is used and otherwise
             uses TensorFlow's default strategy; ``"one_device"`` pins training to the first
             device; ``"mirrored"`` runs ``tf.distribute.MirroredStrategy`` over the devices of

@@ -19,6 +19,7 @@ import attrs
 from fashionkit._constants import StrategyName
 from fashionkit.config import DeviceConfig
 from fashionkit.exceptions import DeviceError, FashionkitWarning
+from fashionkit.hardware import choose_precision, read_cpu, warn_if_emulated
 
 __all__ = [
     "DevicePlan",
@@ -68,8 +69,11 @@ class Placement:
         strategy: ``default``, ``one_device``, ``mirrored`` or ``multi_worker``.
         replicas: Model replicas that train in sync (``num_replicas_in_sync``); the batch size is
             split among them.
-        precision: The Keras dtype policy of the model's layers.
+        precision: The Keras dtype policy of the model's layers (``precision="auto"``
+            resolved).
         note: A sentence explaining the choice, e.g. why ``auto`` fell back to the CPU.
+        precision_note: Why that precision: the device and whether it computes the precision
+            natively (see :func:`fashionkit.hardware.choose_precision`).
     """
 
     accelerator: str
@@ -79,11 +83,13 @@ class Placement:
     replicas: int = 1
     precision: str = "float32"
     note: str = ""
+    precision_note: str = ""
 
     def __str__(self) -> str:
+        why = f" ({self.precision_note})" if self.precision_note else ""
         return (
             f"{self.accelerator} ({', '.join(self.devices)}), strategy {self.strategy} with "
-            f"{self.replicas} replica(s), precision {self.precision}: {self.note}"
+            f"{self.replicas} replica(s), precision {self.precision}{why}: {self.note}"
         )
 
 
@@ -201,6 +207,10 @@ def apply_device_config(config: DeviceConfig) -> tuple[Any, Placement]:
     ``multi_worker`` creates ``MultiWorkerMirroredStrategy`` once per process (TensorFlow lets
     collective ops be configured only once) and reuses it afterwards.
 
+    ``precision="auto"`` is resolved here for the devices in use (see
+    :func:`fashionkit.hardware.choose_precision`); an explicit mixed precision that the device
+    only emulates warns once per process (:class:`~fashionkit.exceptions.FashionkitWarning`).
+
     Raises:
         DeviceError: The plan is impossible (see :func:`plan_devices`), or TensorFlow's runtime
             was already initialised with different device settings.
@@ -232,18 +242,40 @@ def apply_device_config(config: DeviceConfig) -> tuple[Any, Placement]:
         strategy = tf.distribute.MirroredStrategy(devices=list(devices))
     elif plan.strategy == "default":
         strategy = tf.distribute.get_strategy()
+    choice = choose_precision(
+        config.precision,
+        accelerator=plan.accelerator,
+        cpu=read_cpu(),
+        gpu_capabilities=[_capability(physical_gpus[i]) for i in plan.gpu_indices],
+    )
+    warn_if_emulated(choice)
     placement = Placement(
         accelerator=plan.accelerator,
         devices=devices,
         requested=config.accelerator,
         strategy=plan.strategy,
         replicas=int(strategy.num_replicas_in_sync),
-        precision=config.precision,
+        precision=choice.precision,
         note=plan.note,
+        precision_note=choice.reason,
     )
     if config.accelerator == "auto" and plan.accelerator == "cpu":
         logger.warning("fashionkit: %s", plan.note)
     return strategy, placement
+
+
+def _capability(gpu: Any) -> tuple[int, int] | None:
+    """A physical GPU's compute capability, as TensorFlow reports it (``None`` if it does not)."""
+    import tensorflow as tf
+
+    try:
+        details = tf.config.experimental.get_device_details(gpu)
+    except (RuntimeError, ValueError):  # pragma: no cover - needs a GPU
+        return None
+    capability = details.get("compute_capability")
+    if isinstance(capability, tuple) and len(capability) == 2:  # pragma: no cover - needs a GPU
+        return int(capability[0]), int(capability[1])
+    return None
 
 
 def _apply_plan(plan: DevicePlan, config: DeviceConfig, gpus: list[Any], cpus: list[Any]) -> None:

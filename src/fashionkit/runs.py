@@ -19,7 +19,8 @@ fashionkit's one serialisation layer and shown in the documentation's "File form
                      validation split (only with ``calibrate = true``); predictions and
                      exports of the run apply it
 ``tensorboard/``     TensorBoard logs (only with ``tensorboard = true``)
-``environment.json`` library versions, Python, platform, devices, seed
+``environment.json`` library versions, Python, platform, devices, the CPU and its
+                     instruction sets, oneDNN, the precision and why, seed
 ``summary.json``     :meth:`~fashionkit.TrainResult.to_dict`; written last, it marks the run
                      complete
 ``.lock``            the lock a training process holds on the folder (it records the
@@ -61,6 +62,7 @@ from fashionkit.exceptions import (
     StorageError,
     UnknownModelError,
 )
+from fashionkit.hardware import describe_machine
 from fashionkit.results import CheckpointState, EpochRecord, TrainResult, history_html
 
 __all__ = [
@@ -421,6 +423,7 @@ def environment(config: TrainConfig, placement: Any) -> dict[str, Any]:
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "placement": _schema.to_data(placement),
+        "hardware": describe_machine(getattr(placement, "precision", None)),
         "seed": config.seed,
         "deterministic": config.deterministic,
     }

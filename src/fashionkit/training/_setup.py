@@ -167,7 +167,7 @@ def _create_in_scope(config: TrainConfig, placement: Placement, *, steps_per_epo
         # error" in multi_step_on_iterator): mirrored runs execute one step per call.
         config = attrs.evolve(config, steps_per_execution=1)
     previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(config.device.precision)
+    keras.config.set_dtype_policy(placement.precision)
     try:
         return create_training_model(config, steps_per_epoch=steps_per_epoch)
     finally:

@@ -1,0 +1,359 @@
+"""What the machine computes natively, and the precision that follows from it.
+
+Everything here but :func:`onednn_enabled` runs without TensorFlow; :func:`prefer_onednn`, which
+``import fashionkit`` calls, sets the one TensorFlow variable that must be set before TensorFlow
+starts. The decisions are pure
+functions of data (CPU flags, GPU compute capabilities), so every branch can be tested on any
+machine: :func:`choose_precision` picks ``DeviceConfig(precision="auto")``'s policy and says
+why; :func:`read_cpu` reads the CPU's model name and instruction-set flags (``/proc/cpuinfo`` on
+Linux).
+
+Example:
+    >>> cpu = CPU(model="AMD EPYC 7B13", cores=2, flags=frozenset({"avx2", "fma"}))
+    >>> choice = choose_precision("auto", accelerator="cpu", cpu=cpu)
+    >>> choice.precision, choice.reason
+    ('float32', 'auto on a CPU without AVX512_BF16 or AMX_BF16')
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import warnings
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import attrs
+
+from fashionkit._constants import ConcretePrecision, Precision
+from fashionkit.exceptions import FashionkitWarning
+
+__all__ = [
+    "CPU",
+    "PrecisionChoice",
+    "choose_precision",
+    "describe_machine",
+    "onednn_enabled",
+    "onednn_setting",
+    "parse_cpuinfo",
+    "prefer_onednn",
+    "read_cpu",
+    "warn_if_emulated",
+]
+
+#: The instruction-set extensions that decide how fast TensorFlow trains, in the order shown.
+ISA_FLAGS: tuple[tuple[str, str], ...] = (
+    ("avx2", "AVX2"),
+    ("fma", "FMA"),
+    ("avx512f", "AVX-512"),
+    ("avx512_vnni", "AVX512_VNNI"),
+    ("avx512_bf16", "AVX512_BF16"),
+    ("avx512_fp16", "AVX512_FP16"),
+    ("amx_bf16", "AMX_BF16"),
+)
+#: CPU flags with which bfloat16 matrix arithmetic runs in hardware rather than emulated.
+NATIVE_BFLOAT16_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
+#: CPU flags with which TensorFlow turns oneDNN on by default (TensorFlow 2.9 and later, Linux).
+ONEDNN_DEFAULT_FLAGS = frozenset(
+    {"avx512_vnni", "avx512_bf16", "avx_vnni", "amx_tile", "amx_int8", "amx_bf16"}
+)
+
+
+def _lower_flags(flags: Iterable[str]) -> frozenset[str]:
+    return frozenset(str(flag).lower() for flag in flags)
+
+
+@attrs.frozen(kw_only=True)
+class CPU:
+    """A CPU as far as training speed is concerned.
+
+    Attributes:
+        model: The model name the operating system reports (``"unknown"`` when it reports none).
+        cores: The CPU cores this process may run on.
+        flags: The instruction-set flags, lower case as Linux names them (``avx2``,
+            ``avx512_bf16``, ...); empty where they cannot be read.
+    """
+
+    model: str
+    cores: int
+    flags: frozenset[str] = attrs.field(converter=_lower_flags)
+
+    @property
+    def native_bfloat16(self) -> bool:
+        """Whether bfloat16 matrix arithmetic runs in hardware (AVX512_BF16 or AMX_BF16)."""
+        return bool(self.flags & NATIVE_BFLOAT16_FLAGS)
+
+    @property
+    def onednn_default(self) -> bool:
+        """Whether TensorFlow turns oneDNN on by itself on this CPU."""
+        return bool(self.flags & ONEDNN_DEFAULT_FLAGS)
+
+    @property
+    def isa(self) -> tuple[str, ...]:
+        """The extensions of :data:`ISA_FLAGS` this CPU has, by their usual names."""
+        return tuple(name for flag, name in ISA_FLAGS if flag in self.flags)
+
+    def describe(self) -> str:
+        """One line: model, cores and the extensions that matter.
+
+        Example:
+            >>> CPU(model="AMD EPYC", cores=2, flags={"avx2", "fma", "avx512f"}).describe()
+            'AMD EPYC, 2 cores, AVX2 FMA AVX-512'
+        """
+        isa = " ".join(self.isa) or "no AVX2"
+        return f"{self.model}, {self.cores} core{'s' if self.cores != 1 else ''}, {isa}"
+
+
+def _cores() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1  # pragma: no cover - not Linux
+
+
+def parse_cpuinfo(text: str, *, cores: int) -> CPU:
+    r"""Read the first processor's model name and flags from ``/proc/cpuinfo``'s text.
+
+    Example:
+        >>> parse_cpuinfo("model name : AMD EPYC\nflags : fpu avx2 fma\n", cores=2).isa
+        ('AVX2', 'FMA')
+    """
+    model = "unknown"
+    flags: frozenset[str] = frozenset()
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if not sep:
+            continue
+        key = key.strip().lower()
+        if key == "model name" and model == "unknown":
+            model = " ".join(value.split()) or "unknown"
+        elif key in ("flags", "features") and not flags:  # x86 and ARM spellings
+            flags = frozenset(value.lower().split())
+    return CPU(model=model, cores=cores, flags=flags)
+
+
+@lru_cache(maxsize=1)
+def read_cpu() -> CPU:
+    """This machine's CPU (read once per process).
+
+    On Linux from ``/proc/cpuinfo``; elsewhere the model is :func:`platform.processor` and the
+    flags are unknown (empty), so ``precision="auto"`` chooses float32 there.
+    """
+    path = Path("/proc/cpuinfo")
+    if sys.platform.startswith("linux"):
+        try:
+            return parse_cpuinfo(path.read_text(encoding="utf-8", errors="replace"), cores=_cores())
+        except OSError:  # pragma: no cover - /proc not mounted
+            pass
+    return CPU(  # pragma: no cover - not Linux
+        model=platform.processor() or platform.machine() or "unknown", cores=_cores(), flags=()
+    )
+
+
+@attrs.frozen(kw_only=True)
+class PrecisionChoice:
+    """The precision a model computes in, and why.
+
+    Attributes:
+        requested: What the config asked for (``auto`` or a policy).
+        precision: The Keras dtype policy used.
+        native: Whether the device computes that precision in hardware; ``False`` means it is
+            emulated and slower than float32.
+        reason: One sentence for the placement line and the run directory.
+    """
+
+    requested: Precision
+    precision: ConcretePrecision
+    native: bool
+    reason: str
+
+
+def _gpu_support(capability: tuple[int, int] | None) -> tuple[bool, bool]:
+    """(native bfloat16, native float16) of a GPU of that compute capability."""
+    if capability is None:
+        return False, False
+    return capability >= (8, 0), capability >= (7, 0)
+
+
+def choose_precision(
+    requested: Precision,
+    *,
+    accelerator: Literal["cpu", "gpu"],
+    cpu: CPU,
+    gpu_capabilities: Sequence[tuple[int, int] | None] = (),
+) -> PrecisionChoice:
+    """Resolve ``requested`` for the device that trains (pure).
+
+    ``auto`` picks ``mixed_bfloat16`` where the device computes bfloat16 natively (a CPU with
+    AVX512_BF16 or AMX_BF16; GPUs of compute capability 8.0 or more), ``mixed_float16`` on GPUs
+    of compute capability 7.x, and float32 otherwise. With several GPUs the weakest decides. An
+    explicit policy is kept, and :attr:`PrecisionChoice.native` says whether the device only
+    emulates it.
+
+    Args:
+        requested: ``"auto"``, ``"float32"``, ``"mixed_float16"`` or ``"mixed_bfloat16"``.
+        accelerator: What trains: ``"cpu"`` or ``"gpu"``.
+        cpu: The CPU (see :func:`read_cpu`).
+        gpu_capabilities: The compute capability ``(major, minor)`` of each GPU in use,
+            ``None`` where TensorFlow does not report one.
+
+    Example:
+        >>> cpu = CPU(model="x", cores=2, flags={"avx2"})
+        >>> turing = [(7, 5)]
+        >>> choose_precision("auto", accelerator="gpu", cpu=cpu, gpu_capabilities=turing).precision
+        'mixed_float16'
+        >>> choose_precision("mixed_bfloat16", accelerator="cpu", cpu=cpu).native
+        False
+    """
+    if accelerator == "gpu":
+        capabilities = list(gpu_capabilities) or [None]
+        known = [c for c in capabilities if c is not None]
+        weakest = min(known) if len(known) == len(capabilities) else None
+        bf16, fp16 = _gpu_support(weakest)
+        device = (
+            f"GPU of compute capability {weakest[0]}.{weakest[1]}"
+            if weakest is not None
+            else "GPU of unknown compute capability"
+        )
+    else:
+        bf16, fp16 = cpu.native_bfloat16, False
+        have = sorted(NATIVE_BFLOAT16_FLAGS & cpu.flags)
+        device = (
+            f"CPU with {' and '.join(flag.upper() for flag in have)}"
+            if bf16
+            else "CPU without AVX512_BF16 or AMX_BF16"
+        )
+        if requested == "mixed_float16":
+            device = "CPU (TensorFlow has no fast float16 kernels for CPUs)"
+    if requested == "auto":
+        precision: ConcretePrecision = (
+            "mixed_bfloat16" if bf16 else "mixed_float16" if fp16 else "float32"
+        )
+        return PrecisionChoice(
+            requested=requested, precision=precision, native=True, reason=f"auto on a {device}"
+        )
+    native = {"float32": True, "mixed_bfloat16": bf16, "mixed_float16": fp16}[requested]
+    how = "native" if native else "emulated, slower than float32,"
+    return PrecisionChoice(
+        requested=requested,
+        precision=requested,
+        native=native,
+        reason=f"as configured; {how} on this {device}",
+    )
+
+
+_WARNED: set[tuple[str, str]] = set()
+
+
+def warn_if_emulated(choice: PrecisionChoice) -> None:
+    """Warn once per process and precision when ``choice`` is emulated by its device."""
+    if choice.native or (choice.precision, choice.reason) in _WARNED:
+        return
+    _WARNED.add((choice.precision, choice.reason))
+    warnings.warn(
+        f"DeviceConfig(precision={choice.precision!r}): {choice.reason}. Use "
+        f"precision='auto' (or 'float32') to train at this device's speed.",
+        FashionkitWarning,
+        stacklevel=3,
+    )
+
+
+#: Whether :func:`prefer_onednn` set ``TF_ENABLE_ONEDNN_OPTS`` in this process.
+_SET_BY_FASHIONKIT: list[bool] = [False]
+
+
+def prefer_onednn(environ: MutableMapping[str, str] | None = None) -> bool:
+    """Turn TensorFlow's oneDNN kernels on for x86 CPUs, unless the user or TensorFlow decided.
+
+    ``import fashionkit`` calls it. TensorFlow reads ``TF_ENABLE_ONEDNN_OPTS`` once, when it
+    starts, and turns oneDNN on by itself only on CPUs with AVX512_VNNI, AVX512_BF16 or AMX;
+    on AVX2-only CPUs its default Eigen kernels train the presets 1.5 to 2 times slower at the
+    same accuracy (measured; see the documentation's Measured page). So, on x86-64, when the
+    variable is unset and TensorFlow is not yet imported, this sets it to ``1``. A value the
+    user set, even an empty one, is kept; so is TensorFlow's choice once it has started.
+
+    Returns:
+        Whether it set the variable.
+
+    Example:
+        >>> env = {"TF_ENABLE_ONEDNN_OPTS": "0"}
+        >>> prefer_onednn(env), env
+        (False, {'TF_ENABLE_ONEDNN_OPTS': '0'})
+    """
+    environ = os.environ if environ is None else environ
+    if (
+        "TF_ENABLE_ONEDNN_OPTS" in environ
+        or "tensorflow" in sys.modules
+        or platform.machine().lower() not in ("x86_64", "amd64")
+    ):
+        return False
+    environ["TF_ENABLE_ONEDNN_OPTS"] = "1"
+    if environ is os.environ:
+        _SET_BY_FASHIONKIT[0] = True
+    return True
+
+
+def onednn_enabled() -> bool | None:
+    """Whether TensorFlow's oneDNN kernels are on in this process (imports TensorFlow).
+
+    ``None`` when this TensorFlow does not say.
+    """
+    try:
+        from tensorflow.python.util import _pywrap_util_port
+    except ImportError:  # pragma: no cover - depends on the TF release
+        return None
+    try:
+        return bool(_pywrap_util_port.IsMklEnabled())
+    except AttributeError:  # pragma: no cover - depends on the TF release
+        return None
+
+
+def onednn_setting(environ: Mapping[str, str] | None = None, *, cpu: CPU | None = None) -> str:
+    """How oneDNN was chosen, from ``TF_ENABLE_ONEDNN_OPTS`` and the CPU (pure given both).
+
+    Example:
+        >>> cpu = CPU(model="x", cores=2, flags={"avx2"})
+        >>> onednn_setting({}, cpu=cpu)
+        'off (TensorFlow default for this CPU)'
+        >>> onednn_setting({"TF_ENABLE_ONEDNN_OPTS": "1"}, cpu=cpu)
+        'on (TF_ENABLE_ONEDNN_OPTS=1)'
+    """
+    environ = os.environ if environ is None else environ
+    cpu = read_cpu() if cpu is None else cpu
+    value = environ.get("TF_ENABLE_ONEDNN_OPTS")
+    if value is not None and value.strip() in ("0", "1", "true", "false", "True", "False"):
+        state = "on" if value.strip() in ("1", "true", "True") else "off"
+        who = ", set by fashionkit" if _SET_BY_FASHIONKIT[0] and environ is os.environ else ""
+        return f"{state} (TF_ENABLE_ONEDNN_OPTS={value.strip()}{who})"
+    return f"{'on' if cpu.onednn_default else 'off'} (TensorFlow default for this CPU)"
+
+
+def describe_machine(precision: str | None = None) -> dict[str, object]:
+    """The facts every published figure names: CPU, flags, cores, versions, oneDNN, precision.
+
+    Reads versions from the installed packages' metadata (TensorFlow is not imported).
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    def ver(name: str) -> str | None:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return None
+
+    cpu = read_cpu()
+    facts: dict[str, object] = {
+        "cpu": cpu.model,
+        "cores": cpu.cores,
+        "isa": list(cpu.isa),
+        "native_bfloat16": cpu.native_bfloat16,
+        "onednn": onednn_setting(cpu=cpu),
+        "tensorflow": ver("tensorflow"),
+        "keras": ver("keras"),
+        "python": platform.python_version(),
+    }
+    if precision is not None:
+        facts["precision"] = precision
+    return facts

@@ -1,0 +1,247 @@
+"""The precision chosen for each kind of device, from CPU flags and GPU capabilities as data."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+import types
+import warnings
+
+import pytest
+
+from fashionkit import hardware
+from fashionkit.config import DeviceConfig
+from fashionkit.exceptions import ConfigError, FashionkitWarning
+from fashionkit.hardware import CPU, choose_precision, parse_cpuinfo
+
+ZEN3 = CPU(model="AMD EPYC 7B13", cores=2, flags={"avx", "avx2", "fma", "f16c"})
+ZEN4 = CPU(
+    model="AMD EPYC 9B14",
+    cores=2,
+    flags={"avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16"},
+)
+SAPPHIRE_RAPIDS = CPU(
+    model="Intel Xeon Platinum 8481C",
+    cores=2,
+    flags={"avx2", "fma", "avx512f", "avx512_vnni", "amx_tile", "amx_bf16"},
+)
+UNKNOWN = CPU(model="unknown", cores=1, flags=())
+
+
+@pytest.fixture(autouse=True)
+def _fresh_warnings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test sees the warn-once memory empty."""
+    monkeypatch.setattr(hardware, "_WARNED", set())
+
+
+@pytest.mark.parametrize(
+    ("cpu", "expected"),
+    [
+        (ZEN3, "float32"),
+        (ZEN4, "mixed_bfloat16"),
+        (SAPPHIRE_RAPIDS, "mixed_bfloat16"),
+        (UNKNOWN, "float32"),
+    ],
+)
+def test_auto_on_a_cpu_uses_bfloat16_only_with_bfloat16_instructions(
+    cpu: CPU, expected: str
+) -> None:
+    """It picks mixed_bfloat16 with AVX512_BF16 or AMX_BF16 and float32 otherwise."""
+    choice = choose_precision("auto", accelerator="cpu", cpu=cpu)
+    assert choice.precision == expected
+    assert choice.native
+    assert choice.requested == "auto"
+    assert choice.reason.startswith("auto on a CPU ")
+    assert ("without AVX512_BF16" in choice.reason) == (expected == "float32")
+
+
+@pytest.mark.parametrize(
+    ("capabilities", "expected", "named"),
+    [
+        ([(9, 0)], "mixed_bfloat16", "9.0"),
+        ([(8, 0)], "mixed_bfloat16", "8.0"),
+        ([(8, 6), (8, 0)], "mixed_bfloat16", "8.0"),
+        ([(7, 5)], "mixed_float16", "7.5"),
+        ([(7, 0)], "mixed_float16", "7.0"),
+        ([(8, 0), (7, 0)], "mixed_float16", "7.0"),  # the weakest GPU decides
+        ([(6, 1)], "float32", "6.1"),
+        ([None], "float32", "unknown"),
+        ([(8, 0), None], "float32", "unknown"),
+        ([], "float32", "unknown"),
+    ],
+)
+def test_auto_on_gpus_follows_the_weakest_compute_capability(
+    capabilities: list[tuple[int, int] | None], expected: str, named: str
+) -> None:
+    """It picks bfloat16 from 8.0, float16 on 7.x and float32 below or when unknown."""
+    choice = choose_precision("auto", accelerator="gpu", cpu=ZEN4, gpu_capabilities=capabilities)
+    assert choice.precision == expected
+    assert named in choice.reason
+
+
+def test_the_cpu_flags_do_not_decide_for_a_gpu() -> None:
+    """It ignores the CPU's bfloat16 instructions when a GPU trains."""
+    choice = choose_precision("auto", accelerator="gpu", cpu=ZEN4, gpu_capabilities=[(7, 5)])
+    assert choice.precision == "mixed_float16"
+
+
+@pytest.mark.parametrize(
+    ("requested", "accelerator", "cpu", "capabilities", "native"),
+    [
+        ("mixed_bfloat16", "cpu", ZEN3, [], False),
+        ("mixed_bfloat16", "cpu", ZEN4, [], True),
+        ("mixed_float16", "cpu", ZEN4, [], False),
+        ("mixed_float16", "gpu", ZEN3, [(7, 0)], True),
+        ("mixed_bfloat16", "gpu", ZEN4, [(7, 5)], False),
+        ("mixed_float16", "gpu", ZEN3, [(6, 1)], False),
+        ("float32", "cpu", ZEN3, [], True),
+    ],
+)
+def test_an_explicit_precision_is_kept_and_marked_native_or_emulated(
+    requested: str,
+    accelerator: str,
+    cpu: CPU,
+    capabilities: list[tuple[int, int]],
+    native: bool,
+) -> None:
+    """It never changes an explicit precision; it says whether the device emulates it."""
+    choice = choose_precision(
+        requested,  # type: ignore[arg-type]
+        accelerator=accelerator,  # type: ignore[arg-type]
+        cpu=cpu,
+        gpu_capabilities=capabilities,
+    )
+    assert choice.precision == requested
+    assert choice.native is native
+    assert ("emulated" in choice.reason) is not native
+
+
+def test_an_emulated_precision_warns_once_with_what_to_use() -> None:
+    """It warns the first time, naming the precision and 'auto', and is silent after."""
+    choice = choose_precision("mixed_bfloat16", accelerator="cpu", cpu=ZEN3)
+    with pytest.warns(FashionkitWarning, match=r"mixed_bfloat16.*emulated.*precision='auto'"):
+        hardware.warn_if_emulated(choice)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        hardware.warn_if_emulated(choice)
+
+
+def test_a_native_precision_does_not_warn() -> None:
+    """It stays silent for auto and for a precision the device computes natively."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        hardware.warn_if_emulated(choose_precision("auto", accelerator="cpu", cpu=ZEN3))
+        hardware.warn_if_emulated(choose_precision("mixed_bfloat16", accelerator="cpu", cpu=ZEN4))
+
+
+def test_cpuinfo_is_parsed_for_model_and_flags() -> None:
+    """It reads the first processor's model name and flags, and names the extensions."""
+    text = (
+        "processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 7B13\n"
+        "flags\t\t: fpu sse2 avx avx2 fma\n\nprocessor\t: 1\nmodel name\t: other\n"
+        "flags\t\t: avx512_bf16\n"
+    )
+    cpu = parse_cpuinfo(text, cores=2)
+    assert cpu.model == "AMD EPYC 7B13"
+    assert cpu.isa == ("AVX2", "FMA")
+    assert not cpu.native_bfloat16
+    assert not cpu.onednn_default
+    assert cpu.describe() == "AMD EPYC 7B13, 2 cores, AVX2 FMA"
+
+
+def test_cpuinfo_without_a_model_or_flags_is_unknown() -> None:
+    """It falls back to 'unknown' and no flags, so auto means float32."""
+    cpu = parse_cpuinfo("garbage\nno colon here\n", cores=1)
+    assert (cpu.model, cpu.flags) == ("unknown", frozenset())
+    assert choose_precision("auto", accelerator="cpu", cpu=cpu).precision == "float32"
+    assert cpu.describe() == "unknown, 1 core, no AVX2"
+
+
+def test_arm_features_line_is_read() -> None:
+    """It reads the ARM spelling of the flags line ('Features')."""
+    cpu = parse_cpuinfo("Features\t: fp asimd bf16\nCPU part\t: 0xd40\n", cores=4)
+    assert "bf16" in cpu.flags
+    assert not cpu.native_bfloat16  # only the x86 instructions are known to be fast in TF
+
+
+@pytest.mark.parametrize(
+    ("environ", "cpu", "expected"),
+    [
+        ({}, ZEN3, "off (TensorFlow default for this CPU)"),
+        ({}, ZEN4, "on (TensorFlow default for this CPU)"),
+        ({"TF_ENABLE_ONEDNN_OPTS": "1"}, ZEN3, "on (TF_ENABLE_ONEDNN_OPTS=1)"),
+        ({"TF_ENABLE_ONEDNN_OPTS": "0"}, ZEN4, "off (TF_ENABLE_ONEDNN_OPTS=0)"),
+        ({"TF_ENABLE_ONEDNN_OPTS": "maybe"}, ZEN4, "on (TensorFlow default for this CPU)"),
+    ],
+)
+def test_onednn_setting_names_who_decided(environ: dict[str, str], cpu: CPU, expected: str) -> None:
+    """It reports the variable when set and TensorFlow's CPU-dependent default otherwise."""
+    assert hardware.onednn_setting(environ, cpu=cpu) == expected
+
+
+def test_this_machine_is_described_with_every_fact_a_figure_needs() -> None:
+    """It names the CPU, cores, extensions, oneDNN, versions and the precision."""
+    facts = hardware.describe_machine("float32")
+    assert set(facts) >= {"cpu", "cores", "isa", "onednn", "tensorflow", "keras", "precision"}
+    assert isinstance(facts["cores"], int)
+    assert facts["cores"] >= 1
+    assert facts["precision"] == "float32"
+
+
+def test_auto_is_a_valid_precision_and_others_are_refused() -> None:
+    """It accepts 'auto' (any case) and lists the choices for a wrong value."""
+    assert DeviceConfig(precision="AUTO").precision == "auto"  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="auto"):
+        DeviceConfig(precision="bfloat16")  # type: ignore[arg-type]
+
+
+def test_onednn_is_preferred_only_when_nobody_decided(monkeypatch: pytest.MonkeyPatch) -> None:
+    """It sets the variable on x86-64 before TensorFlow starts, and never overrides a choice."""
+    monkeypatch.delitem(sys.modules, "tensorflow", raising=False)
+    monkeypatch.setattr(hardware.platform, "machine", lambda: "x86_64")
+    environ: dict[str, str] = {}
+    assert hardware.prefer_onednn(environ) is True
+    assert environ == {"TF_ENABLE_ONEDNN_OPTS": "1"}
+    for value in ("0", ""):
+        chosen = {"TF_ENABLE_ONEDNN_OPTS": value}
+        assert hardware.prefer_onednn(chosen) is False
+        assert chosen == {"TF_ENABLE_ONEDNN_OPTS": value}
+    monkeypatch.setattr(hardware.platform, "machine", lambda: "aarch64")
+    arm: dict[str, str] = {}
+    assert hardware.prefer_onednn(arm) is False
+    assert arm == {}
+
+
+def test_onednn_is_left_alone_once_tensorflow_started(monkeypatch: pytest.MonkeyPatch) -> None:
+    """It changes nothing when TensorFlow is already imported (it would not read it again)."""
+    monkeypatch.setitem(sys.modules, "tensorflow", types.ModuleType("tensorflow"))
+    monkeypatch.setattr(hardware.platform, "machine", lambda: "x86_64")
+    environ: dict[str, str] = {}
+    assert hardware.prefer_onednn(environ) is False
+    assert environ == {}
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, "1"), ("0", "0")])
+def test_import_fashionkit_sets_onednn_unless_the_user_did(
+    given: str | None, expected: str
+) -> None:
+    """It sets TF_ENABLE_ONEDNN_OPTS=1 on import in a fresh x86-64 process; a user's 0 wins."""
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        pytest.skip("oneDNN is preferred on x86-64 only")
+    env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+    if given is not None:
+        env["TF_ENABLE_ONEDNN_OPTS"] = given
+    code = (
+        "import os, fashionkit\n"
+        "from fashionkit.hardware import onednn_setting\n"
+        "print(os.environ['TF_ENABLE_ONEDNN_OPTS'], onednn_setting(), sep='|')"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    value, setting = done.stdout.strip().split("|")
+    assert value == expected
+    assert setting.startswith("on" if expected == "1" else "off")
+    assert ("set by fashionkit" in setting) is (given is None)
