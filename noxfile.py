@@ -76,6 +76,6 @@ def bench(session: nox.Session) -> None:
     """Run the benchmarks in bench/ (slow; not part of the default sessions)."""
     session.install("-e", ".", "scikit-learn")
     session.run("python", "bench/run.py", *(session.posargs or ["--repeat", "3", "--presets"]))
-    # Not run here (15 to 20 minutes on two idle cores): time to accuracy of every preset and
-    # two plain-Keras references over three seeds, by hand with matplotlib for its plot:
+    # Not run here (about an hour on two idle cores): time to accuracy of every preset and
+    # three plain-Keras references over three seeds, by hand with matplotlib for its plot:
     #   python bench/time_to_accuracy.py --out bench-results

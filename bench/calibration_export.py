@@ -34,6 +34,7 @@ import numpy as np
 
 import fashionkit
 from fashionkit.export import export, load_exported
+from fashionkit.hardware import describe_machine
 from fashionkit.presets import get_preset
 
 FORMATS = ("saved_model", "tflite", "onnx")
@@ -67,6 +68,7 @@ def measure(name: str, seed: int, data: fashionkit.FashionMNIST) -> dict[str, An
             "temperature": calibration.temperature,
             "calibration": calibration.to_dict()["scores"],
             "exports": {},
+            "machine": describe_machine(result.placement.precision),
         }
         for fmt in FORMATS:
             exported = export(run, format=fmt)  # type: ignore[arg-type]
@@ -90,10 +92,13 @@ def _mean_std(values: list[float], digits: int = 4) -> str:
 
 
 def summary(lines: list[dict[str, Any]]) -> str:
-    out = []
+    machine = next((line["machine"] for line in lines if "machine" in line), None)
+    facts = {k: v for k, v in (machine or {}).items() if k != "precision"}
+    out = [f"machine: {json.dumps(facts)}\n"] if machine is not None else []
     for name in dict.fromkeys(line["config"] for line in lines):
         mine = [line for line in lines if line["config"] == name]
-        out.append(f"## {name} ({len(mine)} seeds, {mine[0]['precision']})\n")
+        precision = mine[0].get("machine", {}).get("precision", mine[0]["precision"])
+        out.append(f"## {name} ({len(mine)} seeds, {precision})\n")
         out.append("| split | ECE before | ECE after | loss before | loss after |")
         out.append("|---|---|---|---|---|")
         for split in ("validation", "test"):

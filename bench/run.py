@@ -133,8 +133,17 @@ def main() -> int:
     for name in FILES:
         (keras_home / "datasets" / "fashion-mnist" / name).symlink_to(data / name)
     tutorial_env = {**env, "KERAS_HOME": str(keras_home)}
+    # Imported only now that the environments are fixed: ``import fashionkit`` may set
+    # TF_ENABLE_ONEDNN_OPTS in this process, and the tutorial's must stay the user's.
+    from fashionkit.hardware import describe_machine, onednn_setting
 
-    results: dict[str, Any] = {"python": sys.version.split()[0], "cores": os.cpu_count()}
+    machine = {**describe_machine(), "onednn_tutorial": onednn_setting(tutorial_env)}
+
+    results: dict[str, Any] = {
+        "python": sys.version.split()[0],
+        "cores": os.cpu_count(),
+        "machine": machine,
+    }
     results["import"] = [run(code(IMPORT), env) for _ in range(args.repeat)]
     results["load_unverified"] = [run(code(LOAD, str(data), "0"), env) for _ in range(args.repeat)]
     results["load_verified"] = [run(code(LOAD, str(data), "1"), env) for _ in range(args.repeat)]
@@ -148,6 +157,7 @@ def main() -> int:
         results["presets"] = {name: run(code(PRESET, name), env) for name in TARGETS}
 
     print(f"fashionkit benchmark: {args.repeat} run(s) each, medians, {os.cpu_count()} cores")
+    print(f"machine: {json.dumps(machine)}")
     print(
         f"import fashionkit          {median(results['import'], 'seconds'):.3f} s "
         f"(TensorFlow imported: {any(r['tensorflow_imported'] for r in results['import'])})"

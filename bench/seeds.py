@@ -21,6 +21,7 @@ CHILD = """
 import json, sys
 import fashionkit
 from fashionkit.cli import _train_config, build_parser
+from fashionkit.hardware import describe_machine
 args = build_parser().parse_args(["train", *json.loads(sys.argv[1])])
 config = _train_config(args)
 result = fashionkit.train(config)
@@ -30,6 +31,7 @@ print(json.dumps({
     "test_accuracy": result.test.accuracy,
     "fit_seconds": result.fit_seconds,
     "epochs": result.epochs_completed,
+    "machine": describe_machine(result.placement.precision),
 }))
 """
 
@@ -71,6 +73,7 @@ def main() -> int:
             "validation_accuracy": stats("validation_accuracy"),
             "test_accuracy": stats("test_accuracy"),
             "fit_seconds": stats("fit_seconds"),
+            "machine": rows[0]["machine"] if rows else None,
         }, ensure_ascii=False)
     )  # fmt: skip
     return 0

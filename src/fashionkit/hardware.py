@@ -93,7 +93,7 @@ class CPU:
 
     @property
     def isa(self) -> tuple[str, ...]:
-        """The extensions of :data:`ISA_FLAGS` this CPU has, by their usual names."""
+        """The extensions of ``ISA_FLAGS`` this CPU has, by their usual names."""
         return tuple(name for flag, name in ISA_FLAGS if flag in self.flags)
 
     def describe(self) -> str:
@@ -138,7 +138,7 @@ def parse_cpuinfo(text: str, *, cores: int) -> CPU:
 def read_cpu() -> CPU:
     """This machine's CPU (read once per process).
 
-    On Linux from ``/proc/cpuinfo``; elsewhere the model is :func:`platform.processor` and the
+    On Linux from ``/proc/cpuinfo``; elsewhere the model is ``platform.processor()`` and the
     flags are unknown (empty), so ``precision="auto"`` chooses float32 there.
     """
     path = Path("/proc/cpuinfo")
