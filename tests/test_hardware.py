@@ -245,3 +245,11 @@ def test_import_fashionkit_sets_onednn_unless_the_user_did(
     assert value == expected
     assert setting.startswith("on" if expected == "1" else "off")
     assert ("set by fashionkit" in setting) is (given is None)
+
+
+def test_choose_precision_refuses_values_it_does_not_know() -> None:
+    """It raises ConfigError listing the choices instead of guessing."""
+    with pytest.raises(ConfigError, match=r"one of auto, float32.*got 'bfloat16'"):
+        choose_precision("bfloat16", accelerator="cpu", cpu=ZEN3)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="'cpu' or 'gpu'; got 'tpu'"):
+        choose_precision("auto", accelerator="tpu", cpu=ZEN3)  # type: ignore[arg-type]

@@ -28,8 +28,8 @@ from typing import Literal
 
 import attrs
 
-from fashionkit._constants import ConcretePrecision, Precision
-from fashionkit.exceptions import FashionkitWarning
+from fashionkit._constants import PRECISIONS, ConcretePrecision, Precision
+from fashionkit.exceptions import ConfigError, FashionkitWarning
 
 __all__ = [
     "CPU",
@@ -199,6 +199,9 @@ def choose_precision(
         gpu_capabilities: The compute capability ``(major, minor)`` of each GPU in use,
             ``None`` where TensorFlow does not report one.
 
+    Raises:
+        ConfigError: ``requested`` or ``accelerator`` is not one of the allowed values.
+
     Example:
         >>> cpu = CPU(model="x", cores=2, flags={"avx2"})
         >>> turing = [(7, 5)]
@@ -207,6 +210,15 @@ def choose_precision(
         >>> choose_precision("mixed_bfloat16", accelerator="cpu", cpu=cpu).native
         False
     """
+    if requested not in PRECISIONS:
+        raise ConfigError(
+            f"choose_precision: requested must be one of {', '.join(PRECISIONS)}; "
+            f"got {requested!r}."
+        )
+    if accelerator not in ("cpu", "gpu"):
+        raise ConfigError(
+            f"choose_precision: accelerator must be 'cpu' or 'gpu'; got {accelerator!r}."
+        )
     if accelerator == "gpu":
         capabilities = list(gpu_capabilities) or [None]
         known = [c for c in capabilities if c is not None]
