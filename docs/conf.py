@@ -176,6 +176,7 @@ from fashionkit.results import *
 from fashionkit.evaluation import *
 from fashionkit.callbacks import *
 from fashionkit.devices import *
+from fashionkit.hardware import *
 from fashionkit.runs import *
 from fashionkit.presets import *
 from fashionkit.lr_finder import *
