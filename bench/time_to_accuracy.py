@@ -87,10 +87,11 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import attrs
 
+from fashionkit._constants import ConcretePrecision
 from fashionkit.cli import _positive
 
 HERE = Path(__file__).resolve()
@@ -115,12 +116,7 @@ REFERENCES: dict[str, tuple[int, str]] = {
         "categorical cross-entropy on one-hot labels, Adam, 15 epochs of 128.",
     ),
 }
-#: Each reference's input shape (pixels / 255 reshaped to it) and batch size.
-REFERENCE_SHAPES: dict[str, tuple[int, ...]] = {
-    "reference:tutorial": (28 * 28,),
-    "reference:tf-classification": (28, 28),
-    "reference:keras-convnet": (28, 28, 1),
-}
+#: Each reference's batch size (its input shape is its model's).
 REFERENCE_BATCH_SIZES: dict[str, int] = {
     "reference:tutorial": 32,
     "reference:tf-classification": 32,
@@ -129,7 +125,7 @@ REFERENCE_BATCH_SIZES: dict[str, int] = {
 #: The peer the presets' time to PEER_ACCURACY is compared with, and the target ratio.
 PEER, PEER_ACCURACY, PEER_TARGET = "reference:keras-convnet", 0.91, 0.3
 #: The concrete Keras precision policies (what a model's dtype policy may be).
-MATMUL_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
+MATMUL_POLICIES = get_args(ConcretePrecision)
 JSONL, MARKDOWN, PLOT = "time_to_accuracy.jsonl", "time_to_accuracy.md", "time_to_accuracy.png"
 
 Row = dict[str, Any]
@@ -344,7 +340,8 @@ def _run_reference(spec: dict[str, Any]) -> None:
     keras.utils.set_random_seed(spec["seed"])
     data = fashionkit.load_fashion_mnist()
     name = spec["entry"]
-    shape = REFERENCE_SHAPES[name]
+    model, to_probabilities = _reference_model(name)
+    shape = tuple(model.input_shape[1:])  # pixels / 255 reshaped to the model's input
     train_scaled = (data.train.images / 255.0).reshape(-1, *shape)
     test_scaled = (data.test.images / 255.0).reshape(-1, *shape)
     train_scaled, val_scaled, train_target, val_target = train_test_split(
@@ -353,7 +350,6 @@ def _run_reference(spec: dict[str, Any]) -> None:
     if name == "reference:keras-convnet":  # categorical cross-entropy: one-hot labels
         train_target = keras.utils.to_categorical(train_target, 10)
         val_target = keras.utils.to_categorical(val_target, 10)
-    model, to_probabilities = _reference_model(name)
 
     def test_accuracy(trained: Any) -> float:
         outputs = trained.predict(test_scaled, batch_size=1024, verbose=0)

@@ -173,6 +173,8 @@ def test_arm_features_line_is_read() -> None:
         ({}, ZEN4, "on (TensorFlow default for this CPU)"),
         ({"TF_ENABLE_ONEDNN_OPTS": "1"}, ZEN3, "on (TF_ENABLE_ONEDNN_OPTS=1)"),
         ({"TF_ENABLE_ONEDNN_OPTS": "0"}, ZEN4, "off (TF_ENABLE_ONEDNN_OPTS=0)"),
+        ({"TF_ENABLE_ONEDNN_OPTS": " TRUE "}, ZEN3, "on (TF_ENABLE_ONEDNN_OPTS=TRUE)"),
+        ({"TF_ENABLE_ONEDNN_OPTS": "false"}, ZEN4, "off (TF_ENABLE_ONEDNN_OPTS=false)"),
         ({"TF_ENABLE_ONEDNN_OPTS": "maybe"}, ZEN4, "on (TensorFlow default for this CPU)"),
     ],
 )
@@ -188,6 +190,14 @@ def test_this_machine_is_described_with_every_fact_a_figure_needs() -> None:
     assert isinstance(facts["cores"], int)
     assert facts["cores"] >= 1
     assert facts["precision"] == "float32"
+
+
+def test_package_versions_come_from_the_installed_metadata() -> None:
+    """It reports an installed distribution's version and None for a missing one."""
+    import numpy as np
+
+    assert hardware.package_version("numpy") == np.__version__
+    assert hardware.package_version("surely-not-installed-fashionkit-probe") is None
 
 
 def test_auto_is_a_valid_precision_and_others_are_refused() -> None:

@@ -1,8 +1,7 @@
 """What the machine computes natively, and the precision that follows from it.
 
-Everything here but :func:`onednn_enabled` runs without TensorFlow; :func:`prefer_onednn`, which
-``import fashionkit`` calls, sets the one TensorFlow variable that must be set before TensorFlow
-starts. The decisions are pure
+Nothing here imports TensorFlow; :func:`prefer_onednn`, which ``import fashionkit`` calls, sets
+the one TensorFlow variable that must be set before TensorFlow starts. The decisions are pure
 functions of data (CPU flags, GPU compute capabilities), so every branch can be tested on any
 machine: :func:`choose_precision` picks ``DeviceConfig(precision="auto")``'s policy and says
 why; :func:`read_cpu` reads the CPU's model name and instruction-set flags (``/proc/cpuinfo`` on
@@ -36,8 +35,8 @@ __all__ = [
     "PrecisionChoice",
     "choose_precision",
     "describe_machine",
-    "onednn_enabled",
     "onednn_setting",
+    "package_version",
     "parse_cpuinfo",
     "prefer_onednn",
     "read_cpu",
@@ -307,21 +306,6 @@ def prefer_onednn(environ: MutableMapping[str, str] | None = None) -> bool:
     return True
 
 
-def onednn_enabled() -> bool | None:
-    """Whether TensorFlow's oneDNN kernels are on in this process (imports TensorFlow).
-
-    ``None`` when this TensorFlow does not say.
-    """
-    try:
-        from tensorflow.python.util import _pywrap_util_port
-    except ImportError:  # pragma: no cover - depends on the TF release
-        return None
-    try:
-        return bool(_pywrap_util_port.IsMklEnabled())
-    except AttributeError:  # pragma: no cover - depends on the TF release
-        return None
-
-
 def onednn_setting(environ: Mapping[str, str] | None = None, *, cpu: CPU | None = None) -> str:
     """How oneDNN was chosen, from ``TF_ENABLE_ONEDNN_OPTS`` and the CPU (pure given both).
 
@@ -334,12 +318,27 @@ def onednn_setting(environ: Mapping[str, str] | None = None, *, cpu: CPU | None 
     """
     environ = os.environ if environ is None else environ
     cpu = read_cpu() if cpu is None else cpu
-    value = environ.get("TF_ENABLE_ONEDNN_OPTS")
-    if value is not None and value.strip() in ("0", "1", "true", "false", "True", "False"):
-        state = "on" if value.strip() in ("1", "true", "True") else "off"
+    value = environ.get("TF_ENABLE_ONEDNN_OPTS", "").strip()
+    if value.lower() in ("0", "1", "true", "false"):  # what TensorFlow reads as a boolean
+        state = "on" if value.lower() in ("1", "true") else "off"
         who = ", set by fashionkit" if _SET_BY_FASHIONKIT[0] and environ is os.environ else ""
-        return f"{state} (TF_ENABLE_ONEDNN_OPTS={value.strip()}{who})"
+        return f"{state} (TF_ENABLE_ONEDNN_OPTS={value}{who})"
     return f"{'on' if cpu.onednn_default else 'off'} (TensorFlow default for this CPU)"
+
+
+def package_version(name: str) -> str | None:
+    """The installed version of distribution ``name`` from its metadata, ``None`` if absent.
+
+    Example:
+        >>> package_version("no-such-distribution-here") is None
+        True
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
 
 
 def describe_machine(precision: str | None = None) -> dict[str, object]:
@@ -347,14 +346,6 @@ def describe_machine(precision: str | None = None) -> dict[str, object]:
 
     Reads versions from the installed packages' metadata (TensorFlow is not imported).
     """
-    from importlib.metadata import PackageNotFoundError, version
-
-    def ver(name: str) -> str | None:
-        try:
-            return version(name)
-        except PackageNotFoundError:
-            return None
-
     cpu = read_cpu()
     facts: dict[str, object] = {
         "cpu": cpu.model,
@@ -362,8 +353,8 @@ def describe_machine(precision: str | None = None) -> dict[str, object]:
         "isa": list(cpu.isa),
         "native_bfloat16": cpu.native_bfloat16,
         "onednn": onednn_setting(cpu=cpu),
-        "tensorflow": ver("tensorflow"),
-        "keras": ver("keras"),
+        "tensorflow": package_version("tensorflow"),
+        "keras": package_version("keras"),
         "python": platform.python_version(),
     }
     if precision is not None:

@@ -62,7 +62,7 @@ from fashionkit.exceptions import (
     StorageError,
     UnknownModelError,
 )
-from fashionkit.hardware import describe_machine
+from fashionkit.hardware import describe_machine, package_version
 from fashionkit.results import CheckpointState, EpochRecord, TrainResult, history_html
 
 __all__ = [
@@ -406,20 +406,12 @@ def _trim_metrics(path: Path, *, keep_through: int) -> tuple[EpochRecord, ...]:
 
 def environment(config: TrainConfig, placement: Any) -> dict[str, Any]:
     """Versions and machine facts worth keeping beside a run."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    def ver(name: str) -> str | None:
-        try:
-            return version(name)
-        except PackageNotFoundError:
-            return None
-
     return {
-        "fashionkit": ver("fashionkit"),
-        "tensorflow": ver("tensorflow"),
-        "keras": ver("keras"),
-        "numpy": ver("numpy"),
-        "scikit-learn": ver("scikit-learn"),
+        "fashionkit": package_version("fashionkit"),
+        "tensorflow": package_version("tensorflow"),
+        "keras": package_version("keras"),
+        "numpy": package_version("numpy"),
+        "scikit-learn": package_version("scikit-learn"),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "placement": _schema.to_data(placement),
