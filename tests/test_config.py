@@ -174,6 +174,7 @@ _BAD_VALUES: list[Any] = [
     (TrainConfig, {}, "augment", "flip"),
     (TrainConfig, {}, "early_stopping", 3),
     (TrainConfig, {}, "tta", "yes"),
+    (TrainConfig, {"tta": True}, "tta_each_epoch", "yes"),
     (TrainConfig, {}, "calibrate", 1),
     (TrainConfig, {}, "tensorboard", "on"),
 ]
@@ -586,3 +587,10 @@ def test_a_time_budget_with_multi_worker_is_refused() -> None:
     """It refuses a time budget under multi_worker, where workers would stop at different steps."""
     with pytest.raises(ConfigError, match="cannot be used with"):
         TrainConfig(time_budget_seconds=60, device={"strategy": "multi_worker"})
+
+
+def test_tta_each_epoch_without_tta_is_refused_naming_both_fields() -> None:
+    """Per-epoch test-time augmentation extends ``tta``; alone it is a ConfigError."""
+    with pytest.raises(ConfigError, match=r"tta_each_epoch=True needs tta=True"):
+        TrainConfig(tta_each_epoch=True)
+    assert TrainConfig(tta=True, tta_each_epoch=True).tta_each_epoch

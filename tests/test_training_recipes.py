@@ -19,6 +19,7 @@ from fashionkit._averaging import averaged_weights, finalize_average, moving_ave
 from fashionkit.callbacks import EpochCheckpoint
 from fashionkit.config import TrainConfig
 from fashionkit.exceptions import RunDirError
+from fashionkit.preprocessing import train_validation_split
 from fashionkit.runs import RunDirectory, load_model
 
 
@@ -137,6 +138,33 @@ def test_augmentation_changes_training(tiny_dataset: fashionkit.FashionMNIST) ->
     with_aug = fashionkit.train(_config(augment={"translate": 2}), dataset=tiny_dataset)
     without = fashionkit.train(_config(), dataset=tiny_dataset)
     assert metrics_only(with_aug.history) != metrics_only(without.history)
+
+
+# --- test-time augmentation: per epoch or at the end ---------------------------------------
+
+
+def test_per_epoch_validation_skips_tta_unless_asked(
+    tiny_dataset: fashionkit.FashionMNIST,
+) -> None:
+    """With ``tta`` alone the epochs score the plain model; ``tta_each_epoch`` scores TTA too."""
+    plain_epochs = fashionkit.train(_config(epochs=2, tta=True), dataset=tiny_dataset)
+    model = plain_epochs.model
+    split = train_validation_split(
+        tiny_dataset.train.images, tiny_dataset.train.labels, fraction=0.2, seed=42
+    )
+    plain = fashionkit.evaluate(model, split.validation_images, split.validation_labels)
+    flipped = fashionkit.evaluate(
+        model, split.validation_images, split.validation_labels, tta=True
+    )
+    assert plain.loss != flipped.loss  # the two scores differ, so the test can tell them apart
+    assert plain_epochs.history[-1].val_loss == pytest.approx(plain.loss, rel=1e-6)
+    assert plain_epochs.validation.tta
+    assert plain_epochs.validation.loss == pytest.approx(flipped.loss, rel=1e-6)
+
+    tta_epochs = fashionkit.train(
+        _config(epochs=2, tta=True, tta_each_epoch=True), dataset=tiny_dataset
+    )
+    assert tta_epochs.history[-1].val_loss == pytest.approx(tta_epochs.validation.loss, rel=1e-6)
 
 
 # --- best epoch and early stopping ---------------------------------------------------------

@@ -494,9 +494,15 @@ class TrainConfig(_fields.ConfigBase):
             call. So that no call spans two epochs, training uses the largest divisor of the
             epoch's batch count not above this value (60 for the tutorial's 1,500 batches), and 1
             under the ``mirrored`` strategy, where Keras's multi-step loop fails. Defaults to 64.
-        tta: Test-time augmentation: evaluate (after every epoch and at the end) on the mean
-            of the probabilities of each image and its mirror image. About twice the
-            evaluation time; the reports say it was used. Defaults to ``False``.
+        tta: Test-time augmentation: the final validation and test reports (and a calibrated
+            run's temperature) use the mean of the probabilities of each image and its mirror
+            image. About twice the evaluation time; the reports say it was used. Defaults to
+            ``False``.
+        tta_each_epoch: With ``tta``, also evaluate the per-epoch validation (the ``val_*``
+            logs, early stopping and the best checkpoint) with test-time augmentation, at
+            twice the cost of that evaluation. Off, the per-epoch validation scores the model
+            as it is, which picks the same epochs in practice and keeps the per-epoch cost to
+            one pass. Needs ``tta``. Defaults to ``False``.
         calibrate: After training, fit a temperature on the validation split's probabilities
             (temperature scaling, see :mod:`fashionkit.calibration`); the final reports, the
             run directory's predictions and the exported models then use the calibrated
@@ -557,10 +563,17 @@ class TrainConfig(_fields.ConfigBase):
         validator=_fields.instance_of(EarlyStoppingConfig),
     )
     tta: bool = attrs.field(default=False, validator=_is_bool)
+    tta_each_epoch: bool = attrs.field(default=False, validator=_is_bool)
     calibrate: bool = attrs.field(default=False, validator=_is_bool)
     tensorboard: bool = attrs.field(default=False, validator=_is_bool)
 
     def __attrs_post_init__(self) -> None:
+        if self.tta_each_epoch and not self.tta:
+            raise ConfigError(
+                "TrainConfig.tta_each_epoch=True needs tta=True: it extends test-time "
+                "augmentation to the per-epoch validation. Set tta=True as well, or leave "
+                "tta_each_epoch unset."
+            )
         if self.device.strategy == "multi_worker" and self.time_budget_seconds is not None:
             raise ConfigError(
                 f"TrainConfig.time_budget_seconds={self.time_budget_seconds} cannot be used with "

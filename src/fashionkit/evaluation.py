@@ -16,6 +16,7 @@ and is therefore higher than ``val_loss`` would be on the same data.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import Any
 
@@ -394,6 +395,25 @@ class Evaluator:
 
     def __len__(self) -> int:
         return int(self.labels.shape[0])
+
+    def with_tta(self, tta: bool) -> Evaluator:
+        """Return an evaluator of the same split and images with test-time augmentation on or off.
+
+        The images and labels are shared, not copied; each evaluator keeps its own
+        :attr:`latest`.
+
+        Example:
+            >>> import numpy as np
+            >>> evaluator = Evaluator(np.zeros((4, 28, 28), np.uint8), [0, 1, 2, 3], tta=True)
+            >>> plain = evaluator.with_tta(False)
+            >>> plain.tta, plain.images is evaluator.images
+            (False, True)
+        """
+        _check_tta(tta)
+        other = copy.copy(self)
+        other.tta = tta
+        other.latest = None
+        return other
 
     def probabilities(self, model: Any) -> NDArray[np.float32]:
         """Predict the split with ``model`` and return the ``(N, num_classes)`` softmax outputs."""

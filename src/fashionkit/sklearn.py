@@ -150,6 +150,7 @@ class FashionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         augment: AugmentConfig | Mapping[str, Any] = _DEFAULT.augment,
         early_stopping: EarlyStoppingConfig | Mapping[str, Any] = _DEFAULT.early_stopping,
         tta: bool = _DEFAULT.tta,
+        tta_each_epoch: bool = _DEFAULT.tta_each_epoch,
         calibrate: bool = _DEFAULT.calibrate,
         tensorboard: bool = _DEFAULT.tensorboard,
     ) -> None:
@@ -169,6 +170,7 @@ class FashionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.augment = augment
         self.early_stopping = early_stopping
         self.tta = tta
+        self.tta_each_epoch = tta_each_epoch
         self.calibrate = calibrate
         self.tensorboard = tensorboard
 

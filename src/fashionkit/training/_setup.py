@@ -36,7 +36,9 @@ class TrainingSetup:
         train_images: uint8 training images (Keras's loop scales them batch by batch; the
             multi-worker loop scales the whole set once).
         train_targets: Their labels, encoded for the loss.
-        validation: The evaluator of the validation split.
+        validation: The evaluator of the validation split's final report.
+        epoch_validation: The evaluator of the per-epoch validation: ``validation`` itself,
+            or the same split without test-time augmentation unless ``tta_each_epoch``.
         test: The evaluator of the test split.
         model: The compiled model, new or restored from the run directory's checkpoint.
         steps_per_epoch: Batches per epoch.
@@ -51,6 +53,7 @@ class TrainingSetup:
     train_images: NDArray[np.uint8]
     train_targets: NDArray[Any]
     validation: Evaluator
+    epoch_validation: Evaluator
     test: Evaluator
     model: Any
     steps_per_epoch: int
@@ -130,6 +133,13 @@ def _prepare_in(
         model = run.restore_model() if run is not None else None
         if model is None:
             model = _create_in_scope(config, placement, steps_per_epoch=steps_per_epoch)
+    validation = Evaluator(
+        parts.validation_images,
+        parts.validation_labels,
+        split="validation",
+        class_names=data.class_names,
+        tta=config.tta,
+    )
     return TrainingSetup(
         config=config,
         placement=placement,
@@ -138,13 +148,8 @@ def _prepare_in(
         layout=config.layout,
         train_images=train_images,
         train_targets=targets,
-        validation=Evaluator(
-            parts.validation_images,
-            parts.validation_labels,
-            split="validation",
-            class_names=data.class_names,
-            tta=config.tta,
-        ),
+        validation=validation,
+        epoch_validation=validation.with_tta(config.tta and config.tta_each_epoch),
         test=Evaluator(
             data.test.images,
             data.test.labels,

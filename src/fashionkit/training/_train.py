@@ -143,7 +143,7 @@ def _wire_callbacks(setup: TrainingSetup, user: Sequence[Any]) -> _Wiring:
     config = setup.config
     context = TrainingContext(
         config=config,
-        validation=setup.validation,
+        validation=setup.epoch_validation,
         initial_epoch=setup.initial_epoch,
         run_dir=setup.run.path if setup.run is not None else None,
     )
@@ -160,7 +160,7 @@ def _wire_callbacks(setup: TrainingSetup, user: Sequence[Any]) -> _Wiring:
     own: list[Any] = [
         *([signals] if signals is not None else []),
         ReseedEachEpoch(config.seed),
-        EvaluateEachEpoch(setup.validation),
+        EvaluateEachEpoch(setup.epoch_validation),
         best,
     ]
     if config.time_budget_seconds is not None:
