@@ -440,7 +440,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--reuse",
         action="store_true",
         help="keep the (seed, entry) rows already in --out's JSON lines and measure only the "
-        "missing ones (the same flags are assumed; the table says which rows were reused)",
+        "missing ones (the same flags and machine are assumed)",
     )
     parser.add_argument("--child", help=argparse.SUPPRESS)  # internal: one measured process
     return parser

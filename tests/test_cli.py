@@ -252,6 +252,7 @@ _SET_CASES: list[tuple[str, str | None, str, Any, list[str]]] = [
     ("early_stopping.min_delta", None, "0.001", 0.001, []),
     ("early_stopping.restore_best", None, "true", True, []),
     ("tta", None, "true", True, []),
+    ("tta_each_epoch", None, "true", True, ["tta=true"]),
     ("calibrate", None, "true", True, []),
     ("tensorboard", None, "true", True, []),
 ]
