@@ -122,6 +122,56 @@ def test_bad_arrays_are_refused(probs: np.ndarray, labels: list, match: str) -> 
         fit_temperature(probs, labels)
 
 
+# Every public function that takes probabilities from a user, called with the labels [0, 1].
+_TAKES_PROBABILITIES = {
+    "calibrate": lambda p: calibrate(p, [0, 1]),
+    "fit_temperature": lambda p: fit_temperature(p, [0, 1]),
+    "expected_calibration_error": lambda p: expected_calibration_error(p, [0, 1]),
+    "reliability_bins": lambda p: reliability_bins(p, [0, 1]),
+    "apply_temperature": lambda p: apply_temperature(p, 2.0),
+    "apply_temperature-1": lambda p: apply_temperature(p, 1.0),
+    "Calibration.score": lambda p: Calibration(temperature=2.0).score(p, [0, 1], split="test"),
+    "report_from_probabilities": lambda p: report_from_probabilities(
+        p, [0, 1], split="x", class_names=("a", "b")
+    ),
+    "report_from_probabilities-T": lambda p: report_from_probabilities(
+        p, [0, 1], split="x", class_names=("a", "b"), temperature=2.0
+    ),
+}
+
+_NOT_DISTRIBUTIONS = {
+    "sum-above-1": ([[0.9, 0.1], [0.7, 0.7]], "each row of probabilities must sum to 1"),
+    "sum-below-1": ([[0.9, 0.1], [0.3, 0.3]], "row 1 sums to 0.6"),
+    "all-zero-row": ([[0.0, 0.0], [0.3, 0.7]], "row 0 sums to 0,"),
+    "negative": ([[1.2, -0.2], [0.3, 0.7]], "must lie in [0, 1]; got values from -0.2"),
+    "logits": ([[3.0, -1.0], [0.5, 2.0]], "These look like logits"),
+    "nan": ([[np.nan, 0.5], [0.3, 0.7]], "must be finite; row 0 holds NaN"),
+    "inf": ([[0.5, 0.5], [np.inf, 0.0]], "must be finite; row 1 holds NaN or infinity"),
+    "3-d": (np.full((2, 2, 1), 0.5), "shape"),
+    "1-d": ([0.5, 0.5], "shape"),
+}
+
+
+@pytest.mark.parametrize("bad", list(_NOT_DISTRIBUTIONS), ids=list(_NOT_DISTRIBUTIONS))
+@pytest.mark.parametrize("call", list(_TAKES_PROBABILITIES), ids=list(_TAKES_PROBABILITIES))
+def test_every_entry_point_refuses_what_is_not_a_distribution(call: str, bad: str) -> None:
+    """It raises InputValidationError saying what is wrong, wherever probabilities go in."""
+    probs, words = _NOT_DISTRIBUTIONS[bad]
+    with pytest.raises(InputValidationError) as info:
+        _TAKES_PROBABILITIES[call](np.asarray(probs, dtype=np.float64))
+    assert words in str(info.value)
+
+
+@pytest.mark.parametrize("call", list(_TAKES_PROBABILITIES), ids=list(_TAKES_PROBABILITIES))
+def test_every_entry_point_accepts_bfloat16_rounded_softmax(call: str) -> None:
+    """It accepts softmax outputs rounded to bfloat16, as a mixed-precision model gives them."""
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    probs = np.array([[0.998, 0.002], [0.0037, 0.9963]], np.float32)
+    rounded = probs.astype(ml_dtypes.bfloat16).astype(np.float32)
+    assert abs(float(rounded[0].sum()) - 1) > 1e-3  # rounding moved the sum by 0.002
+    _TAKES_PROBABILITIES[call](rounded)
+
+
 def test_bad_bins_are_refused() -> None:
     with pytest.raises(InputValidationError, match="bins"):
         expected_calibration_error([[0.5, 0.5]], [0], bins=0)

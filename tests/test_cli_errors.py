@@ -189,3 +189,48 @@ def test_bad_counts_are_usage_errors(
         cli.main(argv)
     assert caught.value.code == 2
     assert words in capsys.readouterr().err
+
+
+def _gray_png(path: Path, *, depth: int = 8) -> Path:
+    """A 28x28 grayscale PNG of black pixels with ``depth`` bits per pixel, written by hand."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + body))
+        return struct.pack(">I", len(body)) + kind + body + crc
+
+    ihdr = struct.pack(">IIBBBBB", 28, 28, depth, 0, 0, 0, 0)
+    pixels = zlib.compress(bytes(1 + 28 * depth // 8) * 28)
+    body = chunk(b"IHDR", ihdr) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + body)
+    return path
+
+
+def _damaged_png(path: Path) -> Path:
+    """An 8-bit grayscale PNG header followed by bytes that are not PNG chunks."""
+    path.write_bytes(_gray_png(path).read_bytes()[:33] + b"junk")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (
+            lambda p: _gray_png(p, depth=16),
+            "is a 16-bit grayscale PNG (1 channel, colour type 0); fashionkit reads",
+        ),
+        (_damaged_png, "is not a readable PNG image (its header is valid but its image data"),
+    ],
+    ids=["16-bit", "damaged"],
+)
+def test_predict_names_an_image_file_it_cannot_use(
+    make: object, words: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It exits with status 1 and one line naming the PNG file and what is accepted."""
+    image = make(tmp_path / "photo.png")  # type: ignore[operator]
+    status, err = _run(["predict", str(tmp_path), str(image)], capsys)
+    assert status == 1
+    assert err.startswith(f"fashionkit predict: error: {image} {words}")
+    assert len(err.strip().splitlines()) == 1
+    assert "function_node" not in err

@@ -335,6 +335,35 @@ def test_predict_rejects_class_names_that_do_not_match_the_model(linear_model: A
         fashionkit.predict(linear_model, synthetic_images(2), class_names=("a", "b", "c"))
 
 
+@pytest.fixture(scope="module")
+def sigmoid_model() -> Any:
+    """A linear model with ten sigmoid outputs: scores in [0, 1] that are not a distribution."""
+    keras = pytest.importorskip("keras")
+    model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(10, activation="sigmoid")])
+    model.layers[0].set_weights([np.zeros((784, 10)), np.zeros(10)])  # every output is 0.5
+    return model
+
+
+def test_predict_and_evaluate_refuse_a_model_without_a_softmax_output(sigmoid_model: Any) -> None:
+    """It refuses outputs whose rows do not sum to 1 instead of reporting classes from them."""
+    with pytest.raises(InputValidationError) as info:
+        fashionkit.predict(sigmoid_model, synthetic_images(3))
+    assert str(info.value).startswith(
+        "each row of the model's outputs must sum to 1 (within 0.01), as softmax outputs do; "
+        "row 0 sums to 5,"
+    )
+    with pytest.raises(InputValidationError, match="row 0 sums to 5"):
+        fashionkit.evaluate(sigmoid_model, synthetic_images(3), [0, 1, 2])
+
+
+def test_evaluator_report_refuses_probabilities_that_are_not_a_distribution() -> None:
+    """It refuses rows that do not sum to 1 given to Evaluator.report, naming the row."""
+    evaluator = Evaluator(synthetic_images(2), [0, 1], split="demo")
+    with pytest.raises(InputValidationError, match=r"row 1 sums to 0\.5"):
+        evaluator.report(np.vstack([np.eye(10)[0], np.full(10, 0.05)]))
+    assert evaluator.latest is None
+
+
 @pytest.mark.parametrize("batch_size", [0, -1, 2.5, True])
 def test_predict_and_evaluator_reject_a_bad_batch_size(linear_model: Any, batch_size: Any) -> None:
     """It raises InputValidationError for a batch size that is not a positive integer."""

@@ -189,6 +189,92 @@ def test_bad_targets_are_refused_before_any_work(
         export_model(_small_model(), tmp_path / name, format=fmt)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    ("fmt", "name", "words"),
+    [
+        ("tflite", "model.onnx", "ends in .onnx, the suffix of an ONNX model. Format tflite"),
+        ("tflite", "model.keras", "ends in .keras, the suffix of a Keras model file."),
+        ("tflite", "model.TFLITE", "ends in .TFLITE, not exactly .tflite."),
+        ("onnx", "model.tflite", "ends in .tflite, the suffix of a TFLite model."),
+        ("onnx", "model.h5", "ends in .h5, the suffix of a Keras HDF5 model file."),
+        ("onnx", "model", "its name has no suffix."),
+        ("saved_model", "model.tflite", "ends in .tflite, the suffix of a TFLite model, but a"),
+        ("saved_model", "model.onnx", "ends in .onnx, the suffix of an ONNX model, but a"),
+        ("saved_model", "Model.ONNX", "ends in .ONNX, the suffix of an ONNX model, but a"),
+        ("saved_model", "model.keras", "ends in .keras, the suffix of a Keras model file, but"),
+        ("saved_model", "saved_model.pb", "ends in .pb, the suffix of a protocol buffer file"),
+    ],
+)
+def test_a_path_that_contradicts_the_format_is_refused_before_any_work(
+    tmp_path: Path, fmt: str, name: str, words: str
+) -> None:
+    """It names the format, the path and its suffix, and the form expected; nothing is written."""
+    target = tmp_path / "out" / name
+    with pytest.raises(InputValidationError) as info:
+        export_model(None, target, format=fmt)  # type: ignore[arg-type]  # never touched
+    message = str(info.value)
+    assert message.startswith(f"Cannot export format {fmt} to {target}: its name ")
+    assert words in message
+    if fmt == "saved_model":
+        assert "a SavedModel is a folder" in message
+    else:
+        assert f"give a file name ending in .{fmt}" in message
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("fmt", "name", "hint"),
+    [
+        ("tflite", "m.onnx", "give a file name ending in .tflite, or use format onnx."),
+        ("onnx", "m.tflite", "give a file name ending in .onnx, or use format tflite."),
+        ("saved_model", "m.onnx", "Give a folder name, or use format onnx."),
+        ("saved_model", "m.keras", "(by default export/saved_model). Give a folder name."),
+    ],
+)
+def test_a_contradicting_name_says_which_format_it_asks_for(
+    tmp_path: Path, fmt: str, name: str, hint: str
+) -> None:
+    """It suggests the export format the file name belongs to, when there is one."""
+    with pytest.raises(InputValidationError) as info:
+        export_model(None, tmp_path / name, format=fmt)  # type: ignore[arg-type]
+    assert str(info.value).endswith(hint)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "name"),
+    [
+        ("saved_model", "saved"),
+        ("saved_model", "model.v2"),
+        ("tflite", "m.tflite"),
+        ("onnx", "m.onnx"),
+    ],
+)
+def test_names_that_fit_the_format_pass_the_name_check(fmt: str, name: str) -> None:
+    """It lets a SavedModel folder hold dots in its name, and files end in their own suffix."""
+    export_module._check_name(Path(name), fmt)  # type: ignore[arg-type]
+
+
+def test_export_refuses_a_contradicting_out_before_reading_the_run(tmp_path: Path) -> None:
+    """It checks the out path's name against the format before it looks at the run directory."""
+    with pytest.raises(InputValidationError, match=r"format tflite .* ends in \.onnx"):
+        export(tmp_path / "no-run", format="tflite", out=tmp_path / "m.onnx")
+
+
+def test_the_cli_refuses_a_contradicting_out_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The export command exits with status 1 and one line naming the contradiction."""
+    out = tmp_path / "m.keras"
+    assert main(["export", str(tmp_path), "--format", "onnx", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        f"fashionkit export: error: Cannot export format onnx to {out}: its name ends in .keras, "
+        f"the suffix of a Keras model file. Format onnx writes one file; give a file name "
+        f"ending in .onnx.\n"
+    )
+    assert not out.exists()
+
+
 def test_a_saved_model_path_that_is_a_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "saved").write_text("x")
     with pytest.raises(StorageError, match="is a file"):

@@ -11,7 +11,7 @@ import pytest
 
 import fashionkit
 from conftest import sample_result
-from fashionkit.exceptions import FashionkitError, RunDirError
+from fashionkit.exceptions import FashionkitError, InputValidationError, RunDirError
 
 pytest.importorskip("matplotlib")
 
@@ -52,8 +52,9 @@ def test_confusion_matrix_plot_shows_the_counts_and_class_names() -> None:
 def test_confident_mistakes_are_the_wrong_predictions_with_the_highest_probability() -> None:
     """It shows the misclassified images in order of confidence, at most ``count`` of them."""
     labels = np.array([0, 1, 2, 3, 4])
-    probabilities = np.full((5, 10), 0.0)
-    probabilities[[0, 1, 2, 3, 4], [0, 5, 6, 7, 4]] = [0.9, 0.6, 0.99, 0.7, 0.8]
+    top = np.array([0.9, 0.6, 0.99, 0.7, 0.8])
+    probabilities = np.repeat(((1 - top) / 9)[:, np.newaxis], 10, axis=1)  # rows sum to 1
+    probabilities[[0, 1, 2, 3, 4], [0, 5, 6, 7, 4]] = top
     images = np.zeros((5, 28, 28), np.uint8)
     fig = plot_confident_mistakes(images, labels, probabilities, fashionkit.CLASS_NAMES, count=2)
     titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
@@ -62,6 +63,26 @@ def test_confident_mistakes_are_the_wrong_predictions_with_the_highest_probabili
         "true: Dress\npredicted: Sneaker\np = 0.700",
     ]
     assert fig._suptitle.get_text() == "2 most confident mistakes of 3"
+
+
+@pytest.mark.parametrize(
+    ("probabilities", "words"),
+    [
+        (np.full((2, 10), 0.5), "row 0 sums to 5"),
+        (np.full((2, 10), -0.1), "must lie in [0, 1]"),
+        (np.full((2, 10), np.nan), "must be finite"),
+        (np.full((2, 3), 1 / 3), "shape (2, 10)"),
+    ],
+    ids=["sum", "negative", "nan", "columns"],
+)
+def test_confident_mistakes_refuse_probabilities_that_are_not_distributions(
+    probabilities: np.ndarray, words: str
+) -> None:
+    """It refuses rows that are not probability distributions before drawing anything."""
+    images = np.zeros((2, 28, 28), np.uint8)
+    with pytest.raises(InputValidationError) as info:
+        plot_confident_mistakes(images, np.array([0, 1]), probabilities, fashionkit.CLASS_NAMES)
+    assert words in str(info.value)
 
 
 @pytest.fixture(scope="module")

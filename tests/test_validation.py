@@ -283,3 +283,65 @@ def test_check_probabilities_rejects_values_outside_the_unit_interval(bad: float
     probs[1, 0] = bad
     with pytest.raises(InputValidationError, match="diverged"):
         check_probabilities(probs, rows=2, num_classes=2)
+
+
+def _softmax_rows(n: int, k: int = 10, *, seed: int = 0) -> np.ndarray:
+    z = np.random.default_rng(seed).normal(0.0, 4.0, size=(n, k))
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+@pytest.mark.parametrize(
+    ("row", "total"),
+    [([0.5, 0.6], "1.1"), ([0.2, 0.2], "0.4"), ([0.0, 0.0], "0"), ([0.5, 0.48], "0.98")],
+    ids=["above-1", "below-1", "all-zero", "off-by-0.02"],
+)
+def test_check_probabilities_rejects_rows_that_do_not_sum_to_1(row: list, total: str) -> None:
+    """It names the first row off, its sum, the tolerance and what to do instead."""
+    probs = np.array([[0.25, 0.75], row])
+    with pytest.raises(InputValidationError) as info:
+        check_probabilities(probs, rows=2, num_classes=2)
+    message = str(info.value)
+    assert message.startswith("each row of probabilities must sum to 1 (within 0.01)")
+    assert f"row 1 sums to {total}," in message
+    assert "1 of 2 rows are off" in message
+    assert "apply a softmax" in message
+
+
+def test_check_probabilities_names_logits_and_the_first_bad_row() -> None:
+    """It says values outside [0, 1] look like logits and names their range and row."""
+    with pytest.raises(InputValidationError) as info:
+        check_probabilities([[0.5, 0.5], [2.5, -1.0]], rows=2, num_classes=2)
+    assert str(info.value).startswith(
+        "probabilities must lie in [0, 1]; got values from -1 to 2.5 (first in row 1)."
+    )
+    assert "logits" in str(info.value)
+
+
+def test_check_probabilities_names_the_argument() -> None:
+    """It calls the array by the name it is given, as predict calls a model's outputs."""
+    with pytest.raises(InputValidationError, match=r"^each row of the model's outputs must sum"):
+        check_probabilities([[0.9, 0.9]], rows=1, num_classes=2, name="the model's outputs")
+
+
+def test_check_probabilities_accepts_one_hot_rows_and_no_rows() -> None:
+    """It accepts integer one-hot rows and an empty (0, C) array."""
+    assert check_probabilities(np.eye(3, dtype=np.int64), rows=3, num_classes=3).dtype == np.float64
+    assert check_probabilities(np.zeros((0, 3)), rows=0, num_classes=3).shape == (0, 3)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_check_probabilities_accepts_softmax_rounded_to_half_precision(dtype: str) -> None:
+    """It accepts softmax outputs rounded to float16 or bfloat16 and cast back to float32."""
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    half = np.float16 if dtype == "float16" else ml_dtypes.bfloat16
+    probs = _softmax_rows(20_000).astype(half).astype(np.float32)
+    assert np.abs(probs.sum(axis=1, dtype=np.float64) - 1).max() > 1e-4  # they are rounded
+    out = check_probabilities(probs, rows=20_000, num_classes=10)
+    np.testing.assert_array_equal(out, probs)
+
+
+def test_check_probabilities_accepts_flip_averaged_rows() -> None:
+    """It accepts the mean of two softmax outputs, as flip test-time augmentation gives."""
+    probs = (_softmax_rows(100, seed=1) + _softmax_rows(100, seed=2)) * np.float32(0.5)
+    check_probabilities(probs, rows=100, num_classes=10)

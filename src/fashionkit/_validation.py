@@ -231,26 +231,74 @@ def check_same_length(first: NDArray[Any], second: NDArray[Any], *, names: str) 
         )
 
 
+#: How far from 1 a row of probabilities may sum. A softmax computed in float32 sums to 1 within
+#: about 1e-6; one computed in, or rounded to, bfloat16 (8 significant bits) by up to 2**-8
+#: (TensorFlow's bfloat16 softmax: 0.0033), in float16 by about 0.0012. A row further from 1 is
+#: not a probability distribution: logits, per-class sigmoid scores or unnormalised counts.
+PROBABILITY_SUM_TOLERANCE = 1e-2
+
+
 def check_probabilities(
-    probabilities: object, *, rows: int, num_classes: int
+    probabilities: object, *, rows: int, num_classes: int, name: str = "probabilities"
 ) -> NDArray[np.float64]:
-    """Validate softmax outputs: shape ``(rows, num_classes)``, finite, within ``[0, 1]``.
+    """Validate softmax outputs: one probability distribution per row.
+
+    The array must have shape ``(rows, num_classes)``; its values must be finite and within
+    ``[0, 1]``, and every row must sum to 1 within :data:`PROBABILITY_SUM_TOLERANCE` (0.01,
+    which outputs rounded to float16 or bfloat16 keep).
+
+    Args:
+        probabilities: Array-like of probabilities.
+        rows: The number of rows expected (one per image).
+        num_classes: The number of columns expected (one per class).
+        name: How to call the argument in error messages. Defaults to ``"probabilities"``.
+
+    Returns:
+        The probabilities as float64.
 
     Raises:
-        InputValidationError: Wrong shape or values outside ``[0, 1]`` (NaN included).
+        InputValidationError: Wrong shape or dtype, NaN or infinite values, values outside
+            ``[0, 1]``, or a row that does not sum to 1.
+
+    Example:
+        >>> check_probabilities([[0.5, 0.7]], rows=1, num_classes=2)
+        Traceback (most recent call last):
+        ...
+        fashionkit.exceptions.InputValidationError: each row of probabilities must sum to 1 ...
     """
-    array = _as_array(probabilities, "probabilities")
+    array = _as_array(probabilities, name)
     if array.dtype.kind not in "iuf" or array.shape != (rows, num_classes):
         raise InputValidationError(
-            f"probabilities must be numbers of shape ({rows}, {num_classes}); got "
-            f"{array.dtype} of shape {array.shape}."
+            f"{name} must be numbers of shape ({rows}, {num_classes}), one row per image and "
+            f"one column per class; got {array.dtype} of shape {array.shape}."
         )
     as_float = array.astype(np.float64)
-    if array.size and not (
-        np.isfinite(as_float).all() and (as_float >= 0).all() and (as_float <= 1).all()
-    ):
+    if not array.size:
+        return as_float
+    finite = np.isfinite(as_float)
+    if not finite.all():
+        row = int(np.flatnonzero(~finite.all(axis=1))[0])
         raise InputValidationError(
-            "probabilities must be finite and lie in [0, 1]; the model produced NaN, infinite "
-            "or out-of-range outputs (a diverged model, or one without a softmax output)."
+            f"{name} must be finite; row {row} holds NaN or infinity (a diverged model, or "
+            f"one without a softmax output)."
+        )
+    low, high = float(as_float.min()), float(as_float.max())
+    if low < 0 or high > 1:
+        row = int(np.flatnonzero(((as_float < 0) | (as_float > 1)).any(axis=1))[0])
+        raise InputValidationError(
+            f"{name} must lie in [0, 1]; got values from {low:.6g} to {high:.6g} (first in row "
+            f"{row}). These look like logits, or outputs of a diverged model, not softmax "
+            f"outputs: apply a softmax first."
+        )
+    sums = as_float.sum(axis=1)
+    off = np.abs(sums - 1.0) > PROBABILITY_SUM_TOLERANCE
+    if off.any():
+        row = int(np.flatnonzero(off)[0])
+        raise InputValidationError(
+            f"each row of {name} must sum to 1 (within {PROBABILITY_SUM_TOLERANCE:g}), as "
+            f"softmax outputs do; row {row} sums to {float(sums[row]):.6g}, and "
+            f"{int(off.sum())} of {len(sums)} rows are off. Per-class sigmoid scores or "
+            f"unnormalised scores are not probabilities: apply a softmax to logits, or divide "
+            f"each row by its sum."
         )
     return as_float

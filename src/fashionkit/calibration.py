@@ -100,7 +100,11 @@ def _shape(values: object) -> tuple[int, ...]:
 
 
 def _arrays(probabilities: object, labels: object) -> tuple[NDArray[np.float64], NDArray[Any]]:
-    """Validate probabilities ``(N, C)`` and integer labels ``(N,)`` that go with them."""
+    """Validate probabilities ``(N, C)`` and integer labels ``(N,)`` that go with them.
+
+    Every row must be a probability distribution (see ``check_probabilities``): finite, within
+    ``[0, 1]`` and summing to 1 within 0.01.
+    """
     shape = _shape(probabilities)
     if len(shape) != 2 or shape[1] < 2:
         raise InputValidationError(
@@ -119,15 +123,17 @@ def apply_temperature(probabilities: object, temperature: float) -> NDArray[np.f
     (as float32), so an uncalibrated model's reports do not move by a rounding error.
 
     Args:
-        probabilities: ``(N, num_classes)`` softmax outputs in ``[0, 1]``.
+        probabilities: ``(N, num_classes)`` softmax outputs: each row in ``[0, 1]`` and summing
+            to 1 (within 0.01, which float16 and bfloat16 outputs keep).
         temperature: A finite number greater than 0.
 
     Returns:
         ``(N, num_classes)`` float32 probabilities whose rows sum to 1.
 
     Raises:
-        InputValidationError: Probabilities not of shape ``(N, C)`` or not in ``[0, 1]``, or a
-            temperature that is not a positive finite number.
+        InputValidationError: Probabilities not of shape ``(N, C)``, with NaN, infinite or
+            negative values, values above 1 or rows that do not sum to 1 (logits or sigmoid
+            scores, for example), or a temperature that is not a positive finite number.
 
     Example:
         >>> apply_temperature([[0.8, 0.2]], 2.0).round(3)
@@ -178,14 +184,16 @@ def fit_temperature(probabilities: object, labels: object) -> float:
 
     Args:
         probabilities: ``(N, num_classes)`` softmax outputs of held-out images (never the
-            images the calibrated model will be judged on).
+            images the calibrated model will be judged on); each row sums to 1.
         labels: ``(N,)`` integer labels.
 
     Returns:
         The temperature, a float in ``[0.05, 20]``.
 
     Raises:
-        InputValidationError: Bad arrays, or no images.
+        InputValidationError: Probabilities that are not one distribution per row (the wrong
+            shape, NaN, infinite or negative values, values above 1, rows that do not sum to 1
+            within 0.01), labels out of range or of another length, or no images.
 
     Example:
         >>> import numpy as np
@@ -252,6 +260,11 @@ def reliability_bins(
     A confidence exactly on an edge belongs to the bin below it, as in the usual definition
     (bins ``(0, 1/B], (1/B, 2/B], ...``).
 
+    Raises:
+        InputValidationError: Probabilities that are not one distribution per row (the wrong
+            shape, NaN, infinite or negative values, values above 1, rows that do not sum to 1
+            within 0.01), labels out of range or of another length, or bad ``bins``.
+
     Example:
         >>> rb = reliability_bins([[0.95, 0.05], [0.3, 0.7]], [0, 0], bins=2)
         >>> rb.counts.tolist(), rb.accuracy.tolist()
@@ -276,7 +289,8 @@ def expected_calibration_error(
     """The expected calibration error (ECE) with ``bins`` equal-width confidence bins.
 
     Args:
-        probabilities: ``(N, num_classes)`` softmax outputs in ``[0, 1]``.
+        probabilities: ``(N, num_classes)`` softmax outputs: each row in ``[0, 1]`` and summing
+            to 1 (within 0.01).
         labels: ``(N,)`` integer labels.
         bins: Number of bins. Defaults to 15, the usual choice.
 
@@ -284,7 +298,9 @@ def expected_calibration_error(
         The ECE, from 0 (calibrated) up to 1; NaN without images.
 
     Raises:
-        InputValidationError: Bad arrays or ``bins``.
+        InputValidationError: Probabilities that are not one distribution per row (the wrong
+            shape, NaN, infinite or negative values, values above 1, rows that do not sum to 1
+            within 0.01), labels out of range or of another length, or bad ``bins``.
 
     Example:
         >>> expected_calibration_error([[0.9, 0.1], [0.9, 0.1]], [0, 1])  # 50% right at 90%
@@ -333,7 +349,8 @@ class Calibration:
         """Return a copy with the before/after figures of one more split added.
 
         Raises:
-            InputValidationError: Bad arrays.
+            InputValidationError: Probabilities that are not one distribution per row (as
+                :func:`expected_calibration_error` checks them), or bad labels.
         """
         return attrs.evolve(
             self,
@@ -409,7 +426,8 @@ def calibrate(
     """Fit a temperature on held-out probabilities and score it there.
 
     Args:
-        probabilities: ``(N, num_classes)`` softmax outputs of the held-out split.
+        probabilities: ``(N, num_classes)`` softmax outputs of the held-out split; each row
+            sums to 1.
         labels: ``(N,)`` integer labels.
         split: Name of the split, recorded as :attr:`Calibration.fitted_on`.
         bins: Confidence bins of the ECE figures. Defaults to 15.
@@ -418,7 +436,10 @@ def calibrate(
         The temperature with the split's ECE and loss before and after.
 
     Raises:
-        InputValidationError: Bad arrays or ``bins``, or no images.
+        InputValidationError: Probabilities that are not one distribution per row (the wrong
+            shape, NaN, infinite or negative values, values above 1, rows that do not sum to 1
+            within 0.01), labels out of range or of another length, bad ``bins``, or no
+            images.
 
     Example:
         >>> import numpy as np

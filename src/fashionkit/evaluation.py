@@ -274,7 +274,8 @@ def report_from_probabilities(
     :data:`~fashionkit.calibration.DEFAULT_BINS` bins.
 
     Args:
-        probabilities: ``(N, num_classes)`` softmax outputs in ``[0, 1]``.
+        probabilities: ``(N, num_classes)`` softmax outputs: each row in ``[0, 1]`` and summing
+            to 1 (within 0.01, which float16 and bfloat16 outputs keep).
         labels: ``(N,)`` integer labels.
         split: Name recorded in the report.
         class_names: Names in label order; their number is the number of classes.
@@ -283,8 +284,10 @@ def report_from_probabilities(
             :func:`~fashionkit.calibration.apply_temperature`) and recorded. Defaults to 1.0.
 
     Raises:
-        InputValidationError: Labels out of range, probabilities of the wrong shape or not in
-            ``[0, 1]``, or a temperature that is not a positive finite number.
+        InputValidationError: Labels out of range; probabilities that are not one distribution
+            per row (the wrong shape, NaN, infinite or negative values, values above 1, rows
+            that do not sum to 1 within 0.01, such as logits or sigmoid scores); or a
+            temperature that is not a positive finite number.
 
     Example:
         >>> import numpy as np
@@ -432,6 +435,9 @@ class Evaluator:
             probabilities: ``(N, num_classes)`` outputs for this split's images.
             temperature: Applied before scoring (see
                 :func:`~fashionkit.calibration.apply_temperature`). Defaults to 1.0.
+
+        Raises:
+            InputValidationError: As :func:`report_from_probabilities`.
         """
         report = report_from_probabilities(
             probabilities,
@@ -481,8 +487,9 @@ def predict(
 
     Raises:
         InputValidationError: Images of the wrong shape or dtype (nothing is resized), a model
-            whose output does not match ``class_names``, one that outputs NaN, or a temperature
-            that is not a positive finite number.
+            whose output does not match ``class_names``, one whose outputs are not probabilities
+            (NaN, values outside ``[0, 1]``, or rows that do not sum to 1 within 0.01: no
+            softmax output), or a temperature that is not a positive finite number.
 
     Example:
         >>> result = fashionkit.train()  # doctest: +SKIP
@@ -499,7 +506,9 @@ def predict(
         raise InputValidationError(
             f"The model predicts {raw.shape[1]} classes but {len(names)} class names were given."
         )
-    checked = check_probabilities(raw, rows=len(x), num_classes=len(names))
+    checked = check_probabilities(
+        raw, rows=len(x), num_classes=len(names), name="the model's outputs"
+    )
     classes = checked.argmax(axis=1) if len(x) else np.zeros(0, np.intp)  # before the temperature
     probs = apply_temperature(checked, temperature)
     return Prediction(
@@ -541,8 +550,9 @@ def evaluate(
         confusion matrix.
 
     Raises:
-        InputValidationError: Bad images or labels, different lengths, or a temperature that
-            is not a positive finite number.
+        InputValidationError: Bad images or labels, different lengths, a model whose outputs
+            are not probabilities (see :func:`predict`), or a temperature that is not a
+            positive finite number.
 
     Example:
         >>> report = evaluate(model, data.test.images, data.test.labels)  # doctest: +SKIP

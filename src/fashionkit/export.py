@@ -81,6 +81,17 @@ DEFAULT_NAMES: dict[str, str] = {
 }
 
 _SUFFIXES = {"tflite": ".tflite", "onnx": ".onnx"}
+# File name endings of model files, what each stands for and the export format that writes it:
+# a path ending in one contradicts any other format (a SavedModel is a folder).
+_MODEL_FILE_SUFFIXES: dict[str, tuple[str, str | None]] = {
+    ".tflite": ("a TFLite model", "tflite"),
+    ".lite": ("a TFLite model", "tflite"),
+    ".onnx": ("an ONNX model", "onnx"),
+    ".keras": ("a Keras model file", None),
+    ".h5": ("a Keras HDF5 model file", None),
+    ".hdf5": ("a Keras HDF5 model file", None),
+    ".pb": ("a protocol buffer file (a SavedModel keeps its saved_model.pb inside)", None),
+}
 # What a SavedModel folder holds; a folder with anything else is never replaced.
 _SAVED_MODEL_FILES = frozenset({"saved_model.pb", "variables", "assets", "fingerprint.pb"})
 _KERAS_FORMATS = {"saved_model": "tf_saved_model", "tflite": "litert", "onnx": "onnx"}
@@ -156,9 +167,45 @@ def _check_format(format: object) -> ExportFormat:
     return format  # type: ignore[return-value]
 
 
+def _check_name(target: Path, format: ExportFormat) -> None:
+    """Refuse a path whose name contradicts the format: each format has its own form.
+
+    A SavedModel is a folder, whose name may hold dots but does not end in a model file's
+    suffix; a TFLite or ONNX model is one file ending in ``.tflite`` or ``.onnx``.
+
+    Raises:
+        InputValidationError: The name ends in another format's suffix, or lacks its own.
+    """
+    known = _MODEL_FILE_SUFFIXES.get(target.suffix.lower())
+    expected = _SUFFIXES.get(format)
+    if target.suffix == expected or (expected is None and known is None):
+        return
+    if known is not None and known[1] == format:  # .TFLITE, .lite: not the exact suffix
+        got = f"its name ends in {target.suffix}, not exactly {expected}"
+        hint = ""
+    elif known is not None:
+        what, other = known
+        got = f"its name ends in {target.suffix}, the suffix of {what}"
+        hint = f", or use format {other}" if other is not None else ""
+    else:
+        got = f"its name ends in {target.suffix}" if target.suffix else "its name has no suffix"
+        hint = ""
+    if expected is None:
+        raise InputValidationError(
+            f"Cannot export format {format} to {target}: {got}, but a SavedModel is a folder, "
+            f"whose name does not end in a model file's suffix (by default export/saved_model). "
+            f"Give a folder name{hint}."
+        )
+    raise InputValidationError(
+        f"Cannot export format {format} to {target}: {got}. Format {format} writes one "
+        f"file; give a file name ending in {expected}{hint}."
+    )
+
+
 def _check_target(path: PathLike, format: ExportFormat) -> Path:
     """A path the format can be written to; an existing folder is replaced only if exported."""
     target = Path(path)
+    _check_name(target, format)
     check_parents(target)
     if target.is_symlink():
         raise StorageError(
@@ -183,10 +230,10 @@ def _check_target(path: PathLike, format: ExportFormat) -> Path:
                 f"or new folder."
             )
         return target
-    suffix = _SUFFIXES[format]
-    if target.suffix != suffix or target.is_dir():
+    if target.is_dir():
         raise InputValidationError(
-            f"{target}: a {format} model is one file; give a file name ending in {suffix}."
+            f"{target}: a {format} model is one file, and this is a folder; give a file name "
+            f"ending in {_SUFFIXES[format]}."
         )
     return target
 
@@ -487,7 +534,11 @@ def export_model(
         The path, size, time and the check's largest difference.
 
     Raises:
-        InputValidationError: A bad format, path, temperature or model input shape.
+        InputValidationError: A bad format, temperature or model input shape, or a path whose
+            name contradicts the format: a ``tflite`` or ``onnx`` path not ending in
+            ``.tflite`` or ``.onnx`` (``model.onnx`` for ``tflite``, say), or a
+            ``saved_model`` folder named like a model file (``.tflite``, ``.onnx``,
+            ``.keras``, ``.h5``, ``.pb``).
         StorageError: The path is in a file, or is a folder of other files.
         ExportError: The converter is missing or failed, or the exported model differs from the
             Keras model by more than :data:`TOLERANCES` (nothing is written then).
@@ -569,15 +620,19 @@ def export(
         What was written, and the check's largest difference.
 
     Raises:
+        InputValidationError: A bad format, or an ``out`` whose name contradicts it (as
+            :func:`export_model` checks it), refused before the run is read.
         RunDirError: ``run_dir`` is not a completed run directory (still training, or
             interrupted), or its model or calibration file is missing or damaged.
-        InputValidationError, StorageError, ExportError: As :func:`export_model`.
+        StorageError, ExportError: As :func:`export_model`.
 
     Example:
         >>> print(export("runs/cnn", format="tflite"))  # doctest: +SKIP
         exported tflite to runs/cnn/export/model.tflite (0.42 MB, 2.1 s, flip TTA); ...
     """
     fmt = _check_format(format)
+    if out is not None:
+        _check_name(Path(out), fmt)
     directory = Path(run_dir)
     config = completed_run_config(directory)
     temperature = run_temperature(directory, config)

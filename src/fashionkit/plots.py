@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from fashionkit import _drawing
 from fashionkit._io import atomic_write_bytes, check_parents, os_errors_as
 from fashionkit._typing import PathLike
+from fashionkit._validation import check_labels, check_probabilities
 from fashionkit.calibration import DEFAULT_BINS, apply_temperature, reliability_bins
 from fashionkit.datasets import FashionMNIST, load_fashion_mnist
 from fashionkit.evaluation import EvaluationReport, predict
@@ -107,10 +108,24 @@ def plot_confident_mistakes(
     Args:
         images: ``(N, 28, 28)`` uint8 images.
         labels: ``(N,)`` true labels.
-        probabilities: ``(N, num_classes)`` model outputs.
+        probabilities: ``(N, num_classes)`` softmax outputs: each row in ``[0, 1]`` and summing
+            to 1 (within 0.01).
         class_names: Names in label order.
         count: How many mistakes to show, at most. Defaults to 16.
+
+    Returns:
+        A ``matplotlib.figure.Figure``.
+
+    Raises:
+        InputValidationError: Labels out of range, or probabilities that are not one
+            distribution per row for each label (the wrong shape, NaN, infinite or negative
+            values, values above 1, rows that do not sum to 1).
+        FashionkitError: matplotlib is not installed.
     """
+    labels = check_labels(labels, num_classes=len(class_names))
+    probabilities = check_probabilities(
+        probabilities, rows=len(labels), num_classes=len(class_names)
+    )
     predicted = probabilities.argmax(axis=1)
     confidence = probabilities.max(axis=1)
     wrong = np.flatnonzero(predicted != labels)
@@ -210,7 +225,7 @@ def plot_reliability_diagram(
     legend gives each one's expected calibration error.
 
     Args:
-        probabilities: ``(N, num_classes)`` softmax outputs.
+        probabilities: ``(N, num_classes)`` softmax outputs; each row sums to 1.
         labels: ``(N,)`` integer labels.
         temperature: A fitted temperature to compare with, or ``None``.
         bins: Confidence bins. Defaults to 15.
@@ -220,7 +235,9 @@ def plot_reliability_diagram(
         A ``matplotlib.figure.Figure``.
 
     Raises:
-        InputValidationError: Bad arrays, ``bins`` or temperature.
+        InputValidationError: Probabilities that are not one distribution per row (the wrong
+            shape, NaN, infinite or negative values, values above 1, rows that do not sum to 1
+            within 0.01), bad labels, ``bins`` or temperature.
         FashionkitError: matplotlib is not installed.
 
     Example:
