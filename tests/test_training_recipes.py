@@ -153,9 +153,7 @@ def test_per_epoch_validation_skips_tta_unless_asked(
         tiny_dataset.train.images, tiny_dataset.train.labels, fraction=0.2, seed=42
     )
     plain = fashionkit.evaluate(model, split.validation_images, split.validation_labels)
-    flipped = fashionkit.evaluate(
-        model, split.validation_images, split.validation_labels, tta=True
-    )
+    flipped = fashionkit.evaluate(model, split.validation_images, split.validation_labels, tta=True)
     assert plain.loss != flipped.loss  # the two scores differ, so the test can tell them apart
     assert plain_epochs.history[-1].val_loss == pytest.approx(plain.loss, rel=1e-6)
     assert plain_epochs.validation.tta
