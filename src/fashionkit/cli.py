@@ -35,7 +35,7 @@ from fashionkit._constants import (
 )
 from fashionkit._io import os_error_message
 from fashionkit.baseline import baseline
-from fashionkit.config import TrainConfig, settable_keys
+from fashionkit.config import TrainConfig, set_keys, settable_keys
 from fashionkit.datasets import load_fashion_mnist
 from fashionkit.evaluation import evaluate, predict
 from fashionkit.exceptions import (
@@ -225,19 +225,6 @@ def _setting(text: str) -> tuple[tuple[str, ...], Any]:
     return path, value
 
 
-def _apply(data: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
-    section = data
-    for depth, key in enumerate(path[:-1]):
-        child = section.setdefault(key, {})
-        if not isinstance(child, dict):
-            raise ConfigError(
-                f"--set {'.'.join(path)}: {'.'.join(path[: depth + 1])} is a value, not a "
-                f"section, so it has no key {path[depth + 1]!r}."
-            )
-        section = child
-    section[path[-1]] = value
-
-
 def _train_config(args: argparse.Namespace) -> TrainConfig:
     """The base config (TOML file, preset or defaults) with the flags applied, validated."""
     if args.config:
@@ -246,26 +233,23 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
         base = get_preset(args.preset)
     else:
         base = TrainConfig()
-    data = base.to_dict()
-    settings = [_setting(text) for text in args.set or ()]
-    architecture = args.model
-    for path, value in settings:
-        if path == ("model", "architecture"):
-            architecture = value
-    if architecture is not None and architecture != data["model"]["architecture"]:
-        data["model"] = {"architecture": architecture}  # a new architecture starts from defaults
-    for flag, path in _TRAIN_FLAGS.items():
-        value = getattr(args, flag)
-        if value is not None:
-            _apply(data, path, value)
+    changes: list[tuple[tuple[str, ...], Any]] = []
+    if args.model is not None:
+        changes.append((("model", "architecture"), args.model))
+    changes.extend(
+        (path, getattr(args, flag))
+        for flag, path in _TRAIN_FLAGS.items()
+        if getattr(args, flag) is not None
+    )
     if args.memory_growth:
-        data["device"]["memory_growth"] = True
+        changes.append((("device", "memory_growth"), True))
     if args.quiet:
-        data["verbose"] = 0
+        changes.append((("verbose",), 0))
     if args.no_determinism:
-        data["deterministic"] = False
-    for path, value in settings:
-        _apply(data, path, value)
+        changes.append((("deterministic",), False))
+    changes.extend(_setting(text) for text in args.set or ())  # after the flags: --set wins
+    data = base.to_dict()
+    set_keys(data, changes, context="--set ")
     return TrainConfig.from_dict(data)
 
 

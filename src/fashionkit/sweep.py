@@ -55,7 +55,7 @@ import attrs
 from fashionkit import _schema
 from fashionkit._io import atomic_write_text, os_errors_as
 from fashionkit._typing import PathLike
-from fashionkit.config import TrainConfig, settable_keys
+from fashionkit.config import TrainConfig, set_keys, settable_keys
 from fashionkit.datasets import FashionMNIST, load_fashion_mnist
 from fashionkit.exceptions import (
     ConfigError,
@@ -236,25 +236,14 @@ def _scalar(value: object) -> bool:
     return value is None or isinstance(value, bool | int | float | str)
 
 
-def _apply(data: dict[str, Any], key: str, value: Any) -> None:
-    path = key.split(".")
-    section = data
-    for part in path[:-1]:
-        child = section.setdefault(part, {})
-        if not isinstance(child, dict):
-            raise ConfigError(f"search parameter {key!r}: {part} is a value, not a section.")
-        section = child
-    section[path[-1]] = value
-
-
 def _with_values(base: TrainConfig, values: Mapping[str, Any]) -> TrainConfig:
     """``base`` with dotted keys set; a new architecture starts from its own defaults."""
     data = base.to_dict()
-    architecture = values.get("model.architecture")
-    if architecture is not None and architecture != data["model"]["architecture"]:
-        data["model"] = {"architecture": architecture}
-    for key, value in values.items():
-        _apply(data, key, value)
+    set_keys(
+        data,
+        [(key.split("."), value) for key, value in values.items()],
+        context="search parameter ",
+    )
     return TrainConfig.from_dict(data)
 
 
