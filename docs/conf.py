@@ -97,7 +97,7 @@ _CLASS_OPTIONS: dict[str, list[str]] = {
     "fashionkit.sweep.Parameter": [":members: kind, corners, suggest, value_of, to_dict"],
     "fashionkit.sweep.TrialRecord": [],
     "fashionkit.sklearn.FashionClassifier": [
-        ":members: fit, predict, predict_proba, from_config, to_config"
+        ":members: fit, predict, predict_proba, get_params, set_params, from_config, to_config"
     ],
     "fashionkit.results.BestEpoch": [],
     "fashionkit.results.CheckpointState": [],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -147,6 +148,87 @@ def test_tensorflow_start_up_log_stays_off_the_terminal(tmp_path: Path) -> None:
     assert "is corrupted or not a Keras model" in quiet[0]
     loud = _evaluate_garbage(tmp_path, {**env, "TF_CPP_MIN_LOG_LEVEL": "0"})
     assert len(loud) > 1  # the user asked for TensorFlow's log and gets it
+
+
+#: What TensorFlow's libraries write while they load (as on a machine without a GPU), and two
+#: lines that are not absl's.
+_ABSL_NOTE = (
+    "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
+)
+_START_UP = [
+    _ABSL_NOTE,
+    "I0000 00:00:1796177617.040095   20455 port.cc:153] oneDNN custom operations are on.",
+    "W0000 00:00:1796177617.041000   20455 loader.cc:12] a warning",
+    "E0000 00:00:1796177620.474380   20455 cuda_platform.cc:52] failed call to cuInit: 303",
+    "F0000 00:00:1796177620.480000   20455 check.cc:9] Check failed: the end",
+    "I0415 12:00:01.000000 20455 later.cc:7] an INFO line after initialisation",
+    "Traceback (most recent call last):",
+    "ValueError: a Python error",
+]
+
+
+@pytest.mark.parametrize(
+    ("level", "dropped"),
+    [
+        (1, [0, 1, 5]),
+        (2, [0, 1, 2, 5]),
+        (3, [0, 1, 2, 3, 5]),
+        (9, [0, 1, 2, 3, 5]),  # FATAL lines are never dropped
+    ],
+)
+def test_the_log_filter_applies_the_level_to_absl_lines_only(
+    level: int, dropped: list[int]
+) -> None:
+    """It drops absl lines below the level and absl's note, and passes every other line."""
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", cli._TF_LOG_FILTER, str(level)],
+        input="\n".join(_START_UP) + "\npartial line, no newline",
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    kept = [line for i, line in enumerate(_START_UP) if i not in dropped]
+    assert done.stdout.splitlines() == [*kept, "partial line, no newline"]
+
+
+_FILTERED_THEN_CRASH = """
+import os, resource
+from fashionkit import cli
+resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # no core file
+with cli._tf_log_filtered(2):
+    for line in {lines!r}:
+        os.write(2, line.encode() + b"\\n")
+    os.abort()  # as a failed CHECK in TensorFlow does, right after its FATAL line
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_filtered_lines_still_reach_the_terminal_when_the_process_crashes() -> None:
+    """It shows the ERROR and FATAL lines written just before an abort, and drops the rest."""
+    code = _FILTERED_THEN_CRASH.format(lines=_START_UP[:5])
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == -signal.SIGABRT
+    assert done.stderr.splitlines() == _START_UP[3:5]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("level", ["1", "2", "3"])
+def test_a_user_log_level_filters_tensorflows_start_up_lines(tmp_path: Path, level: str) -> None:
+    """It keeps absl's note and INFO lines of TensorFlow's start-up off stderr; errors show."""
+    env = {k: v for k, v in os.environ.items() if k != cli.DEBUG_ENV}
+    lines = _evaluate_garbage(tmp_path, {**env, "TF_CPP_MIN_LOG_LEVEL": level})
+    assert lines[-1].startswith("fashionkit evaluate: error: ")  # the real error still shows
+    assert "is corrupted or not a Keras model" in lines[-1]
+    assert _ABSL_NOTE not in lines
+    below = ("I", "IW", "IWE")[int(level) - 1]
+    assert not [line for line in lines if line[:1] in below and line[1:5].isdigit()], lines
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,7 @@ from fashionkit.config import (
     MLPConfig,
     OptimizerConfig,
     TrainConfig,
+    set_keys,
     settable_keys,
 )
 from fashionkit.exceptions import (
@@ -531,6 +532,34 @@ def _leaves(data: dict[str, Any], prefix: str = "") -> set[str]:
         else:
             keys.add(f"{prefix}{key}")
     return keys
+
+
+def test_set_keys_starts_a_new_architecture_from_its_defaults_whatever_the_order() -> None:
+    """It applies a change of architecture first, then the other model keys on its defaults."""
+    data = TrainConfig(model=MLPConfig(hidden_units=(64,), dropout=0.5)).to_dict()
+    set_keys(
+        data,
+        [
+            (("model", "filters"), [8]),
+            (("optimizer", "learning_rate"), 0.01),
+            (("model", "architecture"), "cnn"),
+        ],
+    )
+    config = TrainConfig.from_dict(data)
+    assert config.model == CNNConfig(filters=(8,))
+    assert config.optimizer == OptimizerConfig(learning_rate=0.01)
+    partial: dict[str, Any] = {}
+    set_keys(partial, [(("loss", "encoding"), "one_hot")])
+    assert partial == {"loss": {"encoding": "one_hot"}}  # missing sections are created
+
+
+def test_set_keys_refuses_a_key_below_a_value_in_the_callers_spelling() -> None:
+    """It raises ConfigError naming the key with the caller's separator and context."""
+    with pytest.raises(
+        ConfigError,
+        match=r"^X epochs__x: epochs is a value, not a section, so it has no key 'x'\.$",
+    ):
+        set_keys({"epochs": 5}, [(("epochs", "x"), 1)], sep="__", context="X ")
 
 
 def test_settable_keys_lists_every_leaf_field_and_every_architectures_fields() -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import balanced_labels, synthetic_images, write_idx_gz
 from fashionkit import datasets
 from fashionkit.datasets import (
     CANONICAL_SHA256,
@@ -116,11 +117,6 @@ def closed_port_url() -> str:
 def _listing(directory: Path) -> list[str]:
     """Every entry in ``directory``, hidden ones included."""
     return sorted(p.name for p in directory.iterdir()) if directory.exists() else []
-
-
-def _data_files(directory: Path) -> list[str]:
-    """Every entry but the lock file that loaders of one folder take turns with (it stays)."""
-    return [name for name in _listing(directory) if name != datasets._DOWNLOAD_LOCK]
 
 
 def test_download_file_saves_exact_bytes_and_no_temporary_file(
@@ -384,7 +380,69 @@ def test_load_fashion_mnist_raises_download_error_for_unreachable_mirrors(
         load_fashion_mnist(target, mirrors=[closed_port_url], timeout=5)
 
     assert closed_port_url + TRAIN_IMAGES in str(excinfo.value)
-    assert _data_files(target) == []
+    assert _listing(target) == []
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [Reply(status=403, body=b"forbidden"), Reply(body=PAYLOAD)],
+    ids=["refused", "wrong-bytes"],
+)
+def test_a_failed_download_leaves_no_lock_file(
+    clean_env: None, file_server: FileServer, tmp_path: Path, reply: Reply
+) -> None:
+    """It removes its download lock file when the mirror refuses a file or sends other bytes."""
+    for name in (TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS):
+        file_server.serve(f"/fm/{name}", reply)
+    target = tmp_path / "data"
+
+    with pytest.raises((DownloadError, ChecksumError)):
+        load_fashion_mnist(target, mirrors=[f"{file_server.url}/fm/"], timeout=5)
+
+    assert file_server.requests[f"/fm/{TRAIN_IMAGES}"] == 1
+    assert _listing(target) == []
+
+
+def test_ctrl_c_during_a_download_leaves_no_lock_file(
+    clean_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It removes its download lock file when Ctrl-C stops a download it holds the lock for."""
+    target = tmp_path / "data"
+    held: list[bool] = []
+
+    def interrupted(name: str, directory: Path, **kwargs: object) -> Path:
+        held.append((directory / datasets._DOWNLOAD_LOCK).is_file())
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(datasets, "download_file", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        load_fashion_mnist(target, mirrors=["http://127.0.0.1:9/"], timeout=5)
+
+    assert held == [True]  # the lock was taken for the download
+    assert _listing(target) == []
+
+
+def test_a_successful_download_leaves_only_the_four_files(
+    clean_env: None, file_server: FileServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It leaves exactly the four data files, and no lock file, after downloading them."""
+    arrays = {
+        TRAIN_IMAGES: synthetic_images(30),
+        TRAIN_LABELS: balanced_labels(30),
+        TEST_IMAGES: synthetic_images(10, seed=1),
+        TEST_LABELS: balanced_labels(10),
+    }
+    for name, array in arrays.items():
+        body = write_idx_gz(tmp_path / name, array).read_bytes()
+        monkeypatch.setitem(CANONICAL_SHA256, name, hashlib.sha256(body).hexdigest())
+        file_server.serve(f"/fm/{name}", Reply(body=body))
+    target = tmp_path / "data"
+
+    data = load_fashion_mnist(target, mirrors=[f"{file_server.url}/fm/"], timeout=5)
+
+    assert data.source.downloaded == (TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS)
+    assert len(data.train) == 30
+    assert _listing(target) == sorted(arrays)
 
 
 @pytest.mark.integration
@@ -401,7 +459,7 @@ def test_load_fashion_mnist_refuses_non_canonical_downloaded_images(
 
     assert TRAIN_IMAGES in str(excinfo.value)
     assert file_server.requests[f"/fm/{TRAIN_IMAGES}"] == 1
-    remaining = _data_files(target)
+    remaining = _listing(target)
     assert not [name for name in remaining if "images" in name]
     # Only verified label files may have landed; nothing else (no temporary files).
     assert set(remaining) <= {TRAIN_LABELS, TEST_LABELS}
@@ -428,7 +486,7 @@ def test_load_fashion_mnist_downloads_missing_canonical_labels(
     assert data.test.labels.shape == (10000,)
     for name in (TRAIN_LABELS, TEST_LABELS):
         assert (tmp_path / name).read_bytes() == (shared_data_dir / name).read_bytes()
-    assert _data_files(tmp_path) == sorted([TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS])
+    assert _listing(tmp_path) == sorted([TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS])
 
 
 @pytest.mark.integration

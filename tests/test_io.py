@@ -120,6 +120,7 @@ def test_directory_lock_refuses_a_second_process_and_names_the_holder(tmp_path: 
         assert _io.is_locked(tmp_path)
         with pytest.raises(RunDirError, match=rf"in use: process {child.pid} on "):
             _io.DirectoryLock(tmp_path).acquire()
+        assert _io.is_locked(tmp_path)  # the refused process left the holder's file alone
     finally:
         child.kill()
         child.communicate()
@@ -127,16 +128,18 @@ def test_directory_lock_refuses_a_second_process_and_names_the_holder(tmp_path: 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX file locks")
 def test_directory_lock_is_released_when_the_holder_is_killed(tmp_path: Path) -> None:
-    """It can be taken again at once after the holding process dies by SIGKILL."""
+    """It can be taken again at once after the holder dies by SIGKILL, and then removes the file."""
     child = _holder(tmp_path)
     os.kill(child.pid, signal.SIGKILL)
     child.communicate()
+    assert (tmp_path / ".lock").is_file()  # a killed process cannot remove it
     assert not _io.is_locked(tmp_path)
     lock = _io.DirectoryLock(tmp_path)
     lock.acquire()
     assert f'"pid": {os.getpid()}' in (tmp_path / ".lock").read_text(encoding="utf-8")
     lock.release()
     assert not _io.is_locked(tmp_path)
+    assert not (tmp_path / ".lock").exists()
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX file locks")
@@ -178,6 +181,99 @@ def test_a_lock_whose_holder_record_cannot_be_written_is_released(
         with pytest.raises(OSError, match="No space left"):
             _io.DirectoryLock(tmp_path).acquire()
     assert not _io.is_locked(tmp_path)
+    assert not (tmp_path / ".lock").exists()
     lock = _io.DirectoryLock(tmp_path)
     lock.acquire()
     lock.release()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file locks")
+def test_directory_lock_removes_its_file_on_release(tmp_path: Path) -> None:
+    """It removes the lock file when released, and the folder can be locked again."""
+    lock = _io.DirectoryLock(tmp_path)
+    lock.acquire()
+    assert (tmp_path / ".lock").is_file()
+    lock.release()
+    assert list(tmp_path.iterdir()) == []
+    lock.acquire()
+    assert _io.is_locked(tmp_path)
+    lock.release()
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file locks")
+@pytest.mark.parametrize("ending", [None, RuntimeError, KeyboardInterrupt])
+def test_folder_lock_removes_its_file_however_the_block_ends(
+    tmp_path: Path, ending: type[BaseException] | None
+) -> None:
+    """It removes the lock file when the block ends normally, by an error or by Ctrl-C."""
+    path = tmp_path / "turns.lock"
+
+    def block() -> None:
+        with _io.folder_lock(tmp_path, path.name):
+            assert path.is_file()
+            if ending is not None:
+                raise ending
+
+    if ending is None:
+        block()
+    else:
+        with pytest.raises(ending):
+            block()
+    assert not path.exists()
+
+
+_COUNT_UNDER_LOCK = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from fashionkit import _io
+    from fashionkit.exceptions import RunDirError
+    folder, kind, rounds = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+    counter = folder / "counter.txt"
+
+    def increment():
+        value = int(counter.read_text())
+        time.sleep(0.002)  # a second holder would read the same value and lose an update
+        counter.write_text(str(value + 1))
+
+    for _ in range(rounds):
+        if kind == "wait":
+            with _io.folder_lock(folder, "count.lock"):
+                increment()
+        else:
+            lock = _io.DirectoryLock(folder)
+            while True:
+                try:
+                    lock.acquire()
+                    break
+                except RunDirError:
+                    time.sleep(0.0005)
+            try:
+                increment()
+            finally:
+                lock.release()
+    """
+)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file locks")
+@pytest.mark.parametrize("kind", ["wait", "try"])
+def test_lockers_that_remove_the_lock_file_still_exclude_each_other(
+    tmp_path: Path, kind: str
+) -> None:
+    """It never lets two processes hold the lock at once while each removes the file on release."""
+    (tmp_path / "counter.txt").write_text("0")
+    processes, rounds = 4, 40
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", _COUNT_UNDER_LOCK, str(tmp_path), kind, str(rounds)],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(processes)
+    ]
+    errors = [child.communicate(timeout=120)[1] for child in children]
+    assert [child.returncode for child in children] == [0] * processes, errors
+    assert (tmp_path / "counter.txt").read_text() == str(processes * rounds)  # no lost update
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["counter.txt"]  # no lock file left

@@ -39,12 +39,12 @@ FILES = [
     "test.json",
     "validation.json",
 ]
-# The operating system's lock file may stay in a run directory (it is not part of the layout).
+# The lock file of a training process; removed when the process ends training, however it ends.
 LOCK = ".lock"
 
 
 def _listing(directory: Path) -> list[str]:
-    return sorted(p.name for p in directory.iterdir() if p.name != LOCK)
+    return sorted(p.name for p in directory.iterdir())
 
 
 def _config(**changes: Any) -> TrainConfig:
@@ -150,9 +150,8 @@ def test_a_completed_run_is_not_trained_again(
     with pytest.raises(RunDirError, match="already holds a completed run"):
         fashionkit.train(finished.config, dataset=tiny_dataset, run_dir=finished.run_dir)
     after = {p.name: p.stat().st_mtime_ns for p in finished.run_dir.iterdir()}
-    assert {k: v for k, v in after.items() if k != LOCK} == {
-        k: v for k, v in before.items() if k != LOCK
-    }
+    assert after == before
+    assert LOCK not in after
 
 
 # --- crash and resume ----------------------------------------------------------------------
@@ -292,6 +291,7 @@ def test_a_damaged_checkpoint_state_is_reported(
     (run_dir / "checkpoint" / "state.json").write_text(state)
     with pytest.raises(RunDirError, match=message):
         fashionkit.train(_config(), dataset=tiny_dataset, run_dir=run_dir)
+    assert not (run_dir / LOCK).exists()  # refused after locking: the lock file is removed
 
 
 def test_load_run_of_an_unfinished_run_says_it_did_not_complete(crashed: Path) -> None:
@@ -528,7 +528,7 @@ def test_opening_removes_temporary_files_of_a_killed_writer(crashed: Path, tmp_p
     (run_dir / "checkpoint" / ".state.json.xyz.tmp").write_text("{", encoding="utf-8")
     opened = RunDirectory.open(run_dir, _config())
     opened.close()
-    assert not [p.name for p in run_dir.rglob(".*") if p.name != LOCK]
+    assert not [p.name for p in run_dir.rglob(".*")]  # the lock file included
 
 
 def test_an_unregistered_architecture_in_a_run_says_to_register_it(

@@ -74,8 +74,8 @@ def clean(tiny_dataset: fashionkit.FashionMNIST, tmp_path_factory: pytest.TempPa
 
 
 def _check_nothing_half_written(run_dir: Path) -> None:
-    leftovers = [p.name for p in run_dir.rglob(".*") if p.name != ".lock"]
-    assert leftovers == [], f"temporary files left: {leftovers}"
+    leftovers = [p.name for p in run_dir.rglob(".*")]
+    assert leftovers == [], f"temporary or lock files left: {leftovers}"
     if (run_dir / "config.toml").exists():
         assert fashionkit.TrainConfig.from_toml(run_dir / "config.toml") == CONFIG
     if (run_dir / "metrics.jsonl").exists():

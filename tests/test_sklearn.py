@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import pickle
+import re
 from typing import Any
 
 import attrs
@@ -127,7 +128,7 @@ def test_the_parameters_are_exactly_the_train_config_fields() -> None:
     """Its parameters are TrainConfig's fields, in order: a new field cannot be forgotten."""
     fields = tuple(f.name for f in attrs.fields(TrainConfig))
     assert fields == PARAMETER_NAMES
-    assert tuple(FashionClassifier().get_params()) == tuple(sorted(fields))
+    assert tuple(FashionClassifier().get_params(deep=False)) == tuple(sorted(fields))
     assert tuple(inspect.signature(FashionClassifier).parameters) == fields
 
 
@@ -138,7 +139,8 @@ def test_the_defaults_are_train_config_defaults() -> None:
         assert parameter.kind is inspect.Parameter.KEYWORD_ONLY
         assert parameter.default == getattr(defaults, name), name
     assert FashionClassifier().to_config() == defaults
-    assert FashionClassifier().get_params() == {n: getattr(defaults, n) for n in PARAMETER_NAMES}
+    shallow = FashionClassifier().get_params(deep=False)
+    assert shallow == {n: getattr(defaults, n) for n in PARAMETER_NAMES}
 
 
 def test_parameters_are_stored_unchanged_and_converted_at_fit() -> None:
@@ -170,6 +172,116 @@ def test_clone_keeps_the_parameters() -> None:
     assert copy is not clf
     assert copy.get_params() == clf.get_params()
     assert repr(copy) == repr(clf)
+
+
+def test_set_params_sets_one_key_of_a_nested_config() -> None:
+    """A name__key parameter evolves that config, keeping its other fields, in every form."""
+    clf = FashionClassifier(optimizer=OptimizerConfig(name="adam"), model=CNNConfig())
+    assert clf.set_params(optimizer__learning_rate=0.01, model__filters=[8]) is clf
+    assert clf.optimizer == OptimizerConfig(name="adam", learning_rate=0.01)
+    assert clf.model == CNNConfig(filters=(8,))
+    data = {"validation_fraction": 0.1}
+    clf.set_params(data=data, data__split_seed=3)  # whole first, then the key, as scikit-learn
+    assert clf.data == {"validation_fraction": 0.1, "split_seed": 3}  # still a mapping
+    assert data == {"validation_fraction": 0.1}  # the caller's mapping is not changed
+    assert FashionClassifier(model="mlp").set_params(model__dropout=0.5).model == MLPConfig(
+        dropout=0.5
+    )
+
+
+def test_a_nested_architecture_change_starts_from_its_defaults() -> None:
+    """model__architecture to another architecture starts it afresh, whatever the key order."""
+    clf = FashionClassifier(model=MLPConfig(hidden_units=(64,), dropout=0.5))
+    clf.set_params(model__filters=(16,), model__architecture="cnn")
+    assert clf.model == CNNConfig(filters=(16,))
+    clf.set_params(model__architecture="cnn", model__kernel_size=5)  # the same: keeps filters
+    assert clf.model == CNNConfig(filters=(16,), kernel_size=5)
+
+
+def test_a_pipeline_reaches_the_nested_keys() -> None:
+    """A Pipeline's step__name__key parameter sets one key of the estimator's nested config."""
+    from sklearn.pipeline import Pipeline
+
+    pipe = Pipeline([("clf", FashionClassifier())])
+    pipe.set_params(clf__optimizer__learning_rate=0.02)
+    assert pipe.named_steps["clf"].optimizer.learning_rate == 0.02
+    assert pipe.get_params()["clf__optimizer__learning_rate"] == 0.02
+
+
+def test_get_params_deep_lists_the_nested_keys_that_set_params_takes() -> None:
+    """get_params(deep=True) adds every name__key; setting them all back changes nothing."""
+    clf = FashionClassifier(model=CNNConfig(filters=(8,)), data={"stratify": True}, epochs=2)
+    deep = clf.get_params(deep=True)
+    shallow = clf.get_params(deep=False)
+    assert shallow.items() <= deep.items()
+    assert deep["model__architecture"] == "cnn"
+    assert deep["model__filters"] == (8,)
+    assert deep["optimizer__learning_rate"] == 0.001
+    assert deep["data__stratify"] is True
+    assert "data__split_seed" not in deep  # a mapping lists the keys it holds
+    nested = {key for key in deep if "__" in key}
+    expected = {f"model__{f.name}" for f in attrs.fields(CNNConfig)} | {"model__architecture"}
+    assert {key for key in nested if key.startswith("model__")} == expected
+    config = clf.to_config()
+    assert clone(clf).set_params(**deep).to_config() == config
+    assert clf.set_params(**deep).get_params(deep=True) == deep
+
+
+@pytest.mark.parametrize(
+    ("params", "words"),
+    [
+        ({"optimizer__lr": 0.1}, ["optimizer__lr", "'lr'", "learning_rate", "momentum"]),
+        ({"model__filters": (8,)}, ["model__filters", "LinearConfig", "allowed keys"]),
+        ({"epochs__x": 1}, ["epochs__x", "epochs is a value, not a section"]),
+        ({"optimiser__name": "adam"}, ["'optimiser'", "did you mean 'optimizer'", "epochs"]),
+        ({"optimizer__learning_rate": -1.0}, ["optimizer__learning_rate", "must be a number"]),
+        ({"epochs": 3, "model__architecture": "vit"}, ["No architecture named 'vit'"]),
+    ],
+    ids=[
+        "unknown-key",
+        "key-of-another-architecture",
+        "below-a-value",
+        "unknown-name",
+        "bad-value",
+        "unknown-architecture",
+    ],
+)
+def test_a_bad_nested_key_raises_value_error_and_changes_nothing(
+    params: dict[str, Any], words: list[str]
+) -> None:
+    """It raises a ValueError (ConfigError) naming the key and the valid ones; nothing is set."""
+    clf = FashionClassifier(model=LinearConfig())
+    before = clf.get_params(deep=False)
+    with pytest.raises(ValueError, match=re.escape(words[0])) as raised:
+        clf.set_params(**params)
+    assert isinstance(raised.value, ConfigError)
+    for word in words[1:]:
+        assert word in str(raised.value)
+    after = clf.get_params(deep=False)
+    assert after.keys() == before.keys()
+    assert all(after[name] is before[name] for name in before)
+
+
+def test_clone_keeps_a_nested_key() -> None:
+    """A clone of an estimator with a nested key set has the same evolved config."""
+    clf = FashionClassifier(**QUICK).set_params(
+        optimizer__learning_rate=0.01, augment__flip="random"
+    )
+    copy = clone(clf)
+    assert copy.optimizer == OptimizerConfig(learning_rate=0.01)
+    assert copy.augment == AugmentConfig(flip="random")
+    assert copy.get_params() == clf.get_params()
+
+
+def test_fit_trains_with_a_nested_key(bands: tuple[np.ndarray, np.ndarray]) -> None:
+    """A nested key set with set_params is the one fit trains with."""
+    clf = FashionClassifier(**QUICK).set_params(
+        optimizer__learning_rate=0.005, model__architecture="mlp", model__hidden_units=(16,)
+    )
+    clf.fit(*bands)
+    assert clf.result_.config.optimizer.learning_rate == 0.005
+    assert clf.result_.config.model == MLPConfig(hidden_units=(16,))
+    assert clf.score(*bands) > 0.5
 
 
 def test_from_config_and_to_config_round_trip() -> None:
@@ -452,3 +564,19 @@ def test_grid_search_over_epochs(bands: tuple[np.ndarray, np.ndarray]) -> None:
     assert search.cv_results_["mean_test_score"].min() > 0.5
     assert search.best_estimator_.result_.config.epochs == search.best_params_["epochs"]
     assert search.score(*bands) > 0.9
+
+
+def test_grid_search_over_a_nested_key(bands: tuple[np.ndarray, np.ndarray]) -> None:
+    """GridSearchCV searches one key of a nested config and refits the best value."""
+    rates = [0.0005, 0.005]
+    search = GridSearchCV(
+        FashionClassifier(**{**QUICK, "epochs": 1}),
+        param_grid={"optimizer__learning_rate": rates},
+        cv=2,
+    )
+    search.fit(*bands)
+    assert [p["optimizer__learning_rate"] for p in search.cv_results_["params"]] == rates
+    best = search.best_params_["optimizer__learning_rate"]
+    assert best in rates
+    assert search.best_estimator_.result_.config.optimizer.learning_rate == best
+    assert search.best_estimator_.optimizer == OptimizerConfig(learning_rate=best)

@@ -101,7 +101,7 @@ def test_a_signal_stops_at_a_batch_and_leaves_the_run_resumable(
     state = json.loads((run_dir / "checkpoint" / "state.json").read_text(encoding="utf-8"))
     assert state["epoch"] == len(kept)
     assert not (run_dir / "summary.json").exists()
-    assert not [p.name for p in run_dir.rglob(".*") if p.name != ".lock"]
+    assert not [p.name for p in run_dir.rglob(".*")]  # no temporary file, no lock file
 
     resumed = subprocess.run(
         _train_command(run_dir, data_dir, epochs=6), capture_output=True, text=True, check=False
@@ -172,7 +172,7 @@ def test_a_second_process_cannot_train_into_a_locked_run_directory(
 def test_train_releases_the_lock_when_it_fails(
     tmp_path: Path, tiny_dataset: fashionkit.FashionMNIST
 ) -> None:
-    """It unlocks the run directory when training fails, so the next attempt can start."""
+    """It unlocks the run directory and removes the lock file when training fails."""
     from fashionkit._io import is_locked
 
     class BoomError(Exception):
@@ -186,6 +186,7 @@ def test_train_releases_the_lock_when_it_fails(
     with pytest.raises(BoomError):
         fashionkit.train(config, dataset=tiny_dataset, run_dir=tmp_path, callbacks=[Explode()])
     assert not is_locked(tmp_path)
+    assert not (tmp_path / ".lock").exists()
     result = fashionkit.train(config, dataset=tiny_dataset, run_dir=tmp_path)
     assert [r.epoch for r in result.history] == [1, 2]
 

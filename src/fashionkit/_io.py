@@ -4,7 +4,8 @@ A reader never sees a half-written file under its final name: whole files are wr
 temporary name beside the target, flushed, synced and renamed (:func:`staged`); log lines are
 appended and synced one at a time (:func:`append_line`). :func:`os_error_message` turns the
 operating system's errors into one sentence that names the path and says what to do, and
-:class:`DirectoryLock` keeps two processes from writing one run directory at once.
+:class:`DirectoryLock` keeps two processes from writing one run directory at once (its lock
+file, like :func:`folder_lock`'s, is removed when the lock is released).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -227,13 +228,65 @@ def append_line(path: Path, line: str) -> None:
         os.fsync(out.fileno())
 
 
+def _same_file(fd: int, path: Path) -> bool:
+    """Whether ``path`` still names the file open as ``fd`` (it may be gone or replaced)."""
+    try:
+        named = os.stat(path)
+    except FileNotFoundError:
+        return False
+    opened = os.fstat(fd)
+    return (named.st_dev, named.st_ino) == (opened.st_dev, opened.st_ino)
+
+
+def _lock_file(path: Path, *, wait: bool) -> int:
+    """Open the lock file ``path`` (creating it), lock it exclusively and return the descriptor.
+
+    The process that releases a lock removes its file first (:func:`_unlock_file`), so a
+    process that opened the file before that, and waited for it or was about to lock it, may
+    get the lock of a file that no longer has the name, while a third process creates and
+    locks a new one. So after locking, the descriptor is checked to be the file named ``path``
+    still; if it is not, the name is opened again.
+
+    Raises:
+        BlockingIOError: ``wait`` is false and another process holds the lock.
+        OSError: The file cannot be created or opened.
+    """
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if _same_file(fd, path):
+                return fd
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)  # removed by its last holder after this process opened it: open it again
+
+
+def _unlock_file(fd: int, path: Path) -> None:
+    """Remove the lock file ``path`` while its lock on ``fd`` is still held, then release it.
+
+    Removing before unlocking is what makes the removal safe (see :func:`_lock_file`). A file
+    that cannot be removed (the folder became read-only, say) stays, harmlessly: the next
+    process locks it as before.
+    """
+    try:
+        with suppress(OSError):
+            if _same_file(fd, path):
+                path.unlink()
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
 class DirectoryLock:
     """An exclusive lock on a folder, held by this process until :meth:`release` or its death.
 
     It is the operating system's advisory lock (``flock``) on a file named ``.lock`` in the
     folder, so it is released however the process ends, ``SIGKILL`` included. The file also
     records who holds the lock (process id, host, start time) for the message the next process
-    gets; it stays in the folder, harmlessly, after the lock is released.
+    gets. :meth:`release` removes it, safely for a process that is taking the lock at the same
+    moment (see :func:`_lock_file`); a process killed by ``SIGKILL`` leaves it, harmlessly, and
+    the next holder removes it in turn.
 
     Args:
         directory: The folder to lock; it must exist.
@@ -249,30 +302,23 @@ class DirectoryLock:
         """Take the lock, or raise :class:`~fashionkit.exceptions.RunDirError` naming its holder."""
         if sys.platform == "win32" or self._fd is not None:
             return
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fd = _lock_file(self.path, wait=False)
         except BlockingIOError:
-            os.close(fd)
             raise RunDirError(in_use_message(self.path.parent)) from None
-        except BaseException:
-            os.close(fd)
-            raise
         holder = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}
         try:
             os.ftruncate(fd, 0)
             os.pwrite(fd, json.dumps(holder).encode(), 0)
         except BaseException:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
+            _unlock_file(fd, self.path)
             raise
         self._fd = fd
 
     def release(self) -> None:
-        """Release the lock (nothing happens if it is not held)."""
+        """Release the lock and remove its file (nothing happens if it is not held)."""
         if self._fd is not None and sys.platform != "win32":
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
+            _unlock_file(self._fd, self.path)
         self._fd = None
 
 
@@ -281,17 +327,19 @@ def folder_lock(directory: Path, name: str) -> Iterator[None]:
     """Hold an exclusive lock file ``name`` in ``directory``, waiting for other holders.
 
     For short critical sections shared by processes (several loads downloading into one empty
-    cache folder take turns, and the later ones find the files already there).
+    cache folder take turns, and the later ones find the files already there). The file is
+    removed when the block ends, however it ends, safely for the processes waiting for it
+    (see :func:`_lock_file`).
     """
     if sys.platform == "win32":
         yield
         return
-    fd = os.open(directory / name, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
+    path = directory / name
+    fd = _lock_file(path, wait=True)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
-        os.close(fd)  # closing releases the lock
+        _unlock_file(fd, path)
 
 
 def is_locked(directory: Path) -> bool:

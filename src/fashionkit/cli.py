@@ -7,15 +7,17 @@ commands that train or evaluate, so ``fashionkit --help`` answers at once.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
 import tomllib
 import traceback
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +37,7 @@ from fashionkit._constants import (
 )
 from fashionkit._io import os_error_message
 from fashionkit.baseline import baseline
-from fashionkit.config import TrainConfig, settable_keys
+from fashionkit.config import TrainConfig, set_keys, settable_keys
 from fashionkit.datasets import load_fashion_mnist
 from fashionkit.evaluation import evaluate, predict
 from fashionkit.exceptions import (
@@ -225,19 +227,6 @@ def _setting(text: str) -> tuple[tuple[str, ...], Any]:
     return path, value
 
 
-def _apply(data: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
-    section = data
-    for depth, key in enumerate(path[:-1]):
-        child = section.setdefault(key, {})
-        if not isinstance(child, dict):
-            raise ConfigError(
-                f"--set {'.'.join(path)}: {'.'.join(path[: depth + 1])} is a value, not a "
-                f"section, so it has no key {path[depth + 1]!r}."
-            )
-        section = child
-    section[path[-1]] = value
-
-
 def _train_config(args: argparse.Namespace) -> TrainConfig:
     """The base config (TOML file, preset or defaults) with the flags applied, validated."""
     if args.config:
@@ -246,26 +235,23 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
         base = get_preset(args.preset)
     else:
         base = TrainConfig()
-    data = base.to_dict()
-    settings = [_setting(text) for text in args.set or ()]
-    architecture = args.model
-    for path, value in settings:
-        if path == ("model", "architecture"):
-            architecture = value
-    if architecture is not None and architecture != data["model"]["architecture"]:
-        data["model"] = {"architecture": architecture}  # a new architecture starts from defaults
-    for flag, path in _TRAIN_FLAGS.items():
-        value = getattr(args, flag)
-        if value is not None:
-            _apply(data, path, value)
+    changes: list[tuple[tuple[str, ...], Any]] = []
+    if args.model is not None:
+        changes.append((("model", "architecture"), args.model))
+    changes.extend(
+        (path, getattr(args, flag))
+        for flag, path in _TRAIN_FLAGS.items()
+        if getattr(args, flag) is not None
+    )
     if args.memory_growth:
-        data["device"]["memory_growth"] = True
+        changes.append((("device", "memory_growth"), True))
     if args.quiet:
-        data["verbose"] = 0
+        changes.append((("verbose",), 0))
     if args.no_determinism:
-        data["deterministic"] = False
-    for path, value in settings:
-        _apply(data, path, value)
+        changes.append((("deterministic",), False))
+    changes.extend(_setting(text) for text in args.set or ())  # after the flags: --set wins
+    data = base.to_dict()
+    set_keys(data, changes, context="--set ")
     return TrainConfig.from_dict(data)
 
 
@@ -761,17 +747,110 @@ def _debug(args: argparse.Namespace) -> bool:
     )
 
 
+# The filter the user's TF_CPP_MIN_LOG_LEVEL puts TensorFlow's start-up log through (see
+# _start_tensorflow). It runs as a process of its own, so that what TensorFlow writes before a
+# crash (a FATAL line, then abort) still gets through: it copies its standard input to its
+# standard output line by line and leaves out only absl's log lines ("E0000 00:00:1745.123456
+# 4321 cuda_dnn.cc:8310] ...") below the level in argv[1] (0 INFO, 1 WARNING, 2 ERROR; FATAL
+# lines always pass) and absl's note that logging is not yet initialised, which absl writes at
+# INFO. Every other line (Python's warnings and tracebacks, anything unrecognised) passes.
+_TF_LOG_FILTER = r"""
+import re, sys
+minimum = int(sys.argv[1])
+record = re.compile(rb"([IWEF])\d{4} [\d:.]+ +\d+ [^ \]]+:\d+\] ")
+note = b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
+rank = {b"I": 0, b"W": 1, b"E": 2, b"F": 3}
+out = sys.stdout.buffer
+for line in sys.stdin.buffer:
+    found = record.match(line)
+    if found and found.group(1) != b"F" and rank[found.group(1)] < minimum:
+        continue
+    if minimum >= 1 and line.rstrip(b"\r\n") == note:
+        continue
+    out.write(line)
+    out.flush()
+"""
+
+
+def _tf_log_level(value: str | None) -> int:
+    """``TF_CPP_MIN_LOG_LEVEL`` as TensorFlow reads it: an integer, anything else 0."""
+    try:
+        return int((value or "").strip())
+    except ValueError:
+        return 0
+
+
+@contextlib.contextmanager
+def _tf_log_filtered(level: int) -> Iterator[None]:
+    """Within the block, standard error goes through :data:`_TF_LOG_FILTER` at ``level``.
+
+    Nothing is filtered if the filter process cannot be started.
+    """
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no standard error to filter
+        yield
+        return
+    try:
+        # A session of its own: Ctrl-C at the terminal stops the command, not the filter, which
+        # ends when the command closes the pipe (or dies) and it has copied everything.
+        child = subprocess.Popen(  # noqa: S603 - this interpreter and the script above
+            [sys.executable, "-I", "-S", "-c", _TF_LOG_FILTER, str(level)],
+            stdin=subprocess.PIPE,
+            stdout=saved,
+            start_new_session=True,
+        )
+    except OSError:
+        os.close(saved)
+        yield
+        return
+    if child.stdin is None:  # stdin=PIPE guarantees it; narrowed for mypy
+        raise AssertionError
+    os.dup2(child.stdin.fileno(), 2)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        child.stdin.close()
+        try:
+            child.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # a copy of the pipe kept open somewhere
+            child.kill()
+            child.wait()
+
+
 def _start_tensorflow(args: argparse.Namespace) -> None:
     """Import TensorFlow and list the devices with its start-up log kept off the terminal.
 
     TensorFlow's C++ and absl start-up lines (CUDA probing on a machine without a GPU, CPU
     feature notes) are written to the process's standard error before any Python setting can
     silence them, so standard error is captured while they are produced and shown only if the
-    import fails. With ``--debug``, or when the user set ``TF_CPP_MIN_LOG_LEVEL``, they are
-    shown as usual.
+    import fails. With ``--debug`` they are shown as usual, and so they are when the user set
+    ``TF_CPP_MIN_LOG_LEVEL`` to 0 (or to something that is not a number), TensorFlow's "show
+    everything".
+
+    When the user set it to 1 or more, TensorFlow filters its own log by that level, but not
+    the absl lines its libraries write while they load, before absl's logging is initialised
+    (``I0000 00:00:... port.cc:153] oneDNN custom operations are on``, absl's note
+    ``WARNING: All log messages before absl::InitializeLog() is called are written to
+    STDERR``). So TensorFlow is imported with standard error going through a filter that
+    applies the level to those lines as TensorFlow documents it: 1 leaves out INFO (and the
+    note, which absl writes at INFO), 2 WARNING too, 3 ERROR too. FATAL lines and everything
+    that is not an absl log line (Python's warnings and tracebacks) always pass, as they are
+    written. The devices are not listed here then, as before: TensorFlow lists them when the
+    command needs them, and its own level applies to what it writes then.
     """
-    user_set_level = getattr(args, "user_tf_log_level", False)
-    if _debug(args) or user_set_level or "tensorflow" in sys.modules:
+    if _debug(args) or "tensorflow" in sys.modules:
+        return
+    user_level = getattr(args, "user_tf_log_level", None)
+    if user_level is not None:
+        level = _tf_log_level(user_level)
+        if level >= 1:
+            with _tf_log_filtered(level):
+                import tensorflow  # noqa: F401 - imported for its start-up log, filtered
         return
     saved = os.dup(2)
     with tempfile.TemporaryFile() as captured:
@@ -814,7 +893,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     command = f"fashionkit {args.command}"
     # TensorFlow's C++ log below warnings stays quiet; a user's setting wins.
-    args.user_tf_log_level = "TF_CPP_MIN_LOG_LEVEL" in os.environ
+    args.user_tf_log_level = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         return int(args.func(args))

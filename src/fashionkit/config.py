@@ -16,7 +16,7 @@ Example:
 from __future__ import annotations
 
 import typing
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Self
 
@@ -70,6 +70,7 @@ __all__ = [
     "OptimizerConfig",
     "ResNetConfig",
     "TrainConfig",
+    "set_keys",
     "settable_keys",
 ]
 
@@ -681,3 +682,64 @@ def settable_keys() -> list[tuple[str, str]]:
         'rmsprop | adam | adamw | sgd | nadam | adagrad'
     """
     return list(_keys(TrainConfig, ""))
+
+
+def set_keys(
+    data: dict[str, Any],
+    changes: Iterable[tuple[Sequence[str], Any]],
+    *,
+    sep: str = ".",
+    context: str = "",
+) -> None:
+    """Write keys into ``data``, a config's plain data (:meth:`TrainConfig.to_dict`'s layout).
+
+    The one writer of the keys :func:`settable_keys` lists: ``fashionkit train --set``, the
+    parameters of a sweep and the scikit-learn estimator's
+    ``set_params(optimizer__learning_rate=...)`` all go through it. Each change is a path of
+    keys, such as ``("optimizer", "learning_rate")``, and a value; the changes are applied in
+    order (the last change of a key wins) and missing sections are created. A change of
+    ``model.architecture`` to another architecture than ``data``'s is applied first: it
+    replaces the model section by the architecture's name alone, so the new architecture starts
+    from its own defaults and the other model keys apply on top of them, in any order.
+
+    Neither the keys nor the values are checked here: build the config from ``data``
+    (:meth:`TrainConfig.from_dict`, or a section's class) to check them, with the message that
+    names an unknown key, its closest match and the allowed keys.
+
+    Args:
+        data: The plain data, changed in place; it may hold only some sections.
+        changes: Pairs of a path of keys and the value to write there.
+        sep: What joins the keys of a path in messages. Defaults to ``"."``.
+        context: What messages put before the key, such as ``"--set "``. Defaults to ``""``.
+
+    Raises:
+        ConfigError: A path goes below a value (``epochs.x``: ``epochs`` is a number).
+
+    Example:
+        >>> data = TrainConfig(model="mlp").to_dict()
+        >>> set_keys(data, [(("model", "filters"), [16]), (("model", "architecture"), "cnn")])
+        >>> TrainConfig.from_dict(data).model.filters
+        (16,)
+        >>> set_keys(data, [(("epochs", "x"), 1)])
+        Traceback (most recent call last):
+        ...
+        fashionkit.exceptions.ConfigError: epochs.x: epochs is a value, not a section, so it ...
+    """
+    steps = [(tuple(path), value) for path, value in changes]
+    architectures = [value for path, value in steps if path == ("model", "architecture")]
+    if architectures:
+        model = data.get("model")
+        current = model.get("architecture") if isinstance(model, dict) else None
+        if architectures[-1] != current:
+            data["model"] = {"architecture": architectures[-1]}
+    for path, value in steps:
+        section = data
+        for depth, key in enumerate(path[:-1]):
+            child = section.setdefault(key, {})
+            if not isinstance(child, dict):
+                raise ConfigError(
+                    f"{context}{sep.join(path)}: {sep.join(path[: depth + 1])} is a value, not "
+                    f"a section, so it has no key {path[depth + 1]!r}."
+                )
+            section = child
+        section[path[-1]] = value

@@ -23,8 +23,9 @@ fashionkit's one serialisation layer and shown in the documentation's "File form
                      instruction sets, oneDNN, the precision and why, seed
 ``summary.json``     :meth:`~fashionkit.TrainResult.to_dict`; written last, it marks the run
                      complete
-``.lock``            the lock a training process holds on the folder (it records the
-                     process id, host and start time; it stays after training ends)
+``.lock``            the lock a training process holds on the folder, while it trains (it
+                     records the process id, host and start time; removed when training
+                     ends or fails, left only by a killed process, for the next to reuse)
 ==================== =====================================================================
 """
 

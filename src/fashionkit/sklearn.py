@@ -23,7 +23,9 @@ Example:
 
 from __future__ import annotations
 
+import difflib
 import tempfile
+import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
@@ -35,6 +37,7 @@ from scipy.sparse import issparse  # type: ignore[import-untyped]
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from fashionkit._constants import CLASS_NAMES, NUM_CLASSES, PIXELS
+from fashionkit._fields import ConfigBase
 from fashionkit._validation import check_images, check_same_length
 from fashionkit.config import (
     AugmentConfig,
@@ -45,10 +48,12 @@ from fashionkit.config import (
     ModelConfig,
     OptimizerConfig,
     TrainConfig,
+    set_keys,
 )
 from fashionkit.datasets import DataSource, FashionMNIST, Split
 from fashionkit.evaluation import predict
 from fashionkit.exceptions import ConfigError, InputValidationError
+from fashionkit.models._registry import model_config_from
 from fashionkit.runs import load_model, save_model
 from fashionkit.training import train
 
@@ -65,6 +70,12 @@ _DEFAULT: Final = TrainConfig()
 _PREDICT_BATCH: Final = 1024
 #: Where the pickled state keeps the fitted model, as the bytes of a .keras file.
 _MODEL_STATE: Final = "_model_keras_bytes"
+#: The parameters that are nested configs, and their classes (``model``: the base class).
+_NESTED: Final[dict[str, type[ConfigBase]]] = {
+    name: kind
+    for name, kind in typing.get_type_hints(TrainConfig).items()
+    if isinstance(kind, type) and issubclass(kind, ConfigBase)
+}
 
 
 class FashionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
@@ -75,10 +86,11 @@ class FashionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     each one does. They are stored as given, as scikit-learn requires: names and mappings that
     TrainConfig converts (``model="cnn"``, ``data={"validation_fraction": 0.1}``) are converted
     and validated by ``fit``, which raises the config's
-    :class:`~fashionkit.exceptions.ConfigError` for an invalid value. A nested config is one
-    parameter: change it with ``set_params(model=CNNConfig(filters=(32, 64)))`` or search over
-    whole configs (``param_grid={"model": [LinearConfig(), MLPConfig()]}``); scikit-learn's
-    ``model__filters`` syntax is not supported.
+    :class:`~fashionkit.exceptions.ConfigError` for an invalid value. A nested config is set
+    whole (``set_params(model=CNNConfig(filters=(32, 64)))``,
+    ``param_grid={"model": [LinearConfig(), MLPConfig()]}``) or one key at a time with
+    scikit-learn's ``name__key`` syntax (``set_params(optimizer__learning_rate=0.01)``,
+    ``param_grid={"model__filters": [(16,), (32,)]}``); see :meth:`set_params`.
 
     **Data.** ``X`` holds images: ``(N, 28, 28)``, flattened ``(N, 784)`` or ``(N, 28, 28, 1)``,
     as uint8 pixels 0..255 or floats in ``[0, 1]`` (validated by
@@ -184,6 +196,89 @@ class FashionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             (2, True)
         """
         return cls(**{name: getattr(config, name) for name in PARAMETER_NAMES})
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Return the parameters; with ``deep``, also every key of the nested configs.
+
+        With ``deep=True`` (scikit-learn's default) the result also holds a ``name__key`` entry
+        for each key of each nested config: the fields of a config object (and a model
+        config's ``architecture``), or the keys of a mapping; those are the keys that
+        :meth:`set_params` and a ``param_grid`` take, and
+        ``set_params(**get_params(deep=True))`` changes nothing. ``deep=False``, which
+        ``clone`` uses, gives the parameters alone.
+
+        Example:
+            >>> params = FashionClassifier().get_params()
+            >>> params["optimizer__learning_rate"], params["model__architecture"]
+            (0.001, 'linear')
+            >>> len(FashionClassifier().get_params(deep=False)) == len(PARAMETER_NAMES)
+            True
+        """
+        params: dict[str, Any] = super().get_params(deep=False)
+        if deep:
+            for name in _NESTED:
+                for key, value in _nested_items(name, params[name]):
+                    params[f"{name}__{key}"] = value
+        return params
+
+    def set_params(self, **params: Any) -> FashionClassifier:
+        """Set parameters: whole ones, or one key of a nested config as ``name__key``.
+
+        ``set_params(optimizer__learning_rate=0.01)`` changes one field of the optimizer
+        config and keeps the others: a config object is evolved (its validators run again, so
+        an invalid value raises here), a mapping gets the key, and an architecture's name
+        becomes its config. ``model__architecture`` to another architecture starts that
+        architecture from its defaults, and the other ``model__`` keys of the call apply on top,
+        whatever their order. Whole parameters are set first, as given and unvalidated (fit
+        validates them); then the nested keys, grouped by parameter. Nothing is changed when
+        any key is refused.
+
+        Returns:
+            The estimator.
+
+        Raises:
+            ConfigError: A parameter that does not exist; a nested key the config does not
+                have (the message names it and lists the keys there are), an invalid value
+                for one, or a key below a value (``epochs__x``). ConfigError is a
+                ``ValueError``, as scikit-learn's contract asks.
+
+        Example:
+            >>> clf = FashionClassifier(optimizer=OptimizerConfig(name="adam"))
+            >>> clf.set_params(optimizer__learning_rate=0.01).optimizer
+            OptimizerConfig(name='adam', learning_rate=0.01, ...)
+            >>> clf.set_params(optimizer__lr=0.01)
+            Traceback (most recent call last):
+            ...
+            fashionkit.exceptions.ConfigError: FashionClassifier parameter optimizer__lr: ...
+        """
+        if not params:
+            return self
+        values: dict[str, Any] = super().get_params(deep=False)
+        nested: dict[str, list[tuple[tuple[str, ...], Any]]] = {}
+        for key, value in params.items():
+            name, sep, rest = key.partition("__")
+            if name not in values:
+                close = difflib.get_close_matches(name, PARAMETER_NAMES, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise ConfigError(
+                    f"Invalid parameter {name!r} for estimator FashionClassifier{hint}. Valid "
+                    f"parameters are: {', '.join(PARAMETER_NAMES)}; a key of a nested config is "
+                    f"written name__key, such as optimizer__learning_rate."
+                )
+            if sep:
+                nested.setdefault(name, []).append((tuple(rest.split("__")), value))
+            else:
+                values[name] = value
+        for name, changes in nested.items():
+            values[name] = _with_keys(name, values[name], changes)
+        for name in dict.fromkeys(key.partition("__")[0] for key in params):
+            setattr(self, name, values[name])
+        return self
+
+    def _get_params_html(self, deep: bool = True, doc_link: str = "") -> Any:
+        # scikit-learn's notebook display lists get_params(deep=True) and marks every name that
+        # is not an __init__ argument as changed; the nested keys would all be marked so.
+        return super()._get_params_html(False, doc_link)
 
     def to_config(self) -> TrainConfig:
         """Return the :class:`~fashionkit.config.TrainConfig` of the current parameters.
@@ -316,6 +411,50 @@ class FashionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             if state.get("result_") is not None:
                 state["result_"] = attrs.evolve(state["result_"], model=model)
         super().__setstate__(state)
+
+
+def _nested_items(name: str, value: object) -> list[tuple[str, Any]]:
+    """The keys and values the nested parameter ``name`` holds, for ``get_params(deep=True)``."""
+    kind = type(value)
+    if isinstance(value, ConfigBase) and attrs.has(kind):
+        fixed = [("architecture", value.architecture)] if isinstance(value, ModelConfig) else []
+        return [*fixed, *((f.name, getattr(value, f.name)) for f in attrs.fields(kind))]
+    if isinstance(value, Mapping):
+        return [(key, item) for key, item in value.items() if isinstance(key, str)]
+    if isinstance(value, str) and name == "model":  # an architecture's name
+        return [("architecture", value)]
+    return []
+
+
+def _with_keys(name: str, current: object, changes: list[tuple[tuple[str, ...], Any]]) -> object:
+    """The nested parameter ``name`` with keys of it changed, checked by its config class.
+
+    A config (or an architecture's name) becomes the changed config; a mapping stays a
+    mapping, with the keys set.
+    """
+    if name not in _NESTED:
+        plain: object = None  # a value, which set_keys refuses to look into
+    elif isinstance(current, ConfigBase):
+        plain = current.to_dict()
+    elif isinstance(current, Mapping):
+        plain = dict(current)
+    elif isinstance(current, str) and name == "model":
+        plain = {"architecture": current}
+    else:
+        plain = current  # set_keys says it is a value
+    data: dict[str, Any] = {name: plain}
+    changed = [((name, *path), value) for path, value in changes]
+    set_keys(data, changed, sep="__", context="FashionClassifier parameter ")
+    try:
+        config = (
+            model_config_from(data[name])
+            if name == "model"
+            else _NESTED[name].from_dict(data[name])
+        )
+    except ConfigError as exc:
+        keys = ", ".join("__".join(path) for path, _ in changed)
+        raise type(exc)(f"FashionClassifier parameter {keys}: {exc}") from exc
+    return data[name] if isinstance(current, Mapping) else config
 
 
 def _encode_labels(y: object) -> tuple[NDArray[Any], NDArray[np.uint8]]:

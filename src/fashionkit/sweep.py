@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import fcntl
 import itertools
 import logging
 import math
@@ -53,9 +52,9 @@ from typing import Any, Literal
 import attrs
 
 from fashionkit import _schema
-from fashionkit._io import atomic_write_text, os_errors_as
+from fashionkit._io import atomic_write_text, folder_lock, os_errors_as
 from fashionkit._typing import PathLike
-from fashionkit.config import TrainConfig, settable_keys
+from fashionkit.config import TrainConfig, set_keys, settable_keys
 from fashionkit.datasets import FashionMNIST, load_fashion_mnist
 from fashionkit.exceptions import (
     ConfigError,
@@ -86,6 +85,7 @@ _STUDY_NAME = "study-name.txt"
 _TRIALS = "trials"
 _BEST = "best.toml"
 _TABLE = "trials.md"
+_ASK_LOCK = ".ask.lock"  # held while a worker counts the trials and asks for one
 _OBJECTIVE = "val_accuracy"
 _CORNER_LIMIT = 256  # corners checked together; beyond, each value is checked alone
 _INSTALL = 'install the sweep extra: pip install "fashionkit[sweep]"'
@@ -236,25 +236,14 @@ def _scalar(value: object) -> bool:
     return value is None or isinstance(value, bool | int | float | str)
 
 
-def _apply(data: dict[str, Any], key: str, value: Any) -> None:
-    path = key.split(".")
-    section = data
-    for part in path[:-1]:
-        child = section.setdefault(part, {})
-        if not isinstance(child, dict):
-            raise ConfigError(f"search parameter {key!r}: {part} is a value, not a section.")
-        section = child
-    section[path[-1]] = value
-
-
 def _with_values(base: TrainConfig, values: Mapping[str, Any]) -> TrainConfig:
     """``base`` with dotted keys set; a new architecture starts from its own defaults."""
     data = base.to_dict()
-    architecture = values.get("model.architecture")
-    if architecture is not None and architecture != data["model"]["architecture"]:
-        data["model"] = {"architecture": architecture}
-    for key, value in values.items():
-        _apply(data, key, value)
+    set_keys(
+        data,
+        [(key.split("."), value) for key, value in values.items()],
+        context="search parameter ",
+    )
     return TrainConfig.from_dict(data)
 
 
@@ -614,17 +603,6 @@ def _heartbeat(storage: Any, trial: Any, seconds: float) -> Iterator[None]:
         thread.join()
 
 
-@contextlib.contextmanager
-def _folder_lock(folder: Path) -> Iterator[None]:
-    """Serialise "count the trials, then ask for one" among this machine's workers."""
-    with open(folder / ".ask.lock", "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def _storage(url: str, heartbeat: float) -> Any:
     optuna = _optuna()
     from optuna.storages import RDBStorage
@@ -717,7 +695,8 @@ def _work(job: _Job) -> None:
     data = job.dataset if job.dataset is not None else load_fashion_mnist()
     failures = 0
     while job.deadline is None or time.time() < job.deadline:
-        with _folder_lock(job.folder):
+        # This machine's workers take turns to count the trials, then ask for one.
+        with folder_lock(job.folder, _ASK_LOCK):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
                 optuna.storages.fail_stale_trials(study)
