@@ -197,7 +197,7 @@ def test_to_text_names_the_suggestion_or_says_there_is_none() -> None:
         ({"min_lr": -1e-3}, "min_lr must be > 0"),
         ({"max_lr": 20.0}, "max_lr must be <= 10"),
         ({"min_lr": 0.1, "max_lr": 0.01}, "min_lr must be below max_lr; got min_lr=0.1"),
-        ({"min_lr": "small"}, "min_lr must be a number; got 'small'"),
+        ({"min_lr": "small"}, "min_lr must be a finite number; got 'small'"),
         ({"max_lr": math.inf}, "max_lr must be a finite number"),
         ({"steps": 5}, "steps must be an integer from 10 to 100,000; got 5"),
         ({"steps": 100.0}, "steps must be an integer; got 100.0"),

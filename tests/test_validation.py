@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -12,10 +15,16 @@ from fashionkit._validation import (
     check_labels,
     check_probabilities,
     check_same_length,
+    check_scalar,
     check_targets,
     integer_labels,
 )
-from fashionkit.exceptions import InputValidationError, LabelEncodingError
+from fashionkit.exceptions import (
+    ArgumentError,
+    ConfigError,
+    InputValidationError,
+    LabelEncodingError,
+)
 
 # --- check_images --------------------------------------------------------------------------
 
@@ -345,3 +354,64 @@ def test_check_probabilities_accepts_flip_averaged_rows() -> None:
     """It accepts the mean of two softmax outputs, as flip test-time augmentation gives."""
     probs = (_softmax_rows(100, seed=1) + _softmax_rows(100, seed=2)) * np.float32(0.5)
     check_probabilities(probs, rows=100, num_classes=10)
+
+
+# --- plain scalar arguments ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "kwargs", "expected"),
+    [
+        (3, {"low": 2}, 3),
+        (np.int64(7), {"low": 1}, 7),
+        (0.5, {"kind": "number", "low": 0, "high": 1, "open_low": True}, 0.5),
+        (np.float32(2.0), {"kind": "number"}, 2.0),
+        (1000, {"low": 1, "high": 1000}, 1000),
+    ],
+)
+def test_check_scalar_returns_python_numbers_inside_the_range(
+    value: object, kwargs: dict[str, Any], expected: float
+) -> None:
+    """It returns the value as a Python int or float when type and range fit."""
+    result = check_scalar(value, "x", **kwargs)
+    assert result == expected
+    assert type(result) is (int if kwargs.get("kind", "int") == "int" else float)
+
+
+@pytest.mark.parametrize(
+    ("value", "kwargs", "message"),
+    [
+        (0, {"low": 1}, "x must be a positive integer; got 0."),
+        (True, {"low": 1}, "x must be a positive integer; got True (bool)."),
+        (2.0, {"low": 1}, "x must be a positive integer; got 2.0 (float)."),
+        (1, {"low": 2}, "x must be an integer >= 2; got 1."),
+        (1001, {"low": 1, "high": 1000}, "x must be an integer from 1 to 1000; got 1001."),
+        (2**32, {"low": 0, "high": 2**32, "open_high": True}, "x must be an integer in [0, "),
+        (0, {"kind": "number", "low": 0, "open_low": True}, "x must be a positive number; got 0."),
+        (math.nan, {"kind": "number"}, "x must be a finite number; got nan."),
+        (math.inf, {"kind": "number", "low": 0}, "x must be a number >= 0, and finite; got inf."),
+        ("1", {"kind": "number"}, "x must be a finite number; got '1' (str)."),
+        (1.0, {"kind": "number", "high": 1, "open_high": True}, "x must be a number < 1; got 1.0."),
+    ],
+)
+def test_check_scalar_refuses_with_one_error_class_naming_what_is_allowed(
+    value: object, kwargs: dict[str, Any], message: str
+) -> None:
+    """It raises ArgumentError whose message names the argument, the range and the value."""
+    with pytest.raises(ArgumentError) as info:
+        check_scalar(value, "x", **kwargs)
+    assert str(info.value).startswith(message)
+
+
+def test_check_scalar_appends_the_hint() -> None:
+    """It ends the message with the caller's hint."""
+    with pytest.raises(ArgumentError, match=r"got 5\. Use 0\.2\.$"):
+        check_scalar(5, "fraction", kind="number", high=1, hint="Use 0.2.")
+
+
+def test_an_argument_error_is_caught_by_the_older_classes() -> None:
+    """ArgumentError is a ConfigError, an InputValidationError and a ValueError at once."""
+    assert issubclass(ArgumentError, ConfigError)
+    assert issubclass(ArgumentError, InputValidationError)
+    assert issubclass(ArgumentError, ValueError)
+    assert fashionkit.ArgumentError is ArgumentError

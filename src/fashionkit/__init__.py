@@ -36,6 +36,7 @@ from fashionkit.evaluation import Evaluator as Evaluator
 from fashionkit.evaluation import Prediction as Prediction
 from fashionkit.evaluation import evaluate as evaluate
 from fashionkit.evaluation import predict as predict
+from fashionkit.exceptions import ArgumentError as ArgumentError
 from fashionkit.exceptions import ChecksumError as ChecksumError
 from fashionkit.exceptions import ConfigError as ConfigError
 from fashionkit.exceptions import ConfigFileNotFoundError as ConfigFileNotFoundError
@@ -92,6 +93,7 @@ except PackageNotFoundError:  # running from a source tree that was not installe
 __all__ = [
     "CLASS_NAMES",
     "CLASS_NAMES_KO",
+    "ArgumentError",
     "AugmentConfig",
     "BaselineResult",
     "CNNConfig",

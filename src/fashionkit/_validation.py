@@ -1,29 +1,154 @@
-"""Array validation: one checker per kind of input, each returning the converted array.
+"""Argument validation: one checker per kind of input, each returning the converted value.
 
-Every public entry point of fashionkit validates its arrays here, once, and then trusts them
-(the role ``sklearn.utils.validation`` plays in scikit-learn). A checker raises
-:class:`~fashionkit.exceptions.InputValidationError` (a :class:`ValueError`) whose message says
-what was wrong, what is allowed and what was received. It needs NumPy only.
+Every public entry point of fashionkit validates its arrays and its plain scalar arguments
+here, once, and then trusts them (the role ``sklearn.utils.validation`` plays in
+scikit-learn). Two kinds of fault, two exception classes, both :class:`ValueError`:
+
+- a bad array (images, labels, probabilities: wrong shape, dtype, values or length) is an
+  :class:`~fashionkit.exceptions.InputValidationError`;
+- a bad plain argument (a count, a rate, a seed, a size: wrong type, not finite or out of
+  range), checked by :func:`check_scalar`, is an :class:`~fashionkit.exceptions.ArgumentError`,
+  which is also a :class:`~fashionkit.exceptions.ConfigError` and an ``InputValidationError``.
+
+Config fields are checked by their own validators (``fashionkit._fields``) and raise
+:class:`~fashionkit.exceptions.ConfigError`. Every message says what was wrong, what is
+allowed and what was received. It needs NumPy only.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Any, Literal, overload
 
 import numpy as np
 from numpy.typing import NDArray
 
 from fashionkit._constants import IMAGE_SHAPE, LABEL_ENCODINGS, NUM_CLASSES, PIXELS
 from fashionkit._typing import LabelsU8
-from fashionkit.exceptions import InputValidationError, LabelEncodingError
+from fashionkit.exceptions import ArgumentError, InputValidationError, LabelEncodingError
 
 __all__ = [
     "check_images",
     "check_labels",
     "check_probabilities",
     "check_same_length",
+    "check_scalar",
     "check_targets",
 ]
+
+
+def _bound_text(
+    integer: bool, low: float | None, high: float | None, *, open_low: bool, open_high: bool
+) -> str:
+    """``a positive integer``, ``an integer from 1 to 1000``, ``a number in (0, 1)``..."""
+    what = "an integer" if integer else "a number"
+    if low is not None and high is not None:
+        if integer and not open_low and not open_high:
+            return f"{what} from {low} to {high}"
+        return f"{what} in {'(' if open_low else '['}{low}, {high}{')' if open_high else ']'}"
+    if low is not None:
+        if (integer and low == 1 and not open_low) or (low == 0 and open_low):
+            return f"a positive {what.split()[-1]}"
+        return f"{what} {'>' if open_low else '>='} {low}"
+    if high is not None:
+        return f"{what} {'<' if open_high else '<='} {high}"
+    return what if integer else "a finite number"
+
+
+@overload
+def check_scalar(
+    value: object,
+    name: str,
+    *,
+    kind: Literal["int"] = ...,
+    low: float | None = ...,
+    high: float | None = ...,
+    open_low: bool = ...,
+    open_high: bool = ...,
+    hint: str = ...,
+) -> int: ...
+
+
+@overload
+def check_scalar(
+    value: object,
+    name: str,
+    *,
+    kind: Literal["number"],
+    low: float | None = ...,
+    high: float | None = ...,
+    open_low: bool = ...,
+    open_high: bool = ...,
+    hint: str = ...,
+) -> float: ...
+
+
+def check_scalar(
+    value: object,
+    name: str,
+    *,
+    kind: Literal["int", "number"] = "int",
+    low: float | None = None,
+    high: float | None = None,
+    open_low: bool = False,
+    open_high: bool = False,
+    hint: str = "",
+) -> int | float:
+    """Check one plain argument: its type, that it is finite, and its range.
+
+    ``True`` and ``False`` are never numbers here (Python counts them as integers); NumPy
+    integers and floats are accepted and returned as Python ``int``/``float``.
+
+    Args:
+        value: The argument as received.
+        name: Its name, as the caller wrote it (``"batch_size"``, ``"TimeBudget(seconds=...)"``).
+        kind: ``"int"`` for an integer, ``"number"`` for any finite real number.
+        low: Smallest allowed value, or ``None`` for none.
+        high: Largest allowed value, or ``None`` for none.
+        open_low: ``low`` itself is not allowed.
+        open_high: ``high`` itself is not allowed.
+        hint: A sentence appended to the message (what a usual value is).
+
+    Returns:
+        The value as ``int`` (``kind="int"``) or ``float``.
+
+    Raises:
+        ArgumentError: Wrong type, NaN or infinite, or out of range; the message names the
+            argument, what is allowed and what was received.
+
+    Example:
+        >>> check_scalar(3, "folds", low=2)
+        3
+        >>> check_scalar(0.0, "fraction", kind="number", low=0, high=1, open_low=True,
+        ...              open_high=True)
+        Traceback (most recent call last):
+        ...
+        fashionkit.exceptions.ArgumentError: fraction must be a number in (0, 1); got 0.0.
+        >>> check_scalar(True, "steps", low=1)
+        Traceback (most recent call last):
+        ...
+        fashionkit.exceptions.ArgumentError: steps must be a positive integer; got True (bool).
+    """
+    integer = kind == "int"
+    allowed = _bound_text(integer, low, high, open_low=open_low, open_high=open_high)
+    suffix = f" {hint}" if hint else ""
+    types: tuple[type, ...] = (
+        (int, np.integer) if integer else (int, float, np.integer, np.floating)
+    )
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, types):
+        raise ArgumentError(
+            f"{name} must be {allowed}; got {value!r} ({type(value).__name__}).{suffix}"
+        )
+    checked: Any = value  # an int, a float or a NumPy number, as tested just above
+    number: int | float = int(checked) if integer else float(checked)
+    if not integer and not math.isfinite(number):
+        finite = "" if "finite" in allowed else ", and finite"
+        raise ArgumentError(f"{name} must be {allowed}{finite}; got {value!r}.{suffix}")
+    too_low = low is not None and (number <= low if open_low else number < low)
+    too_high = high is not None and (number >= high if open_high else number > high)
+    if too_low or too_high:
+        raise ArgumentError(f"{name} must be {allowed}; got {value!r}.{suffix}")
+    return number
 
 
 def _as_array(value: object, name: str) -> NDArray[Any]:

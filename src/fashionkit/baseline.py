@@ -7,8 +7,9 @@ import warnings
 
 import attrs
 
+from fashionkit._validation import check_scalar
 from fashionkit.datasets import FashionMNIST, load_fashion_mnist
-from fashionkit.exceptions import ConfigError
+from fashionkit.exceptions import ArgumentError, ConfigError
 from fashionkit.preprocessing import check_labels, prepare_images
 
 __all__ = ["BaselineResult", "baseline"]
@@ -88,14 +89,10 @@ def baseline(
         0.81
     """
     for name, value, low in (("folds", folds, 2), ("max_iter", max_iter, 1), ("seed", seed, 0)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ConfigError(f"{name} must be an integer >= {low}; got {value!r}.")
-    if n_jobs is not None and (
-        isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0
-    ):
-        raise ConfigError(
-            f"n_jobs must be a non-zero integer (-1 for every core) or None; got {n_jobs!r}."
-        )
+        check_scalar(value, name, low=low)
+    jobs_hint = "n_jobs is a non-zero integer (-1 for every core) or None."
+    if n_jobs is not None and check_scalar(n_jobs, "n_jobs", hint=jobs_hint) == 0:
+        raise ArgumentError(f"n_jobs must not be 0; got 0. {jobs_hint}")
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import SGDClassifier
     from sklearn.model_selection import cross_validate

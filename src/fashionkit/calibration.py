@@ -43,7 +43,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fashionkit import _html, _schema
-from fashionkit._validation import check_labels, check_probabilities
+from fashionkit._validation import check_labels, check_probabilities, check_scalar
 from fashionkit.exceptions import InputValidationError
 
 __all__ = [
@@ -85,9 +85,7 @@ def check_temperature(temperature: object) -> float:
 
 
 def _check_bins(bins: object) -> int:
-    if isinstance(bins, bool) or not isinstance(bins, int) or not 1 <= bins <= 1000:
-        raise InputValidationError(f"bins must be an integer from 1 to 1000; got {bins!r}.")
-    return bins
+    return check_scalar(bins, "bins", low=1, high=1000)
 
 
 def _shape(values: object) -> tuple[int, ...]:

@@ -32,6 +32,7 @@ from fashionkit._validation import (
     check_labels,
     check_probabilities,
     check_same_length,
+    check_scalar,
     integer_labels,
 )
 from fashionkit.calibration import (
@@ -247,8 +248,7 @@ def _class_names(class_names: Sequence[str]) -> tuple[str, ...]:
 
 
 def _check_batch_size(batch_size: object) -> None:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise InputValidationError(f"batch_size must be a positive integer; got {batch_size!r}.")
+    check_scalar(batch_size, "batch_size", low=1)
 
 
 def _check_tta(tta: object) -> None:

@@ -8,6 +8,7 @@ working for bad arguments and ``except OSError`` for file and network problems.
 from __future__ import annotations
 
 __all__ = [
+    "ArgumentError",
     "ChecksumError",
     "ConfigError",
     "ConfigFileNotFoundError",
@@ -50,6 +51,16 @@ class ConfigFileNotFoundError(ConfigError, FileNotFoundError):
 
 class InputValidationError(FashionkitError, ValueError):
     """An array passed to fashionkit has the wrong shape, dtype, values or length."""
+
+
+class ArgumentError(ConfigError, InputValidationError):
+    """A plain argument (a count, a rate, a seed, a size) has the wrong type or is out of range.
+
+    Every function checks such arguments the same way (see
+    :func:`fashionkit._validation.check_scalar`), and the message names the argument, what is
+    allowed and what was received. It is a :class:`ConfigError` and an
+    :class:`InputValidationError` at once, so code that caught either before still catches it.
+    """
 
 
 class LabelEncodingError(InputValidationError):

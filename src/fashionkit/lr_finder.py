@@ -38,6 +38,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fashionkit import _schema
+from fashionkit._validation import check_scalar
 from fashionkit.config import TrainConfig
 from fashionkit.datasets import FashionMNIST
 from fashionkit.exceptions import ConfigError
@@ -245,15 +246,6 @@ def _sweep_rates(min_lr: float, max_lr: float, steps: int) -> tuple[float, ...]:
     return tuple(float(rate) for rate in rates)
 
 
-def _number(name: str, value: object) -> float:
-    """``value`` as a float, or ConfigError naming the argument when it is not a finite number."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(f"{name} must be a number; got {value!r} ({type(value).__name__}).")
-    if not math.isfinite(value):
-        raise ConfigError(f"{name} must be a finite number; got {value!r}.")
-    return float(value)
-
-
 def check_sweep_arguments(
     *,
     min_lr: object = 1e-6,
@@ -277,9 +269,9 @@ def check_sweep_arguments(
         ...
         fashionkit.exceptions.ConfigError: min_lr must be below max_lr; got min_lr=0.1 and ...
     """
-    low, high = _number("min_lr", min_lr), _number("max_lr", max_lr)
-    if isinstance(steps, bool) or not isinstance(steps, int):
-        raise ConfigError(f"steps must be an integer; got {steps!r} ({type(steps).__name__}).")
+    low = check_scalar(min_lr, "min_lr", kind="number")
+    high = check_scalar(max_lr, "max_lr", kind="number")
+    steps = check_scalar(steps, "steps")
     checks = [
         (
             low > 0,
@@ -302,17 +294,17 @@ def check_sweep_arguments(
             f"steps are usual.",
         ),
         (
-            0 <= _number("smoothing", smoothing) < 1,
+            0 <= check_scalar(smoothing, "smoothing", kind="number") < 1,
             f"smoothing must be >= 0 and < 1 (the weight of the running average of the loss; "
             f"0 turns smoothing off); got {smoothing!r}.",
         ),
         (
-            0 <= _number("skip_fraction", skip_fraction) < 0.5,
+            0 <= check_scalar(skip_fraction, "skip_fraction", kind="number") < 0.5,
             f"skip_fraction must be >= 0 and < 0.5 (the share of the steps at the start that "
             f"the suggestion ignores); got {skip_fraction!r}.",
         ),
         (
-            _number("divergence", divergence) > 1,
+            check_scalar(divergence, "divergence", kind="number") > 1,
             f"divergence must be > 1 (the sweep stops when the smoothed loss exceeds this many "
             f"times its minimum); got {divergence!r}. 4 is usual.",
         ),

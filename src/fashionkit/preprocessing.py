@@ -25,7 +25,13 @@ from fashionkit._constants import (
     Layout,
 )
 from fashionkit._typing import FloatArray, LabelsU8
-from fashionkit._validation import check_images, check_labels, check_same_length, check_targets
+from fashionkit._validation import (
+    check_images,
+    check_labels,
+    check_same_length,
+    check_scalar,
+    check_targets,
+)
 from fashionkit.exceptions import InputValidationError
 
 __all__ = [
@@ -225,15 +231,17 @@ def train_validation_split(
         >>> parts.validation_indices.tolist()  # train_test_split(..., random_state=0) holds these
         [2, 8]
     """
-    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)):
-        raise InputValidationError(f"fraction must be a number in (0, 1); got {fraction!r}.")
-    if not 0.0 < float(fraction) < 1.0:
-        raise InputValidationError(
-            f"fraction must lie strictly between 0 and 1; got {fraction}. Use 0.2 to hold out "
-            f"20% of the data."
-        )
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
-        raise InputValidationError(f"seed must be an integer in 0..2**32-1; got {seed!r}.")
+    check_scalar(
+        fraction,
+        "fraction",
+        kind="number",
+        low=0,
+        high=1,
+        open_low=True,
+        open_high=True,
+        hint="Use 0.2 to hold out 20% of the data.",
+    )
+    check_scalar(seed, "seed", low=0, high=2**32, open_high=True)
     x = check_images(images, allow_float=True)
     y = check_labels(labels)
     check_same_length(x, y, names="images and labels")

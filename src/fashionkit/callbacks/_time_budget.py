@@ -7,8 +7,8 @@ from typing import Any
 
 import keras
 
+from fashionkit._validation import check_scalar
 from fashionkit.callbacks._context import TrainingContext
-from fashionkit.exceptions import ConfigError
 
 
 class TimeBudget(keras.callbacks.Callback):  # type: ignore[misc]
@@ -42,11 +42,9 @@ class TimeBudget(keras.callbacks.Callback):  # type: ignore[misc]
 
     def __init__(self, seconds: float) -> None:
         super().__init__()
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds > 0:
-            raise ConfigError(
-                f"TimeBudget(seconds=...) must be a positive number of seconds; got {seconds!r}."
-            )
-        self.seconds = float(seconds)
+        self.seconds = check_scalar(
+            seconds, "TimeBudget(seconds=...)", kind="number", low=0, open_low=True
+        )
         self.stopped = False
         self.stopped_epoch: int | None = None
         self.epoch_cut_short = False

@@ -8,6 +8,7 @@ import keras
 import numpy as np
 from numpy.typing import NDArray
 
+from fashionkit._validation import check_scalar
 from fashionkit.callbacks._context import TrainingContext
 from fashionkit.evaluation import Evaluator
 from fashionkit.exceptions import InputValidationError
@@ -57,8 +58,7 @@ class ValidationReport(keras.callbacks.Callback):  # type: ignore[misc]
         batch_size: int = 1024,
     ) -> None:
         super().__init__()
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise InputValidationError(f"every must be a positive integer; got {every!r}.")
+        check_scalar(every, "every", low=1)
         if (x is None) != (y is None):
             raise InputValidationError("ValidationReport needs both x and y, or neither.")
         self.every = every

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fashionkit._constants import LAYOUT_CHOICES, NUM_CLASSES, LayoutChoice, input_shape_for
+from fashionkit._validation import check_scalar
 from fashionkit.exceptions import ConfigError
 from fashionkit.models._base import ModelConfig
 from fashionkit.models._registry import get_architecture
@@ -64,8 +65,7 @@ def create_model(
         raise ConfigError(
             f"layout must be one of {', '.join(map(repr, LAYOUT_CHOICES))}; got {layout!r}."
         )
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
-        raise ConfigError(f"num_classes must be an integer >= 2; got {num_classes!r}.")
+    check_scalar(num_classes, "num_classes", low=2)
     resolved = config.preferred_layout if layout == "auto" else layout
     return architecture.build(
         config, input_shape=input_shape_for(resolved), num_classes=num_classes
