@@ -19,7 +19,7 @@ import traceback
 import unicodedata
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 
@@ -75,6 +75,50 @@ __all__ = ["main"]
 #: Environment variable that turns on ``--debug`` (tracebacks, TensorFlow's start-up log).
 DEBUG_ENV = "FASHIONKIT_DEBUG"
 
+# The parsing helpers: argument types, choice lists for help texts, the flags several commands
+# share (as parent parsers) and build_parser, the table of contents. Each command's own flags
+# are declared by its _add_<command>, beside the _cmd_<command> that reads them.
+
+#: A ``fashionkit`` parser's commands, to which each ``_add_<command>`` adds its own.
+_Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+def _choices(values: Sequence[str]) -> str:
+    """``a, b or c``: a choice list for help text, from its single source."""
+    items = list(values)
+    return ", ".join(items[:-1]) + f" or {items[-1]}" if len(items) > 1 else "".join(items)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}")
+    return value
+
+
+def _nonzero(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value == 0:
+        raise argparse.ArgumentTypeError(
+            f"expected a non-zero integer (-1: every core); got {text!r}"
+        )
+    return value
+
+
+def _gpu_list(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated GPU indices such as 0,1; got {text!r}"
+        ) from None
+
 
 def _common_options() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
@@ -114,6 +158,44 @@ def _data_options() -> argparse.ArgumentParser:
 
 def _load(args: argparse.Namespace) -> Any:
     return load_fashion_mnist(args.data_dir, verify=args.verify, download=args.download)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the ``fashionkit`` command."""
+    parser = argparse.ArgumentParser(
+        prog="fashionkit",
+        description="Fashion-MNIST with Keras: verified data, a baseline, training, evaluation.",
+    )
+    parser.add_argument("--version", action="version", version=f"fashionkit {__version__}")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help=f"show Python tracebacks and TensorFlow's start-up log (or set {DEBUG_ENV}=1)",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_info(commands)
+    _add_baseline(commands)
+    _add_train(commands)
+    _add_lr_find(commands)
+    _add_evaluate(commands)
+    _add_predict(commands)
+    _add_export(commands)
+    _add_sweep(commands)
+    _add_report(commands)
+    return parser
+
+
+# fashionkit info
+
+
+def _add_info(commands: _Commands) -> None:
+    info = commands.add_parser(
+        "info",
+        parents=[_data_options()],
+        help="where the data is, whether it verified, shapes and counts",
+    )
+    info.add_argument("--json", action="store_true", help="print JSON")
+    info.set_defaults(func=_cmd_info)
 
 
 def _pad(text: str, width: int) -> str:
@@ -169,6 +251,25 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+# fashionkit baseline
+
+
+def _add_baseline(commands: _Commands) -> None:
+    base = commands.add_parser(
+        "baseline",
+        parents=[_data_options()],
+        help="the tutorial's SGD logistic regression, 5-fold CV",
+    )
+    base.add_argument(
+        "--folds", type=_positive, default=5, help="cross-validation folds (default 5)"
+    )
+    base.add_argument(
+        "--jobs", type=_nonzero, default=-1, help="parallel fits (default -1: all cores)"
+    )
+    base.add_argument("--json", action="store_true", help="print JSON")
+    base.set_defaults(func=_cmd_baseline)
+
+
 def _cmd_baseline(args: argparse.Namespace) -> int:
     result = baseline(_load(args), folds=args.folds, n_jobs=args.jobs)
     if args.json:
@@ -189,8 +290,56 @@ def _cmd_baseline(args: argparse.Namespace) -> int:
     return 0
 
 
-# Flags of `fashionkit train` (and `lr-find`) and where each lands in the config's dict form;
-# every other key is reachable with --set KEY=VALUE.
+# The config flags of train and lr-find (a parent parser), where each lands in the config, and
+# _train_config, which applies them.
+
+
+def _config_options() -> argparse.ArgumentParser:
+    """The flags that build a TrainConfig (see :func:`_train_config`): train and lr-find."""
+    parent = argparse.ArgumentParser(add_help=False)
+    base_config = parent.add_mutually_exclusive_group()
+    base_config.add_argument("--config", type=Path, help="TOML config; flags below override it")
+    base_config.add_argument(
+        "--preset", help=f"named config: {_choices(list_presets())}; flags below override it"
+    )
+    parent.add_argument(
+        "--model",
+        help=f"architecture: {_choices(list_architectures())} (register others from Python)",
+    )
+    parent.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="set any config key, dotted, to a TOML value (repeatable), e.g. "
+        "--set model.dropout=0.3 --set model.filters=[16,32]; applied after the other flags",
+    )
+    parent.add_argument("--epochs", type=int)
+    parent.add_argument("--batch-size", type=int)
+    parent.add_argument("--loss", help=f"label encoding: {_choices(LABEL_ENCODINGS)}")
+    parent.add_argument("--label-smoothing", type=float, help="one_hot only")
+    parent.add_argument("--optimizer", help=_choices(OPTIMIZERS))
+    parent.add_argument("--learning-rate", type=float)
+    parent.add_argument("--validation-fraction", type=float)
+    parent.add_argument("--layout", help=_choices(LAYOUT_CHOICES))
+    dev = parent.add_argument_group("devices")
+    dev.add_argument("--device", help=f"accelerator: {_choices(ACCELERATORS)}")
+    dev.add_argument("--gpus", type=_gpu_list, help="GPU indices to use, e.g. 0,1")
+    dev.add_argument("--memory-growth", action="store_true", help="grow GPU memory as needed")
+    dev.add_argument("--memory-limit", type=int, metavar="MIB", help="cap each GPU's memory")
+    dev.add_argument("--precision", help=_choices(PRECISIONS))
+    dev.add_argument("--strategy", help=f"{_choices(STRATEGIES)} (multi_worker reads TF_CONFIG)")
+    dev.add_argument("--virtual-cpus", type=int, help="split the CPU into N logical devices")
+    parent.add_argument(
+        "--no-determinism", action="store_true", help="skip TensorFlow op determinism (faster)"
+    )
+    parent.add_argument("--seed", type=int)
+    parent.add_argument("--time-budget", type=float, metavar="SECONDS", help="stop fit after this")
+    parent.add_argument("--quiet", action="store_true", help="no Keras progress output")
+    return parent
+
+
+# Where each valued flag of _config_options lands in the config's dict form (the others are read
+# by _train_config itself); every other key is reachable with --set KEY=VALUE.
 _TRAIN_FLAGS: dict[str, tuple[str, ...]] = {
     "epochs": ("epochs",),
     "batch_size": ("batch_size",),
@@ -255,35 +404,30 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
     return TrainConfig.from_dict(data)
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}")
-    return value
+# fashionkit train
 
 
-def _nonzero(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value == 0:
-        raise argparse.ArgumentTypeError(
-            f"expected a non-zero integer (-1: every core); got {text!r}"
-        )
-    return value
-
-
-def _gpu_list(text: str) -> list[int]:
-    try:
-        return [int(part) for part in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated GPU indices such as 0,1; got {text!r}"
-        ) from None
+def _add_train(commands: _Commands) -> None:
+    tr = commands.add_parser(
+        "train",
+        parents=[_data_options(), _config_options()],
+        help="train and evaluate a model",
+    )
+    tr.add_argument(
+        "--list-keys", action="store_true", help="list every key --set accepts, and stop"
+    )
+    tr.add_argument("--metrics-log", type=Path, help="write one JSON line per epoch here")
+    tr.add_argument("--save-config", type=Path, help="write the resolved config (TOML) here")
+    tr.add_argument("--save-model", type=Path, help="save the trained model (.keras) here")
+    tr.add_argument(
+        "--run-dir",
+        type=Path,
+        help="keep config, checkpoints, metrics, model and reports here; resumes an interrupted "
+        "run of the same config",
+    )
+    tr.add_argument("--dry-run", action="store_true", help="print the resolved config and stop")
+    tr.add_argument("--json", action="store_true", help="print the result as one JSON line")
+    tr.set_defaults(func=_cmd_train)
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -327,6 +471,31 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+# fashionkit lr-find
+
+
+def _add_lr_find(commands: _Commands) -> None:
+    lr = commands.add_parser(
+        "lr-find",
+        parents=[_data_options(), _config_options()],
+        help="sweep the learning rate over a few hundred batches and suggest one",
+        description="Train a fresh model of the config for --steps batches while the learning "
+        "rate rises exponentially from --min-lr to --max-lr, and suggest the rate at which the "
+        "smoothed loss falls fastest (or say why there is none). Takes the config flags of "
+        "train; its learning rate, schedule and epochs are not used.",
+    )
+    lr.add_argument(
+        "--min-lr", type=float, default=1e-6, help="rate of the first step (default 1e-6)"
+    )
+    lr.add_argument("--max-lr", type=float, default=1.0, help="rate of the last step (default 1)")
+    lr.add_argument("--steps", type=int, default=200, help="batches to sweep (default 200)")
+    lr.add_argument(
+        "--plot", type=Path, metavar="PATH.png", help="draw the loss against the rate (PNG) here"
+    )
+    lr.add_argument("--json", action="store_true", help="print the sweep as one JSON line")
+    lr.set_defaults(func=_cmd_lr_find)
+
+
 def _cmd_lr_find(args: argparse.Namespace) -> int:
     config = _train_config(args)
     # Refuse what would fail after the sweep, before the data is loaded.
@@ -348,10 +517,29 @@ def _cmd_lr_find(args: argparse.Namespace) -> int:
     return 0
 
 
-_TTA_HELP = (
-    "average each image with its mirror image (flip test-time augmentation); default: as the "
-    "run directory's config says, off for a .keras file"
-)
+# A saved model, for evaluate and predict: where it is read from, and --tta and --calibrated.
+
+
+def _add_model_options(command: argparse.ArgumentParser) -> None:
+    """Add ``--tta`` and ``--calibrated`` (read by :func:`_tta_for`, :func:`_temperature_for`).
+
+    Added in place rather than through a parent parser, whose flags ``--help`` would list
+    before the command's own: both commands show them last.
+    """
+    command.add_argument(
+        "--tta",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="average each image with its mirror image (flip test-time augmentation); default: "
+        "as the run directory's config says, off for a .keras file",
+    )
+    command.add_argument(
+        "--calibrated",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="apply the temperature a calibrated run fitted (calibration.json); default: on "
+        "when the run directory has one",
+    )
 
 
 def _model_from(path: Path) -> Any:
@@ -369,12 +557,6 @@ def _tta_for(path: Path, wanted: bool | None) -> bool:
         return wanted
     config = path / CONFIG
     return path.is_dir() and config.is_file() and TrainConfig.from_toml(config).tta
-
-
-_CALIBRATED_HELP = (
-    "apply the temperature a calibrated run fitted (calibration.json); default: on when the "
-    "run directory has one"
-)
 
 
 def _temperature_for(path: Path, wanted: bool | None) -> float:
@@ -395,6 +577,19 @@ def _temperature_for(path: Path, wanted: bool | None) -> float:
     return temperature
 
 
+# fashionkit evaluate
+
+
+def _add_evaluate(commands: _Commands) -> None:
+    ev = commands.add_parser(
+        "evaluate", parents=[_data_options()], help="evaluate a saved model on the test split"
+    )
+    ev.add_argument("model", type=Path, help="a run directory or a .keras file")
+    ev.add_argument("--json", action="store_true", help="print the report as JSON")
+    _add_model_options(ev)
+    ev.set_defaults(func=_cmd_evaluate)
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     _start_tensorflow(args)
     model = _model_from(args.model)
@@ -406,6 +601,25 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     )
     print(report.to_json() if args.json else report.to_text())
     return 0
+
+
+# fashionkit predict
+
+
+def _add_predict(commands: _Commands) -> None:
+    pr = commands.add_parser(
+        "predict",
+        parents=[_common_options()],
+        help="classify 28x28 grayscale PNG or .npy images",
+    )
+    pr.add_argument("run", type=Path, help="a run directory or a .keras file")
+    pr.add_argument("images", type=Path, nargs="+", help=".png or .npy files")
+    pr.add_argument(
+        "--top", type=_positive, default=3, help="classes to show per image (default 3)"
+    )
+    pr.add_argument("--json", action="store_true", help="print JSON")
+    _add_model_options(pr)
+    pr.set_defaults(func=_cmd_predict)
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
@@ -440,11 +654,88 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+# fashionkit export
+
+
+def _add_export(commands: _Commands) -> None:
+    ex = commands.add_parser(
+        "export",
+        parents=[_common_options()],
+        help="export a run's model for serving: SavedModel, TFLite or ONNX",
+        description="Write the run's final model in a serving format. The exported model takes "
+        "uint8 images (N, 28, 28) and returns (N, 10) probabilities, with the run's flip TTA "
+        "and calibration temperature inside; it is checked against the Keras model before it "
+        "is renamed into place.",
+    )
+    ex.add_argument("run", type=Path, help="a completed run directory")
+    ex.add_argument(
+        "--format",
+        choices=EXPORT_FORMATS,
+        default="saved_model",
+        help=f"{_choices(EXPORT_FORMATS)} (default saved_model; onnx needs the export extra)",
+    )
+    ex.add_argument(
+        "--out",
+        type=Path,
+        metavar="PATH",
+        help="where to write (default: RUN_DIR/export/saved_model, model.tflite or model.onnx)",
+    )
+    ex.add_argument("--json", action="store_true", help="print the result as one JSON line")
+    ex.set_defaults(func=_cmd_export)
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     _start_tensorflow(args)
     result = export(args.run, format=args.format, out=args.out)
     print(json.dumps(result.to_dict(), ensure_ascii=False) if args.json else result.to_text())
     return 0
+
+
+# fashionkit sweep
+
+
+def _add_sweep(commands: _Commands) -> None:
+    sw = commands.add_parser(
+        "sweep",
+        parents=[_data_options()],
+        help="search hyperparameters with Optuna: parallel, resumable, pruned",
+        description="Train --trials configs sampled from the search space SPACE.toml, each into "
+        "a run directory under the sweep folder, pruning poor ones by their per-epoch "
+        "validation accuracy. Running the same command again continues the sweep; workers on "
+        "other machines join with the same --storage URL and --study-name. Ends with a table "
+        "of the trials, best.toml (the best config, for train --config) and plots.",
+    )
+    sw.add_argument("space", type=Path, help="the search space, a TOML file")
+    sw.add_argument("--trials", type=_positive, required=True, help="finished trials to end with")
+    sw.add_argument(
+        "--workers", type=_positive, default=1, help="worker processes on this machine (default 1)"
+    )
+    sw.add_argument(
+        "--storage",
+        metavar="URL",
+        help="database URL shared by several machines (default: SQLite in the sweep folder)",
+    )
+    sw.add_argument(
+        "--study-name", default="fashionkit", help="the study's name (default fashionkit)"
+    )
+    sw.add_argument(
+        "--pruner",
+        choices=PRUNERS,
+        default="median",
+        help=f"{_choices(PRUNERS)} (default median)",
+    )
+    sw.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="wall-clock budget: running trials stop and are queued to resume next time",
+    )
+    sw.add_argument("--seed", type=int, help="seed of the sampler (repeatable with one worker)")
+    sw.add_argument(
+        "--out", type=Path, metavar="DIR", help="the sweep folder (default sweeps/SPACE_NAME)"
+    )
+    sw.add_argument("--json", action="store_true", help="print the result as one JSON line")
+    sw.set_defaults(func=_cmd_sweep)
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
@@ -494,234 +785,13 @@ def _drawing_available() -> bool:
     return can_draw()
 
 
-def _cmd_report(args: argparse.Namespace) -> int:
-    if args.run.is_dir() and (args.run / "space.toml").is_file():  # a sweep folder
-        for path in write_sweep_report(args.run, storage=args.storage, study_name=args.study_name):
-            print(f"wrote {path}")
-        return 0
-    _start_tensorflow(args)
-    for path in write_report(args.run, dataset=_load(args)):
-        print(f"wrote {path}")
-    return 0
+# fashionkit report
 
 
-def _choices(values: Sequence[str]) -> str:
-    """``a, b or c``: a choice list for help text, from its single source."""
-    items = list(values)
-    return ", ".join(items[:-1]) + f" or {items[-1]}" if len(items) > 1 else "".join(items)
-
-
-def _config_options() -> argparse.ArgumentParser:
-    """The flags that build a TrainConfig (see :func:`_train_config`): train and lr-find."""
-    parent = argparse.ArgumentParser(add_help=False)
-    base_config = parent.add_mutually_exclusive_group()
-    base_config.add_argument("--config", type=Path, help="TOML config; flags below override it")
-    base_config.add_argument(
-        "--preset", help=f"named config: {_choices(list_presets())}; flags below override it"
-    )
-    parent.add_argument(
-        "--model",
-        help=f"architecture: {_choices(list_architectures())} (register others from Python)",
-    )
-    parent.add_argument(
-        "--set",
-        action="append",
-        metavar="KEY=VALUE",
-        help="set any config key, dotted, to a TOML value (repeatable), e.g. "
-        "--set model.dropout=0.3 --set model.filters=[16,32]; applied after the other flags",
-    )
-    parent.add_argument("--epochs", type=int)
-    parent.add_argument("--batch-size", type=int)
-    parent.add_argument("--loss", help=f"label encoding: {_choices(LABEL_ENCODINGS)}")
-    parent.add_argument("--label-smoothing", type=float, help="one_hot only")
-    parent.add_argument("--optimizer", help=_choices(OPTIMIZERS))
-    parent.add_argument("--learning-rate", type=float)
-    parent.add_argument("--validation-fraction", type=float)
-    parent.add_argument("--layout", help=_choices(LAYOUT_CHOICES))
-    dev = parent.add_argument_group("devices")
-    dev.add_argument("--device", help=f"accelerator: {_choices(ACCELERATORS)}")
-    dev.add_argument("--gpus", type=_gpu_list, help="GPU indices to use, e.g. 0,1")
-    dev.add_argument("--memory-growth", action="store_true", help="grow GPU memory as needed")
-    dev.add_argument("--memory-limit", type=int, metavar="MIB", help="cap each GPU's memory")
-    dev.add_argument("--precision", help=_choices(PRECISIONS))
-    dev.add_argument("--strategy", help=f"{_choices(STRATEGIES)} (multi_worker reads TF_CONFIG)")
-    dev.add_argument("--virtual-cpus", type=int, help="split the CPU into N logical devices")
-    parent.add_argument(
-        "--no-determinism", action="store_true", help="skip TensorFlow op determinism (faster)"
-    )
-    parent.add_argument("--seed", type=int)
-    parent.add_argument("--time-budget", type=float, metavar="SECONDS", help="stop fit after this")
-    parent.add_argument("--quiet", action="store_true", help="no Keras progress output")
-    return parent
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser of the ``fashionkit`` command."""
-    parser = argparse.ArgumentParser(
-        prog="fashionkit",
-        description="Fashion-MNIST with Keras: verified data, a baseline, training, evaluation.",
-    )
-    parser.add_argument("--version", action="version", version=f"fashionkit {__version__}")
-    parser.add_argument(
-        "--debug",
-        action="store_true",
-        help=f"show Python tracebacks and TensorFlow's start-up log (or set {DEBUG_ENV}=1)",
-    )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    common = _common_options()
-    data = _data_options()
-
-    info = sub.add_parser(
-        "info", parents=[data], help="where the data is, whether it verified, shapes and counts"
-    )
-    info.add_argument("--json", action="store_true", help="print JSON")
-    info.set_defaults(func=_cmd_info)
-
-    base = sub.add_parser(
-        "baseline", parents=[data], help="the tutorial's SGD logistic regression, 5-fold CV"
-    )
-    base.add_argument(
-        "--folds", type=_positive, default=5, help="cross-validation folds (default 5)"
-    )
-    base.add_argument(
-        "--jobs", type=_nonzero, default=-1, help="parallel fits (default -1: all cores)"
-    )
-    base.add_argument("--json", action="store_true", help="print JSON")
-    base.set_defaults(func=_cmd_baseline)
-
-    config_options = _config_options()
-
-    tr = sub.add_parser("train", parents=[data, config_options], help="train and evaluate a model")
-    tr.add_argument(
-        "--list-keys", action="store_true", help="list every key --set accepts, and stop"
-    )
-    tr.add_argument("--metrics-log", type=Path, help="write one JSON line per epoch here")
-    tr.add_argument("--save-config", type=Path, help="write the resolved config (TOML) here")
-    tr.add_argument("--save-model", type=Path, help="save the trained model (.keras) here")
-    tr.add_argument(
-        "--run-dir",
-        type=Path,
-        help="keep config, checkpoints, metrics, model and reports here; resumes an interrupted "
-        "run of the same config",
-    )
-    tr.add_argument("--dry-run", action="store_true", help="print the resolved config and stop")
-    tr.add_argument("--json", action="store_true", help="print the result as one JSON line")
-    tr.set_defaults(func=_cmd_train)
-
-    lr = sub.add_parser(
-        "lr-find",
-        parents=[data, config_options],
-        help="sweep the learning rate over a few hundred batches and suggest one",
-        description="Train a fresh model of the config for --steps batches while the learning "
-        "rate rises exponentially from --min-lr to --max-lr, and suggest the rate at which the "
-        "smoothed loss falls fastest (or say why there is none). Takes the config flags of "
-        "train; its learning rate, schedule and epochs are not used.",
-    )
-    lr.add_argument(
-        "--min-lr", type=float, default=1e-6, help="rate of the first step (default 1e-6)"
-    )
-    lr.add_argument("--max-lr", type=float, default=1.0, help="rate of the last step (default 1)")
-    lr.add_argument("--steps", type=int, default=200, help="batches to sweep (default 200)")
-    lr.add_argument(
-        "--plot", type=Path, metavar="PATH.png", help="draw the loss against the rate (PNG) here"
-    )
-    lr.add_argument("--json", action="store_true", help="print the sweep as one JSON line")
-    lr.set_defaults(func=_cmd_lr_find)
-
-    ev = sub.add_parser("evaluate", parents=[data], help="evaluate a saved model on the test split")
-    ev.add_argument("model", type=Path, help="a run directory or a .keras file")
-    ev.add_argument("--json", action="store_true", help="print the report as JSON")
-    ev.add_argument("--tta", action=argparse.BooleanOptionalAction, default=None, help=_TTA_HELP)
-    ev.add_argument(
-        "--calibrated", action=argparse.BooleanOptionalAction, default=None, help=_CALIBRATED_HELP
-    )
-    ev.set_defaults(func=_cmd_evaluate)
-
-    pr = sub.add_parser(
-        "predict", parents=[common], help="classify 28x28 grayscale PNG or .npy images"
-    )
-    pr.add_argument("run", type=Path, help="a run directory or a .keras file")
-    pr.add_argument("images", type=Path, nargs="+", help=".png or .npy files")
-    pr.add_argument(
-        "--top", type=_positive, default=3, help="classes to show per image (default 3)"
-    )
-    pr.add_argument("--json", action="store_true", help="print JSON")
-    pr.add_argument("--tta", action=argparse.BooleanOptionalAction, default=None, help=_TTA_HELP)
-    pr.add_argument(
-        "--calibrated", action=argparse.BooleanOptionalAction, default=None, help=_CALIBRATED_HELP
-    )
-    pr.set_defaults(func=_cmd_predict)
-
-    ex = sub.add_parser(
-        "export",
-        parents=[common],
-        help="export a run's model for serving: SavedModel, TFLite or ONNX",
-        description="Write the run's final model in a serving format. The exported model takes "
-        "uint8 images (N, 28, 28) and returns (N, 10) probabilities, with the run's flip TTA "
-        "and calibration temperature inside; it is checked against the Keras model before it "
-        "is renamed into place.",
-    )
-    ex.add_argument("run", type=Path, help="a completed run directory")
-    ex.add_argument(
-        "--format",
-        choices=EXPORT_FORMATS,
-        default="saved_model",
-        help=f"{_choices(EXPORT_FORMATS)} (default saved_model; onnx needs the export extra)",
-    )
-    ex.add_argument(
-        "--out",
-        type=Path,
-        metavar="PATH",
-        help="where to write (default: RUN_DIR/export/saved_model, model.tflite or model.onnx)",
-    )
-    ex.add_argument("--json", action="store_true", help="print the result as one JSON line")
-    ex.set_defaults(func=_cmd_export)
-
-    sw = sub.add_parser(
-        "sweep",
-        parents=[data],
-        help="search hyperparameters with Optuna: parallel, resumable, pruned",
-        description="Train --trials configs sampled from the search space SPACE.toml, each into "
-        "a run directory under the sweep folder, pruning poor ones by their per-epoch "
-        "validation accuracy. Running the same command again continues the sweep; workers on "
-        "other machines join with the same --storage URL and --study-name. Ends with a table "
-        "of the trials, best.toml (the best config, for train --config) and plots.",
-    )
-    sw.add_argument("space", type=Path, help="the search space, a TOML file")
-    sw.add_argument("--trials", type=_positive, required=True, help="finished trials to end with")
-    sw.add_argument(
-        "--workers", type=_positive, default=1, help="worker processes on this machine (default 1)"
-    )
-    sw.add_argument(
-        "--storage",
-        metavar="URL",
-        help="database URL shared by several machines (default: SQLite in the sweep folder)",
-    )
-    sw.add_argument(
-        "--study-name", default="fashionkit", help="the study's name (default fashionkit)"
-    )
-    sw.add_argument(
-        "--pruner",
-        choices=PRUNERS,
-        default="median",
-        help=f"{_choices(PRUNERS)} (default median)",
-    )
-    sw.add_argument(
-        "--timeout",
-        type=float,
-        metavar="SECONDS",
-        help="wall-clock budget: running trials stop and are queued to resume next time",
-    )
-    sw.add_argument("--seed", type=int, help="seed of the sampler (repeatable with one worker)")
-    sw.add_argument(
-        "--out", type=Path, metavar="DIR", help="the sweep folder (default sweeps/SPACE_NAME)"
-    )
-    sw.add_argument("--json", action="store_true", help="print the result as one JSON line")
-    sw.set_defaults(func=_cmd_sweep)
-
-    rep = sub.add_parser(
+def _add_report(commands: _Commands) -> None:
+    rep = commands.add_parser(
         "report",
-        parents=[data],
+        parents=[_data_options()],
         help="write learning curves, confusion matrix, mistakes (PNG); the mistakes are drawn "
         "from the Fashion-MNIST test split that --data-dir (or the default search) finds",
     )
@@ -735,7 +805,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--study-name", default="fashionkit", help="for a sweep folder: the study's name"
     )
     rep.set_defaults(func=_cmd_report)
-    return parser
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    if args.run.is_dir() and (args.run / "space.toml").is_file():  # a sweep folder
+        for path in write_sweep_report(args.run, storage=args.storage, study_name=args.study_name):
+            print(f"wrote {path}")
+        return 0
+    _start_tensorflow(args)
+    for path in write_report(args.run, dataset=_load(args)):
+        print(f"wrote {path}")
+    return 0
+
+
+# Running a command: --debug, TensorFlow's start-up log, error messages, main.
 
 
 def _debug(args: argparse.Namespace) -> bool:
