@@ -224,7 +224,7 @@ def test_pruning_stops_a_bad_trial_early(
 
 
 class _TickingClock:
-    """``time`` for the sweep module whose wall clock advances 0.2 s at every reading.
+    """``time`` for the sweep's modules whose wall clock advances 0.2 s at every reading.
 
     The budget is read after every compiled call of batches (here one per epoch), so a 4 s
     budget runs out after about 20 epochs however fast the machine is.
@@ -244,7 +244,9 @@ class _TickingClock:
 def test_the_time_budget_stops_a_trial_and_the_next_run_resumes_it(
     tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import fashionkit.sweep as sweep_module
+    import fashionkit.callbacks._report_trial
+    import fashionkit.sweep._sweep
+    import fashionkit.sweep._worker
 
     space = SearchSpace(
         base=TrainConfig(epochs=80, batch_size=8, model="mlp"),
@@ -252,7 +254,13 @@ def test_the_time_budget_stops_a_trial_and_the_next_run_resumes_it(
     )
     folder = tmp_path / "sweep"
     with monkeypatch.context() as patch:
-        patch.setattr(sweep_module, "time", _TickingClock())
+        clock = _TickingClock()  # one clock, read by sweep(), the workers and the callback
+        for module in (
+            fashionkit.sweep._sweep,
+            fashionkit.sweep._worker,
+            fashionkit.callbacks._report_trial,
+        ):
+            patch.setattr(module, "time", clock)
         first = sweep(
             space, folder, trials=1, dataset=tiny_dataset, timeout_seconds=4, pruner="none"
         )
@@ -422,10 +430,10 @@ def test_ranges_follow_the_fields_type() -> None:
     ],
 )
 def test_passwords_never_show(url: str) -> None:
-    from fashionkit.sweep import _masked
+    from fashionkit.sweep._study import masked
 
-    assert "s3cret" not in _masked(url)
-    assert "***" in _masked(url)
+    assert "s3cret" not in masked(url)
+    assert "***" in masked(url)
 
 
 def test_a_missing_database_driver_is_named(tmp_path: Path) -> None:

@@ -99,6 +99,15 @@ def _comparable(config: TrainConfig) -> dict[str, Any]:
     return {k: v for k, v in config.to_dict().items() if k not in _RESUME_MAY_CHANGE}
 
 
+def same_training(old: TrainConfig, new: TrainConfig) -> bool:
+    """Whether a run of ``old`` may go on as a run of ``new`` (the check of a resume).
+
+    They may differ only in the fields that change what is printed, not what is trained
+    (``verbose``, ``tensorboard``). Sweeps ask it too, to tell a trial's own run directory.
+    """
+    return _comparable(old) == _comparable(new)
+
+
 def _differences(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> list[str]:
     out: list[str] = []
     for key in sorted(set(old) | set(new)):

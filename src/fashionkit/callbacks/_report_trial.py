@@ -1,0 +1,71 @@
+"""An internal callback of sweeps: report each epoch to an Optuna trial, and keep the deadline."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import keras
+
+
+class PrunedError(Exception):
+    """Raised by :class:`ReportToTrial` when the pruner stops the trial.
+
+    Args:
+        message: Why, for the trial's note.
+        epochs: The epochs trained when it was pruned.
+    """
+
+    def __init__(self, message: str, epochs: int) -> None:
+        super().__init__(message)
+        self.epochs = epochs
+
+
+class DeadlineError(Exception):
+    """Raised by :class:`ReportToTrial` when the sweep's time budget has run out."""
+
+
+class ReportToTrial(keras.callbacks.Callback):  # type: ignore[misc]
+    """Report each epoch's ``monitor`` to an Optuna trial, prune, and keep the sweep's deadline.
+
+    The deadline is a second time budget beside :class:`~fashionkit.callbacks.TimeBudget`, on
+    purpose. ``TimeBudget`` asks Keras to stop, and :func:`fashionkit.train` then finishes the
+    run as complete, with its stop reason. A sweep's trial must not end that way: scored on the
+    epochs it had, it would be compared with trials that trained them all, and never trained
+    further. So this callback raises :class:`DeadlineError` at the end of the batch during
+    which the deadline passed; the run directory keeps its checkpoint, and the sweep fails the
+    trial and queues it again, for the next run of the sweep to resume. The deadline is also
+    an instant (``time.time()``), the same for every worker, not a span from the start of
+    ``fit``.
+
+    Args:
+        trial: The Optuna trial (``trial.report``, ``trial.should_prune``).
+        deadline: When to stop, as ``time.time()`` reads it; ``None`` for no deadline.
+        monitor: The log value reported each epoch. Defaults to ``"val_accuracy"``.
+
+    Raises:
+        PrunedError: The pruner stopped the trial (from ``on_epoch_end``).
+        DeadlineError: The deadline passed (from ``on_train_batch_end``).
+    """
+
+    def __init__(self, trial: Any, *, deadline: float | None, monitor: str = "val_accuracy"):
+        super().__init__()
+        self.trial = trial
+        self.deadline = deadline
+        self.monitor = monitor
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        """Report the epoch's value (when finite), and stop the trial if the pruner says so."""
+        value = (logs or {}).get(self.monitor)
+        if isinstance(value, int | float) and math.isfinite(value):
+            self.trial.report(float(value), step=epoch + 1)
+            if self.trial.should_prune():
+                raise PrunedError(
+                    f"pruned after epoch {epoch + 1} ({self.monitor} {value:.4f})", epoch + 1
+                )
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        """Stop the trial once the deadline has passed."""
+        if self.deadline is not None and time.time() >= self.deadline:
+            raise DeadlineError("stopped by the sweep's time budget")

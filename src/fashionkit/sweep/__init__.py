@@ -1,0 +1,60 @@
+"""Hyperparameter sweeps on Optuna: a search space over TrainConfig, parallel and resumable.
+
+A **search space** (:class:`SearchSpace`) is a base :class:`~fashionkit.config.TrainConfig`
+(the fixed fields, or a preset) and a few **parameters** (:class:`Parameter`), each a dotted
+config key (as ``fashionkit train --set`` takes them) with a range (linear or log, float or
+integer) or a list of choices. It is written in TOML::
+
+    [fixed]
+    preset = "fast"          # optional: start from a preset, then the keys below
+    epochs = 5
+
+    [search."optimizer.learning_rate"]
+    low = 1e-4
+    high = 1e-2
+    log = true
+
+    [search.batch_size]
+    choices = [64, 128, 256]
+
+A space is checked when it is built: every key must be a config key and every range valid,
+and the config at every corner of the space (each choice, each end of each range) is built,
+so a sampled config cannot fail validation unless two parameters clash in its interior (then
+that trial fails with the config's message).
+
+:func:`sweep` runs the trials with Optuna: each trial samples the parameters, trains the
+config with :func:`~fashionkit.train` into its own run directory under the sweep folder, and
+is scored by its best validation accuracy; a pruner stops trials whose per-epoch validation
+accuracy is poor. The study lives in a database: SQLite in the sweep folder by default, or any
+database URL Optuna supports, shared by workers on several machines. Workers record a
+heartbeat; a trial whose worker died (even by ``SIGKILL``) is failed once its heartbeat is
+stale and retried, resuming its run directory from its last checkpoint. Running the same
+command again continues the study until the requested number of trials has finished.
+
+The package is a front door over small rooms: the space language (``_space``), the sweep
+folder's layout (``_folder``), the records of what was found (``_records``), the Optuna adapters
+(``_study``: storage, heartbeat, pruner), the worker processes (``_worker``) and :func:`sweep`
+itself (``_sweep``), which checks its arguments, opens the study, runs the workers and collects
+the trials. The per-epoch report to the pruner is a callback, in :mod:`fashionkit.callbacks`.
+"""
+
+from fashionkit.sweep import _study
+from fashionkit.sweep._records import SweepResult as SweepResult
+from fashionkit.sweep._records import TrialRecord as TrialRecord
+from fashionkit.sweep._space import Parameter as Parameter
+from fashionkit.sweep._space import SearchSpace as SearchSpace
+from fashionkit.sweep._study import open_study as open_study
+from fashionkit.sweep._sweep import sweep as sweep
+
+#: The pruners :func:`sweep` offers.
+PRUNERS: tuple[str, ...] = _study.PRUNERS
+
+__all__ = [
+    "PRUNERS",
+    "Parameter",
+    "SearchSpace",
+    "SweepResult",
+    "TrialRecord",
+    "open_study",
+    "sweep",
+]

@@ -1,0 +1,384 @@
+"""The search-space language: :class:`Parameter` and :class:`SearchSpace` over TrainConfig."""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import attrs
+
+from fashionkit import _schema
+from fashionkit._io import os_errors_as
+from fashionkit._typing import PathLike
+from fashionkit.config import TrainConfig, set_keys, settable_keys
+from fashionkit.exceptions import ConfigError, ConfigFileNotFoundError, StorageError
+
+_CORNER_LIMIT = 256  # corners checked together; beyond, each value is checked alone
+
+
+def is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _as_tuple(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
+def _params(value: Any) -> tuple[Parameter, ...]:
+    return tuple(value)
+
+
+@attrs.frozen(kw_only=True)
+class Parameter:
+    """One searched config field: a range or a list of choices.
+
+    Attributes:
+        key: A dotted config key, as ``fashionkit train --set`` takes them
+            (``optimizer.learning_rate``); ``fashionkit train --list-keys`` lists them.
+        low: Lower end of a range (included).
+        high: Upper end of a range (included).
+        log: Sample the range on a log scale (``low`` must be above 0).
+        step: For an integer range, the spacing of the values (default 1); for a float range,
+            an optional spacing.
+        choices: The values to choose from, instead of a range (any TOML values: numbers,
+            strings, booleans, lists).
+
+    A range whose ends are both integers is sampled as integers.
+
+    Example:
+        >>> Parameter(key="optimizer.learning_rate", low=1e-4, high=1e-2, log=True).kind
+        'float'
+        >>> Parameter(key="batch_size", choices=(64, 128)).kind
+        'choice'
+        >>> Parameter(key="epochs", low=5, high=1)
+        Traceback (most recent call last):
+        ...
+        fashionkit.exceptions.ConfigError: search parameter 'epochs': low must be below high; ...
+    """
+
+    key: str
+    low: int | float | None = None
+    high: int | float | None = None
+    log: bool = False
+    step: float | None = None
+    choices: tuple[Any, ...] | None = attrs.field(default=None, converter=_as_tuple)
+
+    def __attrs_post_init__(self) -> None:
+        where = f"search parameter {self.key!r}"
+        if not isinstance(self.key, str) or not self.key:
+            raise ConfigError(f"a search parameter needs a dotted config key; got {self.key!r}.")
+        if self.choices is not None:
+            if self.low is not None or self.high is not None or self.log or self.step is not None:
+                raise ConfigError(
+                    f"{where}: give either choices, or low and high (with log and step); not both."
+                )
+            if not isinstance(self.choices, tuple) or not self.choices:
+                raise ConfigError(
+                    f"{where}: choices must be a non-empty list; got {self.choices!r}."
+                )
+            return
+        if (
+            self.low is None
+            or self.high is None
+            or not (is_number(self.low) and is_number(self.high))
+        ):
+            raise ConfigError(
+                f"{where}: give low and high (numbers) for a range, or choices = [...]; got "
+                f"low={self.low!r}, high={self.high!r}."
+            )
+        if not (math.isfinite(self.low) and math.isfinite(self.high)) or self.low >= self.high:
+            raise ConfigError(
+                f"{where}: low must be below high; got low={self.low!r}, high={self.high!r}."
+            )
+        if not isinstance(self.log, bool):
+            raise ConfigError(f"{where}: log must be true or false; got {self.log!r}.")
+        if self.log and self.low <= 0:
+            raise ConfigError(f"{where}: a log range needs low > 0; got low={self.low!r}.")
+        if self.step is not None and (not is_number(self.step) or self.step <= 0):
+            raise ConfigError(f"{where}: step must be a number above 0; got {self.step!r}.")
+        if self.log and self.step is not None:
+            raise ConfigError(f"{where}: a log range cannot have a step.")
+        if self.step is not None:
+            count = (self.high - self.low) / self.step
+            if abs(count - round(count)) > 1e-9 * max(1.0, abs(count)):
+                raise ConfigError(
+                    f"{where}: step={self.step!r} does not divide the range from {self.low!r} to "
+                    f"{self.high!r} into whole steps; choose a step that does, or move high."
+                )
+
+    @property
+    def kind(self) -> Literal["float", "int", "choice"]:
+        """``"choice"``, ``"int"`` (both ends integers) or ``"float"``."""
+        if self.choices is not None:
+            return "choice"
+        integers = isinstance(self.low, int) and isinstance(self.high, int)
+        if integers and (self.step is None or float(self.step).is_integer()):
+            return "int"
+        return "float"
+
+    def corners(self) -> tuple[Any, ...]:
+        """The values a space checks: every choice, or both ends of the range."""
+        if self.choices is not None:
+            return self.choices
+        return (self.low, self.high)
+
+    def suggest(self, trial: Any) -> Any:
+        """Sample a value with an Optuna trial (``trial.suggest_*``)."""
+        if self.choices is not None:
+            if all(_scalar(c) for c in self.choices):
+                return trial.suggest_categorical(self.key, list(self.choices))
+            # Optuna stores scalar choices only: lists (model.filters) travel as their index.
+            return self.choices[trial.suggest_categorical(self.key, list(range(len(self.choices))))]
+        low, high = float(self.low or 0), float(self.high or 0)
+        if self.kind == "int":
+            step = int(self.step) if self.step is not None else 1
+            return trial.suggest_int(self.key, int(low), int(high), step=step, log=self.log)
+        return trial.suggest_float(self.key, low, high, step=self.step, log=self.log)
+
+    def value_of(self, stored: Any) -> Any:
+        """The config value of what Optuna stored for this parameter (an index for lists)."""
+        if self.choices is not None and not all(_scalar(c) for c in self.choices):
+            return self.choices[int(stored)]
+        return stored
+
+    def to_dict(self) -> dict[str, Any]:
+        """The TOML table of the parameter (without its key)."""
+        if self.choices is not None:
+            return {"choices": list(self.choices)}
+        out: dict[str, Any] = {"low": self.low, "high": self.high}
+        if self.log:
+            out["log"] = True
+        if self.step is not None:
+            out["step"] = self.step
+        return out
+
+
+def _scalar(value: object) -> bool:
+    return value is None or isinstance(value, bool | int | float | str)
+
+
+def _with_values(base: TrainConfig, values: Mapping[str, Any]) -> TrainConfig:
+    """``base`` with dotted keys set; a new architecture starts from its own defaults."""
+    data = base.to_dict()
+    set_keys(
+        data,
+        [(key.split("."), value) for key, value in values.items()],
+        context="search parameter ",
+    )
+    return TrainConfig.from_dict(data)
+
+
+def _merge(start: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """``start`` with ``changes`` laid over it, table by table.
+
+    A model table naming another architecture replaces the old one instead.
+    """
+    out = dict(start)
+    for key, value in changes.items():
+        old = out.get(key)
+        same_model = not (
+            key == "model"
+            and isinstance(value, Mapping)
+            and isinstance(old, dict)
+            and value.get("architecture", old.get("architecture")) != old.get("architecture")
+        )
+        if isinstance(value, Mapping) and isinstance(old, dict) and same_model:
+            out[key] = _merge(old, value)
+        else:
+            out[key] = dict(value) if isinstance(value, Mapping) else value
+    return out
+
+
+def _typed(params: Sequence[Parameter]) -> tuple[Parameter, ...]:
+    """Match each range to its field's type.
+
+    A float field's range is sampled as floats even when written ``low = 0``; an integer
+    field's range must have integer ends.
+    """
+    accepts: dict[str, set[str]] = {}
+    for key, text in settable_keys():
+        accepts.setdefault(key, set()).add(text.split(" ")[0])
+    out = []
+    for p in params:
+        kinds = accepts.get(p.key, set())
+        if p.choices is None and kinds == {"float"} and p.kind == "int":
+            p = attrs.evolve(p, low=float(p.low or 0), high=float(p.high or 0))
+        elif p.choices is not None and kinds == {"float"}:
+            p = attrs.evolve(p, choices=tuple(float(c) if is_number(c) else c for c in p.choices))
+        elif p.choices is None and kinds == {"int"} and p.kind != "int":
+            raise ConfigError(
+                f"search parameter {p.key!r} is an integer field; give integer low, high and "
+                f"step; got low={p.low!r}, high={p.high!r}, step={p.step!r}."
+            )
+        out.append(p)
+    return tuple(out)
+
+
+def _check_keys(params: Sequence[Parameter]) -> None:
+    allowed = sorted({key for key, _ in settable_keys()})
+    seen: set[str] = set()
+    for p in params:
+        if p.key in seen:
+            raise ConfigError(f"search parameter {p.key!r} is given twice.")
+        seen.add(p.key)
+        if p.key not in allowed:
+            close = difflib.get_close_matches(p.key, allowed, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(
+                f"search parameter {p.key!r} is not a config key{hint}; "
+                f"'fashionkit train --list-keys' lists them."
+            )
+
+
+@attrs.frozen(kw_only=True)
+class SearchSpace:
+    """A base config and the parameters a sweep searches; see the module documentation.
+
+    Attributes:
+        base: The fixed fields: the config every trial starts from.
+        params: The searched parameters, in order.
+
+    Raises:
+        ConfigError: An unknown key, a bad range, or a corner of the space that is not a valid
+            config (the message says which values and why).
+
+    Example:
+        >>> space = SearchSpace(
+        ...     base=TrainConfig(model="mlp", epochs=3),
+        ...     params=(Parameter(key="model.dropout", low=0.0, high=0.5),),
+        ... )
+        >>> space.config_for({"model.dropout": 0.25}).model.dropout
+        0.25
+        >>> SearchSpace(base=TrainConfig(), params=(Parameter(key="model.dropuot", low=0, high=1),))
+        Traceback (most recent call last):
+        ...
+        fashionkit.exceptions.ConfigError: search parameter 'model.dropuot' is not a config ...
+    """
+
+    base: TrainConfig = attrs.field(factory=TrainConfig)
+    params: tuple[Parameter, ...] = attrs.field(converter=_params, default=())
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.base, TrainConfig):
+            raise ConfigError(f"SearchSpace.base must be a TrainConfig; got {self.base!r}.")
+        if not all(isinstance(p, Parameter) for p in self.params):
+            raise ConfigError("SearchSpace.params must be Parameter objects.")
+        if not self.params:
+            raise ConfigError("a search space needs at least one parameter under [search].")
+        _check_keys(self.params)
+        object.__setattr__(self, "params", _typed(self.params))
+        self._check_corners()
+
+    def _check_corners(self) -> None:
+        values = [p.corners() for p in self.params]
+        if math.prod(len(v) for v in values) <= _CORNER_LIMIT:
+            combos: Iterator[tuple[Any, ...]] = itertools.product(*values)
+        else:  # each value alone, the others at their first value
+            firsts = [v[0] for v in values]
+            combos = (
+                tuple(value if j == i else firsts[j] for j in range(len(values)))
+                for i, vs in enumerate(values)
+                for value in vs
+            )
+        for combo in combos:
+            chosen = dict(zip((p.key for p in self.params), combo, strict=True))
+            try:
+                _with_values(self.base, chosen)
+            except ConfigError as exc:
+                shown = ", ".join(f"{k}={v!r}" for k, v in chosen.items())
+                raise ConfigError(
+                    f"the search space includes an invalid config at {shown}: {exc}"
+                ) from None
+
+    def config_for(self, values: Mapping[str, Any]) -> TrainConfig:
+        """The base config with the parameters set to ``values`` (dotted keys).
+
+        Raises:
+            ConfigError: The values make an invalid config.
+        """
+        return _with_values(self.base, values)
+
+    def suggest(self, trial: Any) -> dict[str, Any]:
+        """Sample every parameter with an Optuna trial; returns the dotted keys' values."""
+        return {p.key: p.suggest(trial) for p in self.params}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The TOML layout: ``fixed`` (the base config) and ``search`` (one table per key)."""
+        return {
+            "fixed": self.base.to_dict(),
+            "search": {p.key: p.to_dict() for p in self.params},
+        }
+
+    def to_toml(self) -> str:
+        """The space as a TOML document (:meth:`from_toml` reads it back)."""
+        return _schema.to_toml(self.to_dict())
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SearchSpace:
+        """Build a space from the TOML layout; ``fixed.preset`` names a preset to start from.
+
+        Raises:
+            ConfigError: Unknown keys, a bad value, or an invalid corner of the space.
+        """
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"a search space is a table; got {type(data).__name__}.")
+        unknown = sorted(set(data) - {"fixed", "search"})
+        if unknown:
+            raise ConfigError(
+                _schema.unknown_keys_message("a search space", unknown, ["fixed", "search"])
+            )
+        fixed = data.get("fixed", {})
+        if not isinstance(fixed, Mapping):
+            raise ConfigError("[fixed] must be a table of config keys.")
+        fixed = dict(fixed)
+        preset = fixed.pop("preset", None)
+        if preset is not None:
+            from fashionkit.presets import get_preset
+
+            fixed = _merge(get_preset(str(preset)).to_dict(), fixed)
+        base = TrainConfig.from_dict(fixed)
+        search = data.get("search", {})
+        if not isinstance(search, Mapping):
+            raise ConfigError("[search] must be a table of parameters.")
+        params = []
+        for key, table in search.items():
+            if not isinstance(table, Mapping):
+                raise ConfigError(
+                    f"search parameter {key!r} must be a table such as "
+                    f"{{ low = 0.0, high = 0.5 }} or {{ choices = [64, 128] }}; got {table!r}."
+                )
+            extra = sorted(set(table) - {"low", "high", "log", "step", "choices"})
+            if extra:
+                raise ConfigError(
+                    _schema.unknown_keys_message(
+                        f"search parameter {key!r}",
+                        extra,
+                        ["low", "high", "log", "step", "choices"],
+                    )
+                )
+            params.append(Parameter(key=key, **table))
+        return cls(base=base, params=tuple(params))
+
+    @classmethod
+    def from_toml(cls, path: PathLike) -> SearchSpace:
+        """Read a space from a TOML file.
+
+        Raises:
+            ConfigFileNotFoundError: The file does not exist.
+            ConfigError: The file is not valid TOML or not a valid space.
+        """
+        source = Path(path)
+        if source.is_dir():
+            raise ConfigError(f"{source} is a folder; give the search space's TOML file.")
+        if not source.is_file():
+            raise ConfigFileNotFoundError(f"Search space file {source} does not exist.")
+        try:
+            with os_errors_as(StorageError, source, action="read"):
+                text = source.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise ConfigError(f"{source} is not a UTF-8 text file, so not a TOML space.") from None
+        return cls.from_dict(_schema.parse_toml(text, source=str(source)))

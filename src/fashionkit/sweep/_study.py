@@ -1,0 +1,185 @@
+"""The Optuna adapters: importing Optuna, the storage, the heartbeat, the pruner, the study."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+from fashionkit import _schema
+from fashionkit._typing import PathLike
+from fashionkit.exceptions import ConfigError, FashionkitError, StorageError
+from fashionkit.sweep._folder import STUDY_DB
+from fashionkit.sweep._space import SearchSpace
+
+PrunerName = Literal["median", "hyperband", "none"]
+#: The pruners :func:`sweep` offers.
+PRUNERS: tuple[str, ...] = ("median", "hyperband", "none")
+
+_INSTALL = 'install the sweep extra: pip install "fashionkit[sweep]"'
+
+
+def import_optuna() -> Any:
+    """The ``optuna`` module, or a FashionkitError saying how to install it."""
+    try:
+        import optuna
+    except ImportError as exc:
+        raise FashionkitError(f"Sweeps run on Optuna; {_INSTALL}.") from exc
+    return optuna
+
+
+@contextlib.contextmanager
+def keep_heartbeat(storage: Any, trial: Any, seconds: float) -> Iterator[None]:
+    """Record the trial's heartbeat every ``seconds`` in a thread while the block runs."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(seconds):
+            with contextlib.suppress(Exception):  # a missed beat is not fatal; staleness is
+                storage.record_heartbeat(trial._trial_id)
+
+    storage.record_heartbeat(trial._trial_id)
+    thread = threading.Thread(target=beat, name="fashionkit-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def rdb_storage(url: str, heartbeat: float) -> Any:
+    """The study's database, with heartbeats and a retry of trials whose worker died."""
+    optuna = import_optuna()
+    from optuna.storages import RDBStorage
+
+    retry = getattr(optuna.storages, "RetryHeartbeatStaleTrialCallback", None)
+    if retry is None:  # Optuna before 4.9
+        retry = optuna.storages.RetryFailedTrialCallback
+
+    engine_kwargs: dict[str, Any] = {}
+    if url.startswith("sqlite"):
+        engine_kwargs["connect_args"] = {"timeout": 120}  # workers wait for each other's writes
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return RDBStorage(
+            url,
+            engine_kwargs=engine_kwargs,
+            heartbeat_interval=max(1, int(heartbeat)),
+            grace_period=max(2, int(heartbeat * 3)),
+            heartbeat_stale_trial_callback=retry(max_retry=2),
+        )
+
+
+def make_pruner(name: str, epochs: int) -> Any:
+    """The Optuna pruner named ``name`` (one of :data:`PRUNERS`), for ``epochs`` epochs."""
+    optuna = import_optuna()
+    if name == "median":
+        # Steps are epochs, counted from 1: a trial can be pruned from its first epoch on.
+        return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=0)
+    if name == "hyperband":
+        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max(epochs, 1))
+    return optuna.pruners.NopPruner()
+
+
+def count_states(study: Any) -> dict[str, int]:
+    """How many of the study's trials are in each state (lower-case state names)."""
+    counts = {"complete": 0, "pruned": 0, "fail": 0, "running": 0, "waiting": 0}
+    for t in study.get_trials(deepcopy=False):
+        name = t.state.name.lower()
+        counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc)
+    return text.splitlines()[0] if text else ""
+
+
+def masked(url: str) -> str:
+    """The URL with any password (``user:password@`` or ``?password=``) replaced by ``***``."""
+    import re
+
+    try:
+        from sqlalchemy.engine import make_url
+
+        shown = str(make_url(url).render_as_string(hide_password=True))
+    except Exception:  # not a URL SQLAlchemy can parse: mask by hand
+        head, sep, tail = url.partition("://")
+        userinfo, at, rest = tail.rpartition("@")
+        shown = f"{head}{sep}{userinfo.split(':')[0]}:***@{rest}" if at and ":" in userinfo else url
+    return re.sub(r"(?i)(password=)[^&;\s]*", r"\1***", shown)
+
+
+def start_study(
+    optuna: Any, *, space: SearchSpace, url: str, study_name: str, heartbeat: float
+) -> Any:
+    """Create the study, or load it and check that it searches the same space."""
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    try:
+        study = optuna.create_study(
+            study_name=study_name,
+            storage=rdb_storage(url, heartbeat),
+            direction="maximize",
+            load_if_exists=True,
+        )
+    except Exception as exc:  # SQLAlchemy raises many types for a bad URL or server
+        reason = _first_line(exc)
+        if exc.__cause__ is not None:
+            reason += f"; caused by {type(exc.__cause__).__name__}: {_first_line(exc.__cause__)}"
+        hint = ""
+        if isinstance(exc, ImportError) or "DB access module" in reason:
+            hint = (
+                " The database driver is missing: for postgresql:// URLs install "
+                "psycopg2-binary, for mysql:// URLs PyMySQL (and write mysql+pymysql://)."
+            )
+        raise StorageError(
+            f"Cannot open the study {study_name!r} at {masked(url)} "
+            f"({type(exc).__name__}: {masked(reason)}).{hint}"
+        ) from None
+    searched = _schema.to_json(space.to_dict(), indent=None)
+    stored = study.user_attrs.get("fashionkit_space")
+    if stored is None:
+        study.set_user_attr("fashionkit_space", searched)
+    elif stored != searched:
+        raise ConfigError(
+            f"The study {study_name!r} at {masked(url)} searches another space; "
+            f"use another --study-name, or the space it was created with."
+        )
+    return study
+
+
+def open_study(
+    folder: PathLike, *, storage: str | None = None, study_name: str = "fashionkit"
+) -> Any:
+    """Load a sweep's Optuna study (to analyse it with Optuna's own tools).
+
+    Args:
+        folder: The sweep folder.
+        storage: The study's database URL; defaults to the folder's ``study.db``.
+        study_name: The study's name. Defaults to ``"fashionkit"``.
+
+    Raises:
+        RunDirError: No study of that name at that storage.
+        FashionkitError: Optuna is not installed.
+    """
+    from fashionkit.exceptions import RunDirError
+
+    optuna = import_optuna()
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    directory = Path(folder)
+    if storage is None and not (directory / STUDY_DB).is_file():
+        raise RunDirError(
+            f"{directory} has no {STUDY_DB}: its study lives in another database; pass its URL "
+            f"(--storage)."
+        )
+    url = storage if storage is not None else f"sqlite:///{(directory / STUDY_DB).resolve()}"
+    try:
+        return optuna.load_study(study_name=study_name, storage=url)
+    except Exception as exc:  # a missing study is KeyError; a bad URL many others
+        raise RunDirError(
+            f"No study {study_name!r} at {masked(url)} ({type(exc).__name__}: {exc})."
+        ) from exc

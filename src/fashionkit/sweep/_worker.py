@@ -1,0 +1,236 @@
+"""The workers: each asks the study for trials and trains them until enough have finished."""
+
+from __future__ import annotations
+
+import logging
+import math
+import multiprocessing
+import os
+import shutil
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from fashionkit._io import folder_lock
+from fashionkit.datasets import FashionMNIST, load_fashion_mnist
+from fashionkit.exceptions import ConfigError, FashionkitError, TrainingInterrupted
+from fashionkit.runs import CHECKPOINTS, SUMMARY, load_run
+from fashionkit.sweep._folder import ASK_LOCK, TRIALS, free_run_name
+from fashionkit.sweep._space import SearchSpace
+from fashionkit.sweep._study import (
+    count_states,
+    import_optuna,
+    keep_heartbeat,
+    make_pruner,
+    rdb_storage,
+)
+
+logger = logging.getLogger("fashionkit")
+
+_OBJECTIVE = "val_accuracy"
+
+
+def _run_name(study: Any, trial: Any) -> str:
+    """The trial's run directory: its own, or that of the trial it retries or resumes."""
+    # A retried trial (a dead worker's) carries the failed trial's user attributes; a queued
+    # one (stopped by a budget or a signal) the name it was queued with.
+    if trial.user_attrs.get("run"):
+        return str(trial.user_attrs["run"])
+    origin = study._storage.get_trial_system_attrs(trial._trial_id).get("failed_trial")
+    if origin is not None:
+        return f"trial-{int(origin):04d}"
+    return f"trial-{trial.number:04d}"
+
+
+@attrs.frozen(kw_only=True)
+class Job:
+    """What each worker needs (picklable, for worker processes)."""
+
+    space: SearchSpace
+    folder: Path
+    url: str
+    study_name: str
+    trials: int
+    pruner: str
+    deadline: float | None
+    heartbeat: float
+    progress: bool
+    dataset: FashionMNIST | None
+    seed: int | None = None
+    worker: int = 0
+
+
+def _say(job: Job, text: str) -> None:
+    if job.progress:
+        print(text, flush=True)
+    else:
+        logger.info("%s", text)
+
+
+def work(job: Job) -> None:
+    """One worker: ask for trials and run them until the study has ``job.trials`` finished."""
+    optuna = import_optuna()
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    storage = rdb_storage(job.url, job.heartbeat)
+    seed = None if job.seed is None else job.seed + job.worker
+    study = optuna.load_study(
+        study_name=job.study_name,
+        storage=storage,
+        sampler=optuna.samplers.TPESampler(seed=seed),
+        pruner=make_pruner(job.pruner, job.space.base.epochs),
+    )
+    data = job.dataset if job.dataset is not None else load_fashion_mnist()
+    failures = 0
+    while job.deadline is None or time.time() < job.deadline:
+        # This machine's workers take turns to count the trials, then ask for one.
+        with folder_lock(job.folder, ASK_LOCK):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                optuna.storages.fail_stale_trials(study)
+            counts = count_states(study)
+            done = counts["complete"] + counts["pruned"]
+            if done >= job.trials:
+                return
+            trial = None
+            if counts["waiting"] or done + counts["running"] < job.trials:
+                with warnings.catch_warnings():
+                    # Optuna notes that heartbeats are meant for Study.optimize; fashionkit
+                    # records them itself (see keep_heartbeat).
+                    warnings.simplefilter("ignore", UserWarning)
+                    trial = study.ask()
+        if trial is None:  # the last trials run elsewhere: wait for them (or their staleness)
+            time.sleep(job.heartbeat)
+            continue
+        if not _run_trial(job, study, storage, trial, data):
+            failures += 1
+            if failures > job.trials:
+                raise ConfigError(
+                    f"{failures} trials of the sweep failed with invalid configs; the search "
+                    f"space's parameters clash (see trials.md). Narrow the space."
+                )
+
+
+def _run_trial(job: Job, study: Any, storage: Any, trial: Any, data: FashionMNIST) -> bool:
+    """Train one trial and tell the study; ``False`` if its config was invalid."""
+    import keras
+
+    from fashionkit.callbacks._report_trial import DeadlineError, PrunedError, ReportToTrial
+    from fashionkit.training import train
+
+    optuna = import_optuna()
+    state = optuna.trial.TrialState
+    started = time.perf_counter()
+    try:
+        values = job.space.suggest(trial)
+        config = attrs.evolve(job.space.config_for(values), verbose=0)
+    except ConfigError as exc:
+        trial.set_user_attr("note", str(exc))
+        study.tell(trial, state=state.FAIL)
+        _say(job, f"trial {trial.number} failed: {exc}")
+        return False
+    name = free_run_name(job.folder / TRIALS, _run_name(study, trial), config)
+    trial.set_user_attr("run", name)
+    run_dir = job.folder / TRIALS / name
+    try:
+        with keep_heartbeat(storage, trial, job.heartbeat):
+            if (run_dir / SUMMARY).is_file():  # trained before its worker died: read it back
+                record = load_run(run_dir)
+                history = record.history
+            else:
+                reporter = ReportToTrial(trial, deadline=job.deadline, monitor=_OBJECTIVE)
+                history = train(config, dataset=data, run_dir=run_dir, callbacks=[reporter]).history
+    except PrunedError as exc:
+        trial.set_user_attr("note", str(exc))
+        trial.set_user_attr("epochs", exc.epochs)
+        trial.set_user_attr("seconds", time.perf_counter() - started)
+        study.tell(trial, state=state.PRUNED)
+        shutil.rmtree(run_dir / CHECKPOINTS, ignore_errors=True)  # it will not be resumed
+        _progress(job, study, trial.number, str(exc))
+        return True
+    except (DeadlineError, TrainingInterrupted) as exc:
+        # Fail it and queue it again: the next run of the sweep resumes its run directory.
+        # This is why the sweep keeps its own deadline instead of TimeBudget: TimeBudget ends
+        # fit early and train() finishes the run as complete, so the trial would be scored
+        # on fewer epochs than the others and never resumed.
+        trial.set_user_attr("note", str(exc).split(";")[0])
+        study.tell(trial, state=state.FAIL)
+        study.enqueue_trial(trial.params, user_attrs={"run": name}, skip_if_exists=False)
+        _say(job, f"trial {trial.number} stopped ({str(exc).split(';')[0]}); queued to resume")
+        if isinstance(exc, TrainingInterrupted):
+            raise
+        return True
+    except BaseException as exc:
+        trial.set_user_attr("note", f"{type(exc).__name__}: {exc}")
+        study.tell(trial, state=state.FAIL)
+        raise
+    finally:
+        keras.backend.clear_session()
+    scores = [r.val_accuracy for r in history if math.isfinite(r.val_accuracy)]
+    if not scores:
+        trial.set_user_attr("note", "no epoch had a finite val_accuracy")
+        study.tell(trial, state=state.FAIL)
+        return True
+    trial.set_user_attr("epochs", sum(1 for r in history if not r.partial))
+    trial.set_user_attr("seconds", time.perf_counter() - started)
+    study.tell(trial, max(scores))
+    _progress(job, study, trial.number, f"complete: best val_accuracy {max(scores):.4f}")
+    return True
+
+
+def _progress(job: Job, study: Any, number: int, what: str) -> None:
+    counts = count_states(study)
+    done = counts["complete"] + counts["pruned"]
+    try:
+        best = f"best {study.best_value:.4f} (trial {study.best_trial.number})"
+    except ValueError:
+        best = "no complete trial yet"
+    _say(job, f"trial {number} {what}; {done}/{job.trials} finished, {best}")
+
+
+def _worker_main(job: Job) -> None:
+    """Entry point of a worker process."""
+    try:
+        work(job)
+    except (TrainingInterrupted, KeyboardInterrupt):
+        raise SystemExit(130) from None
+
+
+def run_workers(job: Job, workers: int) -> None:
+    """Run ``workers`` worker processes on ``job`` and wait for them; Ctrl-C stops them."""
+    context = multiprocessing.get_context("spawn")
+    processes = [
+        context.Process(
+            target=_worker_main,
+            args=(attrs.evolve(job, worker=i),),
+            name=f"fashionkit-sweep-{i}",
+        )
+        for i in range(workers)
+    ]
+    for p in processes:
+        p.start()
+    try:
+        for p in processes:
+            p.join()
+    except KeyboardInterrupt:
+        # A terminal's Ctrl-C reaches the workers too: give them time to stop at a batch and
+        # queue their trials, and only then ask the stragglers with SIGTERM.
+        for p in processes:
+            p.join(timeout=60)
+        for p in processes:
+            if p.is_alive():
+                os.kill(p.pid or 0, 15)
+        for p in processes:
+            p.join()
+        raise
+    if any(p.exitcode == 130 for p in processes):
+        raise KeyboardInterrupt  # the workers were interrupted: their trials are queued
+    failed = [p for p in processes if p.exitcode not in (0, None)]
+    if failed:
+        raise FashionkitError(
+            f"{len(failed)} of {workers} sweep worker(s) failed (exit codes "
+            f"{', '.join(str(p.exitcode) for p in failed)}); their errors are above. Run the "
+            f"same command again to continue the sweep."
+        )
