@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 from pathlib import Path
 from typing import Any
@@ -11,11 +10,12 @@ import attrs
 
 from fashionkit._io import os_errors_as
 from fashionkit._typing import PathLike
+from fashionkit._validation import check_scalar
 from fashionkit.datasets import FashionMNIST
 from fashionkit.exceptions import ConfigError, StorageError
 from fashionkit.sweep._folder import STUDY_DB, TRIALS, check_folder
 from fashionkit.sweep._records import SweepResult, TrialRecord, write_results
-from fashionkit.sweep._space import SearchSpace, is_number
+from fashionkit.sweep._space import SearchSpace
 from fashionkit.sweep._study import PRUNERS, PrunerName, import_optuna, masked, start_study
 from fashionkit.sweep._worker import Job, run_workers, work
 
@@ -135,28 +135,24 @@ def _check_arguments(
     heartbeat_seconds: float,
     seed: int | None,
 ) -> None:
-    """Refuse a bad argument of :func:`sweep` with a :class:`ConfigError` naming it."""
+    """Refuse a bad argument of :func:`sweep` with a :class:`ConfigError` naming it.
+
+    Plain numbers go through :func:`~fashionkit._validation.check_scalar` (an
+    :class:`~fashionkit.exceptions.ArgumentError`, which is a ``ConfigError``).
+    """
     if not isinstance(space, SearchSpace):
         raise ConfigError(f"sweep() takes a SearchSpace; got {type(space).__name__}.")
-    for name, value, low in (("trials", trials, 1), ("workers", workers, 1)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ConfigError(f"{name} must be an integer >= {low}; got {value!r}.")
+    check_scalar(trials, "trials", low=1)
+    check_scalar(workers, "workers", low=1)
     if pruner not in PRUNERS:
         raise ConfigError(f"pruner must be one of {', '.join(PRUNERS)}; got {pruner!r}.")
-    if timeout_seconds is not None and (
-        not is_number(timeout_seconds) or not math.isfinite(timeout_seconds) or timeout_seconds <= 0
-    ):
-        raise ConfigError(
-            f"timeout_seconds must be a finite number above 0 (or None); got {timeout_seconds!r}."
+    if timeout_seconds is not None:
+        check_scalar(
+            timeout_seconds, "timeout_seconds", kind="number", low=0, open_low=True, hint="Or None."
         )
-    if (
-        not is_number(heartbeat_seconds)
-        or not math.isfinite(heartbeat_seconds)
-        or heartbeat_seconds <= 0
-    ):
-        raise ConfigError(f"heartbeat_seconds must be above 0; got {heartbeat_seconds!r}.")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-        raise ConfigError(f"seed must be an integer >= 0 or None; got {seed!r}.")
+    check_scalar(heartbeat_seconds, "heartbeat_seconds", kind="number", low=0, open_low=True)
+    if seed is not None:
+        check_scalar(seed, "seed", low=0, hint="Or None.")
     if storage is not None and (not isinstance(storage, str) or "://" not in storage):
         raise ConfigError(
             f"storage must be a database URL such as postgresql+psycopg2://user@host/db or "
