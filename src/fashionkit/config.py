@@ -70,6 +70,7 @@ __all__ = [
     "OptimizerConfig",
     "ResNetConfig",
     "TrainConfig",
+    "key_types",
     "set_keys",
     "settable_keys",
 ]
@@ -670,6 +671,52 @@ def _keys(cls: type[Any], prefix: str) -> Iterator[tuple[str, str]]:
             yield from _keys(kind, f"{prefix}{field.name}.")
         else:
             yield f"{prefix}{field.name}", _describe(kind)
+
+
+def _scalar_types(kind: Any) -> frozenset[type]:
+    """The Python types a field's annotation admits (``tuple`` for lists), ``None`` left out."""
+    origin = typing.get_origin(kind)
+    args = typing.get_args(kind)
+    if origin is typing.Literal:
+        return frozenset(type(a) for a in args)
+    if origin is tuple:
+        return frozenset({tuple})
+    if args:  # a union such as float | None
+        return frozenset().union(*(_scalar_types(a) for a in args if a is not type(None)))
+    return frozenset({kind}) if isinstance(kind, type) else frozenset()
+
+
+def _leaf_types(cls: type[Any], prefix: str) -> Iterator[tuple[str, frozenset[type]]]:
+    hints = typing.get_type_hints(cls)
+    for field in attrs.fields(cls):
+        kind = hints[field.name]
+        if isinstance(kind, type) and issubclass(kind, ModelConfig):
+            yield f"{prefix}{field.name}.architecture", frozenset({str})
+            for name in list_architectures():
+                yield from _leaf_types(get_architecture(name).config, f"{prefix}{field.name}.")
+        elif isinstance(kind, type) and issubclass(kind, _fields.ConfigBase):
+            yield from _leaf_types(kind, f"{prefix}{field.name}.")
+        else:
+            yield f"{prefix}{field.name}", _scalar_types(kind)
+
+
+def key_types() -> dict[str, frozenset[type]]:
+    """Every key :func:`settable_keys` lists, with the Python types its field's annotation admits.
+
+    Read from the attrs fields themselves (``tuple`` for a list, ``None`` left out); a model
+    key that several architectures share (``model.dropout``) gets the union of their types.
+
+    Example:
+        >>> types = key_types()
+        >>> types["optimizer.learning_rate"] == {float}, types["epochs"] == {int}
+        (True, True)
+        >>> types["model.filters"] == {tuple}, types["time_budget_seconds"] == {float}
+        (True, True)
+    """
+    types: dict[str, frozenset[type]] = {}
+    for key, kinds in _leaf_types(TrainConfig, ""):
+        types[key] = types.get(key, frozenset()) | kinds
+    return types
 
 
 def settable_keys() -> list[tuple[str, str]]:

@@ -14,7 +14,7 @@ import attrs
 from fashionkit import _schema
 from fashionkit._io import os_errors_as
 from fashionkit._typing import PathLike
-from fashionkit.config import TrainConfig, set_keys, settable_keys
+from fashionkit.config import TrainConfig, key_types, set_keys, settable_keys
 from fashionkit.exceptions import ConfigError, ConfigFileNotFoundError, StorageError
 
 _CORNER_LIMIT = 256  # corners checked together; beyond, each value is checked alone
@@ -199,17 +199,15 @@ def _typed(params: Sequence[Parameter]) -> tuple[Parameter, ...]:
     A float field's range is sampled as floats even when written ``low = 0``; an integer
     field's range must have integer ends.
     """
-    accepts: dict[str, set[str]] = {}
-    for key, text in settable_keys():
-        accepts.setdefault(key, set()).add(text.split(" ")[0])
+    types = key_types()
     out = []
     for p in params:
-        kinds = accepts.get(p.key, set())
-        if p.choices is None and kinds == {"float"} and p.kind == "int":
+        kinds = types.get(p.key, frozenset())
+        if p.choices is None and kinds == {float} and p.kind == "int":
             p = attrs.evolve(p, low=float(p.low or 0), high=float(p.high or 0))
-        elif p.choices is not None and kinds == {"float"}:
+        elif p.choices is not None and kinds == {float}:
             p = attrs.evolve(p, choices=tuple(float(c) if is_number(c) else c for c in p.choices))
-        elif p.choices is None and kinds == {"int"} and p.kind != "int":
+        elif p.choices is None and kinds == {int} and p.kind != "int":
             raise ConfigError(
                 f"search parameter {p.key!r} is an integer field; give integer low, high and "
                 f"step; got low={p.low!r}, high={p.high!r}, step={p.step!r}."
