@@ -27,7 +27,7 @@ from fashionkit.callbacks._record_epochs import RecordEpochs
 from fashionkit.callbacks._reseed import ReseedEachEpoch
 from fashionkit.config import MLPConfig, TrainConfig
 from fashionkit.evaluation import Evaluator
-from fashionkit.exceptions import ConfigError, InputValidationError, RunDirError
+from fashionkit.exceptions import ConfigError, InputValidationError, RunDirError, StorageError
 
 
 def _config(**changes: Any) -> TrainConfig:
@@ -139,6 +139,28 @@ def test_metrics_logger_appends_and_is_reusable(
     assert len(path.read_text().splitlines()) == 2
     _fit(tiny_dataset, [JSONLinesLogger(path, append=True)], epochs=1)
     assert [json.loads(line)["epoch"] for line in path.read_text().splitlines()] == [1, 2, 1]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected", "hint"),
+    [
+        ({}, StorageError, ""),
+        ({"error_type": RunDirError, "error_hint": "Resume it."}, RunDirError, "Resume it."),
+    ],
+)
+def test_metrics_logger_raises_the_error_type_it_was_given(
+    tiny_dataset: fashionkit.FashionMNIST,
+    tmp_path: Path,
+    kwargs: dict[str, Any],
+    expected: type[StorageError],
+    hint: str,
+) -> None:
+    """A write that fails raises the class given at construction, its hint in the message."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the log's folder should be")
+    with pytest.raises(expected) as info:
+        _fit(tiny_dataset, [JSONLinesLogger(blocker / "metrics.jsonl", **kwargs)])
+    assert str(info.value).endswith(hint)
 
 
 # --- TimeBudget ----------------------------------------------------------------------------

@@ -269,13 +269,18 @@ class RunDirectory:
         """
         from fashionkit.callbacks import EpochCheckpoint, JSONLinesLogger, TensorBoardLogger
 
-        log = JSONLinesLogger(self.path / METRICS, append=True)
-        log.error_type, log.error_hint = RunDirError, _RESUMABLE  # a run directory's file
-        logs: list[Any] = [log]
+        # A failed write of a run directory's file says that the run can be resumed.
+        logs: list[Any] = [
+            JSONLinesLogger(
+                self.path / METRICS, append=True, error_type=RunDirError, error_hint=_RESUMABLE
+            )
+        ]
         if self.config.tensorboard:
-            board = TensorBoardLogger(self.path / TENSORBOARD)
-            board.error_type, board.error_hint = RunDirError, _RESUMABLE
-            logs.append(board)
+            logs.append(
+                TensorBoardLogger(
+                    self.path / TENSORBOARD, error_type=RunDirError, error_hint=_RESUMABLE
+                )
+            )
         return [*logs, EpochCheckpoint(self.path / CHECKPOINTS)]
 
     def current_best(self) -> Path | None:

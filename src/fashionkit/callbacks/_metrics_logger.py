@@ -41,6 +41,10 @@ class JSONLinesLogger(keras.callbacks.Callback):  # type: ignore[misc]
         path: The ``.jsonl`` file; its folder is created if needed.
         append: Keep existing lines and add to them (for resumed runs) instead of starting a
             new file. Defaults to ``False``.
+        error_type: The :class:`~fashionkit.exceptions.StorageError` class a failed write
+            raises (a run directory's log raises ``RunDirError``). Defaults to ``StorageError``.
+        error_hint: A sentence appended to that error's message (what the user can do).
+            Defaults to none.
 
     Example:
         >>> from fashionkit.callbacks import JSONLinesLogger
@@ -48,15 +52,21 @@ class JSONLinesLogger(keras.callbacks.Callback):  # type: ignore[misc]
         >>> result = fashionkit.train(callbacks=[logger])  # doctest: +SKIP
     """
 
-    def __init__(self, path: PathLike, *, append: bool = False) -> None:
+    def __init__(
+        self,
+        path: PathLike,
+        *,
+        append: bool = False,
+        error_type: type[StorageError] = StorageError,
+        error_hint: str = "",
+    ) -> None:
         super().__init__()
         self.path = Path(path)
         self.append = append
         self._epoch_start = 0.0
         self._context: TrainingContext | None = None
-        # What a failed write raises: a run directory's log says that the run can be resumed.
-        self.error_type: type[StorageError] = StorageError
-        self.error_hint = ""
+        self.error_type = error_type
+        self.error_hint = error_hint
 
     def set_context(self, context: TrainingContext) -> None:
         """Remember the run, to mark an epoch that was cut short."""

@@ -164,6 +164,11 @@ class TensorBoardLogger(keras.callbacks.Callback):  # type: ignore[misc]
     Args:
         log_dir: The folder for this run's logs; created when training begins. Give each run
             its own folder (TensorBoard shows the sub-folders of its ``--logdir`` as runs).
+        error_type: The :class:`~fashionkit.exceptions.StorageError` class a failed write
+            raises (a run directory's logs raise ``RunDirError``). Defaults to
+            ``StorageError``.
+        error_hint: A sentence appended to that error's message (what the user can do).
+            Defaults to none.
 
     Raises:
         StorageError: The logs cannot be written (the folder cannot be created, the disk is
@@ -178,15 +183,20 @@ class TensorBoardLogger(keras.callbacks.Callback):  # type: ignore[misc]
         ... )
     """
 
-    def __init__(self, log_dir: PathLike) -> None:
+    def __init__(
+        self,
+        log_dir: PathLike,
+        *,
+        error_type: type[StorageError] = StorageError,
+        error_hint: str = "",
+    ) -> None:
         super().__init__()
         self.log_dir = Path(log_dir)
         self._writers: dict[str, Any] = {}
         self._training = False
         self._context: TrainingContext | None = None
-        # What a failed write raises: a run directory's logs say that the run can be resumed.
-        self.error_type: type[StorageError] = StorageError
-        self.error_hint = ""
+        self.error_type = error_type
+        self.error_hint = error_hint
 
     def set_context(self, context: TrainingContext) -> None:
         """Remember the run, to skip an epoch that a signal cut short."""
