@@ -40,6 +40,7 @@ def over_confident(n: int = 4000, *, factor: float = 3.0, seed: int = 0) -> tupl
 
 
 def test_ece_of_a_hand_computed_case() -> None:
+    """It gives ECE 0.15 and the expected bin counts, accuracy and confidence on a worked case."""
     # Bin (0.6, 0.8]: two images at 0.7, one right -> gap 0.2; bin (0.8, 1]: two at 0.9, both
     # right -> gap 0.1. ECE = (2 * 0.2 + 2 * 0.1) / 4 = 0.15.
     probs = np.array([[0.7, 0.3], [0.3, 0.7], [0.9, 0.1], [0.1, 0.9]])
@@ -52,16 +53,19 @@ def test_ece_of_a_hand_computed_case() -> None:
 
 
 def test_confidence_on_an_edge_goes_to_the_bin_below() -> None:
+    """It puts a confidence lying exactly on a bin edge into the bin below that edge."""
     bins = reliability_bins(np.array([[0.5, 0.5], [1.0, 0.0]]), np.array([0, 0]), bins=2)
     assert bins.counts.tolist() == [1, 1]
 
 
 def test_a_perfectly_calibrated_sample_has_small_ece() -> None:
+    """It gives an ECE under 0.03 for probabilities that are calibrated by construction."""
     probs, labels = over_confident(factor=1.0)
     assert expected_calibration_error(probs, labels) < 0.03
 
 
 def test_fit_recovers_the_over_confidence_factor() -> None:
+    """It fits a temperature within 10% of the over-confidence factor, for 3.0 and for 0.5."""
     probs, labels = over_confident(factor=3.0)
     assert fit_temperature(probs, labels) == pytest.approx(3.0, rel=0.1)
     probs, labels = over_confident(factor=0.5)
@@ -69,6 +73,7 @@ def test_fit_recovers_the_over_confidence_factor() -> None:
 
 
 def test_calibrate_lowers_ece_and_loss_on_held_out_images() -> None:
+    """It lowers ECE below 0.03 and the loss on held-out images, and keeps the scores per split."""
     fit_probs, fit_labels = over_confident(seed=0)
     new_probs, new_labels = over_confident(seed=1)
     calibration = calibrate(fit_probs, fit_labels).score(new_probs, new_labels, split="test")
@@ -83,6 +88,7 @@ def test_calibrate_lowers_ece_and_loss_on_held_out_images() -> None:
 
 
 def test_apply_temperature_keeps_the_argmax_and_normalises() -> None:
+    """It keeps the argmax, sums rows to 1 in float32, changes nothing at 1.0 and divides logits."""
     probs, _ = over_confident(n=200)
     for t in (0.3, 1.0, 2.5):
         out = apply_temperature(probs, t)
@@ -97,6 +103,7 @@ def test_apply_temperature_keeps_the_argmax_and_normalises() -> None:
 
 
 def test_zero_probabilities_stay_finite() -> None:
+    """It keeps zero probabilities finite under a temperature, with the top class above 0.99."""
     out = apply_temperature(np.array([[1.0, 0.0, 0.0]]), 4.0)
     assert np.isfinite(out).all()
     assert out[0, 0] > 0.99
@@ -104,6 +111,7 @@ def test_zero_probabilities_stay_finite() -> None:
 
 @pytest.mark.parametrize("bad", [0, -1.0, float("nan"), float("inf"), True, "2", None])
 def test_bad_temperatures_are_refused(bad: object) -> None:
+    """It refuses zero, negative, NaN, infinite, bool, string and None temperatures."""
     with pytest.raises(InputValidationError, match="temperature must be"):
         apply_temperature(np.array([[0.5, 0.5]]), bad)  # type: ignore[arg-type]
 
@@ -118,6 +126,7 @@ def test_bad_temperatures_are_refused(bad: object) -> None:
     ],
 )
 def test_bad_arrays_are_refused(probs: np.ndarray, labels: list, match: str) -> None:
+    """It refuses a 1-d array, values outside [0, 1], an out-of-range label and an empty array."""
     with pytest.raises(InputValidationError, match=match):
         fit_temperature(probs, labels)
 
@@ -173,11 +182,13 @@ def test_every_entry_point_accepts_bfloat16_rounded_softmax(call: str) -> None:
 
 
 def test_bad_bins_are_refused() -> None:
+    """It raises InputValidationError naming bins when bins is zero."""
     with pytest.raises(InputValidationError, match="bins"):
         expected_calibration_error([[0.5, 0.5]], [0], bins=0)
 
 
 def test_calibration_round_trips_and_rejects_a_bad_temperature() -> None:
+    """It round-trips a Calibration through JSON and refuses a negative temperature in from_dict."""
     calibration = calibrate(*over_confident(n=300))
     assert Calibration.from_dict(json.loads(json.dumps(calibration.to_dict()))) == calibration
     data = calibration.to_dict()
@@ -187,6 +198,7 @@ def test_calibration_round_trips_and_rejects_a_bad_temperature() -> None:
 
 
 def test_reports_carry_ece_and_the_temperature() -> None:
+    """It puts ECE and the temperature on reports, and reads older reports with the defaults."""
     probs, labels = over_confident(n=500)
     plain = report_from_probabilities(probs, labels, split="x")
     assert plain.temperature == 1.0
@@ -207,6 +219,7 @@ def test_reports_carry_ece_and_the_temperature() -> None:
 
 
 def test_predict_and_evaluate_apply_the_temperature() -> None:
+    """It applies the temperature in predict and evaluate, keeps the classes, and refuses zero."""
     import keras
 
     model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(10, activation="softmax")])
@@ -229,6 +242,7 @@ def test_predict_and_evaluate_apply_the_temperature() -> None:
 def test_train_with_calibrate_fits_stores_and_applies(
     tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
 ) -> None:
+    """It fits a temperature in train, applies it to the reports and stores it for load_run."""
     from fashionkit.runs import read_calibration
 
     config = fashionkit.TrainConfig(verbose=0, epochs=3, calibrate=True)
@@ -265,6 +279,7 @@ def test_train_with_calibrate_fits_stores_and_applies(
 def test_train_without_calibrate_writes_no_calibration(
     tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
 ) -> None:
+    """It writes no calibration.json without calibrate, and the temperature stays 1.0."""
     result = fashionkit.train(
         fashionkit.TrainConfig(verbose=0, epochs=1), dataset=tiny_dataset, run_dir=tmp_path / "r"
     )
@@ -276,6 +291,7 @@ def test_train_without_calibrate_writes_no_calibration(
 
 
 def test_a_damaged_calibration_file_is_named(tmp_path: Path) -> None:
+    """It names calibration.json when the file holds a temperature that is not a number."""
     from fashionkit.runs import read_calibration
 
     (tmp_path / "calibration.json").write_text('{"temperature": "hot"}')

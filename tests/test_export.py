@@ -73,6 +73,7 @@ def mixed_model(tiny_dataset: fashionkit.FashionMNIST) -> Any:
 def test_a_run_exports_with_its_tta_and_temperature(
     fmt: str, calibrated_run: Path, real_data: fashionkit.FashionMNIST, tmp_path: Path
 ) -> None:
+    """It exports a run with its TTA and temperature, matching Keras within the tolerance."""
     images = real_data.test.images[:300]
     record = fashionkit.load_run(calibrated_run)
     assert record.temperature != 1.0
@@ -97,6 +98,7 @@ def test_a_run_exports_with_its_tta_and_temperature(
 def test_a_mixed_precision_model_exports_in_float32(
     fmt: str, mixed_model: Any, real_data: fashionkit.FashionMNIST, tmp_path: Path
 ) -> None:
+    """It exports a bfloat16 model in float32, close to Keras, and leaves the model in bfloat16."""
     images = real_data.test.images[:300]
     keras_probs = fashionkit.predict(mixed_model, images).probabilities
     out = tmp_path / _NAMES[fmt]
@@ -114,6 +116,7 @@ def _small_model() -> Any:
 
 
 def test_the_default_path_is_inside_the_run(calibrated_run: Path) -> None:
+    """It writes the export to export/model.tflite inside the run by default."""
     result = export(calibrated_run, format="tflite")
     assert result.path == calibrated_run / "export" / "model.tflite"
     assert result.path.is_file()
@@ -122,6 +125,7 @@ def test_the_default_path_is_inside_the_run(calibrated_run: Path) -> None:
 def test_a_failed_export_writes_nothing_and_keeps_the_old_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """It leaves no partial files and keeps the old export when a SavedModel or ONNX write fails."""
     model = _small_model()
     for fmt in ("saved_model", "onnx"):
         out = tmp_path / _NAMES[fmt]
@@ -143,6 +147,7 @@ def test_a_failed_export_writes_nothing_and_keeps_the_old_one(
 def test_an_export_that_disagrees_with_keras_is_not_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """It writes nothing and names the difference when an export disagrees with the Keras model."""
     real_load = export_module._load
 
     def off_by_a_little(path: Path, fmt: Any) -> Any:
@@ -158,6 +163,7 @@ def test_an_export_that_disagrees_with_keras_is_not_written(
 
 
 def test_a_saved_model_replaces_only_a_saved_model(tmp_path: Path) -> None:
+    """It replaces an earlier SavedModel in place but refuses a folder that holds other files."""
     model = _small_model()
     out = tmp_path / "saved"
     export_model(model, out)
@@ -184,6 +190,7 @@ def test_a_saved_model_replaces_only_a_saved_model(tmp_path: Path) -> None:
 def test_bad_targets_are_refused_before_any_work(
     tmp_path: Path, fmt: str, name: str, error: type, match: str
 ) -> None:
+    """It refuses a wrong suffix, an unknown format or a path under a file before any work."""
     (tmp_path / "file.txt").write_text("x")
     with pytest.raises(error, match=match):
         export_model(_small_model(), tmp_path / name, format=fmt)  # type: ignore[arg-type]
@@ -276,6 +283,7 @@ def test_the_cli_refuses_a_contradicting_out_in_one_line(
 
 
 def test_a_saved_model_path_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    """It raises StorageError when the SavedModel path is an existing file."""
     (tmp_path / "saved").write_text("x")
     with pytest.raises(StorageError, match="is a file"):
         export_model(_small_model(), tmp_path / "saved")
@@ -284,6 +292,7 @@ def test_a_saved_model_path_that_is_a_file_is_refused(tmp_path: Path) -> None:
 def test_missing_converter_says_what_to_install(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """It names fashionkit[export] and writes nothing when tf2onnx is missing."""
     monkeypatch.setitem(sys.modules, "tf2onnx", None)
     with pytest.raises(ExportError, match=r"fashionkit\[export\]"):
         export_model(_small_model(), tmp_path / "m.onnx", format="onnx")
@@ -291,6 +300,7 @@ def test_missing_converter_says_what_to_install(
 
 
 def test_bad_arguments(tmp_path: Path) -> None:
+    """It refuses a zero temperature, a non-bool tta, bad check images and a non-run folder."""
     model = _small_model()
     with pytest.raises(InputValidationError, match="temperature"):
         export_model(model, tmp_path / "m.onnx", format="onnx", temperature=0.0)
@@ -305,6 +315,7 @@ def test_bad_arguments(tmp_path: Path) -> None:
 
 
 def test_load_exported_errors(tmp_path: Path) -> None:
+    """It refuses a missing path, an unknown suffix, a folder lacking saved_model.pb, bad ONNX."""
     with pytest.raises(InputValidationError, match="No exported model"):
         load_exported(tmp_path / "missing.onnx")
     (tmp_path / "m.bin").write_bytes(b"x")
@@ -318,6 +329,7 @@ def test_load_exported_errors(tmp_path: Path) -> None:
 
 
 def test_exported_models_refuse_float_images(tmp_path: Path) -> None:
+    """It refuses float images, and takes a single uint8 image or none."""
     export_model(_small_model(), tmp_path / "m.onnx", format="onnx")
     loaded = load_exported(tmp_path / "m.onnx")
     with pytest.raises(InputValidationError):
@@ -327,6 +339,7 @@ def test_exported_models_refuse_float_images(tmp_path: Path) -> None:
 
 
 def test_cli_export(calibrated_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """The export command writes ONNX and prints JSON, and exits 1 when --out lacks .onnx."""
     out = tmp_path / "cli.onnx"
     argv = ["export", str(calibrated_run), "--format", "onnx", "--out", str(out), "--json"]
     assert main(argv) == 0
@@ -346,6 +359,7 @@ def _copy_run(run: Path, tmp_path: Path) -> Path:
 
 
 def test_only_a_completed_run_is_exported(calibrated_run: Path, tmp_path: Path) -> None:
+    """It refuses a run without summary.json, saying it did not complete, and writes nothing."""
     copy = _copy_run(calibrated_run, tmp_path)
     (copy / "summary.json").unlink()
     with pytest.raises(RunDirError, match="did not complete"):
@@ -356,6 +370,7 @@ def test_only_a_completed_run_is_exported(calibrated_run: Path, tmp_path: Path) 
 def test_a_calibrated_run_without_its_temperature_is_refused(
     calibrated_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
+    """It refuses a calibrated run missing calibration.json; predict works with --no-calibrated."""
     copy = _copy_run(calibrated_run, tmp_path)
     (copy / "calibration.json").unlink()
     with pytest.raises(RunDirError, match=r"calibration\.json is missing"):
@@ -370,6 +385,7 @@ def test_a_calibrated_run_without_its_temperature_is_refused(
 def test_no_calibrated_does_not_read_the_calibration(
     calibrated_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
+    """With --no-calibrated, predict ignores a damaged calibration.json; without, it names it."""
     copy = _copy_run(calibrated_run, tmp_path)
     (copy / "calibration.json").write_text("{damaged")
     image = tmp_path / "one.npy"
@@ -380,6 +396,7 @@ def test_no_calibrated_does_not_read_the_calibration(
 
 
 def test_a_saved_model_folder_with_other_files_is_not_replaced(tmp_path: Path) -> None:
+    """It refuses to replace a SavedModel folder that holds a user's file, and keeps the file."""
     model = _small_model()
     out = tmp_path / "saved"
     export_model(model, out)
@@ -390,6 +407,7 @@ def test_a_saved_model_folder_with_other_files_is_not_replaced(tmp_path: Path) -
 
 
 def test_a_symbolic_link_is_not_replaced(tmp_path: Path) -> None:
+    """It refuses to replace a symbolic link and leaves the link and its target as they were."""
     model = _small_model()
     export_model(model, tmp_path / "v1")
     (tmp_path / "current").symlink_to(tmp_path / "v1")
@@ -416,6 +434,7 @@ def test_a_low_temperature_widens_the_tolerance(fmt: str, tmp_path: Path) -> Non
 
 
 def test_the_precision_difference_is_reported(mixed_model: Any, tmp_path: Path) -> None:
+    """It reports the mixed-precision difference for a bfloat16 model and none for a float32 one."""
     result = export_model(mixed_model, tmp_path / "m.onnx", format="onnx")
     assert result.precision_difference is not None
     assert 0 < result.precision_difference < MIXED_TOLERANCE
@@ -427,6 +446,7 @@ def test_the_precision_difference_is_reported(mixed_model: Any, tmp_path: Path) 
 def test_a_folder_named_like_a_saved_model_with_user_files_is_not_replaced(
     tmp_path: Path,
 ) -> None:
+    """It refuses a folder with assets/ and variables/ holding user files, and keeps them."""
     target = tmp_path / "proj"
     (target / "assets").mkdir(parents=True)
     (target / "variables").mkdir()

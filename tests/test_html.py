@@ -53,6 +53,7 @@ def _parse(markup: str) -> _Cells:
 
 
 def test_a_config_lists_every_field_exactly_and_bolds_the_changed_ones() -> None:
+    """It lists every config field with its exact value and bolds only the changed ones."""
     config = fashionkit.TrainConfig(
         model=CNNConfig(filters=(8, 16)),
         optimizer=fashionkit.OptimizerConfig(learning_rate=0.00125),
@@ -76,6 +77,7 @@ def test_a_config_lists_every_field_exactly_and_bolds_the_changed_ones() -> None
 
 
 def test_a_nested_config_renders_alone() -> None:
+    """It renders a LossConfig on its own, with its fields and its changed values in bold."""
     loss = fashionkit.LossConfig(encoding="one_hot", label_smoothing=0.1)
     parsed = _parse(loss._repr_html_())
     assert dict((r[0], r[1]) for r in parsed.rows) == {
@@ -86,6 +88,7 @@ def test_a_nested_config_renders_alone() -> None:
 
 
 def test_a_report_shows_per_class_metrics_and_the_confusion_matrix() -> None:
+    """It shows escaped per-class metrics, the confusion matrix and the accuracy of a report."""
     probs = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
     report = report_from_probabilities(
         probs, [0, 1, 1], split="demo", class_names=("<T-shirt>", "Bag")
@@ -100,6 +103,7 @@ def test_a_report_shows_per_class_metrics_and_the_confusion_matrix() -> None:
 
 
 def test_a_result_shows_its_summary_and_every_epoch() -> None:
+    """It shows a result's test accuracy and one row per epoch with its metrics."""
     result = sample_result()
     parsed = _parse(result._repr_html_())
     epochs = [row for row in parsed.rows if row and row[0].isdigit()]
@@ -109,6 +113,7 @@ def test_a_result_shows_its_summary_and_every_epoch() -> None:
 
 
 def test_a_calibration_shows_before_and_after() -> None:
+    """It shows ECE and loss before and after calibration, with validation's ECE lower after."""
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 2, 400)
     probs = np.where(labels[:, None] == [0, 1], 0.99, 0.01)
@@ -122,6 +127,7 @@ def test_a_calibration_shows_before_and_after() -> None:
 def test_a_loaded_run_shows_its_reports_and_history(
     tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
 ) -> None:
+    """It shows a loaded run's validation and test reports and one row per epoch."""
     fashionkit.train(
         fashionkit.TrainConfig(epochs=2, verbose=0), dataset=tiny_dataset, run_dir=tmp_path / "r"
     )

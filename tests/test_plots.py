@@ -154,6 +154,7 @@ def test_the_reliability_diagram_shows_the_model_and_the_temperature() -> None:
 
 
 def test_the_reliability_diagram_without_temperature_has_one_curve() -> None:
+    """It draws only the model's curve (ECE 0.6) beside the calibrated line without temperature."""
     fig = plot_reliability_diagram(np.array([[0.6, 0.4], [0.2, 0.8]]), [0, 0], bins=5)
     assert _legend(fig.axes[0]) == ["calibrated", "model: ECE 0.6000"]  # gaps 0.4 and 0.8
 

@@ -52,6 +52,7 @@ def _space() -> SearchSpace:
 
 
 def test_a_space_reads_from_toml_and_round_trips(tmp_path: Path) -> None:
+    """It reads a search space from TOML and reads its to_toml output back as an equal space."""
     path = tmp_path / "space.toml"
     path.write_text(SPACE_TOML)
     space = SearchSpace.from_toml(path)
@@ -65,6 +66,7 @@ def test_a_space_reads_from_toml_and_round_trips(tmp_path: Path) -> None:
 
 
 def test_a_space_can_start_from_a_preset() -> None:
+    """It starts the fixed config from a preset, overriding only the fields given."""
     space = SearchSpace.from_dict(
         {
             "fixed": {"preset": "fast", "epochs": 2, "model": {"dropout": 0.1}},
@@ -79,6 +81,7 @@ def test_a_space_can_start_from_a_preset() -> None:
 
 
 def test_every_sampled_config_is_valid() -> None:
+    """It samples 30 valid TrainConfigs, each within the space's ranges and choices."""
     space = _space()
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
     for _ in range(30):
@@ -91,6 +94,7 @@ def test_every_sampled_config_is_valid() -> None:
 
 
 def test_integer_ranges_sample_integers() -> None:
+    """It treats an integer range as int and samples only integers on its step."""
     parameter = Parameter(key="epochs", low=2, high=8, step=2)
     assert parameter.kind == "int"
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
@@ -125,11 +129,13 @@ def test_integer_ranges_sample_integers() -> None:
     ],
 )
 def test_bad_spaces_fail_with_the_configs_message(search: dict[str, Any], match: str) -> None:
+    """It raises ConfigError saying what is wrong with each bad search space."""
     with pytest.raises(ConfigError, match=match):
         SearchSpace.from_dict({"fixed": {}, "search": search})
 
 
 def test_unknown_sections_and_files() -> None:
+    """It refuses an unknown section and raises ConfigFileNotFoundError for a missing file."""
     with pytest.raises(ConfigError, match="unknown key"):
         SearchSpace.from_dict({"fixd": {}, "search": {"epochs": {"low": 1, "high": 2}}})
     with pytest.raises(ConfigFileNotFoundError):
@@ -140,6 +146,7 @@ def test_unknown_sections_and_files() -> None:
 
 
 def test_bad_arguments(tmp_path: Path) -> None:
+    """It refuses bad trials, workers, pruner, timeout_seconds and seed, naming the argument."""
     for kwargs, match in [
         ({"trials": 0}, "trials"),
         ({"trials": 2, "workers": 0}, "workers"),
@@ -154,6 +161,7 @@ def test_bad_arguments(tmp_path: Path) -> None:
 def test_a_two_worker_sweep_on_sqlite_completes(
     tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
 ) -> None:
+    """It finishes four trials with two workers on SQLite and writes best.toml and trials.md."""
     folder = tmp_path / "sweep"
     result = sweep(_space(), folder, trials=4, workers=2, dataset=tiny_dataset, heartbeat_seconds=2)
     assert result.finished == 4
@@ -176,6 +184,7 @@ def test_a_two_worker_sweep_on_sqlite_completes(
 def test_a_second_run_continues_without_repeating(
     tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
 ) -> None:
+    """It repeats no trial when run again, and runs only the extra trial when asked for more."""
     folder = tmp_path / "sweep"
     first = sweep(_space(), folder, trials=2, dataset=tiny_dataset, seed=0)
     again = sweep(_space(), folder, trials=2, dataset=tiny_dataset, seed=0)
@@ -188,6 +197,7 @@ def test_a_second_run_continues_without_repeating(
 def test_a_folder_of_another_space_is_refused(
     tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
 ) -> None:
+    """It refuses to continue a sweep folder with a different search space."""
     folder = tmp_path / "sweep"
     sweep(_space(), folder, trials=1, dataset=tiny_dataset)
     other = SearchSpace(base=TrainConfig(epochs=2), params=(Parameter(key="seed", low=1, high=9),))
@@ -198,6 +208,7 @@ def test_a_folder_of_another_space_is_refused(
 def test_pruning_stops_a_bad_trial_early(
     tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
 ) -> None:
+    """It prunes the trial with a tiny learning rate before its last epoch; the rest complete."""
     space = SearchSpace(
         base=TrainConfig(epochs=4, batch_size=16, model="mlp"),
         params=(Parameter(key="optimizer.learning_rate", choices=(0.01, 1e-7)),),
@@ -244,6 +255,7 @@ class _TickingClock:
 def test_the_time_budget_stops_a_trial_and_the_next_run_resumes_it(
     tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """It stops a trial at the time budget, and the next run resumes it in the same directory."""
     import fashionkit.callbacks._report_trial
     import fashionkit.sweep._sweep
     import fashionkit.sweep._worker
@@ -304,6 +316,7 @@ if __name__ == "__main__":
 def test_a_worker_killed_mid_trial_loses_only_that_trial(
     tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
 ) -> None:
+    """It retries a killed worker's trial from its checkpoint, and all three trials complete."""
     folder = tmp_path / "sweep"
     script = tmp_path / "worker.py"
     epochs = 12
@@ -351,6 +364,7 @@ def test_a_worker_killed_mid_trial_loses_only_that_trial(
 
 
 def test_the_report_draws_the_sweep(tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path) -> None:
+    """It writes the history, intermediate and importances plots of a sweep as PNG files."""
     pytest.importorskip("matplotlib")
     from fashionkit.plots import write_sweep_report
 
@@ -366,6 +380,7 @@ def test_the_report_draws_the_sweep(tiny_dataset: fashionkit.FashionMNIST, tmp_p
 def test_the_command_line_sweeps_and_reports(
     synthetic_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
+    """The sweep command runs the trials, prints progress and a table, and writes best.toml."""
     from fashionkit.cli import main
 
     data_dir = synthetic_dir
@@ -387,6 +402,7 @@ def test_the_command_line_sweeps_and_reports(
     reason="set FASHIONKIT_TEST_POSTGRES_URL to a PostgreSQL database URL to run",
 )
 def test_a_sweep_on_postgresql(tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path) -> None:
+    """It runs three trials on PostgreSQL with two workers, writes no study.db, masks the URL."""
     url = os.environ["FASHIONKIT_TEST_POSTGRES_URL"]
     name = f"fashionkit-test-{os.getpid()}-{time.time_ns()}"
     result = sweep(
@@ -406,6 +422,7 @@ def test_a_sweep_on_postgresql(tiny_dataset: fashionkit.FashionMNIST, tmp_path: 
 
 
 def test_ranges_follow_the_fields_type() -> None:
+    """It makes a float field's integer range float and refuses a float range for an int field."""
     space = SearchSpace.from_dict(
         {
             "fixed": {},
@@ -430,6 +447,7 @@ def test_ranges_follow_the_fields_type() -> None:
     ],
 )
 def test_passwords_never_show(url: str) -> None:
+    """It masks the password in a database URL, in the netloc or in the query."""
     from fashionkit.sweep._study import masked
 
     assert "s3cret" not in masked(url)
@@ -437,6 +455,7 @@ def test_passwords_never_show(url: str) -> None:
 
 
 def test_a_missing_database_driver_is_named(tmp_path: Path) -> None:
+    """It raises StorageError saying the driver is missing, without showing the password."""
     from fashionkit.exceptions import StorageError
 
     pytest.importorskip("sqlalchemy")
@@ -470,6 +489,7 @@ def test_a_trial_folder_of_another_config_is_never_read_back(
 def test_a_folder_of_another_study_is_refused(
     tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
 ) -> None:
+    """It refuses to continue a sweep folder under a different study name."""
     folder = tmp_path / "sweep"
     sweep(_space(), folder, trials=1, dataset=tiny_dataset, pruner="none")
     with pytest.raises(ConfigError, match="study 'fashionkit'"):
@@ -487,17 +507,20 @@ def test_a_folder_of_another_study_is_refused(
 def test_bad_sweep_arguments_leave_no_folder(
     kwargs: dict[str, Any], match: str, tmp_path: Path
 ) -> None:
+    """It refuses a NaN timeout, a bad storage URL or a blank study name and creates no folder."""
     with pytest.raises(ConfigError, match=match):
         sweep(_space(), tmp_path / "s", trials=1, **kwargs)
     assert not (tmp_path / "s").exists()
 
 
 def test_a_step_must_divide_the_range() -> None:
+    """It raises ConfigError when the step does not divide the range."""
     with pytest.raises(ConfigError, match="does not divide"):
         Parameter(key="batch_size", low=32, high=64, step=100)
 
 
 def test_integer_choices_of_a_float_field_become_floats() -> None:
+    """It turns integer choices of a float field into floats."""
     space = SearchSpace.from_dict(
         {"fixed": {}, "search": {"optimizer.learning_rate": {"choices": [1, 2]}}}
     )

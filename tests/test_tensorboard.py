@@ -316,6 +316,7 @@ def test_a_tensorflow_write_error_is_raised_as_the_storage_error_asked_for(
 def test_train_writes_the_logs_into_the_run_directory(
     tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
 ) -> None:
+    """It writes per-epoch train and validation scalars and an image into the run's tensorboard/."""
     run = tmp_path / "run"
     config = fashionkit.TrainConfig(epochs=2, verbose=0, tensorboard=True)
     result = fashionkit.train(config, dataset=tiny_dataset, run_dir=run)
@@ -334,5 +335,6 @@ def test_train_writes_the_logs_into_the_run_directory(
 def test_tensorboard_without_a_run_directory_is_refused(
     tiny_dataset: fashionkit.FashionMNIST,
 ) -> None:
+    """It raises ConfigError naming run_dir when tensorboard is on without a run directory."""
     with pytest.raises(fashionkit.ConfigError, match="run_dir"):
         fashionkit.train(fashionkit.TrainConfig(tensorboard=True), dataset=tiny_dataset)
