@@ -19,10 +19,10 @@ from fashionkit.config import OptimizerConfig, TrainConfig
 from fashionkit.exceptions import ConfigError
 from fashionkit.lr_finder import (
     MIN_USABLE_STEPS,
-    LearningRateSweep,
-    _analyse_sweep,
-    _sweep_rates,
-    check_sweep_arguments,
+    LearningRateRange,
+    _analyse_range,
+    _range_rates,
+    check_range_arguments,
     find_learning_rate,
 )
 
@@ -34,16 +34,16 @@ def _analyse(
     min_lr: float = 1e-6,
     max_lr: float = 1.0,
     **options: float,
-) -> LearningRateSweep:
+) -> LearningRateRange:
     """The sweep made of ``losses`` by the pure analysis (``steps`` planned: all of them)."""
-    rates = _sweep_rates(min_lr, max_lr, steps or len(losses))
+    rates = _range_rates(min_lr, max_lr, steps or len(losses))
     settings: dict[str, float] = {
         "smoothing": 0.98,
         "skip_fraction": 0.1,
         "divergence": 4.0,
         **options,
     }
-    return _analyse_sweep(rates, list(losses), config=TrainConfig(), **settings)
+    return _analyse_range(rates, list(losses), config=TrainConfig(), **settings)
 
 
 def _curve(rates: Sequence[float], *, steepest: float = 1e-3, blow_up: float = 0.1) -> np.ndarray:
@@ -59,7 +59,7 @@ def _curve(rates: Sequence[float], *, steepest: float = 1e-3, blow_up: float = 0
 
 def test_the_rates_rise_exponentially_from_min_lr_to_max_lr() -> None:
     """It sweeps exactly from min_lr to max_lr with a constant ratio between steps."""
-    rates = np.asarray(_sweep_rates(1e-6, 1.0, 200))
+    rates = np.asarray(_range_rates(1e-6, 1.0, 200))
     assert rates[0] == 1e-6
     assert rates[-1] == 1.0
     np.testing.assert_allclose(rates[1:] / rates[:-1], 10 ** (6 / 199))
@@ -82,7 +82,7 @@ def test_smoothing_zero_keeps_the_raw_losses() -> None:
 
 def test_the_suggestion_is_where_the_loss_falls_fastest() -> None:
     """It suggests the rate where the loss falls fastest against log(rate), before the minimum."""
-    rates = _sweep_rates(1e-6, 1.0, 200)
+    rates = _range_rates(1e-6, 1.0, 200)
     sweep = _analyse(_curve(rates, steepest=1e-3), smoothing=0.0)
     assert sweep.suggestion is not None
     assert sweep.minimum_rate is not None
@@ -94,7 +94,7 @@ def test_the_suggestion_is_where_the_loss_falls_fastest() -> None:
 
 def test_the_suggestion_lies_between_the_skipped_start_and_the_minimum() -> None:
     """It suggests, with default smoothing, a rate after the skipped start and below the minimum."""
-    rates = _sweep_rates(1e-6, 1.0, 200)
+    rates = _range_rates(1e-6, 1.0, 200)
     sweep = _analyse(_curve(rates))
     assert sweep.suggestion is not None
     assert sweep.minimum_rate is not None
@@ -103,7 +103,7 @@ def test_the_suggestion_lies_between_the_skipped_start_and_the_minimum() -> None
 
 def test_one_noisy_step_does_not_decide_the_suggestion() -> None:
     """It measures the fall over a window of steps, so a single-batch dip is not the steepest."""
-    rates = _sweep_rates(1e-6, 1.0, 200)
+    rates = _range_rates(1e-6, 1.0, 200)
     losses = _curve(rates, steepest=1e-3)
     dip = 40  # a rate of about 1.6e-5, after the skipped start
     losses[dip] -= 0.15
@@ -117,7 +117,7 @@ def test_one_noisy_step_does_not_decide_the_suggestion() -> None:
 
 def test_a_diverging_loss_stops_the_analysis_at_that_step() -> None:
     """It stops where the smoothed loss exceeds divergence times its minimum, that step included."""
-    rates = _sweep_rates(1e-6, 1.0, 200)
+    rates = _range_rates(1e-6, 1.0, 200)
     sweep = _analyse(_curve(rates))
     assert sweep.stopped_early
     n = len(sweep.rates)
@@ -130,7 +130,7 @@ def test_a_diverging_loss_stops_the_analysis_at_that_step() -> None:
 
 def test_a_non_finite_loss_stops_the_sweep_and_is_written_as_a_string() -> None:
     """It stops at a NaN loss and writes it as "nan" in plain data that strict JSON accepts."""
-    rates = _sweep_rates(1e-6, 1.0, 100)
+    rates = _range_rates(1e-6, 1.0, 100)
     losses = list(_curve(rates, blow_up=10.0))
     losses[70] = math.nan
     sweep = _analyse(losses)
@@ -177,7 +177,7 @@ def test_no_suggestion_when_the_loss_diverges_at_once() -> None:
 
 def test_to_text_names_the_suggestion_or_says_there_is_none() -> None:
     """It prints the suggestion, a tenth of the minimum's rate and the reason."""
-    rates = _sweep_rates(1e-6, 1.0, 200)
+    rates = _range_rates(1e-6, 1.0, 200)
     found = _analyse(_curve(rates))
     assert found.suggestion is not None
     assert found.minimum_rate is not None
@@ -214,7 +214,7 @@ def test_bad_arguments_raise_config_error_naming_the_argument(
     with pytest.raises(ConfigError, match=expected.replace("(", r"\(")):
         find_learning_rate(**arguments)
     with pytest.raises(ConfigError, match=expected.replace("(", r"\(")):
-        check_sweep_arguments(**arguments)
+        check_range_arguments(**arguments)
 
 
 def test_a_config_that_is_not_a_train_config_is_refused() -> None:
@@ -234,14 +234,14 @@ def test_multi_worker_is_refused() -> None:
 
 
 @pytest.fixture(scope="module")
-def learnable_sweep(tiny_dataset: fashionkit.FashionMNIST) -> LearningRateSweep:
+def learnable_sweep(tiny_dataset: fashionkit.FashionMNIST) -> LearningRateRange:
     """A sweep of an MLP with Adam up to a rate of 10 on the tiny, learnable dataset."""
     config = TrainConfig(model="mlp", optimizer=OptimizerConfig(name="adam"), batch_size=16)
     return find_learning_rate(config, dataset=tiny_dataset, steps=60, max_lr=10.0)
 
 
 def test_a_learnable_problem_gets_a_suggestion_below_the_divergence(
-    learnable_sweep: LearningRateSweep,
+    learnable_sweep: LearningRateRange,
 ) -> None:
     """It suggests a rate inside the swept range, below the minimum and the diverging rate."""
     sweep = learnable_sweep
@@ -249,20 +249,20 @@ def test_a_learnable_problem_gets_a_suggestion_below_the_divergence(
     assert sweep.minimum_rate is not None
     assert sweep.stopped_early
     assert 1e-6 < sweep.suggestion < sweep.minimum_rate < sweep.rates[-1] < 10.0
-    assert sweep.rates == pytest.approx(_sweep_rates(1e-6, 10.0, 60)[: sweep.steps])
+    assert sweep.rates == pytest.approx(_range_rates(1e-6, 10.0, 60)[: sweep.steps])
     assert sweep.seconds is not None
     assert sweep.seconds > 0
 
 
-def test_the_sweep_stops_early_when_the_loss_diverges(learnable_sweep: LearningRateSweep) -> None:
+def test_the_sweep_stops_early_when_the_loss_diverges(learnable_sweep: LearningRateRange) -> None:
     """It stops training at the first step whose smoothed loss exceeds four times its minimum."""
     sweep = learnable_sweep
     assert sweep.steps < 60
     last = sweep.smoothed_losses[-1]
     assert not math.isfinite(last) or last > 4 * min(sweep.smoothed_losses[:-1])
     # The recorded losses are exactly what the pure analysis makes of them.
-    again = _analyse_sweep(
-        _sweep_rates(1e-6, 10.0, 60),
+    again = _analyse_range(
+        _range_rates(1e-6, 10.0, 60),
         list(sweep.losses),
         config=sweep.config,
         smoothing=0.98,
@@ -321,7 +321,7 @@ def test_the_plot_marks_the_suggestion_and_writes_a_png(tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
     from fashionkit.plots import plot_learning_rate_sweep
 
-    rates = _sweep_rates(1e-6, 1.0, 200)
+    rates = _range_rates(1e-6, 1.0, 200)
     sweep = _analyse(_curve(rates))
     assert sweep.suggestion is not None
     assert sweep.minimum_rate is not None
@@ -367,7 +367,7 @@ def data_args(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
 def test_lr_find_json_prints_the_sweep_with_the_train_flags_applied(
     data_args: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """It builds the config as train does, sweeps, and prints LearningRateSweep.to_dict."""
+    """It builds the config as train does, sweeps, and prints LearningRateRange.to_dict."""
     argv = [
         "lr-find", *data_args, "--model", "mlp", "--optimizer", "adam", "--batch-size", "8",
         "--set", "model.dropout=0.1", "--steps", "12", "--min-lr", "1e-5", "--max-lr", "0.1",
@@ -439,3 +439,11 @@ def test_lr_find_refuses_a_plot_path_inside_a_file(
     blocker.write_text("")
     assert main(["lr-find", "--no-download", "--plot", str(blocker / "lr.png")]) == 1
     assert "is a file, not a folder" in capsys.readouterr().err
+
+
+def test_the_old_names_of_the_range_test_still_import() -> None:
+    """LearningRateSweep and check_sweep_arguments are aliases of the renamed objects."""
+    from fashionkit import lr_finder
+
+    assert fashionkit.LearningRateSweep is lr_finder.LearningRateRange
+    assert lr_finder.check_sweep_arguments is lr_finder.check_range_arguments

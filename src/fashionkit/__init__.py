@@ -55,7 +55,8 @@ from fashionkit.exceptions import StorageError as StorageError
 from fashionkit.exceptions import TrainingInterrupted as TrainingInterrupted
 from fashionkit.exceptions import UnknownModelError as UnknownModelError
 from fashionkit.hardware import prefer_onednn as _prefer_onednn
-from fashionkit.lr_finder import LearningRateSweep as LearningRateSweep
+from fashionkit.lr_finder import LearningRateRange as LearningRateRange
+from fashionkit.lr_finder import LearningRateSweep as LearningRateSweep  # the old name
 from fashionkit.lr_finder import find_learning_rate as find_learning_rate
 from fashionkit.models import CNNConfig as CNNConfig
 from fashionkit.models import LinearConfig as LinearConfig
@@ -119,7 +120,7 @@ __all__ = [
     "FashionkitWarning",
     "InputValidationError",
     "LabelEncodingError",
-    "LearningRateSweep",
+    "LearningRateRange",
     "LinearConfig",
     "LossConfig",
     "MLPConfig",

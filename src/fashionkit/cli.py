@@ -48,7 +48,7 @@ from fashionkit.exceptions import (
 )
 from fashionkit.export import export
 from fashionkit.images import read_images
-from fashionkit.lr_finder import check_sweep_arguments, find_learning_rate
+from fashionkit.lr_finder import check_range_arguments, find_learning_rate
 from fashionkit.models import list_architectures
 from fashionkit.plots import (
     check_plot_path,
@@ -499,7 +499,7 @@ def _add_lr_find(commands: _Commands) -> None:
 def _cmd_lr_find(args: argparse.Namespace) -> int:
     config = _train_config(args)
     # Refuse what would fail after the sweep, before the data is loaded.
-    check_sweep_arguments(min_lr=args.min_lr, max_lr=args.max_lr, steps=args.steps)
+    check_range_arguments(min_lr=args.min_lr, max_lr=args.max_lr, steps=args.steps)
     if args.plot is not None:
         check_plot_path(args.plot)
     _start_tensorflow(args)

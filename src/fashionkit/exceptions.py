@@ -56,9 +56,8 @@ class InputValidationError(FashionkitError, ValueError):
 class ArgumentError(ConfigError, InputValidationError):
     """A plain argument (a count, a rate, a seed, a size) has the wrong type or is out of range.
 
-    Every function checks such arguments the same way (see
-    :func:`fashionkit._validation.check_scalar`), and the message names the argument, what is
-    allowed and what was received. It is a :class:`ConfigError` and an
+    Every function checks such arguments with the same check, and the message names the
+    argument, what is allowed and what was received. It is a :class:`ConfigError` and an
     :class:`InputValidationError` at once, so code that caught either before still catches it.
     """
 

@@ -1,14 +1,14 @@
-"""The learning-rate finder: a short sweep of rising rates, and the rate it suggests.
+"""The learning-rate finder: a range test of rising rates, and the rate it suggests.
 
 :func:`find_learning_rate` trains a fresh model of a config for a few hundred batches while the
 learning rate rises exponentially from ``min_lr`` to ``max_lr``, one rate per batch, and
 records the loss of every batch. The loss first barely moves (the rate is too small), then
 falls, then rises again and diverges (the rate is too large). A good rate for training lies
 where the loss falls fastest, well before its minimum. The sweep returns a
-:class:`LearningRateSweep`: the rates, the raw and smoothed losses, the suggested rate (or
+:class:`LearningRateRange`: the rates, the raw and smoothed losses, the suggested rate (or
 ``None``) and a sentence saying how it was chosen or why there is none.
 
-The suggestion rule, applied to the smoothed loss (see :class:`LearningRateSweep`):
+The suggestion rule, applied to the smoothed loss (see :class:`LearningRateRange`):
 
 1. the first ``skip_fraction`` of the planned steps are ignored (the start is noisy);
 2. among the remaining steps up to the lowest smoothed loss, the suggestion is the rate at the
@@ -47,8 +47,8 @@ from fashionkit.training._setup import prepare
 __all__ = [
     "MIN_DECREASE",
     "MIN_USABLE_STEPS",
-    "LearningRateSweep",
-    "check_sweep_arguments",
+    "LearningRateRange",
+    "check_range_arguments",
     "find_learning_rate",
 ]
 
@@ -64,7 +64,7 @@ _MAX_RATE: Final = 10.0
 
 
 @attrs.frozen(kw_only=True)
-class LearningRateSweep:
+class LearningRateRange:
     """What :func:`find_learning_rate` measured, and the rate it suggests.
 
     The rates rise exponentially, one per step; the lists stop at the step where the smoothed
@@ -140,6 +140,11 @@ class LearningRateSweep:
         return "\n".join(lines)
 
 
+#: The name of :class:`LearningRateRange` before the range test was renamed (it read like a
+#: result of :mod:`fashionkit.sweep`, the hyperparameter search); kept as an alias.
+LearningRateSweep = LearningRateRange
+
+
 def find_learning_rate(
     config: TrainConfig | None = None,
     *,
@@ -150,7 +155,7 @@ def find_learning_rate(
     smoothing: float = 0.98,
     skip_fraction: float = 0.1,
     divergence: float = 4.0,
-) -> LearningRateSweep:
+) -> LearningRateRange:
     """Sweep the learning rate from ``min_lr`` to ``max_lr`` and suggest one for ``config``.
 
     Set up as :func:`~fashionkit.training.train` does: apply the device config, load the data
@@ -207,7 +212,7 @@ def find_learning_rate(
             f"find_learning_rate() takes a TrainConfig; got {type(config).__name__}. Build one "
             f"with TrainConfig(...) or TrainConfig.from_dict(...)."
         )
-    check_sweep_arguments(
+    check_range_arguments(
         min_lr=min_lr,
         max_lr=max_lr,
         steps=steps,
@@ -220,9 +225,9 @@ def find_learning_rate(
             "find_learning_rate() runs on one machine; got DeviceConfig(strategy='multi_worker'). "
             "Sweep with strategy='auto' on one worker and use the rate on all of them."
         )
-    rates = _sweep_rates(min_lr, max_lr, steps)
-    losses, seconds = _run_sweep(config, dataset, rates, smoothing=smoothing, divergence=divergence)
-    sweep = _analyse_sweep(
+    rates = _range_rates(min_lr, max_lr, steps)
+    losses, seconds = _run_range(config, dataset, rates, smoothing=smoothing, divergence=divergence)
+    sweep = _analyse_range(
         rates,
         losses,
         config=config,
@@ -233,11 +238,11 @@ def find_learning_rate(
     return attrs.evolve(sweep, seconds=seconds)
 
 
-def _sweep_rates(min_lr: float, max_lr: float, steps: int) -> tuple[float, ...]:
+def _range_rates(min_lr: float, max_lr: float, steps: int) -> tuple[float, ...]:
     """The rates of a sweep: ``steps`` rates rising exponentially from ``min_lr`` to ``max_lr``.
 
     Example:
-        >>> [f"{rate:g}" for rate in _sweep_rates(1e-4, 1.0, 5)]
+        >>> [f"{rate:g}" for rate in _range_rates(1e-4, 1.0, 5)]
         ['0.0001', '0.001', '0.01', '0.1', '1']
     """
     exponents = np.arange(steps, dtype=np.float64) / (steps - 1)
@@ -246,7 +251,7 @@ def _sweep_rates(min_lr: float, max_lr: float, steps: int) -> tuple[float, ...]:
     return tuple(float(rate) for rate in rates)
 
 
-def check_sweep_arguments(
+def check_range_arguments(
     *,
     min_lr: object = 1e-6,
     max_lr: object = 1.0,
@@ -264,7 +269,7 @@ def check_sweep_arguments(
             what is allowed and what was received.
 
     Example:
-        >>> check_sweep_arguments(min_lr=0.1, max_lr=0.01)
+        >>> check_range_arguments(min_lr=0.1, max_lr=0.01)
         Traceback (most recent call last):
         ...
         fashionkit.exceptions.ConfigError: min_lr must be below max_lr; got min_lr=0.1 and ...
@@ -314,7 +319,12 @@ def check_sweep_arguments(
             raise ConfigError(message)
 
 
-def _sweep_config(config: TrainConfig, first_rate: float) -> TrainConfig:
+#: The name of :func:`check_range_arguments` before the range test was renamed; kept as an
+#: alias.
+check_sweep_arguments = check_range_arguments
+
+
+def _range_config(config: TrainConfig, first_rate: float) -> TrainConfig:
     """``config`` with a constant, settable learning rate and one step per compiled call."""
     optimizer = attrs.evolve(
         config.optimizer, learning_rate=first_rate, schedule="constant", warmup_fraction=None
@@ -322,7 +332,7 @@ def _sweep_config(config: TrainConfig, first_rate: float) -> TrainConfig:
     return attrs.evolve(config, optimizer=optimizer, steps_per_execution=1, verbose=0)
 
 
-def _run_sweep(
+def _run_range(
     config: TrainConfig,
     dataset: FashionMNIST | None,
     rates: Sequence[float],
@@ -331,7 +341,7 @@ def _run_sweep(
     divergence: float,
 ) -> tuple[list[float], float]:
     """Train one batch per rate until the smoothed loss diverges; return the losses and time."""
-    setup = prepare(_sweep_config(config, rates[0]), dataset=dataset, run_dir=None)
+    setup = prepare(_range_config(config, rates[0]), dataset=dataset, run_dir=None)
     epochs = math.ceil(len(rates) / setup.steps_per_epoch)
     batches = setup.batches(epochs=epochs)
     model = setup.model
@@ -380,7 +390,7 @@ class _Choice:
     reason: str
 
 
-def _analyse_sweep(
+def _analyse_range(
     rates: Sequence[float],
     losses: Sequence[float],
     *,
@@ -388,7 +398,7 @@ def _analyse_sweep(
     smoothing: float,
     skip_fraction: float,
     divergence: float,
-) -> LearningRateSweep:
+) -> LearningRateRange:
     """Smooth ``losses``, stop them where they diverge, and choose the suggestion.
 
     Pure NumPy: ``rates`` are the rates of every planned step, ``losses`` those of the steps
@@ -413,7 +423,7 @@ def _analyse_sweep(
         window=_window(len(rates)),
         stopped_early=stopped_early,
     )
-    return LearningRateSweep(
+    return LearningRateRange(
         rates=tuple(float(r) for r in rates[:kept]),
         losses=tuple(float(v) for v in losses[:kept]),
         smoothed_losses=tuple(smoothed),

@@ -25,7 +25,7 @@ from fashionkit.calibration import DEFAULT_BINS, apply_temperature, reliability_
 from fashionkit.datasets import FashionMNIST, load_fashion_mnist
 from fashionkit.evaluation import EvaluationReport, predict
 from fashionkit.exceptions import StorageError
-from fashionkit.lr_finder import LearningRateSweep
+from fashionkit.lr_finder import LearningRateRange
 from fashionkit.results import EpochRecord
 from fashionkit.runs import load_run
 
@@ -148,13 +148,13 @@ def plot_confident_mistakes(
     return fig
 
 
-def plot_learning_rate_sweep(sweep: LearningRateSweep, path: PathLike | None = None) -> Any:
+def plot_learning_rate_sweep(sweep: LearningRateRange, path: PathLike | None = None) -> Any:
     """The loss of a learning-rate sweep against the rate, with the suggested rate marked.
 
     The rate axis is logarithmic. Each batch's loss is drawn faintly, the smoothed loss as a
     line; vertical lines mark the suggestion (dashed) and a tenth of the rate at the lowest
     smoothed loss (dotted). Without a suggestion, the title says so (the sweep's
-    :attr:`~fashionkit.lr_finder.LearningRateSweep.reason` says why). The loss axis reaches
+    :attr:`~fashionkit.lr_finder.LearningRateRange.reason` says why). The loss axis reaches
     from the lowest loss to the highest smoothed loss, so a diverging batch does not flatten
     the rest of the curve.
 
