@@ -15,6 +15,7 @@ _BUILTINS: dict[type[BaseException], tuple[type[BaseException], ...]] = {
     exceptions.ConfigFileNotFoundError: (exceptions.ConfigError, FileNotFoundError, ValueError),
     exceptions.InputValidationError: (ValueError,),
     exceptions.LabelEncodingError: (exceptions.InputValidationError, ValueError),
+    exceptions.ArgumentError: (exceptions.ConfigError, exceptions.InputValidationError, ValueError),
     exceptions.UnknownModelError: (exceptions.ConfigError, KeyError, ValueError),
     exceptions.DataNotFoundError: (FileNotFoundError, OSError),
     exceptions.DataFormatError: (OSError,),
