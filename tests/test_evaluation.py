@@ -367,9 +367,9 @@ def test_evaluator_report_refuses_probabilities_that_are_not_a_distribution() ->
 @pytest.mark.parametrize("batch_size", [0, -1, 2.5, True])
 def test_predict_and_evaluator_reject_a_bad_batch_size(linear_model: Any, batch_size: Any) -> None:
     """It raises InputValidationError for a batch size that is not a positive integer."""
-    with pytest.raises(InputValidationError, match="batch_size must be a positive integer"):
+    with pytest.raises(InputValidationError, match="batch_size must be an integer >= 1"):
         fashionkit.predict(linear_model, synthetic_images(2), batch_size=batch_size)
-    with pytest.raises(InputValidationError, match="batch_size must be a positive integer"):
+    with pytest.raises(InputValidationError, match="batch_size must be an integer >= 1"):
         Evaluator(synthetic_images(2), [0, 1], batch_size=batch_size)
 
 

@@ -362,11 +362,12 @@ def test_check_probabilities_accepts_flip_averaged_rows() -> None:
 @pytest.mark.parametrize(
     ("value", "kwargs", "expected"),
     [
-        (3, {"low": 2}, 3),
-        (np.int64(7), {"low": 1}, 7),
-        (0.5, {"kind": "number", "low": 0, "high": 1, "open_low": True}, 0.5),
+        (3, {"ge": 2}, 3),
+        (np.int64(7), {"ge": 1}, 7),
+        (0.5, {"kind": "number", "gt": 0, "le": 1}, 0.5),
         (np.float32(2.0), {"kind": "number"}, 2.0),
-        (1000, {"low": 1, "high": 1000}, 1000),
+        (1000, {"ge": 1, "le": 1000}, 1000),
+        (2**1100, {"ge": 0}, 2**1100),
     ],
 )
 def test_check_scalar_returns_python_numbers_inside_the_range(
@@ -381,17 +382,18 @@ def test_check_scalar_returns_python_numbers_inside_the_range(
 @pytest.mark.parametrize(
     ("value", "kwargs", "message"),
     [
-        (0, {"low": 1}, "x must be a positive integer; got 0."),
-        (True, {"low": 1}, "x must be a positive integer; got True (bool)."),
-        (2.0, {"low": 1}, "x must be a positive integer; got 2.0 (float)."),
-        (1, {"low": 2}, "x must be an integer >= 2; got 1."),
-        (1001, {"low": 1, "high": 1000}, "x must be an integer from 1 to 1000; got 1001."),
-        (2**32, {"low": 0, "high": 2**32, "open_high": True}, "x must be an integer in [0, "),
-        (0, {"kind": "number", "low": 0, "open_low": True}, "x must be a positive number; got 0."),
+        (0, {"ge": 1}, "x must be an integer >= 1; got 0."),
+        (True, {"ge": 1}, "x must be an integer >= 1; got True (bool)."),
+        (2.0, {"ge": 1}, "x must be an integer >= 1; got 2.0 (float)."),
+        (1001, {"ge": 1, "le": 1000}, "x must be an integer >= 1 and <= 1000; got 1001."),
+        (2**32, {"ge": 0, "lt": 2**32}, "x must be an integer >= 0 and < 4294967296; got "),
+        (0, {"kind": "number", "gt": 0}, "x must be a number > 0; got 0."),
         (math.nan, {"kind": "number"}, "x must be a finite number; got nan."),
-        (math.inf, {"kind": "number", "low": 0}, "x must be a number >= 0, and finite; got inf."),
+        (math.inf, {"kind": "number", "ge": 0}, "x must be a number >= 0; got inf."),
         ("1", {"kind": "number"}, "x must be a finite number; got '1' (str)."),
-        (1.0, {"kind": "number", "high": 1, "open_high": True}, "x must be a number < 1; got 1.0."),
+        (1.0, {"kind": "number", "lt": 1}, "x must be a number < 1; got 1.0."),
+        (2**1100, {"kind": "number"}, "x must be a finite number within float range; got "),
+        (np.int64(3), {"numpy": False}, "x must be an integer; got np.int64(3) (int64)."),
     ],
 )
 def test_check_scalar_refuses_with_one_error_class_naming_what_is_allowed(
@@ -403,10 +405,18 @@ def test_check_scalar_refuses_with_one_error_class_naming_what_is_allowed(
     assert str(info.value).startswith(message)
 
 
+def test_check_scalar_raises_the_class_it_is_given() -> None:
+    """With ``error=ConfigError`` (the config fields' validators) it raises exactly that class."""
+    with pytest.raises(ConfigError) as info:
+        check_scalar(0, "TrainConfig.epochs", ge=1, error=ConfigError)
+    assert type(info.value) is ConfigError
+    assert str(info.value) == "TrainConfig.epochs must be an integer >= 1; got 0."
+
+
 def test_check_scalar_appends_the_hint() -> None:
     """It ends the message with the caller's hint."""
     with pytest.raises(ArgumentError, match=r"got 5\. Use 0\.2\.$"):
-        check_scalar(5, "fraction", kind="number", high=1, hint="Use 0.2.")
+        check_scalar(5, "fraction", kind="number", le=1, hint="Use 0.2.")
 
 
 def test_an_argument_error_is_caught_by_the_older_classes() -> None:

@@ -9,13 +9,13 @@ written once (see :mod:`fashionkit._constants`).
 from __future__ import annotations
 
 import difflib
-import math
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Literal, Self
 
 import attrs
 
 from fashionkit import _html, _schema
+from fashionkit._validation import check_scalar
 from fashionkit.exceptions import ConfigError
 
 Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
@@ -53,36 +53,25 @@ def number(
     lt: float | None = None,
     le: float | None = None,
 ) -> Validator:
-    """Accept a finite number (an ``int`` when ``integer``) within the given bounds."""
-    bounds = []
-    if ge is not None:
-        bounds.append(f">= {ge}")
-    if gt is not None:
-        bounds.append(f"> {gt}")
-    if le is not None:
-        bounds.append(f"<= {le}")
-    if lt is not None:
-        bounds.append(f"< {lt}")
-    kind = "an integer" if integer else "a number"
-    wanted = f"{kind} {' and '.join(bounds)}".strip()
+    """Accept a finite Python number (an ``int`` when ``integer``) within the given bounds.
+
+    The check is :func:`fashionkit._validation.check_scalar`'s, raising ``ConfigError`` that
+    names ``Class.field``.
+    """
+    kind: Literal["int", "number"] = "int" if integer else "number"
 
     def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-        ok_type = isinstance(value, int) if integer else isinstance(value, (int, float))
-        if isinstance(value, bool) or not ok_type:
-            raise ConfigError(
-                f"{where(instance, attribute)} must be {wanted}; got {value!r} "
-                f"({type(value).__name__})."
-            )
-        if not isinstance(value, (int, float)):  # narrowed above, for mypy
-            raise AssertionError
-        # math.isfinite would overflow on huge ints, which are finite anyway.
-        if (isinstance(value, float) and not math.isfinite(value)) or (
-            (ge is not None and value < ge)
-            or (gt is not None and value <= gt)
-            or (le is not None and value > le)
-            or (lt is not None and value >= lt)
-        ):
-            raise ConfigError(f"{where(instance, attribute)} must be {wanted}; got {value!r}.")
+        check_scalar(
+            value,
+            where(instance, attribute),
+            kind=kind,
+            ge=ge,
+            gt=gt,
+            le=le,
+            lt=lt,
+            numpy=False,
+            error=ConfigError,
+        )
 
     return check
 

@@ -25,7 +25,12 @@ from numpy.typing import NDArray
 
 from fashionkit._constants import IMAGE_SHAPE, LABEL_ENCODINGS, NUM_CLASSES, PIXELS
 from fashionkit._typing import LabelsU8
-from fashionkit.exceptions import ArgumentError, InputValidationError, LabelEncodingError
+from fashionkit.exceptions import (
+    ArgumentError,
+    FashionkitError,
+    InputValidationError,
+    LabelEncodingError,
+)
 
 __all__ = [
     "check_images",
@@ -37,22 +42,23 @@ __all__ = [
 ]
 
 
-def _bound_text(
-    integer: bool, low: float | None, high: float | None, *, open_low: bool, open_high: bool
+def _bounds_text(
+    *,
+    integer: bool,
+    ge: float | None = None,
+    gt: float | None = None,
+    le: float | None = None,
+    lt: float | None = None,
 ) -> str:
-    """``a positive integer``, ``an integer from 1 to 1000``, ``a number in (0, 1)``..."""
-    what = "an integer" if integer else "a number"
-    if low is not None and high is not None:
-        if integer and not open_low and not open_high:
-            return f"{what} from {low} to {high}"
-        return f"{what} in {'(' if open_low else '['}{low}, {high}{')' if open_high else ']'}"
-    if low is not None:
-        if (integer and low == 1 and not open_low) or (low == 0 and open_low):
-            return f"a positive {what.split()[-1]}"
-        return f"{what} {'>' if open_low else '>='} {low}"
-    if high is not None:
-        return f"{what} {'<' if open_high else '<='} {high}"
-    return what if integer else "a finite number"
+    """What a number check allows: ``an integer >= 1``, ``a number > 0 and <= 2.0``..."""
+    bounds = [
+        f"{sign} {bound}"
+        for sign, bound in ((">=", ge), (">", gt), ("<=", le), ("<", lt))
+        if bound is not None
+    ]
+    if not bounds:
+        return "an integer" if integer else "a finite number"
+    return f"{'an integer' if integer else 'a number'} {' and '.join(bounds)}"
 
 
 @overload
@@ -61,11 +67,13 @@ def check_scalar(
     name: str,
     *,
     kind: Literal["int"] = ...,
-    low: float | None = ...,
-    high: float | None = ...,
-    open_low: bool = ...,
-    open_high: bool = ...,
+    ge: float | None = ...,
+    gt: float | None = ...,
+    le: float | None = ...,
+    lt: float | None = ...,
     hint: str = ...,
+    numpy: bool = ...,
+    error: type[FashionkitError] = ...,
 ) -> int: ...
 
 
@@ -75,11 +83,13 @@ def check_scalar(
     name: str,
     *,
     kind: Literal["number"],
-    low: float | None = ...,
-    high: float | None = ...,
-    open_low: bool = ...,
-    open_high: bool = ...,
+    ge: float | None = ...,
+    gt: float | None = ...,
+    le: float | None = ...,
+    lt: float | None = ...,
     hint: str = ...,
+    numpy: bool = ...,
+    error: type[FashionkitError] = ...,
 ) -> float: ...
 
 
@@ -88,67 +98,79 @@ def check_scalar(
     name: str,
     *,
     kind: Literal["int", "number"] = "int",
-    low: float | None = None,
-    high: float | None = None,
-    open_low: bool = False,
-    open_high: bool = False,
+    ge: float | None = None,
+    gt: float | None = None,
+    le: float | None = None,
+    lt: float | None = None,
     hint: str = "",
+    numpy: bool = True,
+    error: type[FashionkitError] = ArgumentError,
 ) -> int | float:
-    """Check one plain argument: its type, that it is finite, and its range.
+    """Check one plain number: its type, that it is finite, and its bounds.
 
-    ``True`` and ``False`` are never numbers here (Python counts them as integers); NumPy
-    integers and floats are accepted and returned as Python ``int``/``float``.
+    The one number check of fashionkit: plain arguments use it directly, and the config
+    fields' validators (``fashionkit._fields.number``) call it with ``error=ConfigError``.
+    ``True`` and ``False`` are never numbers here (Python counts them as integers).
 
     Args:
-        value: The argument as received.
-        name: Its name, as the caller wrote it (``"batch_size"``, ``"TimeBudget(seconds=...)"``).
+        value: The value as received.
+        name: Its name in the message (``"batch_size"``, ``"TrainConfig.epochs"``).
         kind: ``"int"`` for an integer, ``"number"`` for any finite real number.
-        low: Smallest allowed value, or ``None`` for none.
-        high: Largest allowed value, or ``None`` for none.
-        open_low: ``low`` itself is not allowed.
-        open_high: ``high`` itself is not allowed.
+        ge: The value must be ``>=`` this; ``None`` for no such bound (likewise ``gt``, ``le``,
+            ``lt`` for ``>``, ``<=`` and ``<``).
+        gt: See ``ge``.
+        le: See ``ge``.
+        lt: See ``ge``.
         hint: A sentence appended to the message (what a usual value is).
+        numpy: Accept NumPy integers and floats too (a config field takes Python numbers only,
+            so that it serialises as it was given).
+        error: The exception class raised. Defaults to
+            :class:`~fashionkit.exceptions.ArgumentError`.
 
     Returns:
-        The value as ``int`` (``kind="int"``) or ``float``.
+        The value as a Python ``int`` (``kind="int"``) or ``float``.
 
     Raises:
-        ArgumentError: Wrong type, NaN or infinite, or out of range; the message names the
-            argument, what is allowed and what was received.
+        ArgumentError: Wrong type, NaN or infinite, or out of bounds (or ``error``); the
+            message names the value, what is allowed and what was received.
 
     Example:
-        >>> check_scalar(3, "folds", low=2)
+        >>> check_scalar(3, "folds", ge=2)
         3
-        >>> check_scalar(0.0, "fraction", kind="number", low=0, high=1, open_low=True,
-        ...              open_high=True)
+        >>> check_scalar(0.0, "fraction", kind="number", gt=0, lt=1)
         Traceback (most recent call last):
         ...
-        fashionkit.exceptions.ArgumentError: fraction must be a number in (0, 1); got 0.0.
-        >>> check_scalar(True, "steps", low=1)
+        fashionkit.exceptions.ArgumentError: fraction must be a number > 0 and < 1; got 0.0.
+        >>> check_scalar(True, "steps", ge=1)
         Traceback (most recent call last):
         ...
-        fashionkit.exceptions.ArgumentError: steps must be a positive integer; got True (bool).
+        fashionkit.exceptions.ArgumentError: steps must be an integer >= 1; got True (bool).
     """
     integer = kind == "int"
-    allowed = _bound_text(integer, low, high, open_low=open_low, open_high=open_high)
+    wanted = _bounds_text(integer=integer, ge=ge, gt=gt, le=le, lt=lt)
     suffix = f" {hint}" if hint else ""
-    types: tuple[type, ...] = (
-        (int, np.integer) if integer else (int, float, np.integer, np.floating)
-    )
+    types: tuple[type, ...] = (int,) if integer else (int, float)
+    if numpy:
+        types += (np.integer,) if integer else (np.integer, np.floating)
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, types):
-        raise ArgumentError(
-            f"{name} must be {allowed}; got {value!r} ({type(value).__name__}).{suffix}"
-        )
+        raise error(f"{name} must be {wanted}; got {value!r} ({type(value).__name__}).{suffix}")
+    # Integers are compared as integers: a huge one is finite, but float() would overflow.
     checked: Any = value  # an int, a float or a NumPy number, as tested just above
-    number: int | float = int(checked) if integer else float(checked)
-    if not integer and not math.isfinite(number):
-        finite = "" if "finite" in allowed else ", and finite"
-        raise ArgumentError(f"{name} must be {allowed}{finite}; got {value!r}.{suffix}")
-    too_low = low is not None and (number <= low if open_low else number < low)
-    too_high = high is not None and (number >= high if open_high else number > high)
-    if too_low or too_high:
-        raise ArgumentError(f"{name} must be {allowed}; got {value!r}.{suffix}")
-    return number
+    number: int | float = int(checked) if isinstance(checked, (int, np.integer)) else float(checked)
+    if (
+        (isinstance(number, float) and not math.isfinite(number))
+        or (ge is not None and number < ge)
+        or (gt is not None and number <= gt)
+        or (le is not None and number > le)
+        or (lt is not None and number >= lt)
+    ):
+        raise error(f"{name} must be {wanted}; got {value!r}.{suffix}")
+    if integer:
+        return number
+    try:
+        return float(number)
+    except OverflowError:  # an int beyond any float, with no upper bound to refuse it
+        raise error(f"{name} must be {wanted} within float range; got {value!r}.{suffix}") from None
 
 
 def _as_array(value: object, name: str) -> NDArray[Any]:

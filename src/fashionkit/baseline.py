@@ -89,7 +89,7 @@ def baseline(
         0.81
     """
     for name, value, low in (("folds", folds, 2), ("max_iter", max_iter, 1), ("seed", seed, 0)):
-        check_scalar(value, name, low=low)
+        check_scalar(value, name, ge=low)
     jobs_hint = "n_jobs is a non-zero integer (-1 for every core) or None."
     if n_jobs is not None and check_scalar(n_jobs, "n_jobs", hint=jobs_hint) == 0:
         raise ArgumentError(f"n_jobs must not be 0; got 0. {jobs_hint}")

@@ -85,7 +85,7 @@ def check_temperature(temperature: object) -> float:
 
 
 def _check_bins(bins: object) -> int:
-    return check_scalar(bins, "bins", low=1, high=1000)
+    return check_scalar(bins, "bins", ge=1, le=1000)
 
 
 def _shape(values: object) -> tuple[int, ...]:

@@ -248,7 +248,7 @@ def _class_names(class_names: Sequence[str]) -> tuple[str, ...]:
 
 
 def _check_batch_size(batch_size: object) -> None:
-    check_scalar(batch_size, "batch_size", low=1)
+    check_scalar(batch_size, "batch_size", ge=1)
 
 
 def _check_tta(tta: object) -> None:

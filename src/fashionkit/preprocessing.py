@@ -232,16 +232,9 @@ def train_validation_split(
         [2, 8]
     """
     check_scalar(
-        fraction,
-        "fraction",
-        kind="number",
-        low=0,
-        high=1,
-        open_low=True,
-        open_high=True,
-        hint="Use 0.2 to hold out 20% of the data.",
+        fraction, "fraction", kind="number", gt=0, lt=1, hint="Use 0.2 to hold out 20% of the data."
     )
-    check_scalar(seed, "seed", low=0, high=2**32, open_high=True)
+    check_scalar(seed, "seed", ge=0, lt=2**32)
     x = check_images(images, allow_float=True)
     y = check_labels(labels)
     check_same_length(x, y, names="images and labels")

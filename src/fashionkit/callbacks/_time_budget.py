@@ -42,9 +42,7 @@ class TimeBudget(keras.callbacks.Callback):  # type: ignore[misc]
 
     def __init__(self, seconds: float) -> None:
         super().__init__()
-        self.seconds = check_scalar(
-            seconds, "TimeBudget(seconds=...)", kind="number", low=0, open_low=True
-        )
+        self.seconds = check_scalar(seconds, "TimeBudget(seconds=...)", kind="number", gt=0)
         self.stopped = False
         self.stopped_epoch: int | None = None
         self.epoch_cut_short = False

@@ -58,7 +58,7 @@ class ValidationReport(keras.callbacks.Callback):  # type: ignore[misc]
         batch_size: int = 1024,
     ) -> None:
         super().__init__()
-        check_scalar(every, "every", low=1)
+        check_scalar(every, "every", ge=1)
         if (x is None) != (y is None):
             raise InputValidationError("ValidationReport needs both x and y, or neither.")
         self.every = every

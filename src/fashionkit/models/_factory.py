@@ -65,7 +65,7 @@ def create_model(
         raise ConfigError(
             f"layout must be one of {', '.join(map(repr, LAYOUT_CHOICES))}; got {layout!r}."
         )
-    check_scalar(num_classes, "num_classes", low=2)
+    check_scalar(num_classes, "num_classes", ge=2)
     resolved = config.preferred_layout if layout == "auto" else layout
     return architecture.build(
         config, input_shape=input_shape_for(resolved), num_classes=num_classes

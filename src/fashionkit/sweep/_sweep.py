@@ -142,17 +142,15 @@ def _check_arguments(
     """
     if not isinstance(space, SearchSpace):
         raise ConfigError(f"sweep() takes a SearchSpace; got {type(space).__name__}.")
-    check_scalar(trials, "trials", low=1)
-    check_scalar(workers, "workers", low=1)
+    check_scalar(trials, "trials", ge=1)
+    check_scalar(workers, "workers", ge=1)
     if pruner not in PRUNERS:
         raise ConfigError(f"pruner must be one of {', '.join(PRUNERS)}; got {pruner!r}.")
     if timeout_seconds is not None:
-        check_scalar(
-            timeout_seconds, "timeout_seconds", kind="number", low=0, open_low=True, hint="Or None."
-        )
-    check_scalar(heartbeat_seconds, "heartbeat_seconds", kind="number", low=0, open_low=True)
+        check_scalar(timeout_seconds, "timeout_seconds", kind="number", gt=0, hint="Or None.")
+    check_scalar(heartbeat_seconds, "heartbeat_seconds", kind="number", gt=0)
     if seed is not None:
-        check_scalar(seed, "seed", low=0, hint="Or None.")
+        check_scalar(seed, "seed", ge=0, hint="Or None.")
     if storage is not None and (not isinstance(storage, str) or "://" not in storage):
         raise ConfigError(
             f"storage must be a database URL such as postgresql+psycopg2://user@host/db or "
