@@ -640,8 +640,11 @@ def describe(machine: Row) -> str:
     """
     isa = " ".join(machine.get("isa") or []) or "no AVX2"
     native = " (native bfloat16)" if machine.get("native_bfloat16") else ""
+    cpu = str(machine.get("cpu", "unknown CPU"))
+    if machine.get("cpu_family"):
+        cpu += f" ({machine['cpu_family']})"
     return (
-        f"{machine.get('cpu', 'unknown CPU')}, {machine.get('cores', '?')} cores, {isa}{native}; "
+        f"{cpu}, {machine.get('cores', '?')} cores, {isa}{native}; "
         f"oneDNN {machine.get('onednn', 'unknown')}; TensorFlow {machine.get('tensorflow')}, "
         f"Keras {machine.get('keras')}, Python {machine.get('python')}"
     )

@@ -51,12 +51,27 @@ extensions = [
     "sphinx.ext.intersphinx",
     "sphinx.ext.viewcode",
     "sphinx.ext.doctest",
-    "myst_parser",
+    "myst_nb",  # Markdown pages (MyST) and the tutorial notebooks, executed at build time
     "sphinx_copybutton",
     "fashionkit_figures",
     "fashionkit_site",
 ]
-exclude_patterns = ["_build"]
+exclude_patterns = ["_build", "**.ipynb_checkpoints"]
+
+# -- notebooks ---------------------------------------------------------------------------------
+
+# docs/notebooks/*.ipynb are kept without outputs (docs/_tools/make_notebooks.py writes them) and
+# executed by a Jupyter kernel when the documentation is built, on the data FASHIONKIT_DATA_DIR
+# names; a failing cell fails the build. The cache keeps the outputs between the HTML and the
+# doctest builds of one CI run (it lives in _build, which CI empties first).
+nb_execution_mode = "cache"
+nb_execution_cache_path = os.path.join(os.path.dirname(__file__), "_build", ".jupyter_cache")
+nb_execution_timeout = 600
+nb_execution_raise_on_error = True
+nb_execution_show_tb = True
+nb_merge_streams = True
+# TensorFlow's start-up lines go to stderr in the kernel; the pages show the cells' results.
+nb_output_stderr = "remove"
 templates_path = ["_templates"]
 html_static_path = ["_static"]
 html_css_files = ["fashionkit.css"]

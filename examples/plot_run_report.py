@@ -1,10 +1,10 @@
 """The pictures of a run: learning curves, confusion matrix, mistakes, reliability.
 
 Trains the tutorial's model for two quiet epochs with temperature scaling
-(``calibrate=True``) into a temporary run directory, then draws the run's four pictures with
+(``calibrate=True``) into a temporary run directory, then draws the run's pictures with
 :func:`fashionkit.plots.write_report`, as ``fashionkit report RUN_DIR`` does. Writes
-``learning-curves.png``, ``confusion-matrix.png``, ``confident-mistakes.png`` and
-``reliability.png``.
+``learning-curves.png``, ``confusion-matrix.png``, ``confident-mistakes.png``,
+``mistakes-explained.png`` and ``reliability.png``.
 """
 
 from __future__ import annotations

@@ -7,7 +7,10 @@ import contextlib
 import gzip
 import http.server
 import os
+import shutil
 import struct
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -206,8 +209,43 @@ def tiny_dataset() -> fashionkit.FashionMNIST:
 _REAL_DATA_FIXTURES = frozenset({"real_data", "shared_data_dir"})
 
 
+def _no_gpu_reason() -> str | None:
+    """Why TensorFlow sees no GPU here, or ``None`` when it sees one.
+
+    Asked once, in a process of its own, so that this session's TensorFlow keeps its device
+    settings free.
+    """
+    if not any(Path("/dev").glob("nvidia[0-9]*")) and shutil.which("nvidia-smi") is None:
+        return "no GPU: no NVIDIA device or nvidia-smi on this machine"
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import tensorflow as tf; print(len(tf.config.list_physical_devices('GPU')))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        check=False,
+    )
+    seen = probe.stdout.strip().splitlines()[-1:] if probe.returncode == 0 else []
+    if seen and seen[0].isdigit() and int(seen[0]) > 0:
+        return None
+    return "no GPU visible to TensorFlow (a GPU is present but TensorFlow lists none)"
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Refuse a test that reads the real shared data without the ``integration`` marker."""
+    """Check the markers, and skip the ``gpu`` tests, saying why, where there is no GPU.
+
+    A test that reads the real shared data without the ``integration`` marker is refused.
+    """
+    gpu_items = [item for item in items if item.get_closest_marker("gpu") is not None]
+    if gpu_items:
+        reason = _no_gpu_reason()
+        if reason is not None:
+            for item in gpu_items:
+                item.add_marker(pytest.mark.skip(reason=reason))
     unmarked = [
         item.nodeid
         for item in items

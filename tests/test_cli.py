@@ -538,10 +538,10 @@ def test_predict_rejects_images_it_cannot_use(
     assert message in err
 
 
-def test_report_writes_four_pictures_into_the_run(
+def test_report_writes_five_pictures_into_the_run(
     run_dir: Path, data_args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """It writes the four PNG pictures of a run and names each."""
+    """It writes the five PNG pictures of a run and names each."""
     pytest.importorskip("matplotlib")
     import shutil
 
@@ -552,6 +552,7 @@ def test_report_writes_four_pictures_into_the_run(
         "learning_curves.png",
         "confusion_matrix.png",
         "confident_mistakes.png",
+        "mistakes_explained.png",
         "reliability.png",
     ]
     assert out == [f"wrote {copy / name}" for name in names]

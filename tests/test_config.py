@@ -612,10 +612,13 @@ def test_settable_keys_describe_model_fields_per_architecture() -> None:
     assert ("model.dropout", "float (cnn)") in listed
 
 
-def test_a_time_budget_with_multi_worker_is_refused() -> None:
-    """It refuses a time budget under multi_worker, where workers would stop at different steps."""
-    with pytest.raises(ConfigError, match="cannot be used with"):
-        TrainConfig(time_budget_seconds=60, device={"strategy": "multi_worker"})
+def test_multi_worker_takes_both_presets_recipes() -> None:
+    """A time budget and augmentation are valid under multi_worker, as on one machine."""
+    config = TrainConfig(
+        time_budget_seconds=60, augment={"translate": 2}, device={"strategy": "multi_worker"}
+    )
+    assert config.augment.enabled
+    assert config.time_budget_seconds == 60
 
 
 def test_tta_each_epoch_without_tta_is_refused_naming_both_fields() -> None:

@@ -348,7 +348,7 @@ def test_two_workers_train_like_one(shared_data_dir: Path) -> None:
     """It trains the linear model on two workers on 127.0.0.1 as well as on one."""
     common = [
         sys.executable, "-m", "fashionkit.cli", "train", "--data-dir", str(shared_data_dir),
-        "--no-verify", "--epochs", "2", "--batch-size", "256", "--quiet", "--json",
+        "--no-verify", "--epochs", "1", "--batch-size", "256", "--quiet", "--json",
     ]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"}
     single = subprocess.run(common, capture_output=True, text=True, env=env, timeout=600)
@@ -381,7 +381,7 @@ def test_two_workers_train_like_one(shared_data_dir: Path) -> None:
     for result in results:
         assert result["placement"]["strategy"] == "multi_worker"
         assert result["placement"]["replicas"] == 2
-        assert [r["partial"] for r in result["history"]] == [False, False]
+        assert [r["partial"] for r in result["history"]] == [False]
         # The multi-worker loop logs what Keras's fit logs, val_* from the same evaluator.
         assert [set(r) for r in result["history"]] == [set(r) for r in one["history"]]
         assert result["history"][-1]["val_loss"] == result["validation"]["loss"]

@@ -151,6 +151,19 @@ def test_cpuinfo_is_parsed_for_model_and_flags() -> None:
     assert cpu.describe() == "AMD EPYC 7B13, 2 cores, AVX2 FMA"
 
 
+def test_cpuinfo_family_tells_generations_apart_behind_a_generic_name() -> None:
+    """It reads family, model and stepping (a VM's "AMD EPYC" hides Zen 2 from Zen 4) once."""
+    text = (
+        "processor\t: 0\ncpu family\t: 23\nmodel\t\t: 1\nmodel name\t: AMD EPYC\n"
+        "stepping\t: 2\nflags\t\t: avx2 fma\n\nprocessor\t: 1\ncpu family\t: 25\n"
+        "model\t\t: 17\n"
+    )
+    cpu = parse_cpuinfo(text, cores=2)
+    assert cpu.family == "family 23 model 1 stepping 2"
+    assert cpu.describe() == "AMD EPYC (family 23 model 1 stepping 2), 2 cores, AVX2 FMA"
+    assert parse_cpuinfo("model name : X\ncpu family : ?\n", cores=1).family == ""
+
+
 def test_cpuinfo_without_a_model_or_flags_is_unknown() -> None:
     """It falls back to 'unknown' and no flags, so auto means float32."""
     cpu = parse_cpuinfo("garbage\nno colon here\n", cores=1)

@@ -96,15 +96,16 @@ def finished_run(
     return run_dir
 
 
-def test_write_report_writes_four_pictures(
+def test_write_report_writes_five_pictures(
     finished_run: Path, tiny_dataset: fashionkit.FashionMNIST
 ) -> None:
-    """It writes learning curves, confusion matrix, confident mistakes, reliability as PNG."""
+    """It writes curves, confusion matrix, mistakes (plain and explained), reliability as PNG."""
     paths = write_report(finished_run, dataset=tiny_dataset)
     assert paths == [
         finished_run / "learning_curves.png",
         finished_run / "confusion_matrix.png",
         finished_run / "confident_mistakes.png",
+        finished_run / "mistakes_explained.png",
         finished_run / "reliability.png",
     ]
     for path in paths:

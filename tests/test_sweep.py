@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -421,6 +422,69 @@ def test_a_sweep_on_postgresql(tiny_dataset: fashionkit.FashionMNIST, tmp_path: 
     optuna.delete_study(study_name=name, storage=url)
 
 
+def test_a_two_worker_sweep_on_a_journal_file_completes(
+    tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
+) -> None:
+    """Two worker processes share a study through one journal file, with no database."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    journal = shared / "lr.journal"
+    folder = tmp_path / "sweep"
+    result = sweep(
+        _space(),
+        folder,
+        trials=4,
+        workers=2,
+        storage=f"journal:{journal}",
+        dataset=tiny_dataset,
+        heartbeat_seconds=2,
+    )
+    assert result.finished == 4
+    assert result.storage == f"journal:{journal.resolve()}"
+    assert journal.is_file()
+    assert journal.stat().st_size > 0
+    assert not (folder / "study.db").exists()
+    # The journal alone holds the study: it loads back with every trial.
+    study = open_study(folder, storage=f"journal:{journal}")
+    assert sorted(t.number for t in study.trials) == [t.number for t in result.trials]
+    run_dirs = [t.run_dir for t in result.trials if t.run_dir is not None]
+    assert len(set(run_dirs)) == len(run_dirs)
+
+
+def test_a_journal_fails_and_retries_a_trial_whose_heartbeat_stopped(tmp_path: Path) -> None:
+    """A trial silent for over three heartbeats is failed and queued again; a live one is not."""
+    from fashionkit.sweep._study import HEARTBEAT_ATTR, open_storage
+
+    storage = open_storage(f"journal:{tmp_path / 'study.journal'}", 1.0)
+    study = optuna.create_study(storage=storage, study_name="s")
+    with warnings.catch_warnings():
+        # Optuna notes that heartbeats are meant for Study.optimize; the sweep records them.
+        warnings.simplefilter("ignore", UserWarning)
+        dead, alive = study.ask(), study.ask()
+    for trial in (dead, alive):
+        trial.suggest_float("x", 0.0, 1.0)
+        trial.set_user_attr("run", f"trial-{trial.number:04d}")
+        storage.record_heartbeat(trial._trial_id)
+    storage.set_trial_system_attr(dead._trial_id, HEARTBEAT_ATTR, time.time() - 60)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
+    trials = {t.number: t for t in study.get_trials()}
+    assert trials[dead.number].state == optuna.trial.TrialState.FAIL
+    assert trials[alive.number].state == optuna.trial.TrialState.RUNNING
+    (retry,) = [t for t in trials.values() if t.state == optuna.trial.TrialState.WAITING]
+    assert retry.params == trials[dead.number].params
+    assert retry.user_attrs["run"] == f"trial-{dead.number:04d}"  # resumes the same folder
+
+
+def test_a_journal_in_a_missing_folder_is_refused(tmp_path: Path) -> None:
+    """It names the missing folder instead of failing inside Optuna."""
+    from fashionkit.exceptions import StorageError
+
+    with pytest.raises(StorageError, match="does not exist"):
+        sweep(_space(), tmp_path / "s", trials=1, storage=f"journal:{tmp_path}/no/such.journal")
+
+
 def test_ranges_follow_the_fields_type() -> None:
     """It makes a float field's integer range float and refuses a float range for an int field."""
     space = SearchSpace.from_dict(
@@ -501,6 +565,7 @@ def test_a_folder_of_another_study_is_refused(
     [
         ({"timeout_seconds": float("nan")}, "timeout_seconds"),
         ({"storage": "nonsense"}, "database URL"),
+        ({"storage": "journal:"}, "journal:PATH"),
         ({"study_name": " "}, "study_name"),
     ],
 )

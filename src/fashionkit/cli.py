@@ -39,6 +39,7 @@ from fashionkit._io import os_error_message
 from fashionkit.baseline import baseline
 from fashionkit.config import TrainConfig, set_keys, settable_keys
 from fashionkit.datasets import load_fashion_mnist
+from fashionkit.devices import is_chief_task
 from fashionkit.evaluation import evaluate, predict
 from fashionkit.exceptions import (
     ConfigError,
@@ -46,13 +47,16 @@ from fashionkit.exceptions import (
     InputValidationError,
     TrainingInterrupted,
 )
+from fashionkit.explain import METHODS, explain
 from fashionkit.export import export
 from fashionkit.images import read_images
 from fashionkit.lr_finder import check_range_arguments, find_learning_rate
 from fashionkit.models import list_architectures
 from fashionkit.plots import (
     check_plot_path,
+    plot_explanations,
     plot_learning_rate_sweep,
+    save_figure,
     write_report,
     write_sweep_report,
 )
@@ -179,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_lr_find(commands)
     _add_evaluate(commands)
     _add_predict(commands)
+    _add_explain(commands)
     _add_export(commands)
     _add_sweep(commands)
     _add_report(commands)
@@ -444,7 +449,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if args.dry_run:
         return 0
     # Refuse what would fail after training, before the data is loaded.
-    if args.run_dir is not None:
+    # A multi-worker run's other workers follow the chief's folder (locked by the chief).
+    follows = config.device.strategy == "multi_worker" and not is_chief_task(
+        os.environ.get("TF_CONFIG")
+    )
+    if args.run_dir is not None and not follows:
         RunDirectory.check(args.run_dir, config)
     if args.save_model is not None:
         check_model_path(args.save_model)
@@ -654,6 +663,64 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+# fashionkit explain
+
+
+def _add_explain(commands: _Commands) -> None:
+    ex = commands.add_parser(
+        "explain",
+        parents=[_common_options()],
+        help="draw what the model looked at in each image (Grad-CAM, saliency, SmoothGrad)",
+        description="Classify the images and draw, beside each one, the map of the pixels that "
+        "made the model choose its class: Grad-CAM for convolutional models and gradient "
+        "saliency for dense ones (--method), into one PNG.",
+    )
+    ex.add_argument("run", type=Path, help="a run directory or a .keras file")
+    ex.add_argument("images", type=Path, nargs="+", help="28x28 grayscale .png or .npy files")
+    ex.add_argument(
+        "--method",
+        default="auto",
+        choices=METHODS,
+        help="auto (default: grad_cam for convolutional models, saliency otherwise), "
+        "saliency, smoothgrad or grad_cam",
+    )
+    ex.add_argument(
+        "--out",
+        type=Path,
+        help="the PNG to write (default: explanations.png in the run directory, or beside the "
+        ".keras file)",
+    )
+    ex.add_argument("--json", action="store_true", help="print the classes as JSON")
+    ex.set_defaults(func=_cmd_explain)
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    default = (args.run if args.run.is_dir() else args.run.parent) / "explanations.png"
+    out = check_plot_path(args.out if args.out is not None else default)
+    _start_tensorflow(args)
+    images, names = read_images(args.images)
+    model = _model_from(args.run)
+    shown = explain(model, images, method=args.method)
+    scaled = images if images.dtype == np.uint8 else np.round(np.asarray(images, np.float64) * 255)
+    pixels = np.asarray(scaled, dtype=np.uint8)
+    figure = plot_explanations(pixels, shown, CLASS_NAMES, titles=names)
+    path = save_figure(figure, out)
+    rows = [
+        {"image": name, "class": CLASS_NAMES[int(c)], "class_ko": CLASS_NAMES_KO[int(c)],
+         "probability": float(p.max())}
+        for name, c, p in zip(names, shown.classes, shown.probabilities, strict=True)
+    ]  # fmt: skip
+    if args.json:
+        print(json.dumps({"method": shown.method, "layer": shown.layer, "picture": str(path),
+                          "images": rows}, ensure_ascii=False, indent=2))  # fmt: skip
+        return 0
+    where = f", layer {shown.layer}" if shown.layer else ""
+    for row in rows:
+        print(f"{row['image']}: {row['class']} ({row['class_ko']}) {row['probability']:.3f}")
+    print(f"wrote {path} ({shown.method}{where})")
+    return 0
+
+
 # fashionkit export
 
 
@@ -713,7 +780,8 @@ def _add_sweep(commands: _Commands) -> None:
     sw.add_argument(
         "--storage",
         metavar="URL",
-        help="database URL shared by several machines (default: SQLite in the sweep folder)",
+        help="where several machines share the study: a database URL, or journal:PATH for a "
+        "journal file on a shared filesystem (default: SQLite in the sweep folder, one machine)",
     )
     sw.add_argument(
         "--study-name", default="fashionkit", help="the study's name (default fashionkit)"
@@ -799,7 +867,8 @@ def _add_report(commands: _Commands) -> None:
     rep.add_argument(
         "--storage",
         metavar="URL",
-        help="for a sweep folder: the study's database URL (default: its SQLite file)",
+        help="for a sweep folder: the study's database URL or journal:PATH (default: its SQLite "
+        "file)",
     )
     rep.add_argument(
         "--study-name", default="fashionkit", help="for a sweep folder: the study's name"

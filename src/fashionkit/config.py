@@ -576,20 +576,6 @@ class TrainConfig(_fields.ConfigBase):
                 "augmentation to the per-epoch validation. Set tta=True as well, or leave "
                 "tta_each_epoch unset."
             )
-        if self.device.strategy == "multi_worker" and self.time_budget_seconds is not None:
-            raise ConfigError(
-                f"TrainConfig.time_budget_seconds={self.time_budget_seconds} cannot be used with "
-                f"DeviceConfig(strategy='multi_worker'): each worker's clock would stop it at a "
-                f"different step and the others would wait for it forever. Leave "
-                f"time_budget_seconds unset, or train on one machine."
-            )
-        if self.device.strategy == "multi_worker" and self.augment.enabled:
-            raise ConfigError(
-                f"TrainConfig.augment={self.augment!r} cannot be used with "
-                f"DeviceConfig(strategy='multi_worker') yet: the multi-worker loop feeds the "
-                f"images without fashionkit's input pipeline. Leave augment unset, or train on "
-                f"one machine."
-            )
 
     @property
     def layout(self) -> Layout:

@@ -118,6 +118,32 @@ def _parse_tf_config(tf_config: str | None) -> dict[str, Any]:
     return dict(parsed)
 
 
+def is_chief_task(tf_config: str | None) -> bool:
+    """Whether this process writes a multi-worker run's folder (pure; reads ``TF_CONFIG``).
+
+    The chief is the task of type ``chief``, or worker 0 when the cluster has no chief, as in
+    TensorFlow's own convention. Without ``TF_CONFIG`` this process is the only one.
+
+    Example:
+        >>> is_chief_task('{"cluster": {"worker": ["a:1", "b:1"]}, "task": {"type": "worker", '
+        ...               '"index": 1}}')
+        False
+        >>> is_chief_task(None)
+        True
+
+    Raises:
+        DeviceError: ``TF_CONFIG`` is set but malformed.
+    """
+    if not tf_config:
+        return True
+    parsed = _parse_tf_config(tf_config)
+    task = parsed["task"]
+    kind = task.get("type", "worker")
+    if kind == "chief":
+        return True
+    return kind == "worker" and task["index"] == 0 and not parsed["cluster"].get("chief")
+
+
 def plan_devices(
     config: DeviceConfig,
     *,

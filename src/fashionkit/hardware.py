@@ -74,11 +74,15 @@ class CPU:
         cores: The CPU cores this process may run on.
         flags: The instruction-set flags, lower case as Linux names them (``avx2``,
             ``avx512_bf16``, ...); empty where they cannot be read.
+        family: The x86 family, model and stepping (``"family 23 model 1 stepping 2"``),
+            which tell CPU generations apart where a virtual machine reports only a generic
+            model name such as ``AMD EPYC``; empty where they cannot be read.
     """
 
     model: str
     cores: int
     flags: frozenset[str] = attrs.field(converter=_lower_flags)
+    family: str = ""
 
     @property
     def native_bfloat16(self) -> bool:
@@ -103,7 +107,8 @@ class CPU:
             'AMD EPYC, 2 cores, AVX2 FMA AVX-512'
         """
         isa = " ".join(self.isa) or "no AVX2"
-        return f"{self.model}, {self.cores} core{'s' if self.cores != 1 else ''}, {isa}"
+        name = f"{self.model} ({self.family})" if self.family else self.model
+        return f"{name}, {self.cores} core{'s' if self.cores != 1 else ''}, {isa}"
 
 
 def _cores() -> int:
@@ -121,6 +126,7 @@ def parse_cpuinfo(text: str, *, cores: int) -> CPU:
     """
     model = "unknown"
     flags: frozenset[str] = frozenset()
+    numbers: dict[str, str] = {}
     for line in text.splitlines():
         key, sep, value = line.partition(":")
         if not sep:
@@ -130,7 +136,14 @@ def parse_cpuinfo(text: str, *, cores: int) -> CPU:
             model = " ".join(value.split()) or "unknown"
         elif key in ("flags", "features") and not flags:  # x86 and ARM spellings
             flags = frozenset(value.lower().split())
-    return CPU(model=model, cores=cores, flags=flags)
+        elif key in ("cpu family", "model", "stepping") and key not in numbers:
+            numbers[key] = value.strip()
+    family = ""
+    if numbers.get("cpu family", "").isdigit() and numbers.get("model", "").isdigit():
+        family = f"family {numbers['cpu family']} model {numbers['model']}"
+        if numbers.get("stepping", "").isdigit():
+            family += f" stepping {numbers['stepping']}"
+    return CPU(model=model, cores=cores, flags=flags, family=family)
 
 
 @lru_cache(maxsize=1)
@@ -349,6 +362,7 @@ def describe_machine(precision: str | None = None) -> dict[str, object]:
     cpu = read_cpu()
     facts: dict[str, object] = {
         "cpu": cpu.model,
+        "cpu_family": cpu.family,
         "cores": cpu.cores,
         "isa": list(cpu.isa),
         "native_bfloat16": cpu.native_bfloat16,

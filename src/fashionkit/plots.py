@@ -1,6 +1,7 @@
 """Pictures of a run: learning curves, confusion matrix, confident mistakes, reliability.
 
-Also the picture of a learning-rate sweep (:func:`plot_learning_rate_sweep`). Every function
+Also what the network looks at (:func:`plot_explanations`, from :mod:`fashionkit.explain`) and
+the picture of a learning-rate sweep (:func:`plot_learning_rate_sweep`). Every function
 returns a matplotlib figure that Jupyter displays inline.
 
 Needs the optional ``plot`` extra (``pip install "fashionkit[plot]"``, which brings matplotlib).
@@ -24,7 +25,8 @@ from fashionkit._validation import check_labels, check_probabilities
 from fashionkit.calibration import DEFAULT_BINS, apply_temperature, reliability_bins
 from fashionkit.datasets import FashionMNIST, load_fashion_mnist
 from fashionkit.evaluation import EvaluationReport, predict
-from fashionkit.exceptions import StorageError
+from fashionkit.exceptions import InputValidationError, StorageError
+from fashionkit.explain import Explanation, explain
 from fashionkit.lr_finder import LearningRateRange
 from fashionkit.results import EpochRecord
 from fashionkit.runs import load_run
@@ -33,9 +35,11 @@ __all__ = [
     "check_plot_path",
     "plot_confident_mistakes",
     "plot_confusion_matrix",
+    "plot_explanations",
     "plot_learning_curves",
     "plot_learning_rate_sweep",
     "plot_reliability_diagram",
+    "save_figure",
     "write_report",
     "write_sweep_report",
 ]
@@ -145,6 +149,72 @@ def plot_confident_mistakes(
             fontsize=8,
         )
     fig.suptitle(f"{len(chosen)} most confident mistakes of {len(wrong)}")
+    return fig
+
+
+def plot_explanations(
+    images: NDArray[np.uint8],
+    explanation: Explanation,
+    class_names: Sequence[str],
+    *,
+    labels: NDArray[np.integer[Any]] | None = None,
+    titles: Sequence[str] | None = None,
+    columns: int = 4,
+) -> Any:
+    """Each image beside its map of what the model looked at (from :mod:`fashionkit.explain`).
+
+    Every image gets two panels: the image, and the image in gray under its map (``inferno``:
+    bright where the pixels mattered most for the explained class).
+
+    Args:
+        images: The ``(N, 28, 28)`` uint8 images the explanation was computed on.
+        explanation: What :func:`fashionkit.explain.explain` (or ``saliency``/``grad_cam``)
+            returned for them.
+        class_names: Names in label order.
+        labels: The true labels, to show beside the prediction; optional.
+        titles: A first title line per image (a file name, say); optional.
+        columns: Images per row. Defaults to 4.
+
+    Returns:
+        A ``matplotlib.figure.Figure``.
+
+    Raises:
+        InputValidationError: The images and the explanation differ in number.
+        FashionkitError: matplotlib is not installed.
+    """
+    images = np.asarray(images).reshape(-1, 28, 28)
+    if len(images) != len(explanation):
+        raise InputValidationError(
+            f"{len(images)} images but {len(explanation)} maps: draw the images the "
+            f"explanation was computed on."
+        )
+    if labels is not None:
+        labels = check_labels(labels, num_classes=len(class_names))
+    count = len(images)
+    columns = max(1, min(columns, count or 1))
+    rows = max(1, -(-count // columns))
+    fig = _figure(3.6 * columns, 2.3 * rows)
+    axes = np.atleast_2d(fig.subplots(rows, 2 * columns)).reshape(rows, 2 * columns)
+    for ax in axes.ravel():
+        ax.axis("off")
+    confidence = explanation.probabilities.max(axis=1)
+    for i in range(count):
+        row, col = divmod(i, columns)
+        left, right = axes[row, 2 * col], axes[row, 2 * col + 1]
+        left.imshow(images[i], cmap="gray_r", vmin=0, vmax=255)
+        right.imshow(images[i], cmap="gray", vmin=0, vmax=255, alpha=0.45)
+        right.imshow(explanation.maps[i], cmap="inferno", vmin=0, vmax=1, alpha=0.7)
+        lines = [titles[i]] if titles is not None else []
+        predicted = int(explanation.predicted[i])
+        lines.append(f"{class_names[predicted]} (p = {confidence[i]:.2f})")
+        if labels is not None:
+            lines.append(f"true: {class_names[int(labels[i])]}")
+        if int(explanation.classes[i]) != predicted:
+            lines.append(f"map for: {class_names[int(explanation.classes[i])]}")
+        left.set_title("\n".join(lines), fontsize=8, loc="left")
+    method = explanation.method.replace("_", "-")
+    where = f", layer {explanation.layer}" if explanation.layer else ""
+    fig.suptitle(f"What the model looked at ({method}{where})")
     return fig
 
 
@@ -282,19 +352,30 @@ def plot_reliability_diagram(
     return fig
 
 
-def _save(fig: Any, path: Path) -> Path:
+def save_figure(fig: Any, path: PathLike) -> Path:
+    """Write a figure as PNG at ``path``, whole or not at all (missing folders are created).
+
+    Raises:
+        StorageError: The file cannot be written (nothing half-written is left).
+    """
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
-    with os_errors_as(StorageError, path):
-        return atomic_write_bytes(path, buffer.getvalue())
+    target = Path(path)
+    with os_errors_as(StorageError, target):
+        return atomic_write_bytes(target, buffer.getvalue())
+
+
+_save = save_figure
 
 
 def write_report(run_dir: PathLike, *, dataset: FashionMNIST | None = None) -> list[Path]:
     """Draw the four pictures of a completed run and write them as PNG into its directory.
 
     Writes ``learning_curves.png``, ``confusion_matrix.png`` (test split),
-    ``confident_mistakes.png`` and ``reliability.png`` (test split; they need the images, so
-    the dataset is loaded with :func:`~fashionkit.load_fashion_mnist` when not given). The test
+    ``confident_mistakes.png``, ``mistakes_explained.png`` (the eight most confident mistakes
+    beside what the model looked at, :func:`fashionkit.explain.explain`) and
+    ``reliability.png`` (test split; they need the images, so the dataset is loaded with
+    :func:`~fashionkit.load_fashion_mnist` when not given). The test
     probabilities are predicted as the run's reports were: with its flip TTA, and, for the
     mistakes, its calibration temperature; the reliability diagram shows the model's own
     probabilities and, for a calibrated run, the calibrated ones beside them.
@@ -329,8 +410,29 @@ def write_report(run_dir: PathLike, *, dataset: FashionMNIST | None = None) -> l
             ),
             directory / "confident_mistakes.png",
         ),
+        _save(
+            _explained_mistakes(record.model, data, probabilities, record.test.class_names),
+            directory / "mistakes_explained.png",
+        ),
         _save(reliability, directory / "reliability.png"),
     ]  # fmt: skip
+
+
+def _explained_mistakes(
+    model: Any, data: FashionMNIST, probabilities: NDArray[np.floating[Any]], names: Sequence[str]
+) -> Any:
+    """The eight most confident test mistakes beside the maps of the class the model chose."""
+    labels = np.asarray(data.test.labels)
+    predicted = probabilities.argmax(axis=1)
+    wrong = np.flatnonzero(predicted != labels)
+    chosen = wrong[np.argsort(-probabilities.max(axis=1)[wrong], kind="stable")][:8]
+    if not len(chosen):
+        fig = _figure(6.0, 1.2)
+        fig.suptitle("No mistakes on the test split: nothing to explain")
+        return fig
+    images = np.asarray(data.test.images)[chosen]
+    shown = explain(model, images, classes=predicted[chosen])
+    return plot_explanations(images, shown, names, labels=labels[chosen])
 
 
 def write_sweep_report(
@@ -345,7 +447,8 @@ def write_sweep_report(
 
     Args:
         folder: A sweep folder written by :func:`fashionkit.sweep.sweep`.
-        storage: The study's database URL; defaults to the folder's ``study.db``.
+        storage: The study's database URL or ``journal:PATH``; defaults to the folder's
+            ``study.db``.
         study_name: The study's name. Defaults to ``"fashionkit"``.
 
     Returns:

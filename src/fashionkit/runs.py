@@ -164,6 +164,7 @@ class RunDirectory:
         history: tuple[EpochRecord, ...],
         lock: DirectoryLock | None = None,
         state: CheckpointState | None = None,
+        writes: bool = True,
     ) -> None:
         self.path = path
         self.config = config
@@ -171,7 +172,9 @@ class RunDirectory:
         self.checkpoint = checkpoint
         self.history = history
         self.state = state
+        self.writes = writes
         self._lock = lock
+        self._best_weights: list[Any] | None = None
 
     @property
     def stop_reason(self) -> str | None:
@@ -199,6 +202,50 @@ class RunDirectory:
         except BaseException:
             lock.release()
             raise
+
+    @classmethod
+    def follow(cls, path: PathLike, config: TrainConfig) -> RunDirectory:
+        """Read a run directory that another process writes: the chief of a multi-worker run.
+
+        Every other worker of a ``multi_worker`` run follows the chief's folder: it resumes
+        from the same checkpoint, and writes nothing and takes no lock (the chief holds it).
+        The folder must be on a filesystem every worker sees. The best epoch's weights are read
+        now, while the chief cannot yet move on (it waits for this worker in its first step).
+
+        Raises:
+            RunDirError: The path is a file, the folder holds a run of another config or a
+                completed run, or the checkpoint state or the metrics log is damaged.
+        """
+        from fashionkit.callbacks import EpochCheckpoint
+
+        run_dir = Path(path)
+        if run_dir.exists() and not run_dir.is_dir():
+            raise RunDirError(
+                f"{run_dir} is a file, not a folder; choose a folder (new or holding an "
+                f"unfinished run) as the run directory."
+            )
+        if (run_dir / CONFIG).is_file():
+            # The chief refuses the same folders; refusing here too spares this worker the wait
+            # for a chief that has given up.
+            _check_contents(run_dir, config)
+        state = EpochCheckpoint.read_state(run_dir / CHECKPOINTS)
+        epoch = state.epoch if state is not None else 0
+        metrics = run_dir / METRICS
+        lines = _read_jsonl(metrics) if metrics.is_file() else []
+        history = _records([line for line in lines if line["epoch"] <= epoch], metrics)
+        run = cls(
+            run_dir,
+            config,
+            resume_epoch=epoch,
+            checkpoint=run_dir / CHECKPOINTS / state.checkpoint if state is not None else None,
+            history=history,
+            state=state,
+            writes=False,
+        )
+        best = state.best if state is not None else None
+        if config.early_stopping.restore_best and best is not None and best.checkpoint:
+            run._best_weights = load_model(run_dir / CHECKPOINTS / best.checkpoint).get_weights()
+        return run
 
     @staticmethod
     def check(path: PathLike, config: TrainConfig) -> None:
@@ -262,13 +309,15 @@ class RunDirectory:
         return self.path / CHECKPOINTS
 
     def callbacks(self) -> list[Any]:
-        """The metrics log, the TensorBoard logs, then the checkpoint.
+        """The metrics log, the TensorBoard logs, then the checkpoint (none for a follower).
 
         The checkpoint comes last, so that a checkpointed epoch always has its line (and its
         TensorBoard points, with ``config.tensorboard``).
         """
         from fashionkit.callbacks import EpochCheckpoint, JSONLinesLogger, TensorBoardLogger
 
+        if not self.writes:
+            return []
         # A failed write of a run directory's file says that the run can be resumed.
         logs: list[Any] = [
             JSONLinesLogger(
@@ -282,6 +331,17 @@ class RunDirectory:
                 )
             )
         return [*logs, EpochCheckpoint(self.path / CHECKPOINTS)]
+
+    def best_weights(self) -> list[Any] | None:
+        """The weights of the best epoch that the newest checkpoint names, or ``None``.
+
+        The writer reads the checkpoint now; a follower returns what it read when it opened
+        the folder (by now the chief may have replaced or removed it).
+        """
+        if not self.writes:
+            return self._best_weights
+        path = self.current_best()
+        return None if path is None else load_model(path).get_weights()
 
     def current_best(self) -> Path | None:
         """The best model the newest checkpoint names (read again: training may have moved on)."""
@@ -299,9 +359,13 @@ class RunDirectory:
         Until ``summary.json`` exists the run counts as unfinished, so a failure here (a full
         disk, say) leaves the folder resumable: training again finishes it.
 
+        A follower (see :meth:`follow`) writes nothing: the chief writes the results.
+
         Raises:
             RunDirError: A file could not be written; the message names it.
         """
+        if not self.writes:
+            return
         files = [
             (VALIDATION, result.validation.to_json()),
             (TEST, result.test.to_json()),

@@ -11,6 +11,7 @@ the epoch training resumes from, and a way to report why it stopped training.
 
 from fashionkit.callbacks._checkpoint import EpochCheckpoint as EpochCheckpoint
 from fashionkit.callbacks._context import TrainingContext as TrainingContext
+from fashionkit.callbacks._live_curves import LiveCurves as LiveCurves
 from fashionkit.callbacks._metrics_logger import JSONLinesLogger as JSONLinesLogger
 from fashionkit.callbacks._tensorboard import TensorBoardLogger as TensorBoardLogger
 from fashionkit.callbacks._time_budget import TimeBudget as TimeBudget
@@ -19,6 +20,7 @@ from fashionkit.callbacks._validation_report import ValidationReport as Validati
 __all__ = [
     "EpochCheckpoint",
     "JSONLinesLogger",
+    "LiveCurves",
     "TensorBoardLogger",
     "TimeBudget",
     "TrainingContext",

@@ -56,7 +56,7 @@ class StopOnSignal(keras.callbacks.Callback):  # type: ignore[misc]
         """Remember the epoch, for the report."""
         self._epoch = epoch
 
-    def _record(self, *, cut_short: bool) -> None:
+    def record(self, *, cut_short: bool) -> None:
         """Hand a received signal to the context once; the signal's reason wins."""
         if self.received is None or self.context.interrupted_by is not None:
             return
@@ -73,9 +73,9 @@ class StopOnSignal(keras.callbacks.Callback):  # type: ignore[misc]
         """Stop once a signal has arrived."""
         if self.received is not None and self.context.interrupted_by is None:
             steps = (self.params or {}).get("steps")
-            self._record(cut_short=steps is None or batch + 1 < steps)
+            self.record(cut_short=steps is None or batch + 1 < steps)
             self.model.stop_training = True
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         """Record a signal that came after the last batch (no epoch is cut short then)."""
-        self._record(cut_short=False)
+        self.record(cut_short=False)

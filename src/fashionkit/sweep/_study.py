@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,14 +52,52 @@ def keep_heartbeat(storage: Any, trial: Any, seconds: float) -> Iterator[None]:
         thread.join()
 
 
-def rdb_storage(url: str, heartbeat: float) -> Any:
-    """The study's database, with heartbeats and a retry of trials whose worker died."""
-    optuna = import_optuna()
-    from optuna.storages import RDBStorage
+#: The prefix of a journal-file storage: ``journal:PATH``.
+JOURNAL = "journal:"
+#: The trial system attribute in which a journal storage keeps a trial's heartbeat.
+HEARTBEAT_ATTR = "fashionkit_heartbeat"
 
+
+def journal_path(url: str) -> Path | None:
+    """The file of a ``journal:PATH`` storage (``journal:///abs/path`` too), or ``None``.
+
+    Example:
+        >>> journal_path("journal:/shared/sweeps/lr.journal")
+        PosixPath('/shared/sweeps/lr.journal')
+        >>> journal_path("sqlite:///study.db") is None
+        True
+    """
+    if not url.startswith(JOURNAL):
+        return None
+    rest = url[len(JOURNAL) :]
+    if rest.startswith("//"):  # the URL form, journal:///abs/path
+        rest = rest[2:]
+    return Path(rest)
+
+
+def _retry_callback(optuna: Any) -> Any:
     retry = getattr(optuna.storages, "RetryHeartbeatStaleTrialCallback", None)
     if retry is None:  # Optuna before 4.9
         retry = optuna.storages.RetryFailedTrialCallback
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return retry(max_retry=2)
+
+
+def open_storage(url: str, heartbeat: float) -> Any:
+    """The study's storage, with heartbeats and a retry of trials whose worker died.
+
+    ``journal:PATH`` is Optuna's journal file (``JournalStorage``), for a study shared through
+    a file on a shared filesystem; anything else is a database URL (``RDBStorage``).
+
+    Raises:
+        StorageError: The journal's folder does not exist or its file cannot be opened.
+    """
+    path = journal_path(url)
+    if path is not None:
+        return _journal_storage(path, heartbeat)
+    optuna = import_optuna()
+    from optuna.storages import RDBStorage
 
     engine_kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
@@ -70,8 +109,62 @@ def rdb_storage(url: str, heartbeat: float) -> Any:
             engine_kwargs=engine_kwargs,
             heartbeat_interval=max(1, int(heartbeat)),
             grace_period=max(2, int(heartbeat * 3)),
-            heartbeat_stale_trial_callback=retry(max_retry=2),
+            heartbeat_stale_trial_callback=_retry_callback(optuna),
         )
+
+
+def _journal_storage(path: Path, heartbeat: float) -> Any:
+    """Optuna's journal file, given the heartbeats that its ``JournalStorage`` lacks.
+
+    The heartbeat of a running trial is a trial system attribute holding the worker's clock
+    time (``time.time()``); a trial whose last beat is older than three heartbeats is stale,
+    is failed by the next worker that asks for a trial and is retried, as with a database. The
+    workers' clocks must therefore agree to within about one heartbeat: keep them synchronised
+    (NTP), or raise ``heartbeat_seconds``.
+    """
+    if not path.parent.is_dir():
+        raise StorageError(
+            f"Cannot open the journal {path}: its folder {path.parent} does not exist. Create "
+            f"it (on a filesystem every worker mounts), or give another path."
+        )
+    optuna = import_optuna()
+    from optuna.storages import JournalStorage
+    from optuna.storages._heartbeat import BaseHeartbeat
+    from optuna.storages.journal import JournalFileBackend
+
+    interval = max(1, int(heartbeat))
+    grace = max(2, int(heartbeat * 3))
+    callback = _retry_callback(optuna)
+    running = optuna.trial.TrialState.RUNNING
+
+    class HeartbeatJournal(JournalStorage, BaseHeartbeat):
+        def record_heartbeat(self, trial_id: int) -> None:
+            self.set_trial_system_attr(trial_id, HEARTBEAT_ATTR, time.time())
+
+        def _get_stale_trial_ids(self, study_id: int) -> list[int]:
+            now = time.time()
+            stale = []
+            for trial in self.get_all_trials(study_id, deepcopy=False, states=(running,)):
+                beat = trial.system_attrs.get(HEARTBEAT_ATTR)
+                if beat is None and trial.datetime_start is not None:
+                    beat = trial.datetime_start.timestamp()  # asked for, never beaten
+                if beat is not None and now - float(beat) > grace:
+                    stale.append(trial._trial_id)
+            return stale
+
+        def get_heartbeat_interval(self) -> int | None:
+            return interval
+
+        def get_heartbeat_stale_trial_callback(self) -> Any:
+            return callback
+
+    try:
+        return HeartbeatJournal(JournalFileBackend(str(path)))
+    except OSError as exc:
+        raise StorageError(
+            f"Cannot open the journal {path} ({exc.strerror or exc}); check that every worker "
+            f"can read and write it."
+        ) from exc
 
 
 def make_pruner(name: str, epochs: int) -> Any:
@@ -122,10 +215,12 @@ def start_study(
     try:
         study = optuna.create_study(
             study_name=study_name,
-            storage=rdb_storage(url, heartbeat),
+            storage=open_storage(url, heartbeat),
             direction="maximize",
             load_if_exists=True,
         )
+    except StorageError:
+        raise
     except Exception as exc:  # SQLAlchemy raises many types for a bad URL or server
         reason = _first_line(exc)
         if exc.__cause__ is not None:
@@ -159,7 +254,8 @@ def open_study(
 
     Args:
         folder: The sweep folder.
-        storage: The study's database URL; defaults to the folder's ``study.db``.
+        storage: The study's database URL or ``journal:PATH``; defaults to the folder's
+            ``study.db``.
         study_name: The study's name. Defaults to ``"fashionkit"``.
 
     Raises:
@@ -178,7 +274,9 @@ def open_study(
         )
     url = storage if storage is not None else f"sqlite:///{(directory / STUDY_DB).resolve()}"
     try:
-        return optuna.load_study(study_name=study_name, storage=url)
+        return optuna.load_study(study_name=study_name, storage=open_storage(url, 10.0))
+    except StorageError:
+        raise
     except Exception as exc:  # a missing study is KeyError; a bad URL many others
         raise RunDirError(
             f"No study {study_name!r} at {masked(url)} ({type(exc).__name__}: {exc})."

@@ -16,7 +16,15 @@ from fashionkit.exceptions import ConfigError, StorageError
 from fashionkit.sweep._folder import STUDY_DB, TRIALS, check_folder
 from fashionkit.sweep._records import SweepResult, TrialRecord, write_results
 from fashionkit.sweep._space import SearchSpace
-from fashionkit.sweep._study import PRUNERS, PrunerName, import_optuna, masked, start_study
+from fashionkit.sweep._study import (
+    JOURNAL,
+    PRUNERS,
+    PrunerName,
+    import_optuna,
+    journal_path,
+    masked,
+    start_study,
+)
 from fashionkit.sweep._worker import Job, run_workers, work
 
 
@@ -51,8 +59,12 @@ def sweep(
             earlier runs of the same sweep.
         workers: Worker processes on this machine, sharing the study. Defaults to 1 (this
             process).
-        storage: A database URL Optuna supports (``postgresql://user:pass@host/db``) to share
-            the study with workers on other machines; defaults to SQLite in the folder.
+        storage: Where the study lives, to share it with workers on other machines: a
+            database URL Optuna supports (``postgresql://user:pass@host/db``), or
+            ``journal:PATH``, Optuna's journal file, for a study shared through a file on a
+            filesystem every worker mounts (NFS, say), with no server; relative paths are
+            relative to the working directory. Defaults to SQLite in the folder, which is for
+            one machine only (SQLite's locks are unsafe on network filesystems).
         study_name: The study's name in the storage. Defaults to ``"fashionkit"``.
         pruner: ``"median"`` (default), ``"hyperband"`` or ``"none"``.
         timeout_seconds: Wall-clock budget of this call: no trial starts after it, and running
@@ -98,7 +110,11 @@ def sweep(
     if target.exists() and not target.is_dir():
         raise StorageError(f"Cannot sweep into {target}: it is a file, not a folder.")
     check_folder(target, space, write=False, study_name=study_name)  # before any write
-    url = storage if storage is not None else f"sqlite:///{(target / STUDY_DB).resolve()}"
+    journal = None if storage is None else journal_path(storage)
+    if journal is not None:  # absolute, for worker processes and the results
+        url = f"{JOURNAL}{journal.resolve()}"
+    else:
+        url = storage if storage is not None else f"sqlite:///{(target / STUDY_DB).resolve()}"
     job = Job(
         space=space,
         folder=target,
@@ -151,10 +167,15 @@ def _check_arguments(
     check_scalar(heartbeat_seconds, "heartbeat_seconds", kind="number", gt=0)
     if seed is not None:
         check_scalar(seed, "seed", ge=0, hint="Or None.")
-    if storage is not None and (not isinstance(storage, str) or "://" not in storage):
+    if storage is not None and (
+        not isinstance(storage, str)
+        or ("://" not in storage and journal_path(storage) is None)
+        or storage.strip() == JOURNAL
+    ):
         raise ConfigError(
             f"storage must be a database URL such as postgresql+psycopg2://user@host/db or "
-            f"sqlite:///path/study.db; got {storage!r}."
+            f"sqlite:///path/study.db, or journal:PATH for a journal file on a shared "
+            f"filesystem; got {storage!r}."
         )
     if not isinstance(study_name, str) or not study_name.strip():
         raise ConfigError(f"study_name must be a non-empty string; got {study_name!r}.")

@@ -25,7 +25,7 @@ from fashionkit.sweep._study import (
     import_optuna,
     keep_heartbeat,
     make_pruner,
-    rdb_storage,
+    open_storage,
 )
 
 logger = logging.getLogger("fashionkit")
@@ -74,7 +74,7 @@ def work(job: Job) -> None:
     """One worker: ask for trials and run them until the study has ``job.trials`` finished."""
     optuna = import_optuna()
     optuna.logging.set_verbosity(optuna.logging.ERROR)
-    storage = rdb_storage(job.url, job.heartbeat)
+    storage = open_storage(job.url, job.heartbeat)
     seed = None if job.seed is None else job.seed + job.worker
     study = optuna.load_study(
         study_name=job.study_name,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,14 @@ from fashionkit._pipeline import epoch_batches
 from fashionkit._typing import PathLike
 from fashionkit.config import TrainConfig
 from fashionkit.datasets import FashionMNIST, load_fashion_mnist
-from fashionkit.devices import Placement, apply_device_config, configure_determinism
+from fashionkit.devices import (
+    Placement,
+    apply_device_config,
+    configure_determinism,
+    is_chief_task,
+)
 from fashionkit.evaluation import Evaluator
-from fashionkit.exceptions import ConfigError
+from fashionkit.exceptions import ConfigError, RunDirError
 from fashionkit.preprocessing import encode_labels, train_validation_split
 from fashionkit.runs import RunDirectory
 from fashionkit.training._compile import create_training_model
@@ -64,8 +70,8 @@ class TrainingSetup:
         """Epochs completed before this call (restored from the run directory)."""
         return self.run.resume_epoch if self.run is not None else 0
 
-    def batches(self, *, epochs: int | None = None) -> Any:
-        """The input pipeline from :attr:`initial_epoch` up to ``epochs`` (the config's)."""
+    def batches(self, *, first_epoch: int | None = None, epochs: int | None = None) -> Any:
+        """The input pipeline of epochs ``first_epoch`` (default: the first to train) on."""
         config = self.config
         return epoch_batches(
             self.train_images,
@@ -73,7 +79,7 @@ class TrainingSetup:
             layout=self.layout,
             batch_size=config.batch_size,
             seed=config.seed,
-            first_epoch=self.initial_epoch,
+            first_epoch=self.initial_epoch if first_epoch is None else first_epoch,
             epochs=config.epochs if epochs is None else epochs,
             augment=config.augment,
         )
@@ -87,24 +93,53 @@ def prepare(
     Devices come first (TensorFlow accepts device settings only before its runtime starts) and
     the run directory second, so that a wrong directory fails before the data is loaded.
     """
-    if run_dir is not None and config.device.strategy == "multi_worker":
-        raise ConfigError(
-            "run_dir is not supported with strategy='multi_worker' yet: every worker would "
-            "write the same files. Save the model from the chief worker (task index 0) instead."
-        )
     if run_dir is None and config.tensorboard:
         raise ConfigError(
             "TrainConfig.tensorboard=True writes the logs into the run directory; pass "
             "run_dir=... (fashionkit train --run-dir DIR), or leave tensorboard off."
         )
     strategy, placement = apply_device_config(config.device)
-    run = RunDirectory.open(Path(run_dir), config) if run_dir is not None else None
+    run = None
+    if run_dir is not None:
+        if placement.strategy == "multi_worker" and not is_chief_task(os.environ.get("TF_CONFIG")):
+            run = RunDirectory.follow(Path(run_dir), config)  # the chief writes it
+        else:
+            run = RunDirectory.open(Path(run_dir), config)
+        if placement.strategy == "multi_worker":
+            _agree_on_the_checkpoint(strategy, run)
     try:
         return _prepare_in(run, config, dataset, strategy, placement)
     except BaseException:
         if run is not None:
             run.close()
         raise
+
+
+def _agree_on_the_checkpoint(strategy: Any, run: RunDirectory) -> None:
+    """Refuse to train when the workers found different checkpoints (a folder not shared).
+
+    One all-reduce of each worker's resume epoch and its square: they agree exactly when the
+    sum of squares times the number of replicas equals the square of the sum.
+    """
+    import tensorflow as tf
+
+    epoch = float(run.resume_epoch)
+    mine = tf.constant([epoch, epoch * epoch], dtype=tf.float64)
+
+    def exchange() -> Any:
+        asked = strategy.run(tf.identity, args=(mine,))
+        return strategy.reduce(tf.distribute.ReduceOp.SUM, asked, axis=None)
+
+    total = tf.function(exchange)().numpy()
+    replicas = strategy.num_replicas_in_sync
+    if abs(total[1] * replicas - total[0] ** 2) > 0.5:
+        run.close()
+        raise RunDirError(
+            f"The workers found different checkpoints in {run.path} (this one resumes after "
+            f"epoch {run.resume_epoch}; the mean is {total[0] / replicas:g}). Every worker must "
+            f"see the same run directory: put it on a filesystem they all mount, and restart "
+            f"every worker."
+        )
 
 
 def _prepare_in(

@@ -18,7 +18,6 @@ from fashionkit.datasets import FashionMNIST
 from fashionkit.evaluation import EvaluationReport
 from fashionkit.exceptions import ConfigError, TrainingInterrupted
 from fashionkit.results import TrainResult
-from fashionkit.runs import load_model
 from fashionkit.training._loops import loop_for
 from fashionkit.training._setup import TrainingSetup, prepare
 
@@ -31,6 +30,7 @@ def train(
     dataset: FashionMNIST | None = None,
     callbacks: Sequence[Any] = (),
     run_dir: PathLike | None = None,
+    live: bool = False,
 ) -> TrainResult:
     """Train a model on Fashion-MNIST as ``config`` describes, and evaluate it.
 
@@ -63,7 +63,14 @@ def train(
             environment. If the folder holds an interrupted run of the same config, training
             resumes after its last completed epoch and ends at ``config.epochs``; each epoch's
             data order depends only on the seed and the epoch, so a resumed deterministic run
-            ends with the same metrics as an uninterrupted one.
+            ends with the same metrics as an uninterrupted one. Under ``multi_worker`` give
+            every worker the same folder on a filesystem they all see: the chief (task
+            ``chief``, or worker 0) writes it, the others resume from its checkpoint and write
+            nothing.
+
+        live: In a Jupyter notebook, redraw the learning curves under the cell after every
+            epoch (:class:`~fashionkit.callbacks.LiveCurves`, which needs the ``plot`` extra);
+            elsewhere it changes nothing and the per-epoch line stays. Defaults to ``False``.
 
     Returns:
         The trained model, per-epoch history, validation and test reports, and timings.
@@ -72,7 +79,8 @@ def train(
     in progress is dropped, every completed epoch stays in the run directory, and
     :class:`~fashionkit.exceptions.TrainingInterrupted` is raised; training again resumes. A
     signal during the final evaluation and writing is noted and the run is finished (it takes
-    seconds); under ``multi_worker`` signals act as usual.
+    seconds). Under ``multi_worker`` a signal to any one worker stops every worker after the
+    same step (a time budget and a callback's ``stop_training`` too).
 
     Raises:
         DeviceError: The device config cannot be satisfied.
@@ -92,6 +100,8 @@ def train(
     """
     started = time.perf_counter()
     config = config if config is not None else TrainConfig()
+    if not isinstance(live, bool):
+        raise ConfigError(f"train(live=...) takes True or False; got {live!r}.")
     if not isinstance(config, TrainConfig):
         raise ConfigError(
             f"train() takes a TrainConfig; got {type(config).__name__}. Build one with "
@@ -101,7 +111,7 @@ def train(
     wiring: _Wiring | None = None
     try:
         logger.info("device: %s", setup.placement)
-        wiring = _wire_callbacks(setup, callbacks)
+        wiring = _wire_callbacks(setup, callbacks, live=live)
         if setup.run is not None and setup.run.stop_reason is not None:
             # The checkpoint was written when training stopped (early stopping, a time budget)
             # and the process ended before the results: finish without training on.
@@ -126,13 +136,13 @@ class _Wiring:
     callbacks: list[Any]
     context: Any  # fashionkit.callbacks.TrainingContext (imports Keras)
     records: Any  # fashionkit.callbacks._record_epochs.RecordEpochs
-    signals: Any  # fashionkit.callbacks._stop_on_signal.StopOnSignal, or None
+    signals: Any  # fashionkit.callbacks._stop_on_signal.StopOnSignal
     best: Any  # fashionkit.callbacks._keep_best.KeepBest
     tensorboard: Any  # fashionkit.callbacks.TensorBoardLogger, or None
 
 
-def _wire_callbacks(setup: TrainingSetup, user: Sequence[Any]) -> _Wiring:
-    """Fashionkit's callbacks, then the user's, then the records, log and checkpoint."""
+def _wire_callbacks(setup: TrainingSetup, user: Sequence[Any], *, live: bool = False) -> _Wiring:
+    """Fashionkit's callbacks, then the user's, then the records, live curves, log, checkpoint."""
     from fashionkit.callbacks import TimeBudget, TrainingContext
     from fashionkit.callbacks._evaluate_each_epoch import EvaluateEachEpoch
     from fashionkit.callbacks._keep_best import KeepBest
@@ -148,13 +158,12 @@ def _wire_callbacks(setup: TrainingSetup, user: Sequence[Any]) -> _Wiring:
         run_dir=setup.run.path if setup.run is not None else None,
     )
     records = RecordEpochs()
-    # Under multi_worker every worker must stop at the same step or the others hang in the
-    # all-reduce; a signal there keeps its usual effect (see the distributed how-to).
-    signals = None if setup.placement.strategy == "multi_worker" else StopOnSignal(context)
+    # Under multi_worker the loop passes a signal to every worker, which all stop at one step.
+    signals = StopOnSignal(context)
     run_dir = setup.run
     best = KeepBest(
         config.early_stopping,
-        directory=run_dir.checkpoint_folder if run_dir is not None else None,
+        directory=run_dir.checkpoint_folder if run_dir is not None and run_dir.writes else None,
         resumed=run_dir.state.best if run_dir is not None and run_dir.state is not None else None,
     )
     own: list[Any] = [
@@ -168,7 +177,12 @@ def _wire_callbacks(setup: TrainingSetup, user: Sequence[Any]) -> _Wiring:
     # The records and the log come after the user's callbacks, so that they keep what those
     # added to the logs; the checkpoint comes last, so that a checkpointed epoch has its line.
     run = setup.run.callbacks() if setup.run is not None else []
-    everything = [*own, *user, records, *run]
+    curves: list[Any] = []
+    if live:
+        from fashionkit.callbacks import LiveCurves
+
+        curves.append(LiveCurves())
+    everything = [*own, *user, records, *curves, *run]
     for callback in everything:
         set_context = getattr(callback, "set_context", None)
         if callable(set_context):
@@ -218,10 +232,9 @@ def _restore_best(setup: TrainingSetup, wiring: _Wiring) -> bool:
         return False
     weights = wiring.best.best_weights
     if weights is None:  # the best epoch ran before a resume: read its model
-        path = setup.run.current_best() if setup.run is not None else None
-        if path is None:
+        weights = setup.run.best_weights() if setup.run is not None else None
+        if weights is None:
             return False
-        weights = load_model(path).get_weights()
     setup.model.set_weights(weights)
     return True
 
