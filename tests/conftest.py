@@ -187,23 +187,33 @@ def metrics_only(history: Sequence[fashionkit.EpochRecord]) -> list[fashionkit.E
     return [attrs.evolve(record, seconds=None) for record in history]
 
 
-@pytest.fixture(scope="session")
-def tiny_dataset() -> fashionkit.FashionMNIST:
-    """A 200/50-image synthetic dataset whose classes are learnable (a bright band per class).
+def band_dataset(
+    train: int, test: int, *, seed: int, noise: int = 40, band: int = 230
+) -> fashionkit.FashionMNIST:
+    """A synthetic dataset whose classes are learnable: class c is a bright band at rows 2c..2c+2.
 
-    Session-scoped: a FashionMNIST is frozen and its arrays are read-only.
+    The background is uniform noise below ``noise``; the band's pixels are ``band``.
     """
-    rng = np.random.default_rng(7)
+    rng = np.random.default_rng(seed)
 
     def make(n: int) -> fashionkit.Split:
         labels = balanced_labels(n)
-        images = rng.integers(0, 40, size=(n, 28, 28), dtype=np.uint8)
+        images = rng.integers(0, noise, size=(n, 28, 28), dtype=np.uint8)
         for i, label in enumerate(labels):
-            images[i, 2 * label : 2 * label + 3, :] = 230
+            images[i, 2 * label : 2 * label + 3, :] = band
         return fashionkit.Split(images=images, labels=labels)
 
     source = fashionkit.DataSource(directory=Path("."), origin="argument", verified=False)
-    return fashionkit.FashionMNIST(train=make(200), test=make(50), source=source)
+    return fashionkit.FashionMNIST(train=make(train), test=make(test), source=source)
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset() -> fashionkit.FashionMNIST:
+    """A 200/50-image :func:`band_dataset`.
+
+    Session-scoped: a FashionMNIST is frozen and its arrays are read-only.
+    """
+    return band_dataset(200, 50, seed=7)
 
 
 _REAL_DATA_FIXTURES = frozenset({"real_data", "shared_data_dir"})

@@ -19,17 +19,23 @@ from fashionkit.exceptions import ArgumentError, InputValidationError
 from fashionkit.explain import METHODS, Explanation, explain, feature_layers, grad_cam, saliency
 
 
-@pytest.fixture(scope="module")
-def cnn(tiny_dataset: fashionkit.FashionMNIST) -> Any:
-    """A small trained CNN (about 0.9 test accuracy on the bands)."""
+def _trained(dataset: fashionkit.FashionMNIST, model: dict[str, Any]) -> Any:
+    """``model`` trained for 6 epochs on the bands (Adam, batches of 16)."""
     config = fashionkit.TrainConfig(
         epochs=6,
         batch_size=16,
         verbose=0,
-        model={"architecture": "cnn", "filters": [8, 16], "dense_units": 32, "dropout": 0.0},
+        model=model,
         optimizer={"name": "adam", "learning_rate": 0.003},
     )
-    result = fashionkit.train(config, dataset=tiny_dataset)
+    return fashionkit.train(config, dataset=dataset)
+
+
+@pytest.fixture(scope="module")
+def cnn(tiny_dataset: fashionkit.FashionMNIST) -> Any:
+    """A small trained CNN (about 0.9 test accuracy on the bands)."""
+    cnn = {"architecture": "cnn", "filters": [8, 16], "dense_units": 32, "dropout": 0.0}
+    result = _trained(tiny_dataset, cnn)
     assert result.test.accuracy > 0.7
     return result.model
 
@@ -37,14 +43,7 @@ def cnn(tiny_dataset: fashionkit.FashionMNIST) -> Any:
 @pytest.fixture(scope="module")
 def mlp(tiny_dataset: fashionkit.FashionMNIST) -> Any:
     """A small trained MLP."""
-    config = fashionkit.TrainConfig(
-        epochs=6,
-        batch_size=16,
-        verbose=0,
-        model={"architecture": "mlp", "hidden_units": [32]},
-        optimizer={"name": "adam", "learning_rate": 0.003},
-    )
-    return fashionkit.train(config, dataset=tiny_dataset).model
+    return _trained(tiny_dataset, {"architecture": "mlp", "hidden_units": [32]}).model
 
 
 def _images(tiny_dataset: fashionkit.FashionMNIST, n: int = 20) -> np.ndarray:

@@ -701,9 +701,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     images, names = read_images(args.images)
     model = _model_from(args.run)
     shown = explain(model, images, method=args.method)
-    scaled = images if images.dtype == np.uint8 else np.round(np.asarray(images, np.float64) * 255)
-    pixels = np.asarray(scaled, dtype=np.uint8)
-    figure = plot_explanations(pixels, shown, CLASS_NAMES, titles=names)
+    figure = plot_explanations(images, shown, CLASS_NAMES, titles=names)
     path = save_figure(figure, out)
     rows = [
         {"image": name, "class": CLASS_NAMES[int(c)], "class_ko": CLASS_NAMES_KO[int(c)],

@@ -41,8 +41,8 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from fashionkit._pipeline import model_layout
-from fashionkit._validation import check_scalar
+from fashionkit._pipeline import model_layout, predict_in_batches
+from fashionkit._validation import check_labels, check_scalar
 from fashionkit.datasets import CLASS_NAMES
 from fashionkit.exceptions import InputValidationError
 from fashionkit.preprocessing import prepare_images
@@ -104,9 +104,10 @@ def _score_model(model: Any, feature_layer: Any | None) -> tuple[Any, bool]:
     import keras
 
     last = model.layers[-1]
-    is_softmax_dense = isinstance(last, keras.layers.Dense) and getattr(
-        last.activation, "__name__", ""
-    ) in ("softmax",)
+    is_softmax_dense = (
+        isinstance(last, keras.layers.Dense)
+        and getattr(last.activation, "__name__", "") == "softmax"
+    )
     outputs = [last.input if is_softmax_dense else model.outputs[0]]
     if feature_layer is not None:
         outputs.insert(0, feature_layer.output)
@@ -135,32 +136,19 @@ def _inputs_and_classes(
     check_scalar(batch_size, "batch_size", ge=1)
     _check_model(model)
     x = prepare_images(images, layout=model_layout(model))
-    probabilities = np.concatenate(
-        [
-            np.asarray(model(x[i : i + batch_size], training=False), dtype=np.float32)
-            for i in range(0, len(x), batch_size)
-        ]
-        or [np.zeros((0, int(model.outputs[0].shape[-1])), np.float32)]
-    )
-    num_classes = probabilities.shape[1]
+    probabilities = predict_in_batches(model, x, batch_size=batch_size)
     if classes is None:
-        chosen = probabilities.argmax(axis=1).astype(np.int64)
-    else:
-        chosen = np.asarray(classes)
-        if chosen.ndim == 0:
-            chosen = np.full(len(x), int(chosen))
-        if chosen.shape != (len(x),) or chosen.dtype.kind not in "iu":
-            raise InputValidationError(
-                f"classes must be one class index per image ({len(x)} integers) or a single "
-                f"index; got {chosen.dtype} of shape {chosen.shape}."
-            )
-        if chosen.size and (chosen.min() < 0 or chosen.max() >= num_classes):
-            raise InputValidationError(
-                f"classes must lie in 0..{num_classes - 1}; got values from {chosen.min()} to "
-                f"{chosen.max()}."
-            )
-        chosen = chosen.astype(np.int64)
-    return x, probabilities, chosen
+        return x, probabilities, probabilities.argmax(axis=1).astype(np.int64)
+    wanted = np.asarray(classes)
+    if wanted.ndim == 0:  # one class for every image
+        wanted = np.full(len(x), wanted)
+    chosen = check_labels(wanted, name="classes", num_classes=probabilities.shape[1])
+    if chosen.shape != (len(x),):
+        raise InputValidationError(
+            f"classes must be one class index per image ({len(x)} integers) or a single "
+            f"index; got {len(chosen)}."
+        )
+    return x, probabilities, chosen.astype(np.int64)
 
 
 def _normalise(maps: NDArray[np.floating[Any]]) -> NDArray[np.float32]:
@@ -257,10 +245,7 @@ def feature_layers(model: Any) -> tuple[str, ...]:
     names = []
     for layer in model.layers:
         shape = getattr(getattr(layer, "output", None), "shape", None)
-        pooling = isinstance(
-            layer,
-            keras.layers.MaxPooling2D | keras.layers.AveragePooling2D | keras.layers.Dropout,
-        )
+        pooling = isinstance(layer, keras.layers.MaxPooling2D | keras.layers.AveragePooling2D)
         if shape is not None and len(shape) == 4 and (shape[1] or 0) > 1 and not pooling:
             names.append(layer.name)
     return tuple(names)

@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 from fashionkit import _drawing
 from fashionkit._io import atomic_write_bytes, check_parents, os_errors_as
 from fashionkit._typing import PathLike
-from fashionkit._validation import check_labels, check_probabilities
+from fashionkit._validation import check_images, check_labels, check_probabilities
 from fashionkit.calibration import DEFAULT_BINS, apply_temperature, reliability_bins
 from fashionkit.datasets import FashionMNIST, load_fashion_mnist
 from fashionkit.evaluation import EvaluationReport, predict
@@ -153,7 +153,7 @@ def plot_confident_mistakes(
 
 
 def plot_explanations(
-    images: NDArray[np.uint8],
+    images: object,
     explanation: Explanation,
     class_names: Sequence[str],
     *,
@@ -167,7 +167,8 @@ def plot_explanations(
     bright where the pixels mattered most for the explained class).
 
     Args:
-        images: The ``(N, 28, 28)`` uint8 images the explanation was computed on.
+        images: The ``(N, 28, 28)`` images the explanation was computed on: uint8, or floats
+            in ``[0, 1]``.
         explanation: What :func:`fashionkit.explain.explain` (or ``saliency``/``grad_cam``)
             returned for them.
         class_names: Names in label order.
@@ -179,10 +180,11 @@ def plot_explanations(
         A ``matplotlib.figure.Figure``.
 
     Raises:
-        InputValidationError: The images and the explanation differ in number.
+        InputValidationError: Bad images, or images and explanation that differ in number.
         FashionkitError: matplotlib is not installed.
     """
-    images = np.asarray(images).reshape(-1, 28, 28)
+    images = check_images(images, allow_float=True)
+    brightest = 1.0 if images.dtype.kind == "f" else 255
     if len(images) != len(explanation):
         raise InputValidationError(
             f"{len(images)} images but {len(explanation)} maps: draw the images the "
@@ -201,8 +203,8 @@ def plot_explanations(
     for i in range(count):
         row, col = divmod(i, columns)
         left, right = axes[row, 2 * col], axes[row, 2 * col + 1]
-        left.imshow(images[i], cmap="gray_r", vmin=0, vmax=255)
-        right.imshow(images[i], cmap="gray", vmin=0, vmax=255, alpha=0.45)
+        left.imshow(images[i], cmap="gray_r", vmin=0, vmax=brightest)
+        right.imshow(images[i], cmap="gray", vmin=0, vmax=brightest, alpha=0.45)
         right.imshow(explanation.maps[i], cmap="inferno", vmin=0, vmax=1, alpha=0.7)
         lines = [titles[i]] if titles is not None else []
         predicted = int(explanation.predicted[i])

@@ -474,11 +474,16 @@ def _records(lines: list[dict[str, Any]], path: Path) -> tuple[EpochRecord, ...]
         raise RunDirError(f"{path} holds a damaged epoch record ({exc}).") from exc
 
 
+def _lines_through(path: Path, epoch: int) -> list[dict[str, Any]]:
+    """The metrics log's lines of epochs up to ``epoch`` (none when there is no log)."""
+    return [line for line in _read_jsonl(path) if line["epoch"] <= epoch] if path.is_file() else []
+
+
 def _trim_metrics(path: Path, *, keep_through: int) -> tuple[EpochRecord, ...]:
     """Keep the lines of epochs up to ``keep_through``: later ones belong to lost work."""
     if not path.is_file():
         return ()
-    lines = [line for line in _read_jsonl(path) if line["epoch"] <= keep_through]
+    lines = _lines_through(path, keep_through)
     atomic_write_text(path, "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines))
     return _records(lines, path)
 

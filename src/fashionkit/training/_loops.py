@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from fashionkit.exceptions import ConfigError
 from fashionkit.training._compile import make_loss
-from fashionkit.training._setup import TrainingSetup
+from fashionkit.training._setup import TrainingSetup, summed_over_replicas
 
 
 class TrainingLoop(Protocol):
@@ -116,12 +116,8 @@ class MultiWorkerLoop:
                 strategy.reduce(total, asked, axis=None),
             )
 
-        def distributed_agree(wants: Any) -> Any:
-            asked = strategy.run(tf.identity, args=(wants,))
-            return strategy.reduce(tf.distribute.ReduceOp.SUM, asked, axis=None)
-
         train_step = tf.function(distributed_step)
-        agree = tf.function(distributed_agree)
+        agree = summed_over_replicas(strategy)
         stops = _Stops(model, callbacks)
         callback_list = keras.callbacks.CallbackList(
             callbacks,

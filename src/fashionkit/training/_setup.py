@@ -115,6 +115,20 @@ def prepare(
         raise
 
 
+def summed_over_replicas(strategy: Any) -> Any:
+    """A compiled function: a tensor every replica holds, summed over all replicas (workers).
+
+    Every worker must call it at the same point, as with any all-reduce.
+    """
+    import tensorflow as tf
+
+    def exchange(value: Any) -> Any:
+        asked = strategy.run(tf.identity, args=(value,))
+        return strategy.reduce(tf.distribute.ReduceOp.SUM, asked, axis=None)
+
+    return tf.function(exchange)
+
+
 def _agree_on_the_checkpoint(strategy: Any, run: RunDirectory) -> None:
     """Refuse to train when the workers found different checkpoints (a folder not shared).
 
@@ -125,12 +139,7 @@ def _agree_on_the_checkpoint(strategy: Any, run: RunDirectory) -> None:
 
     epoch = float(run.resume_epoch)
     mine = tf.constant([epoch, epoch * epoch], dtype=tf.float64)
-
-    def exchange() -> Any:
-        asked = strategy.run(tf.identity, args=(mine,))
-        return strategy.reduce(tf.distribute.ReduceOp.SUM, asked, axis=None)
-
-    total = tf.function(exchange)().numpy()
+    total = summed_over_replicas(strategy)(mine).numpy()
     replicas = strategy.num_replicas_in_sync
     if abs(total[1] * replicas - total[0] ** 2) > 0.5:
         run.close()

@@ -123,7 +123,7 @@ def train(
         _raise_if_interrupted(setup, wiring)
         return _finish(setup, wiring, fit_seconds=fit_seconds, started=started)
     finally:
-        if wiring is not None and wiring.signals is not None:
+        if wiring is not None:
             wiring.signals.restore()  # also when fit raised and on_train_end never ran
         if wiring is not None and wiring.tensorboard is not None:
             wiring.tensorboard.close()
@@ -167,7 +167,7 @@ def _wire_callbacks(setup: TrainingSetup, user: Sequence[Any], *, live: bool = F
         resumed=run_dir.state.best if run_dir is not None and run_dir.state is not None else None,
     )
     own: list[Any] = [
-        *([signals] if signals is not None else []),
+        signals,
         ReseedEachEpoch(config.seed),
         EvaluateEachEpoch(setup.epoch_validation),
         best,
