@@ -780,7 +780,7 @@ def plot(curves: Sequence[Curve], path: Path) -> bool:
         return False
     from fashionkit._io import staged
 
-    figure = Figure(figsize=(9, 5.5), dpi=100, layout="constrained")
+    figure = Figure(figsize=(8, 5), dpi=100, layout="constrained")
     axes = figure.subplots()
     for curve in curves:
         means = [mean for mean, _ in curve.test]
@@ -802,7 +802,7 @@ def plot(curves: Sequence[Curve], path: Path) -> bool:
     axes.grid(True, which="both", alpha=0.3)
     axes.legend()
     with staged(path, suffix=".png") as tmp:
-        figure.savefig(tmp, format="png")
+        figure.savefig(tmp, format="png", dpi=200)  # sharp on HiDPI screens at 8 inches
     return True
 
 

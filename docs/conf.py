@@ -79,6 +79,9 @@ html_css_files = ["fashionkit.css"]
 # -- autodoc / napoleon ------------------------------------------------------------------------
 
 autodoc_typehints = "description"
+# Types read as their names (``ModelConfig``), linked to their pages, rather than as the dotted
+# path of the module that defines them, which may be private (``fashionkit.models._base``).
+python_use_unqualified_type_names = True
 autodoc_member_order = "bysource"
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False
@@ -153,7 +156,7 @@ nitpicky = True
 nitpick_ignore = [
     # The TypeVar bound to ModelConfig in register_architecture and Architecture; a TypeVar has
     # no page of its own.
-    ("py:class", "fashionkit.models._registry.C"),
+    ("py:class", "fashionkit.models.C"),
 ]
 nitpick_ignore_regex = [
     # NumPy documents its sized scalar aliases (uint8, float32, int64) as attributes, so a class
@@ -419,9 +422,23 @@ def _skip_keras_hooks(
     return None
 
 
+def _drop_generic_bases(app: Sphinx, name: str, obj: Any, options: Any, bases: list[Any]) -> None:
+    """Leave ``Generic[C]`` out of a class's bases: its type variable lives in a private module.
+
+    ``Architecture(Generic[C])`` would show "Bases: Generic[fashionkit.models._registry.C]",
+    which names nothing a reader can use.
+    """
+    bases[:] = [
+        base
+        for base in bases
+        if base is not typing.Generic and typing.get_origin(base) is not typing.Generic
+    ]
+
+
 def setup(app: Sphinx) -> None:
     """Connect the local handlers."""
     app.connect("missing-reference", _resolve_alias)
+    app.connect("autodoc-process-bases", _drop_generic_bases)
     app.connect("autodoc-before-process-signature", _evaluate_init_annotations)
     app.connect("autodoc-process-signature", _attrs_signature)
     app.connect("autodoc-skip-member", _skip_keras_hooks)

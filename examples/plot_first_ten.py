@@ -23,14 +23,16 @@ OUT = Path(
 
 data = fashionkit.load_fashion_mnist()
 
-figure = Figure(figsize=(10, 1.4))
+# Two rows of five, 7.5 inches wide: shown at its size in the documentation's column, with
+# titles at 10 points; drawn at 200 dpi, so it stays sharp on HiDPI screens.
+figure = Figure(figsize=(7.5, 3.6), layout="constrained")
 for axis, image, label in zip(
-    figure.subplots(1, 10), data.train.images[:10], data.train.labels[:10], strict=True
+    figure.subplots(2, 5).ravel(), data.train.images[:10], data.train.labels[:10], strict=True
 ):
     axis.imshow(image, cmap="gray_r")
-    axis.set_title(data.class_names[label], fontsize=7)
+    axis.set_title(data.class_names[label], fontsize=10)
     axis.axis("off")
 
 OUT.mkdir(parents=True, exist_ok=True)
-figure.savefig(OUT / "first-ten.png")
+figure.savefig(OUT / "first-ten.png", dpi=200)
 print(f"wrote {OUT / 'first-ten.png'}")

@@ -1,6 +1,6 @@
 """The pictures of a run: learning curves, confusion matrix, mistakes, reliability.
 
-Trains the tutorial's model for two quiet epochs with temperature scaling
+Trains the tutorial's model for its five epochs, quietly, with temperature scaling
 (``calibrate=True``) into a temporary run directory, then draws the run's pictures with
 :func:`fashionkit.plots.write_report`, as ``fashionkit report RUN_DIR`` does. Writes
 ``learning-curves.png``, ``confusion-matrix.png``, ``confident-mistakes.png``,
@@ -25,7 +25,7 @@ OUT = Path(
 )
 
 data = fashionkit.load_fashion_mnist()
-config = fashionkit.TrainConfig(epochs=2, verbose=0, calibrate=True)
+config = fashionkit.TrainConfig(epochs=5, verbose=0, calibrate=True)
 
 with tempfile.TemporaryDirectory() as tmp:
     run = Path(tmp) / "run"

@@ -523,7 +523,7 @@ def test_live_curves_update_one_notebook_output_in_place(
     ipython = types.ModuleType("IPython")
     ipython.get_ipython = lambda: Shell()  # type: ignore[attr-defined]
     shown = types.ModuleType("IPython.display")
-    shown.Image = lambda data: data  # type: ignore[attr-defined]
+    shown.Image = lambda data, retina=False: data  # type: ignore[attr-defined]
     shown.display = display  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "IPython", ipython)
     monkeypatch.setitem(sys.modules, "IPython.display", shown)

@@ -15,11 +15,13 @@ from fashionkit.exceptions import FashionkitError, InputValidationError, RunDirE
 
 pytest.importorskip("matplotlib")
 
+from fashionkit import _drawing
 from fashionkit.plots import (
     plot_confident_mistakes,
     plot_confusion_matrix,
     plot_learning_curves,
     plot_reliability_diagram,
+    save_figure,
     write_report,
 )
 
@@ -160,8 +162,34 @@ def test_the_reliability_diagram_without_temperature_has_one_curve() -> None:
     assert _legend(fig.axes[0]) == ["calibrated", "model: ECE 0.6000"]  # gaps 0.4 and 0.8
 
 
-def test_figures_display_inline_as_png() -> None:
-    """Jupyter calls _repr_png_ on a returned figure; it renders without pyplot."""
+def test_figures_display_inline_as_png_at_half_their_pixels() -> None:
+    """Jupyter calls _repr_png_ on a returned figure: a 2x PNG shown at the figure's size."""
     fig = plot_reliability_diagram(np.array([[0.6, 0.4]]), [0], bins=5)
-    png = fig._repr_png_()
+    png, shown = fig._repr_png_()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = _drawing.png_size(png)
+    inches = fig.get_size_inches()
+    assert (width, height) == (round(inches[0] * 200), round(inches[1] * 200))
+    assert shown == {"width": width // 2, "height": height // 2}
+
+
+def test_saved_pictures_are_drawn_for_hidpi_screens(tmp_path: Path) -> None:
+    """save_figure writes 200 pixels per inch: twice the figure's own 100 dpi."""
+    fig = plot_reliability_diagram(np.array([[0.6, 0.4]]), [0], bins=5)
+    path = save_figure(fig, tmp_path / "sub" / "reliability.png")
+    inches = fig.get_size_inches()
+    assert _drawing.png_size(path.read_bytes()) == (round(inches[0] * 200), round(inches[1] * 200))
+    assert fig.dpi == 100  # the figure itself is unchanged: its text sizes stay as designed
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda: plot_reliability_diagram(np.array([[0.6, 0.4]]), [0], temperature=2.0),
+        lambda: plot_learning_curves([]),
+    ],
+    ids=["reliability", "learning-curves"],
+)
+def test_figures_fit_a_page_column_without_shrinking_their_text_past_reading(draw: Any) -> None:
+    """At most 9 inches wide, so a 736-pixel column shows them at 80% or more of their size."""
+    assert draw().get_size_inches()[0] <= 9

@@ -14,7 +14,20 @@ descriptors 3 and 4, one JSON message per NUL-terminated chunk). A page fails th
 - text that overflows its column: an element or a run of text in the main article whose right
   edge passes the article's, unless it sits in a box that scrolls horizontally; content cut off
   by a box with ``overflow: hidden``; or a page that scrolls sideways as a whole;
+- a word broken in the middle, anywhere on the page (the sidebar too): a Korean word split
+  between two of its Hangul letters, or a name in inline code split anywhere, although it fits
+  on one line of its box;
+- a picture drawn for 1x screens (fewer than 1.5 image pixels per CSS pixel at the desktop
+  width) or shrunk so far that its text cannot be read (more than 2.8; the gallery's
+  thumbnails, in ``.fk-thumbnails``, are shrunk on purpose);
+- on the landing page at the desktop width, an install command or code example that is not
+  above the fold (inside the first 900 CSS pixels);
 - a page served in the wrong language (``tutorial.ko`` must be ``<html lang="ko">``).
+
+Every built page (not only those above) is also opened once at the desktop width and checked
+for what the structure shows: a section shown twice (an object's description with two
+"Parameters" lists, two headings of the same name under one section) and a private module path
+(``fashionkit.models._base``) in the text, where the public name belongs.
 
 Each page is checked at a desktop and a phone width, and a full-page screenshot of each is kept
 in the output folder (``NAME-WIDTH.png``) with ``report.json``, which lists every finding.
@@ -47,7 +60,17 @@ ROOT = Path(__file__).resolve().parents[2]
 #: The pages to check, relative to the HTML folder. A missing optional page is skipped with a
 #: note; a missing required page is a failure. An optional page not at its usual path is
 #: looked for by name anywhere in the site (per-object API pages may live in another folder).
-REQUIRED_PAGES = ("index.html", "tutorial.html", "tutorial.ko.html", "api.html")
+REQUIRED_PAGES = (
+    "index.html",
+    "tutorial.html",
+    "tutorial.ko.html",
+    "api.html",
+    "gallery.html",
+    "measured.html",
+    "howto/presets.html",
+    "howto/sweeps.html",
+    "howto/calibration.html",
+)
 OPTIONAL_PAGES = (
     "api/generated/fashionkit.config.TrainConfig.html",
     "changelog.html",
@@ -57,6 +80,15 @@ PAGE_LANGUAGES = {"tutorial.ko.html": "ko"}
 #: Viewport widths, CSS pixels: a laptop and a phone.
 WIDTHS = (1280, 412)
 VIEWPORT_HEIGHT = 900
+#: What a page must show above the fold (inside the first VIEWPORT_HEIGHT pixels) at the
+#: desktop width: text that some code block of the page holds.
+ABOVE_THE_FOLD = {"index.html": ("pip install", "fashionkit.train(")}
+#: Image pixels per CSS pixel that a picture in an article must have at the desktop width:
+#: at least HIDPI_LOW (sharp on a HiDPI screen), at most HIDPI_HIGH (drawn at 2x and shown
+#: at no less than 70% of its design size, so that its text stays readable).
+HIDPI_LOW, HIDPI_HIGH = 1.5, 2.8
+#: Pages the structure pass skips: generated indexes and highlighted source.
+STRUCTURE_SKIP = ("genindex.html", "search.html", "py-modindex.html")
 #: Chromium cannot capture taller images than this in one piece.
 MAX_SCREENSHOT_HEIGHT = 16000
 BROWSERS = ("chromium", "chromium-headless-shell", "chrome-headless-shell", "google-chrome")
@@ -65,7 +97,7 @@ PAGE_TIMEOUT = 60.0
 # Runs in the page; returns the findings as JSON-compatible data. Images are first made eager
 # and awaited so that none is reported only because it was lazy or still decoding.
 CHECKER = r"""
-(async () => {
+(async (args) => {
   const findings = [];
   const describe = (el) => {
     let path = [];
@@ -166,8 +198,146 @@ CHECKER = r"""
     findings.push({kind: "overflow", message: "the page scrolls sideways",
                    right: page.scrollWidth, limit: page.clientWidth});
   }
+
+  // Words broken in the middle, anywhere on the page (the sidebar too): a Korean word, or a
+  // name in inline code, on two lines although it fits on one line of the box it is in.
+  const lineTops = (rects) =>
+    new Set([...rects].filter((r) => r.width > 0 && r.height > 0).map((r) => Math.round(r.top)));
+  const blockOf = (el) => {
+    let e = el;
+    while (e.parentElement && getComputedStyle(e).display.startsWith("inline")) e = e.parentElement;
+    return e;
+  };
+  const contentWidth = (el) => {
+    const style = getComputedStyle(el);
+    return el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  };
+  const broken = new Set();
+  const brokenWord = (what, text, el, rects) => {
+    if (lineTops(rects).size < 2) return;
+    const width = [...rects].reduce((sum, r) => sum + r.width, 0);
+    if (width > contentWidth(blockOf(el)) - 1) return;  // longer than a line: it must break
+    const where = describe(el);
+    if (broken.has(where + "|" + text)) return;
+    broken.add(where + "|" + text);
+    findings.push({kind: "break", message: `${what} is split over two lines but fits on one`,
+                   where, text: snippet(text)});
+  };
+  const hangul = /[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]/;
+  const words = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = words.nextNode(); node; node = words.nextNode()) {
+    const text = node.textContent;
+    if (!hangul.test(text) || !node.parentElement || !visible(node.parentElement)) continue;
+    for (const match of text.matchAll(/\S+/g)) {
+      if (!hangul.test(match[0])) continue;
+      range.setStart(node, match.index);
+      range.setEnd(node, match.index + match[0].length);
+      if (lineTops(range.getClientRects()).size < 2) continue;
+      // Where the word's lines change: a break beside punctuation or a hyphen ("Fashion-" /
+      // "MNIST로", "타깃" / "(sparse)") is one the line-breaking rules allow; a break between
+      // two Hangul letters ("튜토" / "리얼") splits the word itself.
+      let top = null;
+      for (let k = 0; k < match[0].length; k++) {
+        range.setStart(node, match.index + k);
+        range.setEnd(node, match.index + k + 1);
+        const rect = range.getBoundingClientRect();
+        if (top !== null && Math.round(rect.top) > top + 1
+            && hangul.test(match[0][k]) && hangul.test(match[0][k - 1])) {
+          range.setStart(node, match.index);
+          range.setEnd(node, match.index + match[0].length);
+          brokenWord("a Korean word", match[0], node.parentElement, range.getClientRects());
+          break;
+        }
+        top = Math.round(rect.top);
+      }
+    }
+  }
+  // The lines of a name's text, not of its box: a word in an inline-block box may still wrap
+  // inside it.
+  for (const name of document.querySelectorAll("code span.pre")) {
+    if (!visible(name)) continue;
+    range.selectNodeContents(name);
+    brokenWord("a name in inline code", name.textContent, name, range.getClientRects());
+  }
+
+  // Pictures: sharp on HiDPI screens, and not shrunk past reading (desktop width only: on a
+  // phone every picture is shrunk to the screen).
+  if (args.desktop) {
+    for (const img of article.querySelectorAll("img")) {
+      const shown = img.getBoundingClientRect().width;
+      if (!img.naturalWidth || !shown || /\.svg($|\?)/.test(img.currentSrc)) continue;
+      const ratio = img.naturalWidth / shown;
+      const thumbnail = img.closest(".fk-thumbnails") !== null;  // shrunk on purpose
+      if (ratio < args.hidpiLow || (ratio > args.hidpiHigh && !thumbnail)) {
+        findings.push({kind: "picture", where: describe(img), src: img.getAttribute("src"),
+                       message: `${img.naturalWidth} px wide shown at ${Math.round(shown)} px ` +
+                         `(${ratio.toFixed(2)} image px per CSS px; allowed ` +
+                         `${args.hidpiLow} to ${args.hidpiHigh}: ` +
+                         (ratio < args.hidpiLow ? "draw it at 2x for HiDPI screens)"
+                                                : "draw it narrower, or its text is too small)")});
+      }
+    }
+  }
+
+  // Above the fold: each required text in a code block whose bottom is on the first screen.
+  for (const needle of args.fold) {
+    const blocks = [...article.querySelectorAll("pre")]
+      .filter((b) => b.textContent.includes(needle));
+    const bottom = Math.min(
+      ...blocks.map((b) => b.getBoundingClientRect().bottom + window.scrollY));
+    if (!(bottom <= window.innerHeight)) {
+      findings.push({kind: "fold", text: needle,
+                     message: blocks.length
+                       ? `the code with ${JSON.stringify(needle)} ends at ` +
+                         `${Math.round(bottom)} px, below the fold at ${window.innerHeight} px`
+                       : `no code block shows ${JSON.stringify(needle)}`});
+    }
+  }
   return {findings, images: images.length, lang: page.getAttribute("lang"),
           height: Math.ceil(page.scrollHeight)};
+})
+"""
+
+# Runs in every built page once (the structure pass): sections shown twice, private paths.
+STRUCTURE = r"""
+(() => {
+  const findings = [];
+  const article = document.querySelector("article[role=main]") || document.querySelector("article");
+  if (!article) return findings;
+  const textOf = (el) => {
+    const copy = el.cloneNode(true);
+    for (const link of copy.querySelectorAll(".headerlink")) link.remove();
+    return copy.textContent.replace(/\s+/g, " ").trim().replace(/:$/, "");
+  };
+  const twice = (names, what, where) => {
+    const seen = new Set();
+    for (const name of names) {
+      if (name && seen.has(name)) {
+        findings.push({kind: "duplicate", message: `${what} ${JSON.stringify(name)} appears twice`,
+                       where});
+      }
+      seen.add(name);
+    }
+  };
+  for (const dd of article.querySelectorAll("dl > dd")) {
+    const dt = dd.previousElementSibling;
+    const where = dt && dt.id ? dt.id : textOf(dt || dd).slice(0, 80);
+    twice([...dd.querySelectorAll(":scope > dl.field-list > dt")].map(textOf), "the field", where);
+    twice([...dd.querySelectorAll(":scope > p.rubric")].map(textOf), "the rubric", where);
+  }
+  for (const section of [article, ...article.querySelectorAll("section")]) {
+    const headings = section.querySelectorAll(":scope > section > :is(h1, h2, h3, h4, h5, h6)");
+    twice([...headings].map(textOf), "the heading", section.id || "the page");
+  }
+  const walker = document.createTreeWalker(article, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const match = node.textContent.match(/\bfashionkit(\.\w+)*\._[a-z]\w*/);
+    if (match && !node.parentElement.closest(".viewcode-link, .viewcode-back")) {
+      findings.push({kind: "private", message: `the private path ${match[0]} is shown`,
+                     where: (node.parentElement.closest("[id]") || {}).id || ""});
+    }
+  }
+  return findings;
 })()
 """
 
@@ -372,9 +542,19 @@ def check_page(tools: DevTools, base: str, page: str, width: int, out: Path) -> 
             {"expression": "document.fonts.ready.then(() => true)", "awaitPromise": True},
             session=session,
         )
+        checker_args = {
+            "desktop": width >= 1000,
+            "fold": list(ABOVE_THE_FOLD.get(page, ())) if width >= 1000 else [],
+            "hidpiLow": HIDPI_LOW,
+            "hidpiHigh": HIDPI_HIGH,
+        }
         result = tools.send(
             "Runtime.evaluate",
-            {"expression": CHECKER, "awaitPromise": True, "returnByValue": True},
+            {
+                "expression": f"{CHECKER}({json.dumps(checker_args)})",
+                "awaitPromise": True,
+                "returnByValue": True,
+            },
             session=session,
         )
         if "exceptionDetails" in result:
@@ -419,6 +599,55 @@ def check_page(tools: DevTools, base: str, page: str, width: int, out: Path) -> 
         }
     finally:
         tools.send("Target.closeTarget", {"targetId": target})
+
+
+def check_structure(tools: DevTools, base: str, pages: list[str]) -> list[dict[str, Any]]:
+    """Open every page once at the desktop width in one tab; return the pages with findings."""
+    target = tools.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+    session = tools.send("Target.attachToTarget", {"targetId": target, "flatten": True})[
+        "sessionId"
+    ]
+    results = []
+    try:
+        tools.send("Page.enable", session=session)
+        for page in pages:
+            tools.send("Page.navigate", {"url": f"{base}/{page}"}, session=session)
+            deadline = time.monotonic() + PAGE_TIMEOUT
+            while True:
+                event = tools.events.get(timeout=max(0.1, deadline - time.monotonic()))
+                if event.get("method") == "_closed":
+                    msg = "the browser quit"
+                    raise RuntimeError(msg)
+                if (
+                    event.get("sessionId") == session
+                    and event.get("method") == "Page.loadEventFired"
+                ):
+                    break
+            result = tools.send(
+                "Runtime.evaluate",
+                {"expression": STRUCTURE, "returnByValue": True},
+                session=session,
+            )
+            if "exceptionDetails" in result:
+                msg = f"the structure check failed on {page}: {result['exceptionDetails']}"
+                raise RuntimeError(msg)
+            findings = result["result"]["value"]
+            if findings:
+                results.append({"page": page, "width": WIDTHS[0], "findings": findings})
+    finally:
+        tools.send("Target.closeTarget", {"targetId": target})
+    return results
+
+
+def structure_pages(html: Path) -> list[str]:
+    """Every built page but the generated indexes and the highlighted source."""
+    return sorted(
+        path.relative_to(html).as_posix()
+        for path in html.rglob("*.html")
+        if "_modules" not in path.parts
+        and "_static" not in path.parts
+        and path.name not in STRUCTURE_SKIP
+    )
 
 
 def serve(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
@@ -482,6 +711,10 @@ def main(argv: list[str] | None = None) -> int:
                         )
                         continue
                     results.append(check_page(tools, base, page, width, args.out))
+            if not args.pages:
+                every = structure_pages(args.html)
+                results.extend(check_structure(tools, base, every))
+                notes.append(f"structure checked on {len(every)} pages")
         except (TimeoutError, RuntimeError, queue.Empty) as error:
             print(f"browser check: {error}\n{tools.stderr_tail()}")
             return 1

@@ -29,12 +29,18 @@ _DARK = np.array([8, 48, 107], dtype=np.float64)
 
 _INLINE_FIGURE: list[Any] = []  # the class, made once on first use
 
+#: Pixels per inch of the pictures fashionkit writes and shows in notebooks: twice the figures'
+#: own 100 dpi, so that they stay sharp on HiDPI screens when shown at the figure's size (a
+#: 9 x 8 inch figure is a 1800 x 1600 pixel file, meant to be shown 900 pixels wide).
+SAVED_DPI = 200
+
 
 def figure_class() -> Any:
     """A ``matplotlib.figure.Figure`` subclass that displays itself inline in Jupyter.
 
-    Its ``_repr_png_`` renders it on an Agg canvas, so a notebook shows a returned figure as a
-    picture without ``%matplotlib inline`` and without pyplot.
+    Its ``_repr_png_`` renders it on an Agg canvas at :data:`SAVED_DPI` and asks for half that
+    size on the page, so a notebook shows a returned figure as a sharp picture (on HiDPI
+    screens too) without ``%matplotlib inline`` and without pyplot.
 
     Raises:
         FashionkitError: matplotlib is not installed; the message names the ``plot`` extra.
@@ -51,8 +57,10 @@ def figure_class() -> Any:
     class InlineFigure(Figure):
         """A figure that Jupyter displays as a PNG."""
 
-        def _repr_png_(self) -> bytes:
-            return figure_png(self)
+        def _repr_png_(self) -> tuple[bytes, dict[str, int]]:
+            png = figure_png(self, dpi=SAVED_DPI)
+            width, height = png_size(png)
+            return png, {"width": width // 2, "height": height // 2}
 
     _INLINE_FIGURE[:] = [InlineFigure]
     return InlineFigure
@@ -114,16 +122,19 @@ def confusion_matrix_figure(matrix: ArrayLike, class_names: Sequence[str], *, ti
     return fig
 
 
-def figure_png(fig: Any) -> bytes:
+def figure_png(fig: Any, *, dpi: float | None = None) -> bytes:
     """Render a matplotlib figure on an Agg canvas and return it as PNG bytes.
 
-    The figure is drawn at its own size and dpi (``figure(9, 8)``: 900 x 800 pixels).
+    Args:
+        fig: The figure.
+        dpi: Pixels per inch. Defaults to the figure's own (``figure(9, 8)``: 900 x 800
+            pixels); :data:`SAVED_DPI` draws it for HiDPI screens (1800 x 1600).
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     canvas: Any = FigureCanvasAgg(fig)  # also becomes fig.canvas
     buffer = io.BytesIO()
-    canvas.print_png(buffer)
+    canvas.print_figure(buffer, format="png", dpi=dpi if dpi is not None else fig.dpi)
     return buffer.getvalue()
 
 

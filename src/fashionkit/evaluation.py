@@ -362,11 +362,11 @@ class Evaluator:
         tta: Flip test-time augmentation: average the probabilities of each image and its mirror
             image (two forward passes). Defaults to ``False``.
 
-    Attributes:
-        latest: The report of the most recent call, or ``None`` before the first.
-
     Raises:
         InputValidationError: Bad images or labels, or different lengths.
+
+    Attributes:
+        latest: The report of the most recent call, or ``None`` before the first.
 
     Example:
         >>> import numpy as np

@@ -85,16 +85,20 @@ _PRESETS = {
         ),
         Preset(
             name="accurate",
-            summary="A batch-normalised CNN, AdamW with a one-cycle schedule, shifts, "
-            "alternating flips and flip test-time augmentation, 30 epochs of 128, calibrated: "
-            "about 0.94 test accuracy in about 13 minutes of fit on two CPU cores with "
-            "AVX512_BF16, in float32.",
+            summary="A batch-normalised CNN (16, 64 and 128 filters) in the device's fastest "
+            "precision, AdamW with a one-cycle schedule, shifts, alternating flips and flip "
+            "test-time augmentation, 30 epochs of 128, calibrated: about 0.94 test accuracy in "
+            "about 7 minutes of fit on two CPU cores with AVX512_BF16 (in bfloat16), in "
+            "float32 on other CPUs.",
             config=TrainConfig(
+                # 16 filters first, as in fast: a third less fit time than 32 in bfloat16,
+                # the same test accuracy over three seeds (measured).
                 model=CNNConfig(
-                    filters=(32, 64, 128), dense_units=256, dropout=0.4, batch_norm=True
+                    filters=(16, 64, 128), dense_units=256, dropout=0.4, batch_norm=True
                 ),
                 optimizer=_ONE_CYCLE,
                 augment=AugmentConfig(translate=2, flip="alternate"),
+                device=_AUTO,
                 tta=True,
                 calibrate=True,
                 epochs=30,

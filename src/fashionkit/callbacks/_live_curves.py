@@ -33,9 +33,9 @@ def _notebook_display() -> Callable[[bytes], None] | None:
 
     def show(png: bytes) -> None:
         if handle:
-            handle[0].update(image(data=png))
+            handle[0].update(image(data=png, retina=True))
         else:
-            handle.append(display(image(data=png), display_id=True))
+            handle.append(display(image(data=png, retina=True), display_id=True))
 
     return show
 
@@ -53,12 +53,12 @@ class LiveCurves(keras.callbacks.Callback):  # type: ignore[misc]
         show: Where the PNG of each redraw goes; by default the notebook's output, or nowhere
             outside a notebook. Give a function to send the pictures elsewhere (a test does).
 
-    Attributes:
-        history: The logged values so far, per key.
-
     Raises:
         FashionkitError: When active and matplotlib is not installed (``pip install
             "fashionkit[plot]"``); raised when training starts, not after its first epoch.
+
+    Attributes:
+        history: The logged values so far, per key.
 
     Example:
         >>> result = fashionkit.train(config, live=True)  # doctest: +SKIP
@@ -92,7 +92,7 @@ class LiveCurves(keras.callbacks.Callback):  # type: ignore[misc]
                 value = (logs or {}).get(key)
                 number = float(value) if isinstance(value, int | float) else math.nan
                 self.history.setdefault(key, []).append(number)
-        self._show(_drawing.figure_png(self._figure()))
+        self._show(_drawing.figure_png(self._figure(), dpi=_drawing.SAVED_DPI))
 
     def _figure(self) -> Any:
         fig = _drawing.figure(9.0, 3.4)

@@ -23,14 +23,14 @@ class TimeBudget(keras.callbacks.Callback):  # type: ignore[misc]
     Args:
         seconds: The budget, counted from the start of ``fit``; must be positive.
 
+    Raises:
+        ConfigError: ``seconds`` is not a positive number.
+
     Attributes:
         stopped: Whether the budget stopped the last ``fit``.
         stopped_epoch: The 1-based epoch in which it stopped, or ``None``.
         epoch_cut_short: Whether that epoch lost batches (``False`` when the budget ran out on
             the epoch's last batch).
-
-    Raises:
-        ConfigError: ``seconds`` is not a positive number.
 
     Example:
         >>> from fashionkit.callbacks import TimeBudget

@@ -33,13 +33,13 @@ class ValidationReport(keras.callbacks.Callback):  # type: ignore[misc]
         every: Report every this many epochs. Defaults to 1.
         batch_size: Images per forward pass. Defaults to 1024.
 
-    Attributes:
-        confusion_matrices: ``(num_classes, num_classes)`` count matrices of the last ``fit``,
-            keyed by 1-based epoch; rows are true classes, columns predicted ones.
-
     Raises:
         InputValidationError: Only one of ``x`` and ``y`` given, invalid arrays, or ``every``
             not a positive integer.
+
+    Attributes:
+        confusion_matrices: ``(num_classes, num_classes)`` count matrices of the last ``fit``,
+            keyed by 1-based epoch; rows are true classes, columns predicted ones.
 
     Example:
         >>> from fashionkit.callbacks import ValidationReport

@@ -16,6 +16,9 @@ from fashionkit.exceptions import ConfigError, UnknownModelError
 from fashionkit.models._base import ModelConfig
 
 C = TypeVar("C", bound=ModelConfig)
+# The type variable of Architecture's config class, shown in its documented home: the API pages
+# then read "fashionkit.models.C", not the private module it is defined in.
+C.__module__ = "fashionkit.models"
 
 
 @attrs.frozen(kw_only=True)

@@ -52,6 +52,13 @@ def train(
     ``multi_worker``) each replica computes ``batch_size / replicas`` examples per step, and an
     epoch has the same number of steps as on one device.
 
+    SIGINT (Ctrl-C) and SIGTERM during training stop it at the next batch boundary: the epoch
+    in progress is dropped, every completed epoch stays in the run directory, and
+    :class:`~fashionkit.exceptions.TrainingInterrupted` is raised; training again resumes. A
+    signal during the final evaluation and writing is noted and the run is finished (it takes
+    seconds). Under ``multi_worker`` a signal to any one worker stops every worker after the
+    same step (a time budget and a callback's ``stop_training`` too).
+
     Args:
         config: What to train; :class:`~fashionkit.config.TrainConfig()` when omitted.
         dataset: The data; loaded with :func:`~fashionkit.load_fashion_mnist` when omitted.
@@ -67,20 +74,12 @@ def train(
             every worker the same folder on a filesystem they all see: the chief (task
             ``chief``, or worker 0) writes it, the others resume from its checkpoint and write
             nothing.
-
         live: In a Jupyter notebook, redraw the learning curves under the cell after every
             epoch (:class:`~fashionkit.callbacks.LiveCurves`, which needs the ``plot`` extra);
             elsewhere it changes nothing and the per-epoch line stays. Defaults to ``False``.
 
     Returns:
         The trained model, per-epoch history, validation and test reports, and timings.
-
-    SIGINT (Ctrl-C) and SIGTERM during training stop it at the next batch boundary: the epoch
-    in progress is dropped, every completed epoch stays in the run directory, and
-    :class:`~fashionkit.exceptions.TrainingInterrupted` is raised; training again resumes. A
-    signal during the final evaluation and writing is noted and the run is finished (it takes
-    seconds). Under ``multi_worker`` a signal to any one worker stops every worker after the
-    same step (a time budget and a callback's ``stop_training`` too).
 
     Raises:
         DeviceError: The device config cannot be satisfied.
