@@ -456,3 +456,78 @@ def test_a_folder_named_like_a_saved_model_with_user_files_is_not_replaced(
         export_model(_small_model(), target)
     assert (target / "assets" / "logo.png").read_text() == "logo"
     assert (target / "variables" / "notes.txt").read_text() == "keep"
+
+
+@pytest.fixture(scope="module")
+def plain_run(
+    tiny_dataset: fashionkit.FashionMNIST, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """A small uncalibrated MLP run that ends with its last epoch's weights (best.keras kept)."""
+    run = tmp_path_factory.mktemp("export-plain") / "run"
+    config = fashionkit.TrainConfig(model="mlp", epochs=3, batch_size=32, verbose=0)
+    fashionkit.train(config, dataset=tiny_dataset, run_dir=run)
+    return run
+
+
+@pytest.mark.parametrize(("model", "file"), [("final", "model.keras"), ("best", "best.keras")])
+def test_the_run_s_best_or_final_model_is_exported(
+    model: str, file: str, plain_run: Path, tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
+) -> None:
+    """model= picks the file exported, and the result records it."""
+    from fashionkit.runs import load_model
+
+    out = tmp_path / "m.onnx"
+    result = export(plain_run, format="onnx", out=out, model=model)  # type: ignore[arg-type]
+    assert result.model == model
+    assert result.to_dict()["model"] == model
+    assert f"the run's {model} model" in result.to_text()
+    images = tiny_dataset.test.images[:50]
+    expected = fashionkit.predict(load_model(plain_run / file), images).probabilities
+    np.testing.assert_allclose(load_exported(out).predict(images), expected, atol=1e-5, rtol=0)
+
+
+def test_the_default_is_the_model_the_run_ended_with(
+    plain_run: Path, tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
+) -> None:
+    """It is "final" for a run that ended with its last weights, "best" for one that restored."""
+    assert export(plain_run, format="onnx", out=tmp_path / "a.onnx").model == "final"
+    restored = tmp_path / "restored"
+    config = fashionkit.TrainConfig(
+        model="mlp",
+        epochs=2,
+        verbose=0,
+        early_stopping=fashionkit.EarlyStoppingConfig(restore_best=True),
+    )
+    fashionkit.train(config, dataset=tiny_dataset, run_dir=restored)
+    assert export(restored, format="onnx", out=tmp_path / "b.onnx").model == "best"
+
+
+def test_the_best_model_of_a_run_calibrated_on_its_final_one_is_refused(
+    calibrated_run: Path, tmp_path: Path
+) -> None:
+    """Its temperature belongs to model.keras: exporting best.keras with it is refused."""
+    with pytest.raises(RunDirError, match="calibrated on its final model"):
+        export(calibrated_run, format="onnx", out=tmp_path / "m.onnx", model="best")
+    assert not (tmp_path / "m.onnx").exists()
+
+
+def test_a_missing_best_model_or_a_bad_choice_is_refused(plain_run: Path, tmp_path: Path) -> None:
+    """No best.keras: a RunDirError naming it; model='worst': an InputValidationError."""
+    copy = _copy_run(plain_run, tmp_path)
+    (copy / "best.keras").unlink()
+    with pytest.raises(RunDirError, match=r"best\.keras is missing"):
+        export(copy, format="onnx", model="best")
+    with pytest.raises(InputValidationError, match="model must be one of best, final"):
+        export(copy, format="onnx", model="worst")  # type: ignore[arg-type]
+    assert export(copy, format="onnx").model == "final"  # the final model needs no best.keras
+
+
+def test_cli_export_takes_the_model(
+    plain_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """--model best exports best.keras and says so in the JSON line."""
+    out = tmp_path / "best.onnx"
+    argv = ["export", str(plain_run), "--format", "onnx", "--out", str(out), "--model", "best"]
+    assert main([*argv, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["model"] == "best"
+    assert out.is_file()

@@ -88,6 +88,11 @@ STRATEGIES: Final[tuple[str, ...]] = get_args(StrategyChoice)
 PRECISIONS: Final[tuple[str, ...]] = get_args(Precision)
 EXPORT_FORMATS: Final[tuple[str, ...]] = get_args(ExportFormat)
 
+#: Which of a run's models an export takes: the best epoch's (``best.keras``) or the final one
+#: (``model.keras``).
+ExportSource = Literal["best", "final"]
+EXPORT_SOURCES: Final[tuple[str, ...]] = get_args(ExportSource)
+
 
 def input_shape_for(layout: str) -> tuple[int, ...]:
     """Return the per-sample model input shape of a layout: ``(784,)`` or ``(28, 28, 1)``.

@@ -29,6 +29,7 @@ from fashionkit._constants import (
     CLASS_NAMES,
     CLASS_NAMES_KO,
     EXPORT_FORMATS,
+    EXPORT_SOURCES,
     LABEL_ENCODINGS,
     LAYOUT_CHOICES,
     OPTIMIZERS,
@@ -727,10 +728,10 @@ def _add_export(commands: _Commands) -> None:
         "export",
         parents=[_common_options()],
         help="export a run's model for serving: SavedModel, TFLite or ONNX",
-        description="Write the run's final model in a serving format. The exported model takes "
-        "uint8 images (N, 28, 28) and returns (N, 10) probabilities, with the run's flip TTA "
-        "and calibration temperature inside; it is checked against the Keras model before it "
-        "is renamed into place.",
+        description="Write the run's model (final or best) in a serving format. The exported "
+        "model takes uint8 images (N, 28, 28) and returns (N, 10) probabilities, with the "
+        "run's flip TTA and calibration temperature inside; it is checked against the Keras "
+        "model before it is renamed into place.",
     )
     ex.add_argument("run", type=Path, help="a completed run directory")
     ex.add_argument(
@@ -745,13 +746,20 @@ def _add_export(commands: _Commands) -> None:
         metavar="PATH",
         help="where to write (default: RUN_DIR/export/saved_model, model.tflite or model.onnx)",
     )
+    ex.add_argument(
+        "--model",
+        choices=EXPORT_SOURCES,
+        help="best: the best epoch's model (best.keras); final: the model training ended with "
+        "(model.keras); default: the one the run ended with (best with "
+        "early_stopping.restore_best, else final)",
+    )
     ex.add_argument("--json", action="store_true", help="print the result as one JSON line")
     ex.set_defaults(func=_cmd_export)
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
     _start_tensorflow(args)
-    result = export(args.run, format=args.format, out=args.out)
+    result = export(args.run, format=args.format, out=args.out, model=args.model)
     print(json.dumps(result.to_dict(), ensure_ascii=False) if args.json else result.to_text())
     return 0
 

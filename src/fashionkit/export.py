@@ -43,7 +43,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fashionkit import _schema
-from fashionkit._constants import EXPORT_FORMATS, IMAGE_SHAPE, ExportFormat
+from fashionkit._constants import (
+    EXPORT_FORMATS,
+    EXPORT_SOURCES,
+    IMAGE_SHAPE,
+    ExportFormat,
+    ExportSource,
+)
 from fashionkit._io import (
     check_parents,
     os_errors_as,
@@ -55,11 +61,12 @@ from fashionkit._pipeline import model_layout
 from fashionkit._typing import PathLike
 from fashionkit._validation import check_images
 from fashionkit.calibration import check_temperature
-from fashionkit.exceptions import ExportError, InputValidationError, StorageError
-from fashionkit.runs import MODEL, completed_run_config, load_model, run_temperature
+from fashionkit.exceptions import ExportError, InputValidationError, RunDirError, StorageError
+from fashionkit.runs import BEST, MODEL, completed_run_config, load_model, run_temperature
 
 __all__ = [
     "DEFAULT_NAMES",
+    "EXPORT_SOURCES",
     "TOLERANCES",
     "ExportResult",
     "ExportedModel",
@@ -119,6 +126,9 @@ class ExportResult:
             absolute difference of any probability between the mixed-precision Keras model and
             the float32 computation that was exported, on the check images; ``None`` for a
             float32 model.
+        model: Which of the run's models was exported, for :func:`export`: ``"best"`` (the
+            best epoch's, ``best.keras``) or ``"final"`` (``model.keras``); ``None`` for a
+            model given to :func:`export_model` directly.
     """
 
     path: Path
@@ -131,6 +141,7 @@ class ExportResult:
     tolerance: float
     check_images: int
     precision_difference: float | None = None
+    model: ExportSource | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (the output of ``fashionkit export --json``)."""
@@ -139,8 +150,10 @@ class ExportResult:
 
     def to_text(self) -> str:
         """One line: what was written where, and how well it matched."""
-        extras = (["flip TTA"] if self.tta else []) + (
-            [f"temperature {self.temperature:.4f}"] if self.temperature != 1.0 else []
+        extras = (
+            ([f"the run's {self.model} model"] if self.model is not None else [])
+            + (["flip TTA"] if self.tta else [])
+            + ([f"temperature {self.temperature:.4f}"] if self.temperature != 1.0 else [])
         )
         return (
             f"exported {self.format} to {self.path} ({self.size_bytes / 1e6:.2f} MB, "
@@ -605,8 +618,9 @@ def export(
     format: ExportFormat = "saved_model",
     out: PathLike | None = None,
     check_images: object | None = None,
+    model: ExportSource | None = None,
 ) -> ExportResult:
-    """Export a completed run's final model, with the run's TTA and calibration inside.
+    """Export a completed run's model, with the run's TTA and calibration inside.
 
     Args:
         run_dir: A run directory written by ``fashionkit.train(..., run_dir=...)``.
@@ -615,15 +629,21 @@ def export(
             ``RUN_DIR/export/model.tflite`` or ``RUN_DIR/export/model.onnx``
             (:data:`DEFAULT_NAMES`).
         check_images: Images for the check (see :func:`export_model`).
+        model: ``"final"`` exports ``model.keras``, the model training ended with; ``"best"``
+            exports ``best.keras``, the best epoch's by ``early_stopping.monitor``. Defaults
+            to the one the run's config ended with: ``"best"`` with
+            ``early_stopping.restore_best``, else ``"final"``. Recorded in the result.
 
     Returns:
-        What was written, and the check's largest difference.
+        What was written, from which model, and the check's largest difference.
 
     Raises:
-        InputValidationError: A bad format, or an ``out`` whose name contradicts it (as
-            :func:`export_model` checks it), refused before the run is read.
+        InputValidationError: A bad format or ``model``, or an ``out`` whose name contradicts
+            the format (as :func:`export_model` checks it), refused before the run is read.
         RunDirError: ``run_dir`` is not a completed run directory (still training, or
-            interrupted), or its model or calibration file is missing or damaged.
+            interrupted), or its model or calibration file is missing or damaged; or
+            ``model="best"`` for a calibrated run that did not end with its best weights (the
+            temperature was fitted to the final model, not to the best one).
         StorageError, ExportError: As :func:`export_model`.
 
     Example:
@@ -631,16 +651,40 @@ def export(
         exported tflite to runs/cnn/export/model.tflite (0.42 MB, 2.1 s, flip TTA); ...
     """
     fmt = _check_format(format)
+    if model is not None and model not in EXPORT_SOURCES:
+        raise InputValidationError(
+            f"model must be one of {', '.join(EXPORT_SOURCES)} (or None for the one the run "
+            f"ended with); got {model!r}."
+        )
     if out is not None:
         _check_name(Path(out), fmt)
     directory = Path(run_dir)
     config = completed_run_config(directory)
+    ended_with_best = config.early_stopping.restore_best
+    source: ExportSource = model if model is not None else "best" if ended_with_best else "final"
     temperature = run_temperature(directory, config)
-    return export_model(
-        load_model(directory / MODEL),
+    if source == "best":
+        if config.calibrate and not ended_with_best:
+            raise RunDirError(
+                f"The run in {directory} was calibrated on its final model, not on its best "
+                f"epoch's, so the temperature does not belong to best.keras. Export the final "
+                f"model (model='final', --model final), or train with "
+                f"early_stopping.restore_best = true, which ends with the best weights and "
+                f"calibrates them."
+            )
+        if not (directory / BEST).is_file():
+            raise RunDirError(
+                f"{directory / BEST} is missing: the run kept no best model (it is written "
+                f"after the first epoch with a validation score). Export the final model "
+                f"(model='final', --model final)."
+            )
+    keras_model = load_model(directory / (BEST if source == "best" else MODEL))
+    result = export_model(
+        keras_model,
         out if out is not None else directory / DEFAULT_NAMES[fmt],
         format=fmt,
         tta=config.tta,
         temperature=temperature,
         check_images=check_images,
     )
+    return attrs.evolve(result, model=source)

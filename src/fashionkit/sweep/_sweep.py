@@ -20,6 +20,7 @@ from fashionkit.sweep._study import (
     JOURNAL,
     PRUNERS,
     PrunerName,
+    count_states,
     import_optuna,
     journal_path,
     masked,
@@ -130,6 +131,10 @@ def sweep(
         seed=seed,
     )
     study = _open_folder(optuna, job, on_server=storage is not None)
+    counts = count_states(study)
+    job = attrs.evolve(
+        job, started=time.time(), finished_at_start=counts["complete"] + counts["pruned"]
+    )
     if workers == 1:
         work(job)
     else:

@@ -61,6 +61,11 @@ class Job:
     dataset: FashionMNIST | None
     seed: int | None = None
     worker: int = 0
+    #: When this run of the sweep started (``time.time()``, shared by its worker processes) and
+    #: how many trials had finished then: the pace since is what the time left is estimated
+    #: from.
+    started: float = 0.0
+    finished_at_start: int = 0
 
 
 def _say(job: Job, text: str) -> None:
@@ -187,7 +192,74 @@ def _progress(job: Job, study: Any, number: int, what: str) -> None:
         best = f"best {study.best_value:.4f} (trial {study.best_trial.number})"
     except ValueError:
         best = "no complete trial yet"
-    _say(job, f"trial {number} {what}; {done}/{job.trials} finished, {best}")
+    line = progress_line(
+        f"trial {number} {what}",
+        done=done,
+        total=job.trials,
+        best=best,
+        seconds=time.time() - job.started if job.started else None,
+        finished_here=done - job.finished_at_start,
+        bar=job.progress and _is_terminal(),
+    )
+    _say(job, line)
+
+
+def _is_terminal() -> bool:
+    try:
+        return os.isatty(1)
+    except OSError:
+        return False
+
+
+def _duration(seconds: float) -> str:
+    """``seconds`` rounded for a person: "40 s", "3 min 20 s", "2 h 05 min"."""
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    minutes, secs = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def progress_line(
+    event: str,
+    *,
+    done: int,
+    total: int,
+    best: str,
+    seconds: float | None,
+    finished_here: int,
+    bar: bool = False,
+    width: int = 20,
+) -> str:
+    """One progress line of a sweep: the event, "N of M finished", the best, the time left.
+
+    The time left is the pace of this run of the sweep (``finished_here`` trials in
+    ``seconds``, all workers together) applied to the trials still to finish; it is left out
+    until a trial has finished here. With ``bar`` (a terminal), the line starts with a bar of
+    ``width`` cells and the share finished.
+
+    Example:
+        >>> progress_line("trial 3 complete", done=4, total=10, best="best 0.9230 (trial 0)",
+        ...               seconds=200.0, finished_here=4)
+        'trial 3 complete; 4 of 10 finished, best 0.9230 (trial 0), about 5 min 00 s left'
+        >>> progress_line("trial 0 pruned", done=1, total=4, best="no complete trial yet",
+        ...               seconds=9.0, finished_here=1, bar=True, width=8)
+        '[##......]  25% trial 0 pruned; 1 of 4 finished, no complete trial yet, about 27 s left'
+    """
+    text = f"{event}; {done} of {total} finished, {best}"
+    left = total - done
+    if left <= 0:
+        text += ", done"
+    elif seconds is not None and finished_here > 0:
+        text += f", about {_duration(seconds / finished_here * left)} left"
+    if bar:
+        share = min(max(done / total, 0.0), 1.0) if total > 0 else 1.0
+        filled = round(share * width)
+        text = f"[{'#' * filled}{'.' * (width - filled)}] {share:4.0%} {text}"
+    return text
 
 
 def _worker_main(job: Job) -> None:
