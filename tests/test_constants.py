@@ -32,6 +32,7 @@ _CHOICE_LISTS = {
     "STRATEGIES": "StrategyChoice",
     "PRECISIONS": "Precision",
     "EXPORT_FORMATS": "ExportFormat",
+    "EXPORT_SOURCES": "ExportSource",
 }
 
 
