@@ -33,6 +33,7 @@ _CHOICE_LISTS = {
     "PRECISIONS": "Precision",
     "EXPORT_FORMATS": "ExportFormat",
     "EXPORT_SOURCES": "ExportSource",
+    "QUANTIZATIONS": "Quantization",
 }
 
 

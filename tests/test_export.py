@@ -132,7 +132,7 @@ def test_a_failed_export_writes_nothing_and_keeps_the_old_one(
         export_model(model, out, format=fmt)  # type: ignore[arg-type]
         before = sorted(p.name for p in tmp_path.iterdir())
 
-        def broken(serving: Any, tmp: Path, fmt: str) -> None:
+        def broken(serving: Any, tmp: Path, fmt: str, options: Any = None) -> None:
             (tmp / "partial" if tmp.is_dir() else tmp).write_bytes(b"half")
             raise ExportError("converter crashed half-way")
 

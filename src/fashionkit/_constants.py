@@ -93,6 +93,12 @@ EXPORT_FORMATS: Final[tuple[str, ...]] = get_args(ExportFormat)
 ExportSource = Literal["best", "final"]
 EXPORT_SOURCES: Final[tuple[str, ...]] = get_args(ExportSource)
 
+#: Post-training quantization of a TFLite export: float16 weights, dynamic-range (int8 weights,
+#: float activations) or full integer (int8 weights and activations, calibrated on sample
+#: images).
+Quantization = Literal["float16", "dynamic", "int8"]
+QUANTIZATIONS: Final[tuple[str, ...]] = get_args(Quantization)
+
 
 def input_shape_for(layout: str) -> tuple[int, ...]:
     """Return the per-sample model input shape of a layout: ``(784,)`` or ``(28, 28, 1)``.

@@ -34,6 +34,7 @@ from fashionkit._constants import (
     LAYOUT_CHOICES,
     OPTIMIZERS,
     PRECISIONS,
+    QUANTIZATIONS,
     STRATEGIES,
 )
 from fashionkit._io import os_error_message
@@ -49,7 +50,7 @@ from fashionkit.exceptions import (
     TrainingInterrupted,
 )
 from fashionkit.explain import METHODS, explain
-from fashionkit.export import export
+from fashionkit.export import DEFAULT_MAX_ACCURACY_LOSS, DEFAULT_REPRESENTATIVE_SIZE, export
 from fashionkit.images import read_images
 from fashionkit.lr_finder import check_range_arguments, find_learning_rate
 from fashionkit.models import list_architectures
@@ -726,7 +727,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 def _add_export(commands: _Commands) -> None:
     ex = commands.add_parser(
         "export",
-        parents=[_common_options()],
+        parents=[_data_options()],
         help="export a run's model for serving: SavedModel, TFLite or ONNX",
         description="Write the run's model (final or best) in a serving format. The exported "
         "model takes uint8 images (N, 28, 28) and returns (N, 10) probabilities, with the "
@@ -753,13 +754,58 @@ def _add_export(commands: _Commands) -> None:
         "(model.keras); default: the one the run ended with (best with "
         "early_stopping.restore_best, else final)",
     )
+    quant = ex.add_argument_group("quantized TFLite")
+    quant.add_argument(
+        "--quantize",
+        choices=QUANTIZATIONS,
+        help="float16: float16 weights; dynamic: int8 weights; int8: int8 weights and "
+        "activations, calibrated on training images (tflite only; default: float32). The "
+        "export is then checked by its test accuracy",
+    )
+    quant.add_argument(
+        "--representative",
+        type=_positive,
+        metavar="N",
+        help=f"training images that calibrate an int8 model (default "
+        f"{DEFAULT_REPRESENTATIVE_SIZE}, or all of fewer)",
+    )
+    quant.add_argument(
+        "--max-accuracy-loss",
+        type=float,
+        default=DEFAULT_MAX_ACCURACY_LOSS,
+        metavar="SHARE",
+        help=f"refuse an export whose test accuracy is more than this below the float32 "
+        f"model's (a share: default {DEFAULT_MAX_ACCURACY_LOSS:g}, one percentage point)",
+    )
+    quant.add_argument(
+        "--integer-output",
+        action="store_true",
+        help="an int8 model outputs int8 probabilities instead of float32 ones",
+    )
+    quant.add_argument(
+        "--check-accuracy",
+        action="store_true",
+        help="check a float32 export's test accuracy too (always done when quantized)",
+    )
     ex.add_argument("--json", action="store_true", help="print the result as one JSON line")
     ex.set_defaults(func=_cmd_export)
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
     _start_tensorflow(args)
-    result = export(args.run, format=args.format, out=args.out, model=args.model)
+    accuracy_check = args.quantize is not None or args.check_accuracy
+    result = export(
+        args.run,
+        format=args.format,
+        out=args.out,
+        model=args.model,
+        quantize=args.quantize,
+        check_accuracy=True if accuracy_check else None,
+        representative_size=args.representative,
+        max_accuracy_loss=args.max_accuracy_loss,
+        integer_output=args.integer_output,
+        dataset=_load(args) if accuracy_check else None,
+    )
     print(json.dumps(result.to_dict(), ensure_ascii=False) if args.json else result.to_text())
     return 0
 

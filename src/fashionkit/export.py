@@ -24,6 +24,19 @@ only if its probabilities agree with the Keras model's within the format's toler
 (:data:`TOLERANCES`) is it renamed into place. A file or folder already at the path is
 replaced only then, so nothing is ever left half-written.
 
+**Quantized TFLite.** ``quantize="float16"`` stores the weights as float16 (about half the
+size; computed in float32), ``"dynamic"`` stores them as int8 and quantizes activations on
+the fly (about a quarter), ``"int8"`` makes the whole network integer, its activation ranges
+calibrated on representative images (a sample of the training split for :func:`export`).
+The input stays ``uint8`` images and the output ``float32`` probabilities (with
+``integer_output=True`` an int8 model outputs int8 probabilities, which
+:func:`load_exported` turns back into floats). A quantized model cannot match the float one
+to a rounding tolerance, so its check is one of accuracy: on labelled images (the test split
+for :func:`export`) its accuracy may be below the float32 Keras model's by at most
+``max_accuracy_loss`` (default :data:`DEFAULT_MAX_ACCURACY_LOSS`, one percentage point), or
+nothing is written. Every export reports its size and its latency per image (one image per
+call, on this machine).
+
 The ONNX format needs the ``export`` extra (``pip install "fashionkit[export]"``: the
 ``tf2onnx`` converter Keras uses, and ONNX Runtime); running a TFLite file uses the
 ``ai-edge-litert`` interpreter from the same extra when installed, else TensorFlow's own.
@@ -47,8 +60,11 @@ from fashionkit._constants import (
     EXPORT_FORMATS,
     EXPORT_SOURCES,
     IMAGE_SHAPE,
+    NUM_CLASSES,
+    QUANTIZATIONS,
     ExportFormat,
     ExportSource,
+    Quantization,
 )
 from fashionkit._io import (
     check_parents,
@@ -61,12 +77,17 @@ from fashionkit._pipeline import model_layout
 from fashionkit._typing import PathLike
 from fashionkit._validation import check_images
 from fashionkit.calibration import check_temperature
+from fashionkit.datasets import FashionMNIST, load_fashion_mnist
 from fashionkit.exceptions import ExportError, InputValidationError, RunDirError, StorageError
+from fashionkit.preprocessing import train_validation_split
 from fashionkit.runs import BEST, MODEL, completed_run_config, load_model, run_temperature
 
 __all__ = [
+    "DEFAULT_MAX_ACCURACY_LOSS",
     "DEFAULT_NAMES",
+    "DEFAULT_REPRESENTATIVE_SIZE",
     "EXPORT_SOURCES",
+    "QUANTIZATIONS",
     "TOLERANCES",
     "ExportResult",
     "ExportedModel",
@@ -105,6 +126,16 @@ _KERAS_FORMATS = {"saved_model": "tf_saved_model", "tflite": "litert", "onnx": "
 _INSTALL = 'install the export extra: pip install "fashionkit[export]"'
 _CHECK_IMAGES = 64
 
+#: The largest drop in accuracy (a share: 0.01 is one percentage point) that an export may
+#: show against the float32 Keras model on the labelled check images; beyond it the export
+#: fails.
+DEFAULT_MAX_ACCURACY_LOSS = 0.01
+#: How many training images :func:`export` calibrates an int8 model on by default.
+DEFAULT_REPRESENTATIVE_SIZE = 500
+# Latency: single-image calls after a warm-up; the median of the timed ones.
+_LATENCY_WARMUP = 5
+_LATENCY_CALLS = 50
+
 
 @attrs.frozen(kw_only=True)
 class ExportResult:
@@ -129,6 +160,17 @@ class ExportResult:
         model: Which of the run's models was exported, for :func:`export`: ``"best"`` (the
             best epoch's, ``best.keras``) or ``"final"`` (``model.keras``); ``None`` for a
             model given to :func:`export_model` directly.
+        quantize: ``"float16"``, ``"dynamic"`` or ``"int8"`` for a quantized TFLite model;
+            ``None`` for a float32 one.
+        latency_ms: Median milliseconds per call of one image with the format's runtime on
+            this machine (after a warm-up).
+        accuracy: The exported model's accuracy on the labelled check images (the test split
+            for a quantized :func:`export`); ``None`` without labels.
+        reference_accuracy: The float32 Keras model's accuracy on the same images.
+        max_accuracy_loss: The largest ``reference_accuracy - accuracy`` the check allowed;
+            ``None`` without labels.
+        representative_images: How many images calibrated an int8 model; ``None`` otherwise.
+        integer_output: Whether an int8 model outputs int8 probabilities.
     """
 
     path: Path
@@ -138,10 +180,24 @@ class ExportResult:
     tta: bool
     temperature: float
     max_difference: float
-    tolerance: float
+    tolerance: float | None
     check_images: int
     precision_difference: float | None = None
     model: ExportSource | None = None
+    quantize: Quantization | None = None
+    latency_ms: float | None = None
+    accuracy: float | None = None
+    reference_accuracy: float | None = None
+    max_accuracy_loss: float | None = None
+    representative_images: int | None = None
+    integer_output: bool = False
+
+    @property
+    def accuracy_loss(self) -> float | None:
+        """``reference_accuracy - accuracy`` (negative: the export did better), if measured."""
+        if self.accuracy is None or self.reference_accuracy is None:
+            return None
+        return self.reference_accuracy - self.accuracy
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (the output of ``fashionkit export --json``)."""
@@ -150,16 +206,35 @@ class ExportResult:
 
     def to_text(self) -> str:
         """One line: what was written where, and how well it matched."""
+        what = self.format if self.quantize is None else f"{self.format} ({self.quantize})"
         extras = (
             ([f"the run's {self.model} model"] if self.model is not None else [])
             + (["flip TTA"] if self.tta else [])
             + ([f"temperature {self.temperature:.4f}"] if self.temperature != 1.0 else [])
+            + (
+                [f"calibrated on {self.representative_images} images"]
+                if self.representative_images is not None
+                else []
+            )
+            + (["int8 output"] if self.integer_output else [])
+            + ([f"{self.latency_ms:.3g} ms per image"] if self.latency_ms is not None else [])
+        )
+        tolerance = f" (tolerance {self.tolerance:g})" if self.tolerance is not None else ""
+        accuracy = (
+            f"; accuracy {self.accuracy:.4f} against the float model's "
+            f"{self.reference_accuracy:.4f} on {self.check_images} images (loss "
+            f"{self.accuracy_loss:+.4f}, at most {self.max_accuracy_loss:g} allowed)"
+            if self.accuracy is not None
+            and self.reference_accuracy is not None
+            and self.accuracy_loss is not None
+            and self.max_accuracy_loss is not None
+            else ""
         )
         return (
-            f"exported {self.format} to {self.path} ({self.size_bytes / 1e6:.2f} MB, "
+            f"exported {what} to {self.path} ({self.size_bytes / 1e6:.2f} MB, "
             f"{self.seconds:.1f} s{''.join(', ' + e for e in extras)}); max probability "
-            f"difference from Keras {self.max_difference:.2g} on {self.check_images} images "
-            f"(tolerance {self.tolerance:g})"
+            f"difference from Keras {self.max_difference:.2g} on {self.check_images} "
+            f"images{tolerance}{accuracy}"
             + (
                 f"; the float32 export differs from the mixed-precision model by up to "
                 f"{self.precision_difference:.2g}"
@@ -406,16 +481,26 @@ def _tflite_runner(path: Path) -> Any:
     with _quiet():
         interpreter = Interpreter(model_path=str(path))
     source = interpreter.get_input_details()[0]["index"]
-    target = interpreter.get_output_details()[0]["index"]
+    output = interpreter.get_output_details()[0]
+    target = output["index"]
+    # An int8 model with integer output: probabilities are q * scale + offset.
+    scale, zero_point = output.get("quantization", (0.0, 0))
+    integer = np.issubdtype(output["dtype"], np.integer) and scale > 0
+    shape: list[tuple[int, ...]] = []
 
     def run(x: NDArray[np.uint8]) -> Any:
         if not len(x):
-            return np.zeros((0, 10), np.float32)
-        interpreter.resize_tensor_input(source, x.shape)
-        interpreter.allocate_tensors()
+            return np.zeros((0, NUM_CLASSES), np.float32)
+        if shape != [x.shape]:  # resizing reallocates: only when the batch size changes
+            interpreter.resize_tensor_input(source, x.shape)
+            interpreter.allocate_tensors()
+            shape[:] = [x.shape]
         interpreter.set_tensor(source, x)
         interpreter.invoke()
-        return interpreter.get_tensor(target).copy()
+        got = interpreter.get_tensor(target)
+        if integer:
+            return (got.astype(np.float32) - np.float32(zero_point)) * np.float32(scale)
+        return got.copy()
 
     return run
 
@@ -430,7 +515,7 @@ def _onnx_runner(path: Path) -> Any:
 
     def run(x: NDArray[np.uint8]) -> Any:
         if not len(x):
-            return np.zeros((0, 10), np.float32)
+            return np.zeros((0, NUM_CLASSES), np.float32)
         return session.run(None, {name: x})[0]
 
     return run
@@ -498,13 +583,112 @@ def _check_sample(check_images_: object | None) -> NDArray[np.uint8]:
     return x.astype(np.uint8, copy=False)
 
 
+def _check_labels(labels: object, n: int) -> NDArray[np.int64]:
+    """``labels`` as ``n`` integer class labels in ``0 .. 9``."""
+    try:
+        array = np.asarray(labels)
+    except (TypeError, ValueError) as exc:
+        raise InputValidationError(f"check_labels must be integer class labels: {exc}") from exc
+    if array.shape != (n,) or array.dtype.kind not in "iu":
+        raise InputValidationError(
+            f"check_labels must be {n} integer labels, one per check image; got shape "
+            f"{array.shape} of {array.dtype}."
+        )
+    if n and (array.min() < 0 or array.max() >= NUM_CLASSES):
+        raise InputValidationError(
+            f"check_labels must lie in 0 .. {NUM_CLASSES - 1}; got {array.min()} .. {array.max()}."
+        )
+    return array.astype(np.int64)
+
+
+def _check_representative(images: object | None, quantize: Quantization | None) -> Any:
+    if quantize != "int8":
+        if images is not None:
+            raise InputValidationError(
+                "representative_images calibrate an int8 model; give them with quantize='int8' "
+                f"only (got quantize={quantize!r})."
+            )
+        return None
+    if images is None:
+        raise InputValidationError(
+            "quantize='int8' needs representative_images: (N, 28, 28) uint8 images like the "
+            "ones the model will see (a few hundred training images), to calibrate the "
+            "activation ranges."
+        )
+    x = check_images(images)
+    if x.ndim != 3 or x.shape[1:] != IMAGE_SHAPE or not len(x):
+        raise InputValidationError(
+            f"representative_images must be a non-empty (N, 28, 28) uint8 batch; got shape "
+            f"{x.shape}."
+        )
+    return np.ascontiguousarray(x, dtype=np.uint8)
+
+
+def _check_max_accuracy_loss(value: object) -> float:
+    """``value`` as an allowed accuracy loss: a share from 0 to 1 (0.01 is one point)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InputValidationError(
+            f"max_accuracy_loss must be a number from 0 to 1 (a share: 0.01 is one percentage "
+            f"point); got {value!r}."
+        )
+    number = float(value)
+    if not 0.0 <= number <= 1.0:
+        raise InputValidationError(
+            f"max_accuracy_loss must be from 0 to 1 (a share: 0.01 is one percentage point); "
+            f"got {value!r}."
+        )
+    return number
+
+
+def _latency_ms(loaded: ExportedModel, image: NDArray[np.uint8]) -> float:
+    """Median milliseconds of one call with one image, after a warm-up."""
+    one = np.ascontiguousarray(image[None])
+    for _ in range(_LATENCY_WARMUP):
+        loaded.predict(one)
+    times = []
+    for _ in range(_LATENCY_CALLS):
+        started = time.perf_counter()
+        loaded.predict(one)
+        times.append(time.perf_counter() - started)
+    return float(np.median(times)) * 1e3
+
+
 def _size(path: Path) -> int:
     if path.is_file():
         return path.stat().st_size
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def _write(serving: Any, tmp: Path, fmt: ExportFormat) -> None:
+def _converter_options(
+    quantize: Quantization | None,
+    representative: NDArray[np.uint8] | None,
+    *,
+    integer_output: bool,
+) -> dict[str, Any]:
+    """The TFLite converter settings of a quantization (Keras passes them to the converter)."""
+    if quantize is None:
+        return {}
+    import tensorflow as tf
+
+    options: dict[str, Any] = {"optimizations": [tf.lite.Optimize.DEFAULT]}
+    if quantize == "float16":
+        options["target_spec"] = {"supported_types": [tf.float16]}
+    elif quantize == "int8" and representative is not None:
+        images = representative
+
+        def calibration() -> Iterator[list[NDArray[np.uint8]]]:
+            for index in range(len(images)):
+                yield [images[index : index + 1]]
+
+        options["representative_dataset"] = calibration
+        if integer_output:
+            options["inference_output_type"] = tf.int8
+    return options
+
+
+def _write(
+    serving: Any, tmp: Path, fmt: ExportFormat, options: dict[str, Any] | None = None
+) -> None:
     if fmt == "onnx":
         try:
             import tf2onnx  # noqa: F401 - Keras's ONNX export uses it on TensorFlow
@@ -514,7 +698,7 @@ def _write(serving: Any, tmp: Path, fmt: ExportFormat) -> None:
             ) from exc
     try:
         with _quiet():
-            serving.export(str(tmp), format=_KERAS_FORMATS[fmt], verbose=False)
+            serving.export(str(tmp), format=_KERAS_FORMATS[fmt], verbose=False, **(options or {}))
     except Exception as exc:  # converters raise many types
         raise ExportError(
             f"Keras could not export the model to {fmt} ({type(exc).__name__}: {exc})."
@@ -530,6 +714,11 @@ def export_model(
     tta: bool = False,
     temperature: float = 1.0,
     check_images: object | None = None,
+    check_labels: object | None = None,
+    quantize: Quantization | None = None,
+    representative_images: object | None = None,
+    max_accuracy_loss: float = DEFAULT_MAX_ACCURACY_LOSS,
+    integer_output: bool = False,
 ) -> ExportResult:
     """Export a Keras model for serving; see the module documentation for what is inside.
 
@@ -542,61 +731,128 @@ def export_model(
         temperature: Put this calibration temperature into the graph. Defaults to 1.0.
         check_images: ``(N, 28, 28)`` uint8 images for the check against the Keras model;
             by default 64 fixed random images (the extremes 0 and 255 among them).
+        check_labels: The ``N`` true labels of ``check_images``: the check then also compares
+            accuracies (see ``max_accuracy_loss``). Required with ``quantize``.
+        quantize: ``"float16"``, ``"dynamic"`` or ``"int8"`` post-training quantization
+            (``format="tflite"`` only); ``None`` (default) exports float32.
+        representative_images: ``(N, 28, 28)`` uint8 images that calibrate an int8 model's
+            activation ranges (a few hundred training images); required with
+            ``quantize="int8"`` and refused otherwise.
+        max_accuracy_loss: With ``check_labels``: the export fails when its accuracy is lower
+            than the float32 Keras model's by more than this share (0.01: one percentage
+            point; :data:`DEFAULT_MAX_ACCURACY_LOSS`).
+        integer_output: ``quantize="int8"`` only: the file outputs int8 probabilities (for
+            integer-only accelerators) instead of float32 ones. Defaults to ``False``.
 
     Returns:
-        The path, size, time and the check's largest difference.
+        The path, size, latency, time and the check's largest difference (and accuracies).
 
     Raises:
-        InputValidationError: A bad format, temperature or model input shape, or a path whose
-            name contradicts the format: a ``tflite`` or ``onnx`` path not ending in
+        InputValidationError: A bad format, temperature, quantization, label or model input
+            shape; ``quantize`` with a format other than ``tflite``, or without
+            ``check_labels``; ``quantize="int8"`` without ``representative_images``; or a path
+            whose name contradicts the format: a ``tflite`` or ``onnx`` path not ending in
             ``.tflite`` or ``.onnx`` (``model.onnx`` for ``tflite``, say), or a
             ``saved_model`` folder named like a model file (``.tflite``, ``.onnx``,
             ``.keras``, ``.h5``, ``.pb``).
         StorageError: The path is in a file, or is a folder of other files.
-        ExportError: The converter is missing or failed, or the exported model differs from the
-            Keras model by more than :data:`TOLERANCES` (nothing is written then).
+        ExportError: The converter is missing or failed; a float32 export differs from the
+            Keras model by more than :data:`TOLERANCES`; or the export's accuracy is more than
+            ``max_accuracy_loss`` below the Keras model's (nothing is written then).
 
     Example:
         >>> result = export_model(model, "model.onnx", format="onnx")  # doctest: +SKIP
         >>> result.max_difference < result.tolerance  # doctest: +SKIP
         True
+        >>> small = export_model(  # doctest: +SKIP
+        ...     model, "model-int8.tflite", format="tflite", quantize="int8",
+        ...     check_images=data.test.images, check_labels=data.test.labels,
+        ...     representative_images=data.train.images[:500],
+        ... )
+        >>> small.accuracy_loss <= small.max_accuracy_loss  # doctest: +SKIP
+        True
     """
     fmt = _check_format(format)
     if not isinstance(tta, bool):
         raise InputValidationError(f"tta must be True or False; got {tta!r}.")
+    if quantize is not None:
+        if quantize not in QUANTIZATIONS:
+            raise InputValidationError(
+                f"quantize must be one of {', '.join(QUANTIZATIONS)} (or None for float32); got "
+                f"{quantize!r}."
+            )
+        if fmt != "tflite":
+            raise InputValidationError(
+                f"quantize={quantize!r} applies to the tflite format only; got format {fmt!r}."
+            )
+        if check_labels is None:
+            raise InputValidationError(
+                "A quantized export is checked by its accuracy: give check_labels with "
+                "check_images (the test split, say)."
+            )
+    if not isinstance(integer_output, bool):
+        raise InputValidationError(f"integer_output must be True or False; got {integer_output!r}.")
+    if integer_output and quantize != "int8":
+        raise InputValidationError(
+            f"integer_output applies to quantize='int8' only; got quantize={quantize!r}."
+        )
+    loss_allowed = _check_max_accuracy_loss(max_accuracy_loss)
+    representative = _check_representative(representative_images, quantize)
     target = _check_target(path, fmt)
+    if check_labels is not None and check_images is None:
+        raise InputValidationError("check_labels needs the check_images they label.")
     sample = _check_sample(check_images)
+    labels = _check_labels(check_labels, len(sample)) if check_labels is not None else None
     started = time.perf_counter()
     t = check_temperature(temperature)
     core = _float32_copy(model)
     serving = _serving(core, model, tta=tta, temperature=t)
-    expected = np.asarray(serving(sample, training=False), dtype=np.float32)
+    expected = _predict(serving, sample)
     precision_difference = None
     if core is not model:
         original = _serving(model, model, tta=tta, temperature=t)
-        as_trained = np.asarray(original(sample, training=False), dtype=np.float32)
-        precision_difference = float(np.abs(as_trained - expected).max())
-    tolerance = TOLERANCES[fmt] * max(1.0, 1.0 / t)
+        precision_difference = float(np.abs(_predict(original, sample) - expected).max())
+    tolerance = TOLERANCES[fmt] * max(1.0, 1.0 / t) if quantize is None else None
+    options = _converter_options(quantize, representative, integer_output=integer_output)
+    what = fmt if quantize is None else f"{quantize} {fmt}"
     stage = (
         staged_directory(target) if fmt == "saved_model" else staged(target, suffix=_SUFFIXES[fmt])
     )
     with os_errors_as(StorageError, target), stage as tmp:
-        _write(serving, tmp, fmt)
+        _write(serving, tmp, fmt, options)
         loaded = _load(tmp, fmt)
         try:
             got = loaded.predict(sample)
+            latency = _latency_ms(loaded, sample[0])
         except Exception as exc:  # each runtime raises its own types
             raise ExportError(
-                f"The exported {fmt} model could not be run by its runtime "
+                f"The exported {what} model could not be run by its runtime "
                 f"({type(exc).__name__}: {exc}), so it was not written."
             ) from exc
         difference = float(np.abs(got - expected).max()) if got.shape == expected.shape else np.inf
-        if not difference <= tolerance:
+        if tolerance is not None and not difference <= tolerance:
             raise ExportError(
                 f"The exported {fmt} model's probabilities differ from the Keras model's by "
                 f"{difference:.3g} (tolerance {tolerance:g}) on {len(sample)} images, so "
                 f"it was not written. Please report this with the model's architecture."
             )
+        accuracy = reference = None
+        if labels is not None:
+            if got.shape != expected.shape:
+                raise ExportError(
+                    f"The exported {what} model returned shape {got.shape} for {len(sample)} "
+                    f"images instead of {expected.shape}, so it was not written."
+                )
+            right, reference_right = _correct(got, labels), _correct(expected, labels)
+            accuracy, reference = right / len(labels), reference_right / len(labels)
+            # Compared in counts, so that a loss of exactly the allowed share passes.
+            if reference_right - right > loss_allowed * len(labels) + 1e-9:
+                raise ExportError(
+                    f"The exported {what} model's accuracy {accuracy:.4f} is "
+                    f"{reference - accuracy:.4f} below the float32 Keras model's "
+                    f"{reference:.4f} on {len(labels)} images, more than max_accuracy_loss "
+                    f"{loss_allowed:g} allows, so it was not written." + _remedy(quantize)
+                )
         size = _size(tmp)
     return ExportResult(
         path=target,
@@ -609,7 +865,39 @@ def export_model(
         tolerance=tolerance,
         check_images=len(sample),
         precision_difference=precision_difference,
+        quantize=quantize,
+        latency_ms=latency,
+        accuracy=accuracy,
+        reference_accuracy=reference,
+        max_accuracy_loss=loss_allowed if labels is not None else None,
+        representative_images=len(representative) if representative is not None else None,
+        integer_output=integer_output,
     )
+
+
+def _predict(serving: Any, images: NDArray[np.uint8]) -> NDArray[np.float32]:
+    """The serving model's probabilities, in batches (the check may be the whole test split)."""
+    parts = [
+        np.asarray(serving(images[i : i + 1024], training=False), dtype=np.float32)
+        for i in range(0, len(images), 1024)
+    ]
+    return np.concatenate(parts) if parts else np.zeros((0, NUM_CLASSES), np.float32)
+
+
+def _correct(probabilities: NDArray[np.float32], labels: NDArray[np.int64]) -> int:
+    return int(np.count_nonzero(probabilities.argmax(axis=1) == labels))
+
+
+def _remedy(quantize: Quantization | None) -> str:
+    if quantize == "int8":
+        return (
+            " Calibrate on more images (representative_size, --representative), try "
+            "quantize='dynamic' or 'float16', or allow more (max_accuracy_loss, "
+            "--max-accuracy-loss)."
+        )
+    if quantize is not None:
+        return " Try quantize='float16', or allow more (max_accuracy_loss, --max-accuracy-loss)."
+    return " Please report this with the model's architecture."
 
 
 def export(
@@ -619,6 +907,12 @@ def export(
     out: PathLike | None = None,
     check_images: object | None = None,
     model: ExportSource | None = None,
+    quantize: Quantization | None = None,
+    check_accuracy: bool | None = None,
+    representative_size: int | None = None,
+    max_accuracy_loss: float = DEFAULT_MAX_ACCURACY_LOSS,
+    integer_output: bool = False,
+    dataset: FashionMNIST | None = None,
 ) -> ExportResult:
     """Export a completed run's model, with the run's TTA and calibration inside.
 
@@ -627,28 +921,53 @@ def export(
         format: ``"saved_model"`` (default), ``"tflite"`` or ``"onnx"``.
         out: Where to write; defaults to ``RUN_DIR/export/saved_model``,
             ``RUN_DIR/export/model.tflite`` or ``RUN_DIR/export/model.onnx``
-            (:data:`DEFAULT_NAMES`).
-        check_images: Images for the check (see :func:`export_model`).
+            (:data:`DEFAULT_NAMES`); a quantized model's default name says its quantization:
+            ``RUN_DIR/export/model-int8.tflite``.
+        check_images: Images for the check (see :func:`export_model`); not with an accuracy
+            check, which uses the test split.
         model: ``"final"`` exports ``model.keras``, the model training ended with; ``"best"``
             exports ``best.keras``, the best epoch's by ``early_stopping.monitor``. Defaults
             to the one the run's config ended with: ``"best"`` with
             ``early_stopping.restore_best``, else ``"final"``. Recorded in the result.
+        quantize: ``"float16"``, ``"dynamic"`` or ``"int8"`` for a quantized TFLite model
+            (see :func:`export_model`); an int8 model is calibrated on
+            ``representative_size`` images drawn (with the run's seed) from the run's
+            training part of the split, never from its validation or test images.
+        check_accuracy: Check the export's accuracy on the test split against the float32
+            Keras model's (``max_accuracy_loss``). Defaults to ``True`` for a quantized export
+            (``False`` is refused: a quantized model is checked by its accuracy) and to
+            ``False`` otherwise, where the probabilities are checked to a rounding tolerance.
+        representative_size: How many training images calibrate an int8 model; at most the
+            training part's size. Defaults to :data:`DEFAULT_REPRESENTATIVE_SIZE`, or all of
+            a smaller training part.
+        max_accuracy_loss: The largest drop in test accuracy allowed (a share; default
+            :data:`DEFAULT_MAX_ACCURACY_LOSS`, one percentage point).
+        integer_output: An int8 model outputs int8 probabilities (see :func:`export_model`).
+        dataset: The data for the accuracy check and the calibration; loaded with
+            :func:`~fashionkit.load_fashion_mnist` when needed and not given.
 
     Returns:
-        What was written, from which model, and the check's largest difference.
+        What was written, from which model, and the check's largest difference (and, with
+        an accuracy check, the test accuracies).
 
     Raises:
-        InputValidationError: A bad format or ``model``, or an ``out`` whose name contradicts
-            the format (as :func:`export_model` checks it), refused before the run is read.
+        InputValidationError: A bad format, ``model``, quantization or size, or an ``out``
+            whose name contradicts the format (as :func:`export_model` checks it), refused
+            before the run is read.
         RunDirError: ``run_dir`` is not a completed run directory (still training, or
             interrupted), or its model or calibration file is missing or damaged; or
             ``model="best"`` for a calibrated run that did not end with its best weights (the
             temperature was fitted to the final model, not to the best one).
+        DataNotFoundError, ChecksumError, DataFormatError, DownloadError: The data for the
+            accuracy check or the calibration cannot be loaded (see
+            :func:`~fashionkit.load_fashion_mnist`).
         StorageError, ExportError: As :func:`export_model`.
 
     Example:
         >>> print(export("runs/cnn", format="tflite"))  # doctest: +SKIP
         exported tflite to runs/cnn/export/model.tflite (0.42 MB, 2.1 s, flip TTA); ...
+        >>> print(export("runs/cnn", format="tflite", quantize="int8"))  # doctest: +SKIP
+        exported tflite (int8) to runs/cnn/export/model-int8.tflite (0.12 MB, ...); accuracy ...
     """
     fmt = _check_format(format)
     if model is not None and model not in EXPORT_SOURCES:
@@ -656,6 +975,39 @@ def export(
             f"model must be one of {', '.join(EXPORT_SOURCES)} (or None for the one the run "
             f"ended with); got {model!r}."
         )
+    if quantize is not None and quantize not in QUANTIZATIONS:
+        raise InputValidationError(
+            f"quantize must be one of {', '.join(QUANTIZATIONS)} (or None for float32); got "
+            f"{quantize!r}."
+        )
+    if quantize is not None and fmt != "tflite":
+        raise InputValidationError(
+            f"quantize={quantize!r} applies to the tflite format only; got format {fmt!r}."
+        )
+    if check_accuracy is not None and not isinstance(check_accuracy, bool):
+        raise InputValidationError(
+            f"check_accuracy must be True, False or None; got {check_accuracy!r}."
+        )
+    if quantize is not None and check_accuracy is False:
+        raise InputValidationError(
+            "A quantized export is always checked by its test accuracy: check_accuracy=False "
+            "applies to float32 exports only (raise max_accuracy_loss to allow more loss)."
+        )
+    accuracy_check = quantize is not None or bool(check_accuracy)
+    if accuracy_check and check_images is not None:
+        raise InputValidationError(
+            "check_images cannot be given with an accuracy check: it runs on the test split."
+        )
+    if representative_size is not None and (
+        isinstance(representative_size, bool)
+        or not isinstance(representative_size, int)
+        or representative_size < 1
+    ):
+        raise InputValidationError(
+            f"representative_size must be a whole number of images, at least 1; got "
+            f"{representative_size!r}."
+        )
+    _check_max_accuracy_loss(max_accuracy_loss)
     if out is not None:
         _check_name(Path(out), fmt)
     directory = Path(run_dir)
@@ -679,12 +1031,45 @@ def export(
                 f"(model='final', --model final)."
             )
     keras_model = load_model(directory / (BEST if source == "best" else MODEL))
+    labels = representative = None
+    if accuracy_check:
+        data = dataset if dataset is not None else load_fashion_mnist()
+        check_images, labels = data.test.images, data.test.labels
+        if quantize == "int8":
+            parts = train_validation_split(
+                data.train.images,
+                data.train.labels,
+                fraction=config.data.validation_fraction,
+                seed=config.data.split_seed,
+                stratify=config.data.stratify,
+            )
+            pool = np.asarray(parts.train_images, dtype=np.uint8)
+            if representative_size is not None and representative_size > len(pool):
+                raise InputValidationError(
+                    f"representative_size {representative_size} is more than the run's "
+                    f"{len(pool)} training images."
+                )
+            size = (
+                representative_size
+                if representative_size is not None
+                else min(DEFAULT_REPRESENTATIVE_SIZE, len(pool))
+            )
+            chosen = np.random.default_rng(config.seed).choice(len(pool), size, replace=False)
+            representative = pool[np.sort(chosen)]
+    default_name = DEFAULT_NAMES[fmt]
+    if quantize is not None:
+        default_name = default_name.replace(".tflite", f"-{quantize}.tflite")
     result = export_model(
         keras_model,
-        out if out is not None else directory / DEFAULT_NAMES[fmt],
+        out if out is not None else directory / default_name,
         format=fmt,
         tta=config.tta,
         temperature=temperature,
         check_images=check_images,
+        check_labels=labels,
+        quantize=quantize,
+        representative_images=representative,
+        max_accuracy_loss=max_accuracy_loss,
+        integer_output=integer_output,
     )
     return attrs.evolve(result, model=source)

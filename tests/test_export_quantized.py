@@ -1,0 +1,322 @@
+"""Quantized TFLite exports: each mode on a tiny model, the accuracy guard, the CLI."""
+
+from __future__ import annotations
+
+import collections
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import fashionkit
+from fashionkit.cli import main
+from fashionkit.exceptions import ExportError, InputValidationError
+from fashionkit.export import (
+    DEFAULT_MAX_ACCURACY_LOSS,
+    QUANTIZATIONS,
+    ExportResult,
+    export,
+    export_model,
+    load_exported,
+    serving_model,
+)
+from fashionkit.models import MLPConfig
+from fashionkit.runs import load_model
+
+
+def _tensor_types(path: Path) -> collections.Counter[str]:
+    """How many tensors of each dtype the TFLite file holds (weights and activations)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(path))
+    return collections.Counter(np.dtype(d["dtype"]).name for d in interpreter.get_tensor_details())
+
+
+@pytest.fixture(scope="module")
+def mlp_run(
+    tiny_dataset: fashionkit.FashionMNIST, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """A small MLP run (a 784 x 64 kernel: large enough for every quantization to apply)."""
+    run = tmp_path_factory.mktemp("quantized") / "run"
+    config = fashionkit.TrainConfig(
+        model=MLPConfig(hidden_units=(64,)),
+        epochs=3,
+        batch_size=32,
+        verbose=0,
+    )
+    fashionkit.train(config, dataset=tiny_dataset, run_dir=run)
+    return run
+
+
+@pytest.fixture(scope="module")
+def float_export(mlp_run: Path, tiny_dataset: fashionkit.FashionMNIST) -> ExportResult:
+    """The float32 TFLite export of the run, with its accuracy checked too."""
+    return export(mlp_run, format="tflite", check_accuracy=True, dataset=tiny_dataset)
+
+
+# What each mode leaves in the file: float16 weights; int8 weights beside float activations;
+# int8 weights and activations (only the uint8 input, its cast and the output stay float).
+_SIGNS = {
+    "float16": lambda types: types["float16"] >= 2 and types["int8"] == 0,
+    "dynamic": lambda types: types["int8"] >= 1 and types["float32"] > types["int8"],
+    "int8": lambda types: types["int8"] > types["float32"],
+}
+
+
+@pytest.mark.parametrize("mode", QUANTIZATIONS)
+def test_each_quantization_writes_a_smaller_checked_model(
+    mode: Any,
+    mlp_run: Path,
+    tiny_dataset: fashionkit.FashionMNIST,
+    float_export: ExportResult,
+) -> None:
+    """It quantizes the file as asked, shrinks it, and reports accuracies, size and latency."""
+    result = export(mlp_run, format="tflite", quantize=mode, dataset=tiny_dataset)
+    assert result.path == mlp_run / "export" / f"model-{mode}.tflite"
+    assert result.path.is_file()
+    assert result.size_bytes == result.path.stat().st_size
+    assert _SIGNS[mode](_tensor_types(result.path)), _tensor_types(result.path)
+    assert _tensor_types(float_export.path)["float32"] > 0
+    assert not {"float16", "int8"} & set(_tensor_types(float_export.path))
+    limit = 0.6 if mode == "float16" else 0.4
+    assert result.size_bytes < limit * float_export.size_bytes
+    assert result.quantize == mode
+    assert result.tolerance is None
+    assert result.check_images == len(tiny_dataset.test.images)
+    assert result.representative_images == (160 if mode == "int8" else None)  # all of them
+    assert result.latency_ms is not None
+    assert result.latency_ms > 0
+    # The reference is the float32 model, measured the same way as the float export's.
+    assert result.reference_accuracy == float_export.accuracy
+    assert result.accuracy is not None
+    assert result.accuracy_loss is not None
+    assert result.accuracy_loss <= DEFAULT_MAX_ACCURACY_LOSS
+    assert result.max_accuracy_loss == DEFAULT_MAX_ACCURACY_LOSS
+    text = result.to_text()
+    assert f"tflite ({mode})" in text
+    assert "accuracy" in text
+    assert "ms per image" in text
+    data = result.to_dict()
+    assert data["quantize"] == mode
+    assert data["accuracy"] == result.accuracy
+    # The file computes what the Keras model does, to the rounding of its quantization.
+    images = tiny_dataset.test.images
+    keras_model = load_model(mlp_run / "model.keras")
+    expected = np.asarray(serving_model(keras_model)(images))
+    got = load_exported(result.path).predict(images)
+    atol = 1e-2 if mode == "float16" else 0.1
+    np.testing.assert_allclose(got, expected, atol=atol, rtol=0)
+    assert np.mean(got.argmax(1) == expected.argmax(1)) >= 0.9
+
+
+def test_a_float_export_can_check_its_accuracy_too(
+    float_export: ExportResult, tiny_dataset: fashionkit.FashionMNIST
+) -> None:
+    """check_accuracy=True adds the test accuracies to the rounding check, which stays."""
+    assert float_export.quantize is None
+    assert float_export.tolerance is not None
+    assert float_export.max_difference <= float_export.tolerance
+    assert float_export.accuracy == float_export.reference_accuracy
+    assert float_export.check_images == len(tiny_dataset.test.images)
+    assert float_export.latency_ms is not None
+    assert float_export.latency_ms > 0
+
+
+def test_the_calibration_sample_comes_from_the_training_part(
+    mlp_run: Path, tiny_dataset: fashionkit.FashionMNIST, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An int8 model is calibrated on representative_size images of the run's training part."""
+    from fashionkit import export as export_module
+
+    seen: list[Any] = []
+    real = export_module.export_model
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen.append(kwargs["representative_images"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(export_module, "export_model", spy)
+    result = export(
+        mlp_run, format="tflite", quantize="int8", representative_size=30, dataset=tiny_dataset
+    )
+    assert result.representative_images == 30
+    parts = fashionkit.train_validation_split(
+        tiny_dataset.train.images, tiny_dataset.train.labels, fraction=0.2, seed=42
+    )
+    sample = seen[0]
+    assert sample.shape == (30, 28, 28)
+    assert sample.dtype == np.uint8
+    training = {image.tobytes() for image in np.asarray(parts.train_images)}
+    held_out = {image.tobytes() for image in np.asarray(parts.validation_images)}
+    assert all(image.tobytes() in training for image in sample)
+    assert not any(image.tobytes() in held_out for image in sample)
+    with pytest.raises(InputValidationError, match="more than the run's 160 training images"):
+        export(
+            mlp_run, format="tflite", quantize="int8", representative_size=161, dataset=tiny_dataset
+        )
+
+
+def test_integer_output_is_dequantized_when_loaded(
+    mlp_run: Path, tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
+) -> None:
+    """The file outputs int8; load_exported gives float32 probabilities back."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    out = tmp_path / "int.tflite"
+    result = export(
+        mlp_run,
+        format="tflite",
+        quantize="int8",
+        integer_output=True,
+        out=out,
+        dataset=tiny_dataset,
+    )
+    assert result.integer_output
+    assert "int8 output" in result.to_text()
+    assert Interpreter(model_path=str(out)).get_output_details()[0]["dtype"] == np.int8
+    got = load_exported(out).predict(tiny_dataset.test.images)
+    assert got.dtype == np.float32
+    assert got.min() >= 0.0
+    assert got.max() <= 1.0
+    np.testing.assert_allclose(got.sum(axis=1), 1.0, atol=0.05)
+
+
+def _fragile_model() -> Any:
+    """A linear model whose decisions hang on logit gaps far below its output's int8 step.
+
+    Class 9's bias of -1000 stretches the logits' range to about 1000, so int8 (256 steps)
+    rounds the other classes' logits, which differ by tenths, to the same few values.
+    """
+    import keras
+
+    rng = np.random.default_rng(3)
+    model = keras.Sequential(
+        [keras.Input((784,)), keras.layers.Dense(10, activation="softmax")], name="fragile"
+    )
+    kernel = rng.normal(0.0, 0.02, (784, 10)).astype(np.float32)
+    bias = np.zeros(10, np.float32)
+    bias[9] = -1000.0
+    model.layers[0].set_weights([kernel, bias])
+    return model
+
+
+def test_the_guard_refuses_a_model_that_loses_too_much(tmp_path: Path) -> None:
+    """It writes nothing (and keeps the previous file) beyond max_accuracy_loss; it says so."""
+    model = _fragile_model()
+    rng = np.random.default_rng(4)
+    images = rng.integers(0, 256, (300, 28, 28), dtype=np.uint8)
+    labels = np.asarray(serving_model(model)(images)).argmax(axis=1)  # float accuracy: 1.0
+    out = tmp_path / "m.tflite"
+    out.write_bytes(b"the previous export")
+    common: dict[str, Any] = {
+        "format": "tflite",
+        "quantize": "int8",
+        "check_images": images,
+        "check_labels": labels,
+        "representative_images": images[:100],
+    }
+    allowed = export_model(model, tmp_path / "allowed.tflite", max_accuracy_loss=1.0, **common)
+    assert allowed.reference_accuracy == 1.0
+    assert allowed.accuracy_loss is not None
+    assert allowed.accuracy_loss > 0.05
+    with pytest.raises(ExportError, match=r"below the float32 Keras model's 1\.0000 on 300"):
+        export_model(model, out, max_accuracy_loss=0.05, **common)
+    assert out.read_bytes() == b"the previous export"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["allowed.tflite", "m.tflite"]
+    # A loss of exactly the allowed share passes.
+    exact = export_model(
+        model, tmp_path / "exact.tflite", max_accuracy_loss=allowed.accuracy_loss, **common
+    )
+    assert exact.accuracy == allowed.accuracy
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"format": "onnx", "quantize": "int8"}, "applies to the tflite format only"),
+        ({"quantize": "int4"}, "quantize must be one of float16, dynamic, int8"),
+        ({"quantize": "float16"}, "checked by its accuracy: give check_labels"),
+        ({"quantize": "int8", "labels": True}, "needs representative_images"),
+        ({"quantize": "float16", "labels": True, "rep": True}, "with quantize='int8' only"),
+        ({"integer_output": True}, "integer_output applies to quantize='int8' only"),
+        ({"integer_output": 1}, "integer_output must be True or False"),
+        ({"labels": True, "max_accuracy_loss": 2.0}, "max_accuracy_loss must be from 0 to 1"),
+        ({"labels": True, "max_accuracy_loss": -0.1}, "max_accuracy_loss must be from 0 to 1"),
+        ({"labels": True, "max_accuracy_loss": "1%"}, "max_accuracy_loss must be a number"),
+        ({"labels": True, "max_accuracy_loss": True}, "max_accuracy_loss must be a number"),
+        ({"labels": "short"}, "must be 8 integer labels, one per check image"),
+        ({"labels": "range"}, r"must lie in 0 \.\. 9"),
+        ({"labels": "no images"}, "check_labels needs the check_images"),
+    ],
+)
+def test_bad_quantization_arguments_are_refused_before_any_work(
+    kwargs: dict[str, Any], message: str, tmp_path: Path
+) -> None:
+    """Each contradiction names itself, and nothing is written."""
+    images = np.zeros((8, 28, 28), np.uint8)
+    args = dict(kwargs)
+    fmt = args.pop("format", "tflite")
+    labels = args.pop("labels", None)
+    if labels is True:
+        args.update(check_images=images, check_labels=np.zeros(8, np.int64))
+    elif labels == "short":
+        args.update(check_images=images, check_labels=np.zeros(7, np.int64))
+    elif labels == "range":
+        args.update(check_images=images, check_labels=np.full(8, 10))
+    elif labels == "no images":
+        args.update(check_labels=np.zeros(8, np.int64))
+    if args.pop("rep", False):
+        args["representative_images"] = images
+    with pytest.raises(InputValidationError, match=message):
+        export_model(
+            _fragile_model(),
+            tmp_path / f"m.{'onnx' if fmt == 'onnx' else 'tflite'}",
+            format=fmt,
+            **args,
+        )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_export_refuses_contradicting_run_arguments(mlp_run: Path) -> None:
+    """Quantizing another format, no accuracy check, check images or a bad sample size."""
+    with pytest.raises(InputValidationError, match="tflite format only"):
+        export(mlp_run, format="onnx", quantize="float16")
+    with pytest.raises(InputValidationError, match="always checked by its test accuracy"):
+        export(mlp_run, format="tflite", quantize="float16", check_accuracy=False)
+    with pytest.raises(InputValidationError, match="it runs on the test split"):
+        export(
+            mlp_run,
+            format="tflite",
+            quantize="dynamic",
+            check_images=np.zeros((4, 28, 28), np.uint8),
+        )
+    for size in (0, 2.5, True):
+        with pytest.raises(InputValidationError, match="representative_size must be"):
+            export(mlp_run, format="tflite", quantize="int8", representative_size=size)  # type: ignore[arg-type]
+    with pytest.raises(InputValidationError, match="check_accuracy must be"):
+        export(mlp_run, format="tflite", check_accuracy="yes")  # type: ignore[arg-type]
+
+
+def test_cli_export_quantizes_with_the_data_options(
+    mlp_run: Path, synthetic_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--quantize int8 --representative N calibrates on the data folder's training images."""
+    out = tmp_path / "small.tflite"
+    argv = [
+        "export", str(mlp_run), "--format", "tflite", "--quantize", "int8",
+        "--representative", "20", "--max-accuracy-loss", "1", "--out", str(out),
+        "--data-dir", str(synthetic_dir), "--no-verify", "--json",
+    ]  # fmt: skip
+    assert main(argv) == 0
+    line = json.loads(capsys.readouterr().out)
+    assert line["quantize"] == "int8"
+    assert line["representative_images"] == 20
+    assert line["check_images"] == 20
+    assert line["max_accuracy_loss"] == 1.0
+    assert 0.0 <= line["accuracy"] <= 1.0
+    assert line["latency_ms"] > 0
+    assert out.is_file()
+    assert main([*argv[:-1], "--max-accuracy-loss", "7"]) != 0
+    assert "max_accuracy_loss must be from 0 to 1" in capsys.readouterr().err
