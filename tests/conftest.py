@@ -267,3 +267,40 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             "tests that use the real Fashion-MNIST files must be marked integration (and slow "
             f"when they train on them): {', '.join(unmarked)}"
         )
+
+
+def read_hparams(log_dir: Path) -> tuple[Any, Any]:
+    """The HParams experiment and session groups TensorBoard's own backend reads from log_dir.
+
+    What the dashboard's table and parallel coordinates show: the experiment's hyperparameter
+    and metric infos, and per session group its values, status and metric values.
+    """
+    from tensorboard import context as tb_context
+    from tensorboard.backend.event_processing import data_provider, plugin_event_multiplexer
+    from tensorboard.plugins import base_plugin
+    from tensorboard.plugins.hparams import (
+        api_pb2,
+        backend_context,
+        get_experiment,
+        list_session_groups,
+    )
+
+    multiplexer = plugin_event_multiplexer.EventMultiplexer()
+    multiplexer.AddRunsFromDirectory(str(log_dir))
+    multiplexer.Reload()
+    provider = data_provider.MultiplexerDataProvider(multiplexer, str(log_dir))
+    board = base_plugin.TBContext(
+        logdir=str(log_dir), multiplexer=multiplexer, data_provider=provider
+    )
+    backend = backend_context.Context(board)
+    request = tb_context.RequestContext()
+    experiment = get_experiment.Handler(request, backend, "", api_pb2.GetExperimentRequest()).run()
+    groups = list_session_groups.Handler(
+        request,
+        backend,
+        "",
+        api_pb2.ListSessionGroupsRequest(
+            start_index=0, slice_size=1000, allowed_statuses=[0, 1, 2, 3]
+        ),
+    ).run()
+    return experiment, groups

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 import fashionkit
+from conftest import read_hparams
 from fashionkit.config import TrainConfig
 from fashionkit.exceptions import ConfigError, ConfigFileNotFoundError
 from fashionkit.sweep import Parameter, SearchSpace, open_study, sweep
@@ -233,6 +234,13 @@ def test_pruning_stops_a_bad_trial_early(
     good = [t for t in result.trials if t.state == "complete"]
     assert len(good) == 3
     assert all(t.epochs == 4 for t in good)
+    # Its HParams session says so, with the epochs it trained.
+    _, groups = read_hparams(study_folder / "tensorboard")
+    sessions = {s.name: s for g in groups.session_groups for s in g.sessions}
+    values = {v.name.tag: v.value for v in sessions[Path(str(bad[0].run_dir)).name].metric_values}
+    assert values["pruned"] == 1
+    assert values["epochs"] == bad[0].epochs
+    assert 0 <= values["val_accuracy"] <= 1
 
 
 class _TickingClock:

@@ -314,7 +314,12 @@ class RunDirectory:
         The checkpoint comes last, so that a checkpointed epoch always has its line (and its
         TensorBoard points, with ``config.tensorboard``).
         """
-        from fashionkit.callbacks import EpochCheckpoint, JSONLinesLogger, TensorBoardLogger
+        from fashionkit.callbacks import (
+            EpochCheckpoint,
+            JSONLinesLogger,
+            TensorBoardLogger,
+            config_hparams,
+        )
 
         if not self.writes:
             return []
@@ -327,7 +332,10 @@ class RunDirectory:
         if self.config.tensorboard:
             logs.append(
                 TensorBoardLogger(
-                    self.path / TENSORBOARD, error_type=RunDirError, error_hint=_RESUMABLE
+                    self.path / TENSORBOARD,
+                    error_type=RunDirError,
+                    error_hint=_RESUMABLE,
+                    hparams=config_hparams(self.config),
                 )
             )
         return [*logs, EpochCheckpoint(self.path / CHECKPOINTS)]

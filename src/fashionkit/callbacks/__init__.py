@@ -11,6 +11,7 @@ the epoch training resumes from, and a way to report why it stopped training.
 
 from fashionkit.callbacks._checkpoint import EpochCheckpoint as EpochCheckpoint
 from fashionkit.callbacks._context import TrainingContext as TrainingContext
+from fashionkit.callbacks._hparams import config_hparams as config_hparams
 from fashionkit.callbacks._live_curves import LiveCurves as LiveCurves
 from fashionkit.callbacks._metrics_logger import JSONLinesLogger as JSONLinesLogger
 from fashionkit.callbacks._tensorboard import TensorBoardLogger as TensorBoardLogger
@@ -25,4 +26,5 @@ __all__ = [
     "TimeBudget",
     "TrainingContext",
     "ValidationReport",
+    "config_hparams",
 ]

@@ -15,11 +15,13 @@ class PrunedError(Exception):
     Args:
         message: Why, for the trial's note.
         epochs: The epochs trained when it was pruned.
+        best: The best value reported before it was pruned (``nan``: none).
     """
 
-    def __init__(self, message: str, epochs: int) -> None:
+    def __init__(self, message: str, epochs: int, best: float = math.nan) -> None:
         super().__init__(message)
         self.epochs = epochs
+        self.best = best
 
 
 class DeadlineError(Exception):
@@ -54,15 +56,23 @@ class ReportToTrial(keras.callbacks.Callback):  # type: ignore[misc]
         self.trial = trial
         self.deadline = deadline
         self.monitor = monitor
+        self._best = math.nan
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        """Forget the values of an earlier ``fit``."""
+        self._best = math.nan
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         """Report the epoch's value (when finite), and stop the trial if the pruner says so."""
         value = (logs or {}).get(self.monitor)
         if isinstance(value, int | float) and math.isfinite(value):
             self.trial.report(float(value), step=epoch + 1)
+            self._best = float(value) if math.isnan(self._best) else max(self._best, value)
             if self.trial.should_prune():
                 raise PrunedError(
-                    f"pruned after epoch {epoch + 1} ({self.monitor} {value:.4f})", epoch + 1
+                    f"pruned after epoch {epoch + 1} ({self.monitor} {value:.4f})",
+                    epoch + 1,
+                    best=self._best,
                 )
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:

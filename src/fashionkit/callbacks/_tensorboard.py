@@ -1,7 +1,10 @@
-"""A callback that writes TensorBoard logs: the epoch metrics, the learning rate, a picture."""
+"""A callback that writes TensorBoard logs: epoch metrics, learning rate, pictures, HParams."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,7 +17,9 @@ from numpy.typing import ArrayLike, NDArray
 from fashionkit import _drawing
 from fashionkit._io import os_errors_as
 from fashionkit._typing import PathLike
+from fashionkit.callbacks import _hparams
 from fashionkit.callbacks._context import TrainingContext
+from fashionkit.callbacks._hparams import HParamValue, SessionStatus
 from fashionkit.exceptions import InputValidationError, StorageError
 
 #: The sub-folder of the training metrics and the learning rate.
@@ -26,6 +31,8 @@ TAG_PREFIX = "epoch_"
 
 _VAL = "val_"
 _LEARNING_RATE = "learning_rate"
+# The log folder itself (not a sub-folder): where the HParams session and final metrics go.
+_ROOT = ""
 
 
 def _number(value: Any) -> float | None:
@@ -119,19 +126,46 @@ def _counts(matrix: ArrayLike, class_names: Sequence[str]) -> NDArray[np.int64]:
     return array.astype(np.int64)
 
 
-def _metadata(plugin: str, description: str = "") -> Any:
+def _metadata(plugin: str, description: str = "", content: bytes = b"") -> Any:
     """The summary metadata that files a value under one of TensorBoard's plugins.
 
     ``tf.summary.scalar`` and ``tf.summary.image`` write exactly this (their plugin data is
     empty at version 0), but since TensorFlow 2.16 they need the ``tensorboard`` package;
-    ``tf.summary.write`` with this metadata does not.
+    ``tf.summary.write`` with this metadata does not. The HParams plugin keeps its records in
+    ``content``.
     """
     import tensorflow as tf
 
     return tf.compat.v1.SummaryMetadata(
-        plugin_data=tf.compat.v1.SummaryMetadata.PluginData(plugin_name=plugin),
+        plugin_data=tf.compat.v1.SummaryMetadata.PluginData(plugin_name=plugin, content=content),
         summary_description=description,
     )
+
+
+def _group_name(hparams: Mapping[str, HParamValue]) -> str:
+    """The HParams group of a session: a digest of its values, so equal ones group together.
+
+    TensorBoard's dashboard shows one row per group (the mean of its sessions' metrics); an
+    empty name would put every session into one row.
+    """
+    text = json.dumps(dict(hparams), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _hparams_summary(tag: str, content: bytes) -> tuple[str, Any, Any]:
+    import tensorflow as tf
+
+    return (tag, tf.zeros((0,), tf.float32), _metadata(_hparams.PLUGIN, content=content))
+
+
+def _scalar_summaries(values: Mapping[str, float], prefix: str = "") -> list[tuple[str, Any, Any]]:
+    import tensorflow as tf
+
+    metadata = _metadata("scalars")
+    return [
+        (prefix + name, tf.constant(value, dtype=tf.float32), metadata)
+        for name, value in values.items()
+    ]
 
 
 class TensorBoardLogger(keras.callbacks.Callback):  # type: ignore[misc]
@@ -161,6 +195,13 @@ class TensorBoardLogger(keras.callbacks.Callback):  # type: ignore[misc]
     comes again. Writing needs no extra package; viewing needs ``tensorboard`` (``pip install
     tensorboard``; TensorFlow no longer installs it).
 
+    With ``hparams``, the log folder is also a session of TensorBoard's HParams dashboard:
+    training's start writes the hyperparameters into ``log_dir`` itself, and
+    :meth:`end_session` the final metrics (scalars in ``log_dir``) and how the session ended.
+    Point ``tensorboard --logdir`` at a folder holding several such log folders and the
+    HParams table and parallel coordinates compare them, one row per set of values, with the
+    final metrics and the per-epoch ``train`` and ``validation`` scalars as columns.
+
     Args:
         log_dir: The folder for this run's logs; created when training begins. Give each run
             its own folder (TensorBoard shows the sub-folders of its ``--logdir`` as runs).
@@ -169,6 +210,9 @@ class TensorBoardLogger(keras.callbacks.Callback):  # type: ignore[misc]
             ``StorageError``.
         error_hint: A sentence appended to that error's message (what the user can do).
             Defaults to none.
+        hparams: The session's hyperparameters: names and booleans, numbers or strings (see
+            :func:`~fashionkit.callbacks.config_hparams` for a config's). Defaults to none
+            (no HParams records).
 
     Raises:
         StorageError: The logs cannot be written (the folder cannot be created, the disk is
@@ -189,9 +233,11 @@ class TensorBoardLogger(keras.callbacks.Callback):  # type: ignore[misc]
         *,
         error_type: type[StorageError] = StorageError,
         error_hint: str = "",
+        hparams: Mapping[str, HParamValue] | None = None,
     ) -> None:
         super().__init__()
         self.log_dir = Path(log_dir)
+        self.hparams = _hparams.check_hparams(hparams) if hparams is not None else None
         self._writers: dict[str, Any] = {}
         self._training = False
         self._context: TrainingContext | None = None
@@ -207,6 +253,8 @@ class TensorBoardLogger(keras.callbacks.Callback):  # type: ignore[misc]
         self._training = True
         with self._guard(self.log_dir):
             self.log_dir.mkdir(parents=True, exist_ok=True)
+        if self.hparams is not None:
+            self.start_session()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         """Write the numeric logs and the learning rate of the 1-based epoch ``epoch + 1``."""
@@ -230,14 +278,7 @@ class TensorBoardLogger(keras.callbacks.Callback):  # type: ignore[misc]
 
     def _write_scalars(self, values: Mapping[str, float], step: int, *, split: str) -> None:
         """Write ``values`` as scalars ``epoch_NAME`` at ``step`` into sub-folder ``split``."""
-        import tensorflow as tf
-
-        metadata = _metadata("scalars")
-        summaries = [
-            (TAG_PREFIX + name, tf.constant(value, dtype=tf.float32), metadata)
-            for name, value in values.items()
-        ]
-        self._write(split, step, summaries)
+        self._write(split, step, _scalar_summaries(values, TAG_PREFIX))
 
     def write_confusion_matrix(
         self,
@@ -295,11 +336,71 @@ class TensorBoardLogger(keras.callbacks.Callback):  # type: ignore[misc]
         tensor = tf.constant([str(width).encode(), str(height).encode(), png], dtype=tf.string)
         self._write(split, step, [(tag, tensor, _metadata("images", description))])
 
+    def start_session(self, *, start_time: float | None = None) -> None:
+        """Write the HParams session start: :attr:`hparams` into the log folder itself.
+
+        Training's start calls it (a resumed run writes it again, with the same values).
+
+        Raises:
+            InputValidationError: The logger has no ``hparams``.
+            StorageError: The record cannot be written.
+        """
+        hparams = self._need_hparams("start_session")
+        content = _hparams.session_start(
+            hparams, group_name=_group_name(hparams), start_time=start_time
+        )
+        self._write(_ROOT, 0, [_hparams_summary(_hparams.SESSION_START_TAG, content)])
+
+    def end_session(
+        self,
+        metrics: Mapping[str, float],
+        step: int,
+        *,
+        status: SessionStatus = "success",
+        end_time: float | None = None,
+    ) -> None:
+        """Write the final ``metrics`` (scalars in the log folder) and the HParams session end.
+
+        Args:
+            metrics: Names and values, such as ``{"validation_accuracy": 0.91}``; each is a
+                scalar tagged with its name at ``step``, which the HParams table shows as a
+                column.
+            step: The step to write them at (the epoch whose weights they describe).
+            status: ``"success"`` (default), ``"failure"``, ``"running"`` or ``"unknown"``.
+            end_time: Seconds since the epoch; defaults to now.
+
+        Raises:
+            InputValidationError: The logger has no ``hparams``, or a bad status or metric.
+            StorageError: The records cannot be written.
+        """
+        self._need_hparams("end_session")
+        content = _hparams.session_end(status, end_time=end_time)
+        values = {}
+        for name, value in metrics.items():
+            number = _number(value)
+            if not isinstance(name, str) or not name or number is None:
+                raise InputValidationError(
+                    f"metrics must map names to numbers; got {name!r}: {value!r}."
+                )
+            values[name] = number
+        self._write(
+            _ROOT,
+            step,
+            [*_scalar_summaries(values), _hparams_summary(_hparams.SESSION_END_TAG, content)],
+        )
+
+    def _need_hparams(self, method: str) -> dict[str, HParamValue]:
+        if self.hparams is None:
+            raise InputValidationError(
+                f"{method} writes an HParams session: create the logger with hparams={{...}}."
+            )
+        return self.hparams
+
     def close(self) -> None:
         """Flush and close the open writers; closing again does nothing."""
         writers, self._writers = self._writers, {}
         for split, writer in writers.items():
-            with self._guard(self.log_dir / split):
+            with self._guard(self.log_dir / split if split else self.log_dir):
                 writer.close()
 
     def _write(self, split: str, step: int, summaries: list[tuple[str, Any, Any]]) -> None:
@@ -309,7 +410,7 @@ class TensorBoardLogger(keras.callbacks.Callback):  # type: ignore[misc]
         """
         import tensorflow as tf
 
-        folder = self.log_dir / _check_split(split)
+        folder = self.log_dir if split == _ROOT else self.log_dir / _check_split(split)
         with self._guard(folder):
             writer = self._writers.get(split)
             if writer is None:
@@ -333,3 +434,69 @@ class TensorBoardLogger(keras.callbacks.Callback):  # type: ignore[misc]
             except tf.errors.OpError as exc:
                 message = f"Cannot write TensorBoard logs to {path}: {exc.message}"
                 raise self.error_type(f"{message} {self.error_hint}".strip()) from exc
+
+
+def write_hparams_experiment(
+    log_dir: PathLike,
+    domains: Sequence[_hparams.HParamDomain],
+    metrics: Sequence[tuple[str, str]],
+    *,
+    description: str = "",
+    error_type: type[StorageError] = StorageError,
+) -> None:
+    """Write an HParams experiment (domains and metrics) into ``log_dir``, above its sessions.
+
+    TensorBoard's dashboard then lists exactly these hyperparameters and metrics for the
+    sessions in the sub-folders of ``log_dir``.
+    """
+    content = _hparams.experiment(domains, metrics, description=description)
+    _write_once(Path(log_dir), [_hparams_summary(_hparams.EXPERIMENT_TAG, content)], error_type)
+
+
+def write_hparams_session(
+    log_dir: PathLike,
+    hparams: Mapping[str, HParamValue],
+    metrics: Mapping[str, float],
+    step: int,
+    *,
+    status: SessionStatus = "success",
+    start_time: float | None = None,
+    end_time: float | None = None,
+    error_type: type[StorageError] = StorageError,
+) -> None:
+    """Write a whole HParams session into ``log_dir``: start, final metrics and end."""
+    values = _hparams.check_hparams(hparams)
+    start = _hparams.session_start(values, group_name=_group_name(values), start_time=start_time)
+    end = _hparams.session_end(status, end_time=end_time if end_time is not None else time.time())
+    folder = Path(log_dir)
+    _write_once(folder, [_hparams_summary(_hparams.SESSION_START_TAG, start)], error_type, step=0)
+    _write_once(
+        folder,
+        [*_scalar_summaries(metrics), _hparams_summary(_hparams.SESSION_END_TAG, end)],
+        error_type,
+        step=step,
+    )
+
+
+def _write_once(
+    folder: Path,
+    summaries: list[tuple[str, Any, Any]],
+    error_type: type[StorageError],
+    step: int = 0,
+) -> None:
+    """Open a writer on ``folder``, write ``summaries`` at ``step``, flush and close it."""
+    import tensorflow as tf
+
+    with os_errors_as(error_type, folder):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            writer = tf.summary.create_file_writer(str(folder))
+            try:
+                with writer.as_default():
+                    for tag, tensor, metadata in summaries:
+                        tf.summary.write(tag, tensor, step=step, metadata=metadata)
+                writer.flush()
+            finally:
+                writer.close()
+        except tf.errors.OpError as exc:
+            raise error_type(f"Cannot write TensorBoard logs to {folder}: {exc.message}") from exc

@@ -14,6 +14,7 @@ SPACE = "space.toml"
 STUDY_DB = "study.db"
 STUDY_NAME = "study-name.txt"
 TRIALS = "trials"
+TENSORBOARD = "tensorboard"  # the HParams experiment, and one session per trial
 BEST = "best.toml"
 TABLE = "trials.md"
 ASK_LOCK = ".ask.lock"  # held while a worker counts the trials and asks for one

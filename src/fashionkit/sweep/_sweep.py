@@ -13,7 +13,7 @@ from fashionkit._typing import PathLike
 from fashionkit._validation import check_scalar
 from fashionkit.datasets import FashionMNIST
 from fashionkit.exceptions import ConfigError, StorageError
-from fashionkit.sweep._folder import STUDY_DB, TRIALS, check_folder
+from fashionkit.sweep._folder import STUDY_DB, TENSORBOARD, TRIALS, check_folder
 from fashionkit.sweep._records import SweepResult, TrialRecord, write_results
 from fashionkit.sweep._space import SearchSpace
 from fashionkit.sweep._study import (
@@ -199,7 +199,33 @@ def _open_folder(optuna: Any, job: Job, *, on_server: bool) -> Any:
     check_folder(job.folder, job.space, write=True, study_name=job.study_name)
     with os_errors_as(StorageError, job.folder / TRIALS):
         (job.folder / TRIALS).mkdir(exist_ok=True)
+    _write_experiment(job)
     return study
+
+
+# The metrics of each trial's HParams session (see fashionkit.sweep._worker).
+HPARAMS_METRICS = ("val_accuracy", "epochs", "seconds", "pruned")
+
+
+def _write_experiment(job: Job) -> None:
+    """The sweep's HParams experiment: the searched parameters' domains and the metrics."""
+    from fashionkit.callbacks._hparams import HParamDomain, hparam_value
+    from fashionkit.callbacks._tensorboard import write_hparams_experiment
+
+    domains = []
+    for param in job.space.params:
+        if param.choices is not None:
+            values = tuple(hparam_value(c) for c in param.choices)
+            domains.append(HParamDomain(name=param.key, values=values))
+        else:
+            low, high = float(param.low or 0), float(param.high or 0)
+            domains.append(HParamDomain(name=param.key, low=low, high=high))
+    write_hparams_experiment(
+        job.folder / TENSORBOARD,
+        domains,
+        [("", name) for name in HPARAMS_METRICS],
+        description=f"fashionkit sweep {job.study_name}: each trial's best val_accuracy.",
+    )
 
 
 def _start(optuna: Any, job: Job) -> Any:

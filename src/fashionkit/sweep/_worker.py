@@ -18,7 +18,7 @@ from fashionkit._io import folder_lock
 from fashionkit.datasets import FashionMNIST, load_fashion_mnist
 from fashionkit.exceptions import ConfigError, FashionkitError, TrainingInterrupted
 from fashionkit.runs import CHECKPOINTS, SUMMARY, load_run
-from fashionkit.sweep._folder import ASK_LOCK, TRIALS, free_run_name
+from fashionkit.sweep._folder import ASK_LOCK, TENSORBOARD, TRIALS, free_run_name
 from fashionkit.sweep._space import SearchSpace
 from fashionkit.sweep._study import (
     count_states,
@@ -139,6 +139,7 @@ def _run_trial(job: Job, study: Any, storage: Any, trial: Any, data: FashionMNIS
     name = free_run_name(job.folder / TRIALS, _run_name(study, trial), config)
     trial.set_user_attr("run", name)
     run_dir = job.folder / TRIALS / name
+    began = time.time()
     try:
         with keep_heartbeat(storage, trial, job.heartbeat):
             if (run_dir / SUMMARY).is_file():  # trained before its worker died: read it back
@@ -153,6 +154,10 @@ def _run_trial(job: Job, study: Any, storage: Any, trial: Any, data: FashionMNIS
         trial.set_user_attr("seconds", time.perf_counter() - started)
         study.tell(trial, state=state.PRUNED)
         shutil.rmtree(run_dir / CHECKPOINTS, ignore_errors=True)  # it will not be resumed
+        _log_session(
+            job, name, values, time.perf_counter() - started, began,
+            best=exc.best, epochs=exc.epochs, pruned=True,
+        )  # fmt: skip
         _progress(job, study, trial.number, str(exc))
         return True
     except (DeadlineError, TrainingInterrupted) as exc:
@@ -181,8 +186,47 @@ def _run_trial(job: Job, study: Any, storage: Any, trial: Any, data: FashionMNIS
     trial.set_user_attr("epochs", sum(1 for r in history if not r.partial))
     trial.set_user_attr("seconds", time.perf_counter() - started)
     study.tell(trial, max(scores))
+    epochs = sum(1 for r in history if not r.partial)
+    _log_session(
+        job, name, values, time.perf_counter() - started, began,
+        best=max(scores), epochs=epochs, pruned=False,
+    )  # fmt: skip
     _progress(job, study, trial.number, f"complete: best val_accuracy {max(scores):.4f}")
     return True
+
+
+def _log_session(
+    job: Job,
+    name: str,
+    values: dict[str, Any],
+    seconds: float,
+    began: float,
+    *,
+    best: float,
+    epochs: int,
+    pruned: bool,
+) -> None:
+    """The trial's HParams session in ``FOLDER/tensorboard/NAME``: its values and scores.
+
+    Its metrics are those the sweep's experiment names: the best validation accuracy, the
+    epochs trained, the seconds and whether the pruner stopped it (1) or not (0).
+    """
+    from fashionkit.callbacks._hparams import hparam_value
+    from fashionkit.callbacks._tensorboard import write_hparams_session
+
+    metrics = {
+        "val_accuracy": best,
+        "epochs": float(epochs),
+        "seconds": seconds,
+        "pruned": 1.0 if pruned else 0.0,
+    }
+    write_hparams_session(
+        job.folder / TENSORBOARD / name,
+        {key: hparam_value(value) for key, value in values.items()},
+        metrics,
+        step=max(epochs, 1),
+        start_time=began,
+    )
 
 
 def _progress(job: Job, study: Any, number: int, what: str) -> None:

@@ -290,6 +290,19 @@ def _finish(
         wiring.tensorboard.write_confusion_matrix(
             validation.confusion_matrix, validation.class_names, step=step
         )
+        if wiring.tensorboard.hparams is not None:
+            # The HParams table's columns: the final model's scores (what the run reports).
+            wiring.tensorboard.end_session(
+                {
+                    "final_validation_accuracy": validation.accuracy,
+                    "final_validation_loss": validation.loss,
+                    "final_test_accuracy": test.accuracy,
+                    "final_test_loss": test.loss,
+                    "epochs_trained": float(completed),
+                },
+                step=step,
+                status="success",
+            )
     result = TrainResult(
         model=setup.model,
         config=setup.config,

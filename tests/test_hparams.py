@@ -1,0 +1,187 @@
+"""HParams records: the hand-made encoding, runs and sweep trials read back through TensorBoard."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tensorboard.plugins.hparams import api_pb2, plugin_data_pb2
+
+import fashionkit
+from conftest import read_hparams
+from fashionkit.callbacks import TensorBoardLogger, _hparams, config_hparams
+from fashionkit.exceptions import InputValidationError
+from fashionkit.presets import get_preset
+from fashionkit.sweep import Parameter, SearchSpace, sweep
+
+
+def _decoded(content: bytes) -> Any:
+    return plugin_data_pb2.HParamsPluginData.FromString(content)
+
+
+def test_a_session_start_decodes_with_tensorboard_s_own_classes() -> None:
+    """Each kind of value, a long name (multi-byte lengths), the group and the start time."""
+    long_name = "x" * 300
+    hparams = {"rate": 0.003, "layers": 3, "tta": True, "off": False, "name": "cnn", long_name: -2}
+    data = _decoded(_hparams.session_start(hparams, group_name="g1", start_time=12.5))
+    assert data.version == 0
+    assert data.WhichOneof("data") == "session_start_info"
+    start = data.session_start_info
+    assert start.group_name == "g1"
+    assert start.start_time_secs == 12.5
+    assert start.hparams["rate"].number_value == 0.003
+    assert start.hparams["layers"].number_value == 3
+    assert start.hparams["tta"].bool_value is True
+    assert start.hparams["off"].WhichOneof("kind") == "bool_value"
+    assert start.hparams["off"].bool_value is False
+    assert start.hparams["name"].string_value == "cnn"
+    assert start.hparams[long_name].number_value == -2
+    assert set(start.hparams) == set(hparams)
+
+
+@pytest.mark.parametrize("status", ["success", "failure", "running", "unknown"])
+def test_a_session_end_decodes(status: Any) -> None:
+    end = _decoded(_hparams.session_end(status, end_time=99.0)).session_end_info
+    assert api_pb2.Status.Name(end.status) == f"STATUS_{status.upper()}"
+    assert end.end_time_secs == 99.0
+
+
+def test_an_experiment_decodes_with_domains_and_metrics() -> None:
+    domains = [
+        _hparams.HParamDomain(name="optimizer.learning_rate", low=1e-4, high=0.1),
+        _hparams.HParamDomain(name="model.filters", values=("[16, 64]", "[32, 64]")),
+        _hparams.HParamDomain(name="batch_size", values=(64, 128)),
+        _hparams.HParamDomain(name="tta", values=(True, False)),
+    ]
+    content = _hparams.experiment(
+        domains, [("", "val_accuracy"), ("validation", "epoch_loss")], description="d"
+    )
+    experiment = _decoded(content).experiment
+    assert experiment.description == "d"
+    infos = {info.name: info for info in experiment.hparam_infos}
+    assert list(infos) == ["optimizer.learning_rate", "model.filters", "batch_size", "tta"]
+    rate = infos["optimizer.learning_rate"]
+    assert (rate.domain_interval.min_value, rate.domain_interval.max_value) == (1e-4, 0.1)
+    assert [v.string_value for v in infos["model.filters"].domain_discrete.values] == [
+        "[16, 64]",
+        "[32, 64]",
+    ]
+    assert infos["model.filters"].type == api_pb2.DATA_TYPE_STRING
+    assert [v.number_value for v in infos["batch_size"].domain_discrete.values] == [64, 128]
+    assert infos["batch_size"].type == api_pb2.DATA_TYPE_FLOAT64
+    assert infos["tta"].type == api_pb2.DATA_TYPE_BOOL
+    names = [(m.name.group, m.name.tag) for m in experiment.metric_infos]
+    assert names == [("", "val_accuracy"), ("validation", "epoch_loss")]
+
+
+def test_config_hparams_flattens_a_config_into_showable_values() -> None:
+    config = get_preset("accurate")
+    hparams = config_hparams(config)
+    assert hparams["model.filters"] == "[16, 64, 128]"
+    assert hparams["optimizer.warmup_fraction"] == "none"
+    assert hparams["epochs"] == config.epochs
+    assert "verbose" not in hparams
+    assert "tensorboard" not in hparams
+    assert config_hparams(config.to_dict()) == hparams
+    assert all(isinstance(v, (bool, int, float, str)) for v in hparams.values())
+
+
+def test_bad_hparams_and_sessions_without_them_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(InputValidationError, match="must be a boolean, a number or a string"):
+        TensorBoardLogger(tmp_path, hparams={"filters": [16, 32]})  # type: ignore[dict-item]
+    with pytest.raises(InputValidationError, match="non-empty strings"):
+        TensorBoardLogger(tmp_path, hparams={"": 1})
+    plain = TensorBoardLogger(tmp_path)
+    with pytest.raises(InputValidationError, match="create the logger with hparams"):
+        plain.end_session({"accuracy": 0.5}, step=1)
+    logger = TensorBoardLogger(tmp_path, hparams={"rate": 0.1})
+    with pytest.raises(InputValidationError, match="status must be one of"):
+        logger.end_session({}, step=1, status="pruned")  # type: ignore[arg-type]
+    with pytest.raises(InputValidationError, match="metrics must map names to numbers"):
+        logger.end_session({"accuracy": "high"}, step=1)  # type: ignore[dict-item]
+
+
+def test_runs_with_tensorboard_are_compared_in_the_hparams_dashboard(
+    tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
+) -> None:
+    """Two runs' configs and final scores, as TensorBoard's HParams backend reads them."""
+    results = {}
+    for rate in (0.001, 0.01):
+        config = fashionkit.TrainConfig(
+            model="mlp",
+            epochs=2,
+            verbose=0,
+            tensorboard=True,
+            optimizer=fashionkit.OptimizerConfig(learning_rate=rate),
+        )
+        run_dir = tmp_path / "runs" / f"lr-{rate}"
+        results[rate] = fashionkit.train(config, dataset=tiny_dataset, run_dir=run_dir)
+    experiment, groups = read_hparams(tmp_path / "runs")
+    infos = {info.name: info for info in experiment.hparam_infos}
+    assert infos["optimizer.learning_rate"].differs
+    assert not infos["epochs"].differs
+    assert set(infos) == set(config_hparams(results[0.001].config))
+    metrics = {(m.name.group, m.name.tag) for m in experiment.metric_infos}
+    assert {("", "final_validation_accuracy"), ("", "final_test_loss")} <= metrics
+    assert {("validation", "epoch_accuracy"), ("train", "epoch_loss")} <= metrics
+    assert len(groups.session_groups) == 2
+    for group in groups.session_groups:
+        rate = group.hparams["optimizer.learning_rate"].number_value
+        result = results[rate]
+        (session,) = group.sessions
+        assert session.status == api_pb2.STATUS_SUCCESS
+        values = {v.name.tag: v for v in session.metric_values if not v.name.group}
+        assert values["final_validation_accuracy"].value == pytest.approx(
+            result.validation.accuracy, abs=1e-6
+        )
+        assert values["final_test_loss"].value == pytest.approx(result.test.loss, rel=1e-5)
+        assert values["epochs_trained"].value == 2
+        assert values["final_test_accuracy"].training_step == 2
+        assert group.hparams["model.architecture"].string_value == "mlp"
+
+
+def test_every_sweep_trial_is_a_session_of_the_sweep_s_experiment(
+    tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
+) -> None:
+    """FOLDER/tensorboard holds the searched domains and one session per trial, with its score."""
+    space = SearchSpace(
+        base=fashionkit.TrainConfig(epochs=2, batch_size=16, model="mlp"),
+        params=(
+            Parameter(key="optimizer.learning_rate", low=1e-3, high=0.1, log=True),
+            Parameter(key="model.hidden_units", choices=((16,), (32, 16))),
+        ),
+    )
+    folder = tmp_path / "sweep"
+    result = sweep(space, folder, trials=3, dataset=tiny_dataset, pruner="none", seed=0)
+    experiment, groups = read_hparams(folder / "tensorboard")
+    infos = {info.name: info for info in experiment.hparam_infos}
+    assert set(infos) == {"optimizer.learning_rate", "model.hidden_units"}  # TensorBoard sorts
+    rate = infos["optimizer.learning_rate"].domain_interval
+    assert (rate.min_value, rate.max_value) == (1e-3, 0.1)
+    choices = [v.string_value for v in infos["model.hidden_units"].domain_discrete.values]
+    assert choices == ["[16]", "[32, 16]"]
+    assert {m.name.tag for m in experiment.metric_infos} == {
+        "val_accuracy",
+        "epochs",
+        "seconds",
+        "pruned",
+    }
+    sessions = {s.name: s for g in groups.session_groups for s in g.sessions}
+    assert len(sessions) == 3
+    for trial in result.trials:
+        session = sessions[Path(str(trial.run_dir)).name]
+        values = {v.name.tag: v.value for v in session.metric_values}
+        assert trial.value is not None
+        assert values["val_accuracy"] == pytest.approx(trial.value, abs=1e-6)
+        assert values["epochs"] == 2
+        assert values["pruned"] == 0
+        assert session.status == api_pb2.STATUS_SUCCESS
+    by_session = {s.name: g for g in groups.session_groups for s in g.sessions}
+    for trial in result.trials:
+        group = by_session[Path(str(trial.run_dir)).name]
+        assert group.hparams["optimizer.learning_rate"].number_value == pytest.approx(
+            trial.params["optimizer.learning_rate"]
+        )
+        assert not math.isnan(group.hparams["optimizer.learning_rate"].number_value)
