@@ -99,6 +99,7 @@ def test_each_quantization_writes_a_smaller_checked_model(
     assert "accuracy" in text
     assert "ms per image" in text
     data = result.to_dict()
+    assert data["accuracy_loss"] == result.accuracy_loss
     assert data["quantize"] == mode
     assert data["accuracy"] == result.accuracy
     # The file computes what the Keras model does, to the rounding of its quantization.
@@ -295,12 +296,22 @@ def test_export_refuses_contradicting_run_arguments(mlp_run: Path) -> None:
     for size in (0, 2.5, True):
         with pytest.raises(InputValidationError, match="representative_size must be"):
             export(mlp_run, format="tflite", quantize="int8", representative_size=size)  # type: ignore[arg-type]
+    with pytest.raises(InputValidationError, match="with quantize='int8' only"):
+        export(mlp_run, format="tflite", quantize="float16", representative_size=10)
+    with pytest.raises(InputValidationError, match="integer_output applies to quantize='int8'"):
+        export(mlp_run, format="tflite", quantize="dynamic", integer_output=True)
+    with pytest.raises(InputValidationError, match="give it with quantize or check_accuracy"):
+        export(mlp_run, format="tflite", dataset=fashionkit.load_fashion_mnist)  # type: ignore[arg-type]
     with pytest.raises(InputValidationError, match="check_accuracy must be"):
         export(mlp_run, format="tflite", check_accuracy="yes")  # type: ignore[arg-type]
 
 
 def test_cli_export_quantizes_with_the_data_options(
-    mlp_run: Path, synthetic_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    mlp_run: Path,
+    synthetic_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """--quantize int8 --representative N calibrates on the data folder's training images."""
     out = tmp_path / "small.tflite"
@@ -318,5 +329,48 @@ def test_cli_export_quantizes_with_the_data_options(
     assert 0.0 <= line["accuracy"] <= 1.0
     assert line["latency_ms"] > 0
     assert out.is_file()
+
+    def no_data(args: Any) -> Any:
+        raise AssertionError("the data was loaded before the arguments were checked")
+
+    monkeypatch.setattr("fashionkit.cli._load", no_data)
     assert main([*argv[:-1], "--max-accuracy-loss", "7"]) != 0
     assert "max_accuracy_loss must be from 0 to 1" in capsys.readouterr().err
+    assert main(["export", str(mlp_run), "--format", "onnx", "--quantize", "int8"]) != 0
+    assert "tflite format only" in capsys.readouterr().err
+    assert main(["export", str(mlp_run), "--format", "tflite", "--representative", "9"]) != 0
+    assert "with quantize='int8' only" in capsys.readouterr().err
+
+
+def test_cli_refuses_an_export_that_loses_too_much_in_one_line(
+    tiny_dataset: fashionkit.FashionMNIST,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The accuracy guard's refusal reaches the command line as one error line, exit 1."""
+    from fashionkit.runs import save_model
+
+    run = tmp_path / "run"
+    fashionkit.train(fashionkit.TrainConfig(epochs=1, verbose=0), dataset=tiny_dataset, run_dir=run)
+    fragile = _fragile_model()
+    save_model(fragile, run / "model.keras")  # the tutorial's architecture, fragile weights
+    images = np.random.default_rng(5).integers(0, 256, (300, 28, 28), dtype=np.uint8)
+    labels = np.asarray(serving_model(fragile)(images)).argmax(axis=1).astype(np.uint8)
+    data = fashionkit.FashionMNIST(
+        train=tiny_dataset.train,
+        test=fashionkit.Split(images=images, labels=labels),
+        source=tiny_dataset.source,
+    )
+    monkeypatch.setattr("fashionkit.cli._load", lambda args: data)
+    argv = ["export", str(run), "--format", "tflite", "--quantize", "int8"]
+    assert main([*argv, "--max-accuracy-loss", "0.05"]) == 1
+    err = capsys.readouterr().err
+    assert "below the float32 Keras model's 1.0000 on 300 images" in err
+    assert "--max-accuracy-loss" in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (run / "export" / "model-int8.tflite").exists()
+    assert main([*argv, "--max-accuracy-loss", "1", "--json"]) == 0
+    line = json.loads(capsys.readouterr().out)
+    assert line["reference_accuracy"] == 1.0
+    assert line["accuracy"] < 0.95

@@ -80,7 +80,8 @@ def test_config_hparams_flattens_a_config_into_showable_values() -> None:
     config = get_preset("accurate")
     hparams = config_hparams(config)
     assert hparams["model.filters"] == "[16, 64, 128]"
-    assert hparams["optimizer.warmup_fraction"] == "none"
+    assert config.optimizer.warmup_fraction is None
+    assert "optimizer.warmup_fraction" not in hparams  # unset: left out, not "none"
     assert hparams["epochs"] == config.epochs
     assert "verbose" not in hparams
     assert "tensorboard" not in hparams
@@ -89,8 +90,14 @@ def test_config_hparams_flattens_a_config_into_showable_values() -> None:
 
 
 def test_bad_hparams_and_sessions_without_them_are_refused(tmp_path: Path) -> None:
+    import numpy as np
+
     with pytest.raises(InputValidationError, match="must be a boolean, a number or a string"):
         TensorBoardLogger(tmp_path, hparams={"filters": [16, 32]})  # type: ignore[dict-item]
+    with pytest.raises(InputValidationError, match="must be a boolean, a number or a string"):
+        TensorBoardLogger(tmp_path, hparams={"filters": np.array([16, 32])})  # type: ignore[dict-item]
+    numpy_values = TensorBoardLogger(tmp_path, hparams={"rate": np.float32(0.5), "n": np.int64(3)})
+    assert numpy_values.hparams == {"rate": 0.5, "n": 3}
     with pytest.raises(InputValidationError, match="non-empty strings"):
         TensorBoardLogger(tmp_path, hparams={"": 1})
     plain = TensorBoardLogger(tmp_path)
@@ -185,3 +192,63 @@ def test_every_sweep_trial_is_a_session_of_the_sweep_s_experiment(
             trial.params["optimizer.learning_rate"]
         )
         assert not math.isnan(group.hparams["optimizer.learning_rate"].number_value)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"name": ""}, "non-empty name"),
+        ({"name": "a"}, "give either values or low and high"),
+        ({"name": "a", "values": (1,), "low": 0.0, "high": 1.0}, "either values or low"),
+        ({"name": "a", "values": ()}, "values must not be empty"),
+        ({"name": "a", "low": 2.0, "high": 1.0}, "low <= high"),
+        ({"name": "a", "low": 1.0}, "low <= high"),
+    ],
+)
+def test_bad_domains_are_refused(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(InputValidationError, match=message):
+        _hparams.HParamDomain(**kwargs)
+
+
+def test_a_domain_casts_session_values_to_its_type() -> None:
+    """Numbers stay numbers, lists become their JSON text, mixed lists strings."""
+    numbers = _hparams.HParamDomain(name="batch_size", values=(64, 128))
+    assert (numbers.kind, numbers.cast(64)) == ("float64", 64.0)
+    lists = _hparams.HParamDomain(name="f", values=("[16]", "[32, 16]"))
+    assert (lists.kind, lists.cast((32, 16))) == ("string", "[32, 16]")
+    mixed = _hparams.HParamDomain(name="m", values=(1, "x"))
+    assert (mixed.kind, mixed.cast(1), mixed.cast(None)) == ("string", "1", None)
+    flags = _hparams.HParamDomain(name="tta", values=(True, False))
+    assert (flags.kind, flags.cast(True)) == ("bool", True)
+    interval = _hparams.HParamDomain(name="lr", low=0.1, high=1.0)
+    assert (interval.kind, interval.cast(1)) == ("float64", 1.0)
+
+
+def test_a_sweep_s_number_choices_stay_numbers_and_its_experiment_is_written_once(
+    tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
+) -> None:
+    """Integer choices are a number column whose values filter the trials' rows."""
+    space = SearchSpace(
+        base=fashionkit.TrainConfig(epochs=1, model="mlp"),
+        params=(Parameter(key="batch_size", choices=(16, 32)),),
+    )
+    folder = tmp_path / "sweep"
+    result = sweep(space, folder, trials=2, dataset=tiny_dataset, pruner="none", seed=3)
+    experiment, groups = read_hparams(folder / "tensorboard")
+    (info,) = experiment.hparam_infos
+    assert info.type == api_pb2.DATA_TYPE_FLOAT64
+    assert [v.number_value for v in info.domain_discrete.values] == [16, 32]
+    chosen = sorted(t.params["batch_size"] for t in result.trials)
+    rows = sorted(g.hparams["batch_size"].number_value for g in groups.session_groups)
+    assert rows == chosen  # one row per trial, even for trials of the same values
+    # Another run of the sweep keeps its one experiment file.
+    sweep(space, folder, trials=3, dataset=tiny_dataset, pruner="none", seed=4)
+    assert len(list((folder / "tensorboard").glob("events.out.tfevents.*"))) == 1
+
+
+def test_none_is_no_choice() -> None:
+    """TOML has no null: a None choice is refused when the space is made."""
+    from fashionkit.exceptions import ConfigError
+
+    with pytest.raises(ConfigError, match="None cannot be a choice"):
+        Parameter(key="optimizer.ema_momentum", choices=(None, 0.9))

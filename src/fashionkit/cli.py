@@ -50,7 +50,12 @@ from fashionkit.exceptions import (
     TrainingInterrupted,
 )
 from fashionkit.explain import METHODS, explain
-from fashionkit.export import DEFAULT_MAX_ACCURACY_LOSS, DEFAULT_REPRESENTATIVE_SIZE, export
+from fashionkit.export import (
+    DEFAULT_MAX_ACCURACY_LOSS,
+    DEFAULT_REPRESENTATIVE_SIZE,
+    check_run_export,
+    export,
+)
 from fashionkit.images import read_images
 from fashionkit.lr_finder import check_range_arguments, find_learning_rate
 from fashionkit.models import list_architectures
@@ -793,7 +798,17 @@ def _add_export(commands: _Commands) -> None:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     _start_tensorflow(args)
-    accuracy_check = args.quantize is not None or args.check_accuracy
+    _, accuracy_check = check_run_export(
+        format=args.format,
+        model=args.model,
+        quantize=args.quantize,
+        check_accuracy=True if args.check_accuracy else None,
+        check_images=None,
+        representative_size=args.representative,
+        max_accuracy_loss=args.max_accuracy_loss,
+        integer_output=args.integer_output,
+        dataset=None,
+    )  # before the data is loaded
     result = export(
         args.run,
         format=args.format,

@@ -113,7 +113,12 @@ def check_hparams(hparams: Mapping[str, Any]) -> dict[str, HParamValue]:
             raise InputValidationError(
                 f"hyperparameter names must be non-empty strings; got {name!r}."
             )
-        item = value.item() if hasattr(value, "item") and not isinstance(value, str) else value
+        item = value
+        if hasattr(value, "item") and not isinstance(value, str):
+            try:
+                item = value.item()  # a NumPy or tensor scalar
+            except (TypeError, ValueError):
+                item = value  # an array of several values: refused below
         if not isinstance(item, (bool, int, float, str)):
             raise InputValidationError(
                 f"hyperparameter {name!r} must be a boolean, a number or a string (TensorBoard "
@@ -145,34 +150,80 @@ def session_end(status: SessionStatus = "success", *, end_time: float | None = N
     return _plugin_data(4, message)
 
 
+DomainKind = Literal["bool", "float64", "string"]
+
+
+def _kind_of(values: Sequence[HParamValue]) -> DomainKind:
+    kinds = {type(v) for v in values}
+    if kinds == {bool}:
+        return "bool"
+    if kinds <= {int, float}:
+        return "float64"
+    return "string"
+
+
+def _check_domain(domain: HParamDomain, attribute: Any, value: Any) -> None:
+    if not isinstance(domain.name, str) or not domain.name:
+        raise InputValidationError(f"a domain needs a non-empty name; got {domain.name!r}.")
+    listed = domain.values is not None
+    ranged = domain.low is not None or domain.high is not None
+    if listed == ranged:
+        raise InputValidationError(
+            f"domain {domain.name!r}: give either values or low and high; got values="
+            f"{domain.values!r}, low={domain.low!r}, high={domain.high!r}."
+        )
+    if domain.values is not None and not domain.values:
+        raise InputValidationError(f"domain {domain.name!r}: values must not be empty.")
+    if ranged and (
+        domain.low is None or domain.high is None or not float(domain.low) <= float(domain.high)
+    ):
+        raise InputValidationError(
+            f"domain {domain.name!r}: give low <= high; got low={domain.low!r}, "
+            f"high={domain.high!r}."
+        )
+
+
 @attrs.frozen(kw_only=True)
 class HParamDomain:
-    """The values one hyperparameter of an experiment takes: a list, or an interval."""
+    """The values one hyperparameter of an experiment takes: a list, or an interval.
 
-    name: str
+    A list of booleans is a boolean hyperparameter, a list of numbers a number one, any other
+    list a string one (its values as text); an interval is a number one. :meth:`cast` turns a
+    session's value into the domain's type, so that the dashboard's filters find it.
+    """
+
+    name: str = attrs.field(validator=_check_domain)
     values: tuple[HParamValue, ...] | None = None
     low: float | None = None
     high: float | None = None
     description: str = ""
 
+    @property
+    def kind(self) -> DomainKind:
+        """``"bool"``, ``"float64"`` or ``"string"``."""
+        return _kind_of(self.values) if self.values is not None else "float64"
+
+    def cast(self, value: Any) -> HParamValue | None:
+        """``value`` in the domain's type (``None``, a missing value, stays ``None``)."""
+        if value is None:
+            return None
+        if self.kind == "string":
+            shown = hparam_value(value)
+            return shown if isinstance(shown, str) else str(shown)
+        if self.kind == "bool":
+            return bool(value)
+        return float(value)
+
     def encode(self) -> bytes:
         """An ``HParamInfo``: name, description, type and domain."""
         message = _string_field(1, self.name) + _string_field(3, self.description)
         if self.values is not None:
-            kinds = {type(v) for v in self.values}
-            kind = (
-                "bool"
-                if kinds == {bool}
-                else "float64"
-                if kinds <= {int, float} and bool not in kinds
-                else "string"
-            )
-            values = self.values if kind != "string" else tuple(str(v) for v in self.values)
-            listed = b"".join(_bytes_field(1, _value(v)) for v in values)
-            message += _int_field(4, _DATA_TYPE[kind]) + _bytes_field(5, listed)
-        elif self.low is not None and self.high is not None:
-            interval = _key(1, 1) + struct.pack("<d", self.low)
-            interval += _key(2, 1) + struct.pack("<d", self.high)
+            values = [self.cast(v) for v in self.values]
+            listed = b"".join(_bytes_field(1, _value(v)) for v in values if v is not None)
+            message += _int_field(4, _DATA_TYPE[self.kind]) + _bytes_field(5, listed)
+        else:
+            interval = _key(1, 1) + struct.pack("<d", float(self.low or 0.0))
+            interval += _key(2, 1) + struct.pack("<d", float(self.high or 0.0))
             message += _int_field(4, _DATA_TYPE["float64"]) + _bytes_field(6, interval)
         return message
 
@@ -200,9 +251,7 @@ def experiment(
 
 
 def hparam_value(value: Any) -> HParamValue:
-    """``value`` as TensorBoard shows it: lists as JSON text, ``None`` as ``"none"``."""
-    if value is None:
-        return "none"
+    """``value`` as TensorBoard shows it: lists as their JSON text, other objects as text."""
     if isinstance(value, (list, tuple)):
         return json.dumps(list(value))
     if isinstance(value, (bool, int, float, str)):
@@ -214,9 +263,10 @@ def config_hparams(config: TrainConfig | Mapping[str, Any]) -> dict[str, HParamV
     """A config's fields as dotted names and values TensorBoard can show.
 
     Nested tables become dotted names (``optimizer.learning_rate``), as ``fashionkit train
-    --set`` takes them; lists become their JSON text (``[16, 64, 128]``) and ``None`` the
-    string ``"none"``, so that each hyperparameter keeps one type across runs. How a run reports
-    (``verbose``, ``tensorboard``) is left out.
+    --set`` takes them; lists become their JSON text (``[16, 64, 128]``). A field that is
+    ``None`` (unset: no warm-up, no patience) is left out, so that a number column stays a
+    number column across runs where it is set in some; TensorBoard shows such runs' cells
+    empty. How a run reports (``verbose``, ``tensorboard``) is left out too.
 
     Args:
         config: A :class:`~fashionkit.TrainConfig`, or its :meth:`~fashionkit.TrainConfig.to_dict`.
@@ -227,6 +277,8 @@ def config_hparams(config: TrainConfig | Mapping[str, Any]) -> dict[str, HParamV
         >>> hparams = config_hparams(get_preset("accurate"))
         >>> hparams["model.filters"], hparams["optimizer.learning_rate"], hparams["tta"]
         ('[16, 64, 128]', 0.003, True)
+        >>> "optimizer.warmup_fraction" in hparams  # None: unset
+        False
     """
     config_dict = config.to_dict() if isinstance(config, TrainConfig) else config
     out: dict[str, HParamValue] = {}
@@ -238,7 +290,7 @@ def config_hparams(config: TrainConfig | Mapping[str, Any]) -> dict[str, HParamV
                 continue
             if isinstance(value, Mapping):
                 walk(f"{key}.", value)
-            else:
+            elif value is not None:
                 out[key] = hparam_value(value)
 
     walk("", config_dict)

@@ -142,6 +142,24 @@ def _metadata(plugin: str, description: str = "", content: bytes = b"") -> Any:
     )
 
 
+def _check_metrics(metrics: Mapping[str, Any]) -> dict[str, float]:
+    """``metrics`` as names and floats (NaN and infinities kept).
+
+    Raises:
+        InputValidationError: A name that is not a non-empty string, or a value that is not one
+            real number.
+    """
+    values = {}
+    for name, value in metrics.items():
+        number = _number(value)
+        if not isinstance(name, str) or not name or number is None:
+            raise InputValidationError(
+                f"metrics must map names to numbers; got {name!r}: {value!r}."
+            )
+        values[name] = number
+    return values
+
+
 def _group_name(hparams: Mapping[str, HParamValue]) -> str:
     """The HParams group of a session: a digest of its values, so equal ones group together.
 
@@ -375,14 +393,7 @@ class TensorBoardLogger(keras.callbacks.Callback):  # type: ignore[misc]
         """
         self._need_hparams("end_session")
         content = _hparams.session_end(status, end_time=end_time)
-        values = {}
-        for name, value in metrics.items():
-            number = _number(value)
-            if not isinstance(name, str) or not name or number is None:
-                raise InputValidationError(
-                    f"metrics must map names to numbers; got {name!r}: {value!r}."
-                )
-            values[name] = number
+        values = _check_metrics(metrics)
         self._write(
             _ROOT,
             step,
@@ -450,7 +461,9 @@ def write_hparams_experiment(
     sessions in the sub-folders of ``log_dir``.
     """
     content = _hparams.experiment(domains, metrics, description=description)
-    _write_once(Path(log_dir), [_hparams_summary(_hparams.EXPERIMENT_TAG, content)], error_type)
+    _write_once(
+        Path(log_dir), [(0, [_hparams_summary(_hparams.EXPERIMENT_TAG, content)])], error_type
+    )
 
 
 def write_hparams_session(
@@ -462,29 +475,35 @@ def write_hparams_session(
     status: SessionStatus = "success",
     start_time: float | None = None,
     end_time: float | None = None,
+    group_name: str | None = None,
     error_type: type[StorageError] = StorageError,
 ) -> None:
-    """Write a whole HParams session into ``log_dir``: start, final metrics and end."""
+    """Write a whole HParams session into ``log_dir``: start, final metrics and end, in one file.
+
+    Everything is checked and encoded before anything is written. ``group_name`` names the
+    dashboard row the session joins; by default sessions with the same values share one.
+    """
     values = _hparams.check_hparams(hparams)
-    start = _hparams.session_start(values, group_name=_group_name(values), start_time=start_time)
+    numbers = _check_metrics(metrics)
+    group = group_name if group_name is not None else _group_name(values)
+    start = _hparams.session_start(values, group_name=group, start_time=start_time)
     end = _hparams.session_end(status, end_time=end_time if end_time is not None else time.time())
-    folder = Path(log_dir)
-    _write_once(folder, [_hparams_summary(_hparams.SESSION_START_TAG, start)], error_type, step=0)
     _write_once(
-        folder,
-        [*_scalar_summaries(metrics), _hparams_summary(_hparams.SESSION_END_TAG, end)],
+        Path(log_dir),
+        [
+            (0, [_hparams_summary(_hparams.SESSION_START_TAG, start)]),
+            (step, [*_scalar_summaries(numbers), _hparams_summary(_hparams.SESSION_END_TAG, end)]),
+        ],
         error_type,
-        step=step,
     )
 
 
 def _write_once(
     folder: Path,
-    summaries: list[tuple[str, Any, Any]],
+    batches: list[tuple[int, list[tuple[str, Any, Any]]]],
     error_type: type[StorageError],
-    step: int = 0,
 ) -> None:
-    """Open a writer on ``folder``, write ``summaries`` at ``step``, flush and close it."""
+    """Open one writer on ``folder``, write each ``(step, summaries)``, flush and close it."""
     import tensorflow as tf
 
     with os_errors_as(error_type, folder):
@@ -493,8 +512,9 @@ def _write_once(
             writer = tf.summary.create_file_writer(str(folder))
             try:
                 with writer.as_default():
-                    for tag, tensor, metadata in summaries:
-                        tf.summary.write(tag, tensor, step=step, metadata=metadata)
+                    for step, summaries in batches:
+                        for tag, tensor, metadata in summaries:
+                            tf.summary.write(tag, tensor, step=step, metadata=metadata)
                 writer.flush()
             finally:
                 writer.close()

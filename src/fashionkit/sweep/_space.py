@@ -80,6 +80,11 @@ class Parameter:
                 raise ConfigError(
                     f"{where}: choices must be a non-empty list; got {self.choices!r}."
                 )
+            if any(choice is None for choice in self.choices):
+                raise ConfigError(
+                    f"{where}: None cannot be a choice (space.toml keeps the space, and TOML "
+                    f"has no null); leave the field out of the search to keep it unset."
+                )
             return
         if (
             self.low is None

@@ -26,7 +26,7 @@ from fashionkit.sweep._study import (
     masked,
     start_study,
 )
-from fashionkit.sweep._worker import Job, run_workers, work
+from fashionkit.sweep._worker import HPARAMS_METRICS, Job, hparam_domains, run_workers, work
 
 
 def sweep(
@@ -203,26 +203,19 @@ def _open_folder(optuna: Any, job: Job, *, on_server: bool) -> Any:
     return study
 
 
-# The metrics of each trial's HParams session (see fashionkit.sweep._worker).
-HPARAMS_METRICS = ("val_accuracy", "epochs", "seconds", "pruned")
-
-
 def _write_experiment(job: Job) -> None:
-    """The sweep's HParams experiment: the searched parameters' domains and the metrics."""
-    from fashionkit.callbacks._hparams import HParamDomain, hparam_value
+    """The sweep's HParams experiment: the searched parameters' domains and the metrics.
+
+    Written once, when the folder has none (the space of a folder never changes).
+    """
     from fashionkit.callbacks._tensorboard import write_hparams_experiment
 
-    domains = []
-    for param in job.space.params:
-        if param.choices is not None:
-            values = tuple(hparam_value(c) for c in param.choices)
-            domains.append(HParamDomain(name=param.key, values=values))
-        else:
-            low, high = float(param.low or 0), float(param.high or 0)
-            domains.append(HParamDomain(name=param.key, low=low, high=high))
+    board = job.folder / TENSORBOARD
+    if board.is_dir() and any(board.glob("events.out.tfevents.*")):
+        return
     write_hparams_experiment(
-        job.folder / TENSORBOARD,
-        domains,
+        board,
+        hparam_domains(job.space),
         [("", name) for name in HPARAMS_METRICS],
         description=f"fashionkit sweep {job.study_name}: each trial's best val_accuracy.",
     )

@@ -16,7 +16,7 @@ import attrs
 
 from fashionkit._io import folder_lock
 from fashionkit.datasets import FashionMNIST, load_fashion_mnist
-from fashionkit.exceptions import ConfigError, FashionkitError, TrainingInterrupted
+from fashionkit.exceptions import ConfigError, FashionkitError, StorageError, TrainingInterrupted
 from fashionkit.runs import CHECKPOINTS, SUMMARY, load_run
 from fashionkit.sweep._folder import ASK_LOCK, TENSORBOARD, TRIALS, free_run_name
 from fashionkit.sweep._space import SearchSpace
@@ -195,6 +195,25 @@ def _run_trial(job: Job, study: Any, storage: Any, trial: Any, data: FashionMNIS
     return True
 
 
+#: The metrics of each trial's HParams session, in the order of the sweep's experiment.
+HPARAMS_METRICS = ("val_accuracy", "epochs", "seconds", "pruned")
+
+
+def hparam_domains(space: SearchSpace) -> list[Any]:
+    """The HParams domain of each searched parameter: its choices, or its range."""
+    from fashionkit.callbacks._hparams import HParamDomain, hparam_value
+
+    domains = []
+    for param in space.params:
+        if param.choices is not None:
+            shown = tuple(hparam_value(c) for c in param.choices if c is not None)
+            domains.append(HParamDomain(name=param.key, values=shown or ("none",)))
+        else:
+            low, high = float(param.low or 0), float(param.high or 0)
+            domains.append(HParamDomain(name=param.key, low=low, high=high))
+    return domains
+
+
 def _log_session(
     job: Job,
     name: str,
@@ -211,22 +230,26 @@ def _log_session(
     Its metrics are those the sweep's experiment names: the best validation accuracy, the
     epochs trained, the seconds and whether the pruner stopped it (1) or not (0).
     """
-    from fashionkit.callbacks._hparams import hparam_value
     from fashionkit.callbacks._tensorboard import write_hparams_session
 
-    metrics = {
-        "val_accuracy": best,
-        "epochs": float(epochs),
-        "seconds": seconds,
-        "pruned": 1.0 if pruned else 0.0,
+    scores = (best, float(epochs), seconds, 1.0 if pruned else 0.0)
+    metrics = dict(zip(HPARAMS_METRICS, scores, strict=True))
+    domains = {d.name: d for d in hparam_domains(job.space)}
+    shown = {
+        key: domains[key].cast(value) if key in domains else value for key, value in values.items()
     }
-    write_hparams_session(
-        job.folder / TENSORBOARD / name,
-        {key: hparam_value(value) for key, value in values.items()},
-        metrics,
-        step=max(epochs, 1),
-        start_time=began,
-    )
+    hparams = {key: value for key, value in shown.items() if value is not None}
+    try:
+        write_hparams_session(
+            job.folder / TENSORBOARD / name,
+            hparams,
+            metrics,
+            step=max(epochs, 1),
+            start_time=began,
+            group_name=name,  # a row per trial, even when two sampled the same values
+        )
+    except StorageError as exc:  # the trial is told and kept: its HParams row alone is missing
+        logger.warning("fashionkit: trial %s has no HParams session: %s", name, exc)
 
 
 def _progress(job: Job, study: Any, number: int, what: str) -> None:
