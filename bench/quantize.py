@@ -39,7 +39,7 @@ def train_runs(presets: list[str], seeds: list[int], runs: Path, data: Any) -> d
     for name in presets:
         for seed in seeds:
             run = runs / f"{name}-{seed}"
-            if (run / "result.json").is_file():
+            if (run / "summary.json").is_file():  # completed: reuse it
                 record = fashionkit.load_run(run)
                 machine = describe_machine(record.config.device.precision)
                 continue
@@ -84,16 +84,15 @@ def summary(lines: list[dict[str, Any]], machine: dict[str, Any], command: str) 
         seeds = sorted({line["seed"] for line in mine})
         precision = mine[0]["precision"]
         out.append(f"## {name} (seeds {', '.join(map(str, seeds))}; trained in {precision})\n")
-        out.append(
-            "| TFLite | size MB | test accuracy | change from float32 Keras | ms per image |"
-        )
+        out.append("| TFLite | size MB | test accuracy | points vs float32 Keras | ms per image |")
         out.append("|---|---|---|---|---|")
         for mode in dict.fromkeys(line["mode"] for line in mine):
             rows = [line for line in mine if line["mode"] == mode]
-            changes = [r["accuracy"] - r["reference_accuracy"] for r in rows]
+            changes = [100 * (r["accuracy"] - r["reference_accuracy"]) for r in rows]
+            change = f"{statistics.mean(changes):+.2f} ± {statistics.stdev(changes):.2f}"
             out.append(
                 f"| {mode} | {statistics.mean(r['size_bytes'] for r in rows) / 1e6:.3f} | "
-                f"{_mean_std([r['accuracy'] for r in rows])} | {_mean_std(changes)} | "
+                f"{_mean_std([r['accuracy'] for r in rows])} | {change} | "
                 f"{_mean_std([r['latency_ms'] for r in rows], 3)} |"
             )
         out.append("")
@@ -107,7 +106,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--preset", nargs="+", default=["fast", "accurate"])
     parser.add_argument("--out", type=Path)
     parser.add_argument("--train-only", action="store_true", help="stop after phase 1")
+    parser.add_argument(
+        "--summarize", type=Path, metavar="JSONL", help="only write the table of a quantize.jsonl"
+    )
     args = parser.parse_args(argv)
+    if args.summarize is not None:
+        lines = [json.loads(x) for x in args.summarize.read_text().splitlines() if x.strip()]
+        machine = lines[0]["machine"]
+        command = lines[0]["command"]
+        print(summary(lines, machine, command))
+        return 0
     data = fashionkit.load_fashion_mnist()
     seeds = list(range(42, 42 + args.seeds))
     machine = train_runs(args.preset, seeds, args.runs, data)
@@ -125,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
                 lines.append(line)
                 print(json.dumps(line), flush=True)
     command = "python bench/quantize.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    for line in lines:
+        line.update(machine=machine, command=command)
     text = summary(lines, machine, command)
     print(text, file=sys.stderr)
     if args.out is not None:

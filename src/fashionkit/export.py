@@ -127,8 +127,8 @@ _KERAS_FORMATS = {"saved_model": "tf_saved_model", "tflite": "litert", "onnx": "
 _INSTALL = 'install the export extra: pip install "fashionkit[export]"'
 _CHECK_IMAGES = 64
 
-#: The largest drop in accuracy (a share: 0.01 is one percentage point) that an export may
-#: show against the float32 Keras model on the labelled check images; beyond it the export
+#: The largest drop in accuracy that an export may show against the float32 Keras model on
+#: the labelled check images, as a share (0.01 is one percentage point); beyond it the export
 #: fails.
 DEFAULT_MAX_ACCURACY_LOSS = 0.01
 #: How many training images :func:`export` calibrates an int8 model on by default.

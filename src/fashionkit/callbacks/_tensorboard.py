@@ -355,7 +355,7 @@ class TensorBoardLogger(keras.callbacks.Callback):  # type: ignore[misc]
         self._write(split, step, [(tag, tensor, _metadata("images", description))])
 
     def start_session(self, *, start_time: float | None = None) -> None:
-        """Write the HParams session start: :attr:`hparams` into the log folder itself.
+        """Write the HParams session start: the ``hparams`` into the log folder itself.
 
         Training's start calls it (a resumed run writes it again, with the same values).
 
