@@ -759,7 +759,7 @@ def _add_export(commands: _Commands) -> None:
         "(model.keras); default: the one the run ended with (best with "
         "early_stopping.restore_best, else final)",
     )
-    quant = ex.add_argument_group("quantized TFLite")
+    quant = ex.add_argument_group("quantized TFLite and the accuracy check")
     quant.add_argument(
         "--quantize",
         choices=QUANTIZATIONS,
