@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+from calibration_export import _mean_std  # the scripts run from bench/: one formatter
 
 import fashionkit
 from fashionkit.export import export
@@ -68,12 +69,6 @@ def measure(run: Path, mode: str | None, data: Any) -> dict[str, Any]:
         "export_seconds": result.seconds,
         "representative_images": result.representative_images,
     }
-
-
-def _mean_std(values: list[float], digits: int = 4) -> str:
-    if len(values) < 2:
-        return f"{values[0]:.{digits}f}"
-    return f"{statistics.mean(values):.{digits}f} ± {statistics.stdev(values):.{digits}f}"
 
 
 def summary(lines: list[dict[str, Any]], machine: dict[str, Any], command: str) -> str:

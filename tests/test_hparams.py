@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import math
+import json
 from pathlib import Path
 from typing import Any
 
@@ -191,7 +191,9 @@ def test_every_sweep_trial_is_a_session_of_the_sweep_s_experiment(
         assert group.hparams["optimizer.learning_rate"].number_value == pytest.approx(
             trial.params["optimizer.learning_rate"]
         )
-        assert not math.isnan(group.hparams["optimizer.learning_rate"].number_value)
+        assert group.hparams["model.hidden_units"].string_value == json.dumps(
+            list(trial.params["model.hidden_units"])
+        )
 
 
 @pytest.mark.parametrize(

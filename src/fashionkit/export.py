@@ -74,14 +74,14 @@ from fashionkit._io import (
     staged_directory,
     sync_tree,
 )
-from fashionkit._pipeline import model_layout
+from fashionkit._pipeline import model_layout, predict_in_batches
 from fashionkit._typing import PathLike
 from fashionkit._validation import check_images
 from fashionkit.calibration import check_temperature
 from fashionkit.datasets import FashionMNIST, load_fashion_mnist
 from fashionkit.exceptions import ExportError, InputValidationError, RunDirError, StorageError
-from fashionkit.preprocessing import train_validation_split
 from fashionkit.runs import BEST, MODEL, completed_run_config, load_model, run_temperature
+from fashionkit.training._setup import run_split
 
 __all__ = [
     "DEFAULT_MAX_ACCURACY_LOSS",
@@ -606,7 +606,32 @@ def _check_labels(labels: object, n: int) -> NDArray[np.int64]:
     return array.astype(np.int64)
 
 
-def _check_representative(images: object | None, quantize: Quantization | None) -> Any:
+def _check_quantize(quantize: object, fmt: ExportFormat) -> None:
+    if quantize is None:
+        return
+    if quantize not in QUANTIZATIONS:
+        raise InputValidationError(
+            f"quantize must be one of {', '.join(QUANTIZATIONS)} (or None for float32); got "
+            f"{quantize!r}."
+        )
+    if fmt != "tflite":
+        raise InputValidationError(
+            f"quantize={quantize!r} applies to the tflite format only; got format {fmt!r}."
+        )
+
+
+def _check_integer_output(integer_output: object, quantize: object) -> None:
+    if not isinstance(integer_output, bool):
+        raise InputValidationError(f"integer_output must be True or False; got {integer_output!r}.")
+    if integer_output and quantize != "int8":
+        raise InputValidationError(
+            f"integer_output applies to quantize='int8' only; got quantize={quantize!r}."
+        )
+
+
+def _check_representative(
+    images: object | None, quantize: Quantization | None
+) -> NDArray[np.uint8] | None:
     if quantize != "int8":
         if images is not None:
             raise InputValidationError(
@@ -780,27 +805,13 @@ def export_model(
     fmt = _check_format(format)
     if not isinstance(tta, bool):
         raise InputValidationError(f"tta must be True or False; got {tta!r}.")
-    if quantize is not None:
-        if quantize not in QUANTIZATIONS:
-            raise InputValidationError(
-                f"quantize must be one of {', '.join(QUANTIZATIONS)} (or None for float32); got "
-                f"{quantize!r}."
-            )
-        if fmt != "tflite":
-            raise InputValidationError(
-                f"quantize={quantize!r} applies to the tflite format only; got format {fmt!r}."
-            )
-        if check_labels is None:
-            raise InputValidationError(
-                "A quantized export is checked by its accuracy: give check_labels with "
-                "check_images (the test split, say)."
-            )
-    if not isinstance(integer_output, bool):
-        raise InputValidationError(f"integer_output must be True or False; got {integer_output!r}.")
-    if integer_output and quantize != "int8":
+    _check_quantize(quantize, fmt)
+    if quantize is not None and check_labels is None:
         raise InputValidationError(
-            f"integer_output applies to quantize='int8' only; got quantize={quantize!r}."
+            "A quantized export is checked by its accuracy: give check_labels with "
+            "check_images (the test split, say)."
         )
+    _check_integer_output(integer_output, quantize)
     loss_allowed = _check_max_accuracy_loss(max_accuracy_loss)
     representative = _check_representative(representative_images, quantize)
     target = _check_target(path, fmt)
@@ -812,11 +823,11 @@ def export_model(
     t = check_temperature(temperature)
     core = _float32_copy(model)
     serving = _serving(core, model, tta=tta, temperature=t)
-    expected = _predict(serving, sample)
+    expected = predict_in_batches(serving, sample)
     precision_difference = None
     if core is not model:
         original = _serving(model, model, tta=tta, temperature=t)
-        precision_difference = float(np.abs(_predict(original, sample) - expected).max())
+        precision_difference = float(np.abs(predict_in_batches(original, sample) - expected).max())
     tolerance = TOLERANCES[fmt] * max(1.0, 1.0 / t) if quantize is None else None
     options = _converter_options(quantize, representative, integer_output=integer_output)
     what = fmt if quantize is None else f"{quantize} {fmt}"
@@ -880,15 +891,6 @@ def export_model(
     )
 
 
-def _predict(serving: Any, images: NDArray[np.uint8]) -> NDArray[np.float32]:
-    """The serving model's probabilities, in batches (the check may be the whole test split)."""
-    parts = [
-        np.asarray(serving(images[i : i + 1024], training=False), dtype=np.float32)
-        for i in range(0, len(images), 1024)
-    ]
-    return np.concatenate(parts) if parts else np.zeros((0, NUM_CLASSES), np.float32)
-
-
 def _correct(probabilities: NDArray[np.float32], labels: NDArray[np.int64]) -> int:
     return int(np.count_nonzero(probabilities.argmax(axis=1) == labels))
 
@@ -931,15 +933,7 @@ def check_run_export(
             f"model must be one of {', '.join(EXPORT_SOURCES)} (or None for the one the run "
             f"ended with); got {model!r}."
         )
-    if quantize is not None and quantize not in QUANTIZATIONS:
-        raise InputValidationError(
-            f"quantize must be one of {', '.join(QUANTIZATIONS)} (or None for float32); got "
-            f"{quantize!r}."
-        )
-    if quantize is not None and fmt != "tflite":
-        raise InputValidationError(
-            f"quantize={quantize!r} applies to the tflite format only; got format {fmt!r}."
-        )
+    _check_quantize(quantize, fmt)
     if check_accuracy is not None and not isinstance(check_accuracy, bool):
         raise InputValidationError(
             f"check_accuracy must be True, False or None; got {check_accuracy!r}."
@@ -974,12 +968,7 @@ def check_run_export(
                 f"representative_size must be a whole number of images, at least 1; got "
                 f"{representative_size!r}."
             )
-    if not isinstance(integer_output, bool):
-        raise InputValidationError(f"integer_output must be True or False; got {integer_output!r}.")
-    if integer_output and quantize != "int8":
-        raise InputValidationError(
-            f"integer_output applies to quantize='int8' only; got quantize={quantize!r}."
-        )
+    _check_integer_output(integer_output, quantize)
     _check_max_accuracy_loss(max_accuracy_loss)
     return fmt, accuracy_check
 
@@ -1092,14 +1081,7 @@ def export(
         data = dataset if dataset is not None else load_fashion_mnist()
         check_images, labels = data.test.images, data.test.labels
         if quantize == "int8":
-            parts = train_validation_split(
-                data.train.images,
-                data.train.labels,
-                fraction=config.data.validation_fraction,
-                seed=config.data.split_seed,
-                stratify=config.data.stratify,
-            )
-            pool = np.asarray(parts.train_images, dtype=np.uint8)
+            pool = np.asarray(run_split(config, data).train_images, dtype=np.uint8)
             if representative_size is not None and representative_size > len(pool):
                 raise InputValidationError(
                     f"representative_size {representative_size} is more than the run's "

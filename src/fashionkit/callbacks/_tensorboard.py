@@ -434,17 +434,9 @@ class TensorBoardLogger(keras.callbacks.Callback):  # type: ignore[misc]
         if not self._training:
             self.close()
 
-    @contextmanager
-    def _guard(self, path: Path) -> Iterator[None]:
+    def _guard(self, path: Path) -> Any:
         """Raise an OS or TensorFlow error writing ``path`` as :attr:`error_type`."""
-        import tensorflow as tf
-
-        with os_errors_as(self.error_type, path, hint=self.error_hint):
-            try:
-                yield
-            except tf.errors.OpError as exc:
-                message = f"Cannot write TensorBoard logs to {path}: {exc.message}"
-                raise self.error_type(f"{message} {self.error_hint}".strip()) from exc
+        return _guarded(path, self.error_type, self.error_hint)
 
 
 def write_hparams_experiment(
@@ -506,17 +498,27 @@ def _write_once(
     """Open one writer on ``folder``, write each ``(step, summaries)``, flush and close it."""
     import tensorflow as tf
 
-    with os_errors_as(error_type, folder):
+    with _guarded(folder, error_type):
+        folder.mkdir(parents=True, exist_ok=True)
+        writer = tf.summary.create_file_writer(str(folder))
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            writer = tf.summary.create_file_writer(str(folder))
-            try:
-                with writer.as_default():
-                    for step, summaries in batches:
-                        for tag, tensor, metadata in summaries:
-                            tf.summary.write(tag, tensor, step=step, metadata=metadata)
-                writer.flush()
-            finally:
-                writer.close()
+            with writer.as_default():
+                for step, summaries in batches:
+                    for tag, tensor, metadata in summaries:
+                        tf.summary.write(tag, tensor, step=step, metadata=metadata)
+            writer.flush()
+        finally:
+            writer.close()
+
+
+@contextmanager
+def _guarded(path: Path, error_type: type[StorageError], hint: str = "") -> Iterator[None]:
+    """Raise an OS or TensorFlow error writing ``path`` as ``error_type``, with ``hint``."""
+    import tensorflow as tf
+
+    with os_errors_as(error_type, path, hint=hint):
+        try:
+            yield
         except tf.errors.OpError as exc:
-            raise error_type(f"Cannot write TensorBoard logs to {folder}: {exc.message}") from exc
+            message = f"Cannot write TensorBoard logs to {path}: {exc.message}"
+            raise error_type(f"{message} {hint}".strip()) from exc

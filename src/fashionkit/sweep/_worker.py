@@ -183,10 +183,10 @@ def _run_trial(job: Job, study: Any, storage: Any, trial: Any, data: FashionMNIS
         trial.set_user_attr("note", "no epoch had a finite val_accuracy")
         study.tell(trial, state=state.FAIL)
         return True
-    trial.set_user_attr("epochs", sum(1 for r in history if not r.partial))
+    epochs = sum(1 for r in history if not r.partial)
+    trial.set_user_attr("epochs", epochs)
     trial.set_user_attr("seconds", time.perf_counter() - started)
     study.tell(trial, max(scores))
-    epochs = sum(1 for r in history if not r.partial)
     _log_session(
         job, name, values, time.perf_counter() - started, began,
         best=max(scores), epochs=epochs, pruned=False,
@@ -206,8 +206,8 @@ def hparam_domains(space: SearchSpace) -> list[Any]:
     domains = []
     for param in space.params:
         if param.choices is not None:
-            shown = tuple(hparam_value(c) for c in param.choices if c is not None)
-            domains.append(HParamDomain(name=param.key, values=shown or ("none",)))
+            shown = tuple(hparam_value(c) for c in param.choices)  # None is no choice
+            domains.append(HParamDomain(name=param.key, values=shown))
         else:
             low, high = float(param.low or 0), float(param.high or 0)
             domains.append(HParamDomain(name=param.key, low=low, high=high))

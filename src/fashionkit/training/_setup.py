@@ -24,7 +24,7 @@ from fashionkit.devices import (
 )
 from fashionkit.evaluation import Evaluator
 from fashionkit.exceptions import ConfigError, RunDirError
-from fashionkit.preprocessing import encode_labels, train_validation_split
+from fashionkit.preprocessing import TrainValidationSplit, encode_labels, train_validation_split
 from fashionkit.runs import RunDirectory
 from fashionkit.training._compile import create_training_model
 
@@ -151,6 +151,17 @@ def _agree_on_the_checkpoint(strategy: Any, run: RunDirectory) -> None:
         )
 
 
+def run_split(config: TrainConfig, data: FashionMNIST) -> TrainValidationSplit:
+    """The train/validation split of ``data``'s training images that ``config`` trains on."""
+    return train_validation_split(
+        data.train.images,
+        data.train.labels,
+        fraction=config.data.validation_fraction,
+        seed=config.data.split_seed,
+        stratify=config.data.stratify,
+    )
+
+
 def _prepare_in(
     run: RunDirectory | None,
     config: TrainConfig,
@@ -159,13 +170,7 @@ def _prepare_in(
     placement: Placement,
 ) -> TrainingSetup:
     data = dataset if dataset is not None else load_fashion_mnist()
-    parts = train_validation_split(
-        data.train.images,
-        data.train.labels,
-        fraction=config.data.validation_fraction,
-        seed=config.data.split_seed,
-        stratify=config.data.stratify,
-    )
+    parts = run_split(config, data)
     # Images stay uint8 until a batch is formed (see fashionkit._pipeline).
     train_images = np.asarray(parts.train_images, dtype=np.uint8)
     targets = encode_labels(
