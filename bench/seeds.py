@@ -20,10 +20,16 @@ from typing import Any
 CHILD = """
 import json, sys
 import fashionkit
-from fashionkit.cli import _train_config, build_parser
 from fashionkit.hardware import describe_machine
-args = build_parser().parse_args(["train", *json.loads(sys.argv[1])])
-config = _train_config(args)
+from fashionkit.presets import get_preset
+spec = json.loads(sys.argv[1])
+if spec["preset"] is not None:
+    base = get_preset(spec["preset"])
+elif spec["config"] is not None:
+    base = fashionkit.TrainConfig.from_toml(spec["config"])
+else:
+    base = fashionkit.TrainConfig()
+config = base.with_overrides(*spec["settings"])
 result = fashionkit.train(config)
 print(json.dumps({
     "seed": config.seed,
@@ -46,15 +52,13 @@ def main() -> int:
     args = parser.parse_args()
     rows: list[dict[str, Any]] = []
     for seed in range(42, 42 + args.seeds):
-        flags = ["--quiet", "--seed", str(seed)]
-        if args.preset:
-            flags += ["--preset", args.preset]
-        if args.config:
-            flags += ["--config", args.config]
-        for setting in args.set:
-            flags += ["--set", setting]
+        spec = {
+            "preset": args.preset,
+            "config": args.config,
+            "settings": ["verbose=0", f"seed={seed}", *args.set],
+        }
         out = subprocess.run(
-            [sys.executable, "-c", textwrap.dedent(CHILD), json.dumps(flags)],
+            [sys.executable, "-c", textwrap.dedent(CHILD), json.dumps(spec)],
             check=True,
             capture_output=True,
             text=True,

@@ -247,10 +247,10 @@ def _emit_limits(clock: Any) -> None:
 
 def _run_preset(spec: dict[str, Any]) -> None:
     import fashionkit
-    from fashionkit.cli import _train_config, build_parser
     from fashionkit.hardware import choose_precision, read_cpu
+    from fashionkit.presets import get_preset
 
-    config = _train_config(build_parser().parse_args(["train", *spec["flags"]]))
+    config = get_preset(spec["entry"]).with_overrides(*spec["settings"])
     data = fashionkit.load_fashion_mnist()
     precision = choose_precision(config.device.precision, accelerator="cpu", cpu=read_cpu())
     # The split fashionkit holds out: ceil(fraction * N) validation images, the rest trains.
@@ -381,13 +381,13 @@ def _run_reference(spec: dict[str, Any]) -> None:
 
 @attrs.frozen(kw_only=True)
 class Entry:
-    """One thing to measure: a preset with its flags, or a reference."""
+    """One thing to measure: a preset with its ``KEY=VALUE`` settings, or a reference."""
 
     name: str
     kind: str
     epochs: int
     description: str
-    flags: tuple[str, ...] = ()
+    settings: tuple[str, ...] = ()
     ema: bool = False
 
 
@@ -453,18 +453,13 @@ def plan(args: argparse.Namespace) -> list[Entry]:
         FashionkitError: An unknown preset, or a bad ``--set`` (the message says which).
         ValueError: ``--set seed=...``, which would give every seed the same run.
     """
-    from fashionkit.cli import _train_config
-    from fashionkit.cli import build_parser as cli_parser
-    from fashionkit.presets import describe_presets, list_presets
+    from fashionkit.presets import describe_presets, get_preset, list_presets
 
     summaries = {preset.name: preset.summary for preset in describe_presets()}
     entries: list[Entry] = []
     for name in list_presets() if args.presets is None else args.presets:
-        flags = ["--quiet", "--preset", name]
-        for setting in args.set:
-            flags += ["--set", setting]
-        probe = ["--seed", str(FIRST_SEED + 1)]
-        config = _train_config(cli_parser().parse_args(["train", *flags, *probe]))
+        settings = ["verbose=0", *args.set]
+        config = get_preset(name).with_overrides(*settings, f"seed={FIRST_SEED + 1}")
         if config.seed != FIRST_SEED + 1:
             raise ValueError("--set seed=... would train every seed alike; use --seeds instead.")
         description = summaries[name]
@@ -473,7 +468,7 @@ def plan(args: argparse.Namespace) -> list[Entry]:
         epochs = config.epochs
         if args.max_epochs is not None and args.max_epochs < epochs:
             epochs = args.max_epochs
-            flags += ["--set", f"epochs={epochs}"]
+            settings.append(f"epochs={epochs}")
             description += f" Capped at {epochs} epoch(s)."
         ema = getattr(config.optimizer, "ema_momentum", None) is not None
         entries.append(
@@ -482,7 +477,7 @@ def plan(args: argparse.Namespace) -> list[Entry]:
                 kind="preset",
                 epochs=epochs,
                 description=description,
-                flags=tuple(flags),
+                settings=tuple(settings),
                 ema=ema,
             )
         )
@@ -505,9 +500,9 @@ def measure(entry: Entry, seed: int, env: dict[str, str]) -> list[Row]:
     Raises:
         RuntimeError: The process failed; the message ends with its stderr.
     """
-    spec = {"entry": entry.name, "seed": seed, "epochs": entry.epochs, "flags": entry.flags}
+    spec = {"entry": entry.name, "seed": seed, "epochs": entry.epochs, "settings": entry.settings}
     if entry.kind == "preset":
-        spec["flags"] = [*entry.flags, "--seed", str(seed)]
+        spec["settings"] = [*entry.settings, f"seed={seed}"]
     rows: list[Row] = []
     with tempfile.TemporaryFile() as errors:
         child = subprocess.Popen(

@@ -25,9 +25,10 @@ from fashionkit.callbacks import (
 from fashionkit.callbacks._evaluate_each_epoch import EvaluateEachEpoch
 from fashionkit.callbacks._record_epochs import RecordEpochs
 from fashionkit.callbacks._reseed import ReseedEachEpoch
-from fashionkit.config import MLPConfig, TrainConfig
+from fashionkit.config import TrainConfig
 from fashionkit.evaluation import Evaluator
 from fashionkit.exceptions import ConfigError, InputValidationError, RunDirError, StorageError
+from fashionkit.models import MLPConfig
 
 
 def _config(**changes: Any) -> TrainConfig:

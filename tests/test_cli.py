@@ -17,8 +17,9 @@ import pytest
 import fashionkit
 from conftest import balanced_labels, synthetic_images, write_idx_gz
 from fashionkit.cli import main
-from fashionkit.config import CNNConfig, MLPConfig, TrainConfig, settable_keys
+from fashionkit.config import TrainConfig, settable_keys
 from fashionkit.exceptions import ConfigError
+from fashionkit.models import CNNConfig, MLPConfig
 from fashionkit.runs import load_model
 
 

@@ -15,13 +15,10 @@ import pytest
 from fashionkit._constants import ACTIVATIONS, LAYOUT_CHOICES, OPTIMIZERS
 from fashionkit.config import (
     AugmentConfig,
-    CNNConfig,
     DataConfig,
     DeviceConfig,
     EarlyStoppingConfig,
-    LinearConfig,
     LossConfig,
-    MLPConfig,
     OptimizerConfig,
     TrainConfig,
     set_keys,
@@ -34,7 +31,13 @@ from fashionkit.exceptions import (
     StorageError,
     UnknownModelError,
 )
-from fashionkit.models import get_architecture, list_architectures
+from fashionkit.models import (
+    CNNConfig,
+    LinearConfig,
+    MLPConfig,
+    get_architecture,
+    list_architectures,
+)
 
 # --- defaults ------------------------------------------------------------------------------
 

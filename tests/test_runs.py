@@ -25,8 +25,9 @@ import fashionkit
 from conftest import crash_after, metrics_only
 from fashionkit import _schema
 from fashionkit.callbacks import EpochCheckpoint, JSONLinesLogger
-from fashionkit.config import MLPConfig, TrainConfig
+from fashionkit.config import TrainConfig
 from fashionkit.exceptions import RunDirError
+from fashionkit.models import MLPConfig
 from fashionkit.runs import RunDirectory, load_model, load_run, save_model
 
 FILES = [

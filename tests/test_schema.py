@@ -14,19 +14,11 @@ import pytest
 import fashionkit
 from conftest import sample_result
 from fashionkit import _schema
-from fashionkit.config import (
-    CNNConfig,
-    DataConfig,
-    DeviceConfig,
-    LossConfig,
-    MLPConfig,
-    OptimizerConfig,
-    TrainConfig,
-)
+from fashionkit.config import DataConfig, DeviceConfig, LossConfig, OptimizerConfig, TrainConfig
 from fashionkit.devices import Placement
 from fashionkit.evaluation import EvaluationReport
 from fashionkit.exceptions import ConfigError
-from fashionkit.models import get_architecture, list_architectures
+from fashionkit.models import CNNConfig, MLPConfig, get_architecture, list_architectures
 from fashionkit.results import EpochRecord
 
 # --- configs -------------------------------------------------------------------------------

@@ -19,16 +19,10 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import fashionkit
 from fashionkit import sklearn as fk_sklearn
-from fashionkit.config import (
-    AugmentConfig,
-    CNNConfig,
-    LinearConfig,
-    MLPConfig,
-    OptimizerConfig,
-    TrainConfig,
-)
+from fashionkit.config import AugmentConfig, OptimizerConfig, TrainConfig
 from fashionkit.evaluation import predict
 from fashionkit.exceptions import ConfigError, InputValidationError
+from fashionkit.models import CNNConfig, LinearConfig, MLPConfig
 from fashionkit.sklearn import PARAMETER_NAMES, FashionClassifier
 
 #: A tiny, fast, silent config: the tutorial's one-layer network, 2 epochs.

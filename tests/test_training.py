@@ -20,16 +20,10 @@ import fashionkit
 from conftest import metrics_only
 from fashionkit._constants import OPTIMIZERS
 from fashionkit.callbacks import EpochCheckpoint
-from fashionkit.config import (
-    CNNConfig,
-    LossConfig,
-    MLPConfig,
-    OptimizerConfig,
-    TrainConfig,
-)
+from fashionkit.config import LossConfig, OptimizerConfig, TrainConfig
 from fashionkit.evaluation import report_from_probabilities
 from fashionkit.exceptions import ConfigError, FashionkitDeprecationWarning, TrainingInterrupted
-from fashionkit.models import list_architectures
+from fashionkit.models import CNNConfig, MLPConfig, list_architectures
 from fashionkit.training import (
     aligned_steps_per_execution,
     build_model,

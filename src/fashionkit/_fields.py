@@ -147,10 +147,11 @@ class ConfigBase:
     def _repr_html_(self) -> str:
         """An HTML table of every field (dotted keys), changed ones in bold: Jupyter's display."""
         try:
-            defaults: dict[str, Any] | None = type(self)().to_dict()
+            defaults: dict[str, Any] | None = _schema.flatten(type(self)().to_dict())
         except (TypeError, ConfigError):  # a class without defaults for every field
             defaults = None
-        return _html.key_value_table(type(self).__name__, self.to_dict(), defaults=defaults)
+        flat = _schema.flatten(self.to_dict())
+        return _html.key_value_table(type(self).__name__, flat, defaults=defaults)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the config as plain nested dicts, lists and scalars.

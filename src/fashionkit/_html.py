@@ -64,17 +64,6 @@ def table(
     return f"<table {_TABLE}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _flatten(data: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
-    out: list[tuple[str, Any]] = []
-    for key, value in data.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            out.extend(_flatten(value, f"{name}."))
-        else:
-            out.append((name, value))
-    return out
-
-
 def _plain(value: Any) -> str:
     """A config value exactly as written in TOML-like text (no rounding)."""
     if isinstance(value, list | tuple):
@@ -87,19 +76,18 @@ def _plain(value: Any) -> str:
 def key_value_table(
     title: str, data: Mapping[str, Any], *, defaults: Mapping[str, Any] | None = None
 ) -> str:
-    """A two-column table of ``data`` flattened to dotted keys, values written exactly.
+    """A two-column table of ``data``, dotted keys to values (see ``_schema.flatten``).
 
-    Values that differ from ``defaults`` (same layout) are bold, and a note says so.
+    Values that differ from ``defaults`` (same keys) are bold, and a note says so.
 
     Example:
-        >>> out = key_value_table("Demo", {"a": 1, "b": {"c": "x"}}, defaults={"a": 2})
+        >>> out = key_value_table("Demo", {"a": 1, "b.c": "x"}, defaults={"a": 2})
         >>> "b.c" in out and "<b>1</b>" in out
         True
     """
-    flat_defaults = dict(_flatten(defaults)) if defaults is not None else {}
     rows = []
-    for key, value in _flatten(data):
-        changed = defaults is not None and flat_defaults.get(key, object()) != value
+    for key, value in data.items():
+        changed = defaults is not None and defaults.get(key, object()) != value
         rows.append(f"<tr>{_cell(key, header=True)}{_cell(_plain(value), bold=changed)}</tr>")
     note = (
         '<div style="font-size:0.8em;color:#666">bold: differs from the default</div>'

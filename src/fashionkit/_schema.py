@@ -36,6 +36,7 @@ from fashionkit.exceptions import ConfigError
 __all__ = [
     "converter",
     "drop_none",
+    "flatten",
     "from_data",
     "parse_toml",
     "to_data",
@@ -50,6 +51,35 @@ _T = TypeVar("_T")
 # Records tolerate keys they do not know (a file written by a newer fashionkit stays readable);
 # configs reject them through their own hook below.
 converter = cattrs.Converter(detailed_validation=False)
+
+
+def flatten(data: Mapping[str, Any], *, sep: str = ".") -> dict[str, Any]:
+    """A config's plain data as one level of dotted keys: the one walk over a config's tree.
+
+    Nested mappings become keys joined by ``sep``; every other value (numbers, strings,
+    lists, ``None``) is a leaf, kept as it is. Run directories compare configs with it, the
+    HParams records and the HTML tables list its keys, and the scikit-learn estimator names
+    its nested parameters with it (``sep="__"``).
+
+    Args:
+        data: Plain nested data, such as ``TrainConfig().to_dict()``.
+        sep: What joins the keys. Defaults to ``"."``.
+
+    Returns:
+        The leaves in the order of ``data``.
+
+    Example:
+        >>> flatten({"epochs": 5, "optimizer": {"name": "adam", "learning_rate": 0.001}})
+        {'epochs': 5, 'optimizer.name': 'adam', 'optimizer.learning_rate': 0.001}
+    """
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            for inner, leaf in flatten(value, sep=sep).items():
+                flat[f"{key}{sep}{inner}"] = leaf
+        else:
+            flat[str(key)] = value
+    return flat
 
 
 def _is_config(cls: Any) -> bool:

@@ -18,6 +18,7 @@ allowed and what was received. It needs NumPy only.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sized
 from typing import Any, Literal, overload
 
 import numpy as np
@@ -39,7 +40,35 @@ __all__ = [
     "check_same_length",
     "check_scalar",
     "check_targets",
+    "shown",
 ]
+
+#: How many characters of a value a message shows; a longer one is cut (see :func:`shown`).
+SHOWN_LENGTH = 80
+
+
+def shown(value: object, *, limit: int = SHOWN_LENGTH) -> str:
+    """``repr(value)`` for a message, cut to ``limit`` characters with its full length said.
+
+    Every message that echoes a user's value goes through it, so that a huge value (a 1 MB
+    string, a long list) never floods the terminal.
+
+    Example:
+        >>> shown("adam")
+        "'adam'"
+        >>> shown("x" * 1000, limit=12)
+        "'xxxxxxxxxx... (a str of 1000 characters)"
+    """
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    if isinstance(value, (str, bytes)):
+        size = f"a {type(value).__name__} of {len(value)} characters"
+    elif isinstance(value, Sized) and not isinstance(value, Mapping):
+        size = f"a {type(value).__name__} of {len(value)} items"
+    else:
+        size = f"{len(text)} characters as text"
+    return f"{text[: max(limit - 1, 1)]}... ({size})"
 
 
 def _bounds_text(

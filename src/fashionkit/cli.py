@@ -14,7 +14,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import tomllib
 import traceback
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -39,12 +38,11 @@ from fashionkit._constants import (
 )
 from fashionkit._io import os_error_message
 from fashionkit.baseline import baseline
-from fashionkit.config import TrainConfig, set_keys, settable_keys
+from fashionkit.config import TrainConfig, settable_keys
 from fashionkit.datasets import load_fashion_mnist
 from fashionkit.devices import is_chief_task
 from fashionkit.evaluation import evaluate, predict
 from fashionkit.exceptions import (
-    ConfigError,
     FashionkitError,
     InputValidationError,
     TrainingInterrupted,
@@ -372,22 +370,6 @@ _TRAIN_FLAGS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _setting(text: str) -> tuple[tuple[str, ...], Any]:
-    """Parse ``--set KEY=VALUE``: a dotted key and a TOML value (a bare word is a string)."""
-    key, sep, raw = text.partition("=")
-    path = tuple(part.strip() for part in key.split("."))
-    if not sep or not all(path) or not raw.strip():
-        raise ConfigError(
-            f"--set expects KEY=VALUE with a dotted config key, such as model.dropout=0.3 or "
-            f"model.filters=[16,32]; got {text!r}. 'fashionkit train --list-keys' lists the keys."
-        )
-    try:
-        value = tomllib.loads(f"value = {raw.strip()}")["value"]
-    except tomllib.TOMLDecodeError:
-        value = raw.strip()  # adam, one_hot, cpu: plain words need no quotes
-    return path, value
-
-
 def _train_config(args: argparse.Namespace) -> TrainConfig:
     """The base config (TOML file, preset or defaults) with the flags applied, validated."""
     if args.config:
@@ -396,24 +378,22 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
         base = get_preset(args.preset)
     else:
         base = TrainConfig()
-    changes: list[tuple[tuple[str, ...], Any]] = []
+    changes: list[tuple[str, Any]] = []
     if args.model is not None:
-        changes.append((("model", "architecture"), args.model))
+        changes.append(("model.architecture", args.model))
     changes.extend(
-        (path, getattr(args, flag))
+        (".".join(path), getattr(args, flag))
         for flag, path in _TRAIN_FLAGS.items()
         if getattr(args, flag) is not None
     )
     if args.memory_growth:
-        changes.append((("device", "memory_growth"), True))
+        changes.append(("device.memory_growth", True))
     if args.quiet:
-        changes.append((("verbose",), 0))
+        changes.append(("verbose", 0))
     if args.no_determinism:
-        changes.append((("deterministic",), False))
-    changes.extend(_setting(text) for text in args.set or ())  # after the flags: --set wins
-    data = base.to_dict()
-    set_keys(data, changes, context="--set ")
-    return TrainConfig.from_dict(data)
+        changes.append(("deterministic", False))
+    # After the flags: --set wins.
+    return base.with_overrides(*changes, *(args.set or ()), context="--set")
 
 
 # fashionkit train

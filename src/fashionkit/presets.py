@@ -16,13 +16,13 @@ import attrs
 
 from fashionkit.config import (
     AugmentConfig,
-    CNNConfig,
     DeviceConfig,
     LossConfig,
     OptimizerConfig,
     TrainConfig,
 )
 from fashionkit.exceptions import ConfigError
+from fashionkit.models import CNNConfig
 
 __all__ = ["Preset", "describe_presets", "get_preset", "list_presets"]
 

@@ -10,7 +10,8 @@ does (augmentation, schedules, weight averaging, early stopping, test-time augme
 calibration).
 
 Example:
-    >>> from fashionkit.config import CNNConfig, TrainConfig
+    >>> from fashionkit.config import TrainConfig
+    >>> from fashionkit.models import CNNConfig
     >>> from fashionkit.sklearn import FashionClassifier
     >>> clf = FashionClassifier(epochs=3, verbose=0)
     >>> clf.get_params()["epochs"], clf.get_params()["batch_size"]
@@ -45,14 +46,15 @@ from fashionkit.config import (
     DeviceConfig,
     EarlyStoppingConfig,
     LossConfig,
-    ModelConfig,
     OptimizerConfig,
     TrainConfig,
+    flatten,
     set_keys,
 )
 from fashionkit.datasets import DataSource, FashionMNIST, Split
 from fashionkit.evaluation import predict
 from fashionkit.exceptions import ConfigError, InputValidationError
+from fashionkit.models import ModelConfig
 from fashionkit.models._registry import model_config_from
 from fashionkit.runs import load_model, save_model
 from fashionkit.training import train
@@ -414,16 +416,21 @@ class FashionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
 
 def _nested_items(name: str, value: object) -> list[tuple[str, Any]]:
-    """The keys and values the nested parameter ``name`` holds, for ``get_params(deep=True)``."""
-    kind = type(value)
-    if isinstance(value, ConfigBase) and attrs.has(kind):
-        fixed = [("architecture", value.architecture)] if isinstance(value, ModelConfig) else []
-        return [*fixed, *((f.name, getattr(value, f.name)) for f in attrs.fields(kind))]
-    if isinstance(value, Mapping):
-        return [(key, item) for key, item in value.items() if isinstance(key, str)]
-    if isinstance(value, str) and name == "model":  # an architecture's name
-        return [("architecture", value)]
-    return []
+    """The keys and values the nested parameter ``name`` holds, for ``get_params(deep=True)``.
+
+    Values are kept as the config holds them (tuples stay tuples).
+    """
+    data: Mapping[str, Any]
+    if isinstance(value, ConfigBase) and attrs.has(type(value)):
+        fields = attrs.asdict(typing.cast("attrs.AttrsInstance", value))  # tuples stay tuples
+        data = {**type(value)._fixed_keys(), **fields}
+    elif isinstance(value, Mapping):
+        data = {key: item for key, item in value.items() if isinstance(key, str)}
+    elif isinstance(value, str) and name == "model":  # an architecture's name
+        data = {"architecture": value}
+    else:
+        return []
+    return list(flatten(data, sep="__").items())
 
 
 def _with_keys(name: str, current: object, changes: list[tuple[tuple[str, ...], Any]]) -> object:

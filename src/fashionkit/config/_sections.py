@@ -1,28 +1,12 @@
-"""Configuration objects: frozen, validated on construction, round-trip to dicts and TOML.
-
-Every config is an immutable :mod:`attrs` class with keyword-only fields. A wrong value fails
-at construction with a :class:`~fashionkit.exceptions.ConfigError` that names the field, what is
-allowed and what was received. Change a config with :func:`attrs.evolve` (validators run again)
-and build one from other sources with :meth:`TrainConfig.from_dict` or
-:meth:`TrainConfig.from_toml`.
-
-Example:
-    >>> from fashionkit.config import TrainConfig, LossConfig
-    >>> config = TrainConfig(epochs=3, loss=LossConfig(encoding="one_hot"))
-    >>> TrainConfig.from_dict(config.to_dict()) == config
-    True
-"""
+"""The sections of a training config: data, loss, optimizer, augmentation, stopping, devices."""
 
 from __future__ import annotations
 
-import typing
-from collections.abc import Iterable, Iterator, Sequence
-from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 import attrs
 
-from fashionkit import _fields, _schema
+from fashionkit import _fields
 from fashionkit._constants import (
     ACCELERATORS,
     FLIP_MODES,
@@ -36,7 +20,6 @@ from fashionkit._constants import (
     Accelerator,
     FlipMode,
     LabelEncoding,
-    Layout,
     LayoutChoice,
     Monitor,
     OptimizerName,
@@ -44,42 +27,20 @@ from fashionkit._constants import (
     ScheduleName,
     StrategyChoice,
 )
-from fashionkit._io import atomic_write_text, os_errors_as
-from fashionkit._typing import PathLike
-from fashionkit.exceptions import ConfigError, ConfigFileNotFoundError, StorageError
-from fashionkit.models import (
-    CNNConfig,
-    LinearConfig,
-    MLPConfig,
-    ModelConfig,
-    ResNetConfig,
-    list_architectures,
-)
-from fashionkit.models._registry import get_architecture, model_config_from
+from fashionkit.exceptions import ConfigError
 
 __all__ = [
     "AugmentConfig",
-    "CNNConfig",
     "DataConfig",
     "DeviceConfig",
     "EarlyStoppingConfig",
-    "LinearConfig",
     "LossConfig",
-    "MLPConfig",
-    "ModelConfig",
     "OptimizerConfig",
-    "ResNetConfig",
-    "TrainConfig",
-    "key_types",
-    "set_keys",
-    "settable_keys",
 ]
 
 _number = _fields.number
 _one_of = _fields.one_of
 _is_bool = _fields.is_bool
-
-# --- data, loss, optimizer, device ---------------------------------------------------------
 
 
 @attrs.frozen(kw_only=True)
@@ -425,354 +386,3 @@ class DeviceConfig(_fields.ConfigBase):
                 f"DeviceConfig.virtual_cpus={self.virtual_cpus} splits the CPU, but "
                 f"accelerator='gpu' trains on GPUs. Use accelerator='cpu' or virtual_cpus=1."
             )
-
-
-def _data_config(value: object) -> object:
-    return _fields.nested(DataConfig, value)
-
-
-def _loss_config(value: object) -> object:
-    return _fields.nested(LossConfig, value)
-
-
-def _optimizer_config(value: object) -> object:
-    return _fields.nested(OptimizerConfig, value)
-
-
-def _device_config(value: object) -> object:
-    return _fields.nested(DeviceConfig, value)
-
-
-def _augment_config(value: object) -> object:
-    return _fields.nested(AugmentConfig, value)
-
-
-def _early_stopping_config(value: object) -> object:
-    return _fields.nested(EarlyStoppingConfig, value)
-
-
-def _is_model(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, ModelConfig):
-        raise ConfigError(
-            f"{_fields.where(instance, attribute)} must be a ModelConfig (such as LinearConfig()), "
-            f"an architecture name or a mapping with an 'architecture' key; got {value!r}."
-        )
-
-
-@attrs.frozen(kw_only=True)
-class TrainConfig(_fields.ConfigBase):
-    """Everything :func:`fashionkit.train` needs; the defaults reproduce the tutorial.
-
-    The defaults are the tutorial's: the linear model, sparse labels, RMSprop, 5 epochs of
-    batches of 32, and 20% of the training images held out for validation with seed 42.
-
-    Attributes:
-        data: Split and input layout. Defaults to :class:`DataConfig()`.
-        model: Architecture and its parameters; a name (``"mlp"``) or a mapping with an
-            ``architecture`` key is converted. Defaults to :class:`LinearConfig()`.
-        loss: Label encoding and label smoothing. Defaults to :class:`LossConfig()`.
-        optimizer: Optimizer and learning rate. Defaults to :class:`OptimizerConfig()`.
-        device: Compute device. Defaults to :class:`DeviceConfig()`.
-        augment: Random changes to the training images. Defaults to :class:`AugmentConfig()`
-            (none).
-        early_stopping: The metric that picks the best epoch, and a patience. Defaults to
-            :class:`EarlyStoppingConfig()` (best by validation accuracy, never stops early).
-        epochs: Passes over the training data, at least 1. Defaults to 5.
-        batch_size: Images per gradient step, at least 1. Defaults to 32.
-        seed: Seed of Python's, NumPy's and Keras's random generators (weight
-            initialisation, shuffling, dropout). Defaults to 42.
-        verbose: Keras progress output: 0 silent, 1 progress bar, 2 one line per epoch.
-            Defaults to 1.
-        time_budget_seconds: Stop training cleanly at the end of the batch during which this
-            many seconds of ``fit`` have passed (see :class:`fashionkit.callbacks.TimeBudget`);
-            ``None`` for no budget. Defaults to ``None``.
-        deterministic: Also turn on TensorFlow's op determinism, so that two runs of the same
-            config give identical metrics on the same machine and software, at some cost in
-            speed (see the how-to on reproducibility). Defaults to ``True``.
-        steps_per_execution: Batches Keras runs inside one compiled call. It does not change
-            the math, only the overhead: on the tutorial's one-layer model, where Python and
-            dispatch cost more than the arithmetic, 64 makes ``fit`` about twice as fast as 1.
-            Batch-level callbacks (``on_train_batch_end``, the time budget) then run once per
-            call. So that no call spans two epochs, training uses the largest divisor of the
-            epoch's batch count not above this value (60 for the tutorial's 1,500 batches), and 1
-            under the ``mirrored`` strategy, where Keras's multi-step loop fails. Defaults to 64.
-        tta: Test-time augmentation: the final validation and test reports (and a calibrated
-            run's temperature) use the mean of the probabilities of each image and its mirror
-            image. About twice the evaluation time; the reports say it was used. Defaults to
-            ``False``.
-        tta_each_epoch: With ``tta``, also evaluate the per-epoch validation (the ``val_*``
-            logs, early stopping and the best checkpoint) with test-time augmentation, at
-            twice the cost of that evaluation. Off, the per-epoch validation scores the model
-            as it is, which picks the same epochs in practice and keeps the per-epoch cost to
-            one pass. Needs ``tta``. Defaults to ``False``.
-        calibrate: After training, fit a temperature on the validation split's probabilities
-            (temperature scaling, see :mod:`fashionkit.calibration`); the final reports, the
-            run directory's predictions and the exported models then use the calibrated
-            probabilities. The accuracy does not change. Defaults to ``False``.
-        tensorboard: Write TensorBoard logs (per-epoch metrics, the learning rate, the final
-            confusion matrix) into the run directory's ``tensorboard/`` folder; needs a run
-            directory. Defaults to ``False``.
-
-    Example:
-        >>> TrainConfig(epochs=0)
-        Traceback (most recent call last):
-        ...
-        fashionkit.exceptions.ConfigError: TrainConfig.epochs must be an integer >= 1; got 0.
-    """
-
-    data: DataConfig = attrs.field(
-        factory=DataConfig,
-        converter=_data_config,
-        validator=_fields.instance_of(DataConfig),
-    )
-    model: ModelConfig = attrs.field(
-        factory=LinearConfig, converter=model_config_from, validator=_is_model
-    )
-    loss: LossConfig = attrs.field(
-        factory=LossConfig,
-        converter=_loss_config,
-        validator=_fields.instance_of(LossConfig),
-    )
-    optimizer: OptimizerConfig = attrs.field(
-        factory=OptimizerConfig,
-        converter=_optimizer_config,
-        validator=_fields.instance_of(OptimizerConfig),
-    )
-    device: DeviceConfig = attrs.field(
-        factory=DeviceConfig,
-        converter=_device_config,
-        validator=_fields.instance_of(DeviceConfig),
-    )
-    epochs: int = attrs.field(default=5, validator=_number(integer=True, ge=1))
-    batch_size: int = attrs.field(default=32, validator=_number(integer=True, ge=1))
-    seed: int = attrs.field(default=42, validator=_number(integer=True, ge=0, lt=2**32))
-    verbose: int = attrs.field(default=1, validator=_number(integer=True, ge=0, le=2))
-    time_budget_seconds: float | None = attrs.field(
-        default=None, validator=attrs.validators.optional(_number(gt=0.0))
-    )
-    deterministic: bool = attrs.field(default=True, validator=_is_bool)
-    steps_per_execution: int = attrs.field(
-        default=64, validator=_number(integer=True, ge=1, le=100_000)
-    )
-    augment: AugmentConfig = attrs.field(
-        factory=AugmentConfig,
-        converter=_augment_config,
-        validator=_fields.instance_of(AugmentConfig),
-    )
-    early_stopping: EarlyStoppingConfig = attrs.field(
-        factory=EarlyStoppingConfig,
-        converter=_early_stopping_config,
-        validator=_fields.instance_of(EarlyStoppingConfig),
-    )
-    tta: bool = attrs.field(default=False, validator=_is_bool)
-    tta_each_epoch: bool = attrs.field(default=False, validator=_is_bool)
-    calibrate: bool = attrs.field(default=False, validator=_is_bool)
-    tensorboard: bool = attrs.field(default=False, validator=_is_bool)
-
-    def __attrs_post_init__(self) -> None:
-        if self.tta_each_epoch and not self.tta:
-            raise ConfigError(
-                "TrainConfig.tta_each_epoch=True needs tta=True: it extends test-time "
-                "augmentation to the per-epoch validation. Set tta=True as well, or leave "
-                "tta_each_epoch unset."
-            )
-
-    @property
-    def layout(self) -> Layout:
-        """The resolved input layout (``data.layout``, or the model's preference for ``auto``)."""
-        if self.data.layout == "auto":
-            return self.model.preferred_layout
-        return self.data.layout
-
-    def to_toml(self) -> str:
-        """Return the config as a TOML document.
-
-        Example:
-            >>> print(TrainConfig(epochs=2).to_toml().splitlines()[0])
-            epochs = 2
-        """
-        return _schema.to_toml(self)
-
-    @classmethod
-    def from_toml(cls, source: PathLike) -> Self:
-        """Read a config from a TOML file; missing keys take their defaults.
-
-        Raises:
-            ConfigError: The file is not valid TOML or holds an invalid value.
-            ConfigFileNotFoundError: The file does not exist (a FileNotFoundError too).
-            StorageError: The file cannot be read.
-        """
-        path = Path(source)
-        if not path.exists():
-            raise ConfigFileNotFoundError(
-                f"Config file {path} does not exist. Check the path, or write one with "
-                f"TrainConfig().write_toml({str(path)!r}) (fashionkit train --save-config)."
-            )
-        try:
-            with os_errors_as(StorageError, path, action="read"):
-                text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            raise ConfigError(f"{path} is not a UTF-8 text file, so not a TOML config.") from exc
-        return cls.from_dict(_schema.parse_toml(text, source=str(path)))
-
-    def write_toml(self, path: PathLike) -> Path:
-        """Write :meth:`to_toml` to ``path`` atomically and return the path.
-
-        Raises:
-            StorageError: The file cannot be written (nothing is left under its name).
-        """
-        with os_errors_as(StorageError, Path(path)):
-            return atomic_write_text(Path(path), self.to_toml())
-
-
-def _describe(kind: Any) -> str:
-    """A short description of what a field accepts, from its annotation."""
-    origin = typing.get_origin(kind)
-    args = typing.get_args(kind)
-    if origin is typing.Literal:
-        return " | ".join(map(str, args))
-    if kind is bool:
-        return "true | false"
-    if kind in (int, float, str):
-        return str(kind.__name__)
-    if origin is tuple:
-        return f"list of {_describe(args[0])}"
-    if args and type(None) in args:
-        rest = [a for a in args if a is not type(None)]
-        return f"{_describe(rest[0])} (optional)"
-    return str(getattr(kind, "__name__", kind))
-
-
-def _keys(cls: type[Any], prefix: str) -> Iterator[tuple[str, str]]:
-    hints = typing.get_type_hints(cls)
-    for field in attrs.fields(cls):
-        kind = hints[field.name]
-        if isinstance(kind, type) and issubclass(kind, ModelConfig):
-            yield f"{prefix}{field.name}.architecture", " | ".join(list_architectures())
-            for name in list_architectures():
-                config = get_architecture(name).config
-                for key, text in _keys(config, f"{prefix}{field.name}."):
-                    yield key, f"{text} ({name})"
-        elif isinstance(kind, type) and issubclass(kind, _fields.ConfigBase):
-            yield from _keys(kind, f"{prefix}{field.name}.")
-        else:
-            yield f"{prefix}{field.name}", _describe(kind)
-
-
-def _scalar_types(kind: Any) -> frozenset[type]:
-    """The Python types a field's annotation admits (``tuple`` for lists), ``None`` left out."""
-    origin = typing.get_origin(kind)
-    args = typing.get_args(kind)
-    if origin is typing.Literal:
-        return frozenset(type(a) for a in args)
-    if origin is tuple:
-        return frozenset({tuple})
-    if args:  # a union such as float | None
-        return frozenset().union(*(_scalar_types(a) for a in args if a is not type(None)))
-    return frozenset({kind}) if isinstance(kind, type) else frozenset()
-
-
-def _leaf_types(cls: type[Any], prefix: str) -> Iterator[tuple[str, frozenset[type]]]:
-    hints = typing.get_type_hints(cls)
-    for field in attrs.fields(cls):
-        kind = hints[field.name]
-        if isinstance(kind, type) and issubclass(kind, ModelConfig):
-            yield f"{prefix}{field.name}.architecture", frozenset({str})
-            for name in list_architectures():
-                yield from _leaf_types(get_architecture(name).config, f"{prefix}{field.name}.")
-        elif isinstance(kind, type) and issubclass(kind, _fields.ConfigBase):
-            yield from _leaf_types(kind, f"{prefix}{field.name}.")
-        else:
-            yield f"{prefix}{field.name}", _scalar_types(kind)
-
-
-def key_types() -> dict[str, frozenset[type]]:
-    """Every key :func:`settable_keys` lists, with the Python types its field's annotation admits.
-
-    Read from the attrs fields themselves (``tuple`` for a list, ``None`` left out); a model
-    key that several architectures share (``model.dropout``) gets the union of their types.
-
-    Example:
-        >>> types = key_types()
-        >>> types["optimizer.learning_rate"] == {float}, types["epochs"] == {int}
-        (True, True)
-        >>> types["model.filters"] == {tuple}, types["time_budget_seconds"] == {float}
-        (True, True)
-    """
-    types: dict[str, frozenset[type]] = {}
-    for key, kinds in _leaf_types(TrainConfig, ""):
-        types[key] = types.get(key, frozenset()) | kinds
-    return types
-
-
-def settable_keys() -> list[tuple[str, str]]:
-    """Every key of :class:`TrainConfig`, dotted, with what it accepts (for ``--set``).
-
-    Model keys are listed for every registered architecture, each marked with its name.
-
-    Example:
-        >>> dict(settable_keys())["optimizer.name"]
-        'rmsprop | adam | adamw | sgd | nadam | adagrad'
-    """
-    return list(_keys(TrainConfig, ""))
-
-
-def set_keys(
-    data: dict[str, Any],
-    changes: Iterable[tuple[Sequence[str], Any]],
-    *,
-    sep: str = ".",
-    context: str = "",
-) -> None:
-    """Write keys into ``data``, a config's plain data (:meth:`TrainConfig.to_dict`'s layout).
-
-    The one writer of the keys :func:`settable_keys` lists: ``fashionkit train --set``, the
-    parameters of a sweep and the scikit-learn estimator's
-    ``set_params(optimizer__learning_rate=...)`` all go through it. Each change is a path of
-    keys, such as ``("optimizer", "learning_rate")``, and a value; the changes are applied in
-    order (the last change of a key wins) and missing sections are created. A change of
-    ``model.architecture`` to another architecture than ``data``'s is applied first: it
-    replaces the model section by the architecture's name alone, so the new architecture starts
-    from its own defaults and the other model keys apply on top of them, in any order.
-
-    Neither the keys nor the values are checked here: build the config from ``data``
-    (:meth:`TrainConfig.from_dict`, or a section's class) to check them, with the message that
-    names an unknown key, its closest match and the allowed keys.
-
-    Args:
-        data: The plain data, changed in place; it may hold only some sections.
-        changes: Pairs of a path of keys and the value to write there.
-        sep: What joins the keys of a path in messages. Defaults to ``"."``.
-        context: What messages put before the key, such as ``"--set "``. Defaults to ``""``.
-
-    Raises:
-        ConfigError: A path goes below a value (``epochs.x``: ``epochs`` is a number).
-
-    Example:
-        >>> data = TrainConfig(model="mlp").to_dict()
-        >>> set_keys(data, [(("model", "filters"), [16]), (("model", "architecture"), "cnn")])
-        >>> TrainConfig.from_dict(data).model.filters
-        (16,)
-        >>> set_keys(data, [(("epochs", "x"), 1)])
-        Traceback (most recent call last):
-        ...
-        fashionkit.exceptions.ConfigError: epochs.x: epochs is a value, not a section, so it ...
-    """
-    steps = [(tuple(path), value) for path, value in changes]
-    architectures = [value for path, value in steps if path == ("model", "architecture")]
-    if architectures:
-        model = data.get("model")
-        current = model.get("architecture") if isinstance(model, dict) else None
-        if architectures[-1] != current:
-            data["model"] = {"architecture": architectures[-1]}
-    for path, value in steps:
-        section = data
-        for depth, key in enumerate(path[:-1]):
-            child = section.setdefault(key, {})
-            if not isinstance(child, dict):
-                raise ConfigError(
-                    f"{context}{sep.join(path)}: {sep.join(path[: depth + 1])} is a value, not "
-                    f"a section, so it has no key {path[depth + 1]!r}."
-                )
-            section = child
-        section[path[-1]] = value
