@@ -243,8 +243,6 @@ def test_train_with_calibrate_fits_stores_and_applies(
     tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
 ) -> None:
     """It fits a temperature in train, applies it to the reports and stores it for load_run."""
-    from fashionkit.runs import read_calibration
-
     config = fashionkit.TrainConfig(verbose=0, epochs=3, calibrate=True)
     run = tmp_path / "run"
     result = fashionkit.train(config, dataset=tiny_dataset, run_dir=run)
@@ -259,8 +257,8 @@ def test_train_with_calibrate_fits_stores_and_applies(
     assert test_scores is not None
     assert result.test.ece == pytest.approx(test_scores.ece_after)
     # Stored in the run directory and read back by load_run.
-    assert read_calibration(run) == calibration
     record = fashionkit.load_run(run)
+    assert record.calibration == calibration
     assert record.temperature == calibration.temperature
     assert json.loads((run / "summary.json").read_text())["calibration"]["temperature"] == (
         calibration.temperature
@@ -290,13 +288,16 @@ def test_train_without_calibrate_writes_no_calibration(
     assert fashionkit.load_run(tmp_path / "r").temperature == 1.0
 
 
-def test_a_damaged_calibration_file_is_named(tmp_path: Path) -> None:
+def test_a_damaged_calibration_file_is_named(
+    tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
+) -> None:
     """It names calibration.json when the file holds a temperature that is not a number."""
-    from fashionkit.runs import read_calibration
-
-    (tmp_path / "calibration.json").write_text('{"temperature": "hot"}')
+    run = tmp_path / "run"
+    config = fashionkit.TrainConfig(verbose=0, epochs=1, calibrate=True)
+    fashionkit.train(config, dataset=tiny_dataset, run_dir=run)
+    (run / "calibration.json").write_text('{"temperature": "hot"}')
     with pytest.raises(RunDirError, match=r"calibration\.json"):
-        read_calibration(tmp_path)
+        fashionkit.load_run(run)
 
 
 def test_a_temperature_never_moves_a_near_tie() -> None:

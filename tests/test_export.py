@@ -370,7 +370,7 @@ def test_only_a_completed_run_is_exported(calibrated_run: Path, tmp_path: Path) 
 def test_a_calibrated_run_without_its_temperature_is_refused(
     calibrated_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
-    """It refuses a calibrated run missing calibration.json; predict works with --no-calibrated."""
+    """It refuses a calibrated run missing calibration.json, in every command, however asked."""
     copy = _copy_run(calibrated_run, tmp_path)
     (copy / "calibration.json").unlink()
     with pytest.raises(RunDirError, match=r"calibration\.json is missing"):
@@ -379,20 +379,21 @@ def test_a_calibrated_run_without_its_temperature_is_refused(
     np.save(image, np.zeros((28, 28), np.uint8))
     assert main(["predict", str(copy), str(image)]) == 1
     assert "calibration.json is missing" in capsys.readouterr().err
-    assert main(["predict", str(copy), str(image), "--no-calibrated"]) == 0
+    assert main(["predict", str(copy), str(image), "--no-calibrated"]) == 1  # a damaged run
+    assert "calibration.json is missing" in capsys.readouterr().err
 
 
-def test_no_calibrated_does_not_read_the_calibration(
+def test_a_damaged_calibration_is_refused_even_when_not_applied(
     calibrated_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
-    """With --no-calibrated, predict ignores a damaged calibration.json; without, it names it."""
+    """A damaged calibration.json makes the run damaged: predict names it, --no-calibrated too."""
     copy = _copy_run(calibrated_run, tmp_path)
     (copy / "calibration.json").write_text("{damaged")
     image = tmp_path / "one.npy"
     np.save(image, np.zeros((28, 28), np.uint8))
-    assert main(["predict", str(copy), str(image), "--no-calibrated"]) == 0
-    assert main(["predict", str(copy), str(image)]) == 1
-    assert "calibration.json" in capsys.readouterr().err
+    for flags in ([], ["--no-calibrated"]):
+        assert main(["predict", str(copy), str(image), *flags]) == 1
+        assert "calibration.json is corrupted" in capsys.readouterr().err
 
 
 def test_a_saved_model_folder_with_other_files_is_not_replaced(tmp_path: Path) -> None:
@@ -515,11 +516,11 @@ def test_a_missing_best_model_or_a_bad_choice_is_refused(plain_run: Path, tmp_pa
     """No best.keras: a RunDirError naming it; model='worst': an InputValidationError."""
     copy = _copy_run(plain_run, tmp_path)
     (copy / "best.keras").unlink()
-    with pytest.raises(RunDirError, match=r"best\.keras is missing"):
-        export(copy, format="onnx", model="best")
+    for which in ("best", "final"):  # a run that lost best.keras is damaged, whatever is asked
+        with pytest.raises(RunDirError, match=r"best\.keras is missing"):
+            export(copy, format="onnx", model=which)  # type: ignore[arg-type]
     with pytest.raises(InputValidationError, match="model must be one of best, final"):
-        export(copy, format="onnx", model="worst")  # type: ignore[arg-type]
-    assert export(copy, format="onnx").model == "final"  # the final model needs no best.keras
+        export(plain_run, format="onnx", model="worst")  # type: ignore[arg-type]
 
 
 def test_cli_export_takes_the_model(

@@ -1,4 +1,8 @@
-"""HParams records: the hand-made encoding, runs and sweep trials read back through TensorBoard."""
+"""HParams records written with TensorBoard's API: sessions, experiments, runs and sweep trials.
+
+Everything is read back through TensorBoard's own HParams backend (``read_hparams``), as the
+dashboard reads it.
+"""
 
 from __future__ import annotations
 
@@ -7,61 +11,82 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tensorboard.plugins.hparams import api_pb2, plugin_data_pb2
+from tensorboard.plugins.hparams import api_pb2
 
 import fashionkit
 from conftest import read_hparams
 from fashionkit.callbacks import TensorBoardLogger, _hparams, config_hparams
-from fashionkit.exceptions import InputValidationError
+from fashionkit.callbacks._tensorboard import write_hparams_experiment, write_hparams_session
+from fashionkit.exceptions import ArgumentError, InputValidationError
 from fashionkit.presets import get_preset
 from fashionkit.sweep import Parameter, SearchSpace, sweep
 
 
-def _decoded(content: bytes) -> Any:
-    return plugin_data_pb2.HParamsPluginData.FromString(content)
-
-
-def test_a_session_start_decodes_with_tensorboard_s_own_classes() -> None:
-    """Each kind of value, a long name (multi-byte lengths), the group and the start time."""
+def test_a_session_s_values_group_and_times_read_back_through_tensorboard(
+    tmp_path: Path,
+) -> None:
+    """It writes each kind of value, a long name, the group, the times and the final metrics."""
     long_name = "x" * 300
     hparams = {"rate": 0.003, "layers": 3, "tta": True, "off": False, "name": "cnn", long_name: -2}
-    data = _decoded(_hparams.session_start(hparams, group_name="g1", start_time=12.5))
-    assert data.version == 0
-    assert data.WhichOneof("data") == "session_start_info"
-    start = data.session_start_info
-    assert start.group_name == "g1"
-    assert start.start_time_secs == 12.5
-    assert start.hparams["rate"].number_value == 0.003
-    assert start.hparams["layers"].number_value == 3
-    assert start.hparams["tta"].bool_value is True
-    assert start.hparams["off"].WhichOneof("kind") == "bool_value"
-    assert start.hparams["off"].bool_value is False
-    assert start.hparams["name"].string_value == "cnn"
-    assert start.hparams[long_name].number_value == -2
-    assert set(start.hparams) == set(hparams)
+    write_hparams_session(
+        tmp_path / "s1", hparams, {"accuracy": 0.75}, 4, group_name="g1", start_time=12.5,
+        end_time=99.0,
+    )  # fmt: skip
+    _, groups = read_hparams(tmp_path)
+    [group] = groups.session_groups
+    assert group.name == "g1"
+    values = group.hparams
+    assert values["rate"].number_value == 0.003
+    assert values["layers"].number_value == 3
+    assert values["tta"].bool_value is True
+    assert values["off"].WhichOneof("kind") == "bool_value"
+    assert values["off"].bool_value is False
+    assert values["name"].string_value == "cnn"
+    assert values[long_name].number_value == -2
+    assert set(values) == set(hparams)
+    [session] = group.sessions
+    assert (session.name, session.start_time_secs, session.end_time_secs) == ("s1", 12.5, 99.0)
+    assert session.status == api_pb2.STATUS_SUCCESS
+    [metric] = session.metric_values
+    assert (metric.name.group, metric.name.tag) == ("", "accuracy")
+    assert (metric.value, metric.training_step) == (0.75, 4)
 
 
 @pytest.mark.parametrize("status", ["success", "failure", "running", "unknown"])
-def test_a_session_end_decodes(status: Any) -> None:
-    end = _decoded(_hparams.session_end(status, end_time=99.0)).session_end_info
-    assert api_pb2.Status.Name(end.status) == f"STATUS_{status.upper()}"
-    assert end.end_time_secs == 99.0
+def test_a_session_end_s_status_reads_back(tmp_path: Path, status: Any) -> None:
+    """It writes each status as TensorBoard's own status value."""
+    write_hparams_session(tmp_path / "s", {"rate": 0.1}, {"accuracy": 0.5}, 1, status=status)
+    _, groups = read_hparams(tmp_path)
+    [session] = groups.session_groups[0].sessions
+    assert api_pb2.Status.Name(session.status) == f"STATUS_{status.upper()}"
 
 
-def test_an_experiment_decodes_with_domains_and_metrics() -> None:
+def test_sessions_with_equal_values_share_a_group_by_default(tmp_path: Path) -> None:
+    """It names the group after the values, so equal values make one dashboard row."""
+    for name, rate in (("a", 0.1), ("b", 0.1), ("c", 0.2)):
+        write_hparams_session(tmp_path / name, {"rate": rate}, {"accuracy": 0.5}, 1)
+    _, groups = read_hparams(tmp_path)
+    rows = sorted(sorted(s.name for s in g.sessions) for g in groups.session_groups)
+    assert rows == [["a", "b"], ["c"]]
+
+
+def test_an_experiment_reads_back_with_its_domains_metrics_and_description(
+    tmp_path: Path,
+) -> None:
+    """It writes the domains (interval, strings, numbers, booleans), metrics and description."""
     domains = [
         _hparams.HParamDomain(name="optimizer.learning_rate", low=1e-4, high=0.1),
         _hparams.HParamDomain(name="model.filters", values=("[16, 64]", "[32, 64]")),
         _hparams.HParamDomain(name="batch_size", values=(64, 128)),
         _hparams.HParamDomain(name="tta", values=(True, False)),
     ]
-    content = _hparams.experiment(
-        domains, [("", "val_accuracy"), ("validation", "epoch_loss")], description="d"
-    )
-    experiment = _decoded(content).experiment
+    metrics = [("", "val_accuracy"), ("validation", "epoch_loss")]
+    write_hparams_experiment(tmp_path, domains, metrics, description="d")
+    write_hparams_session(tmp_path / "s", {"batch_size": 64}, {"val_accuracy": 0.5}, 1)
+    experiment, _ = read_hparams(tmp_path)
     assert experiment.description == "d"
     infos = {info.name: info for info in experiment.hparam_infos}
-    assert list(infos) == ["optimizer.learning_rate", "model.filters", "batch_size", "tta"]
+    assert set(infos) == {"optimizer.learning_rate", "model.filters", "batch_size", "tta"}
     rate = infos["optimizer.learning_rate"]
     assert (rate.domain_interval.min_value, rate.domain_interval.max_value) == (1e-4, 0.1)
     assert [v.string_value for v in infos["model.filters"].domain_discrete.values] == [
@@ -72,11 +97,13 @@ def test_an_experiment_decodes_with_domains_and_metrics() -> None:
     assert [v.number_value for v in infos["batch_size"].domain_discrete.values] == [64, 128]
     assert infos["batch_size"].type == api_pb2.DATA_TYPE_FLOAT64
     assert infos["tta"].type == api_pb2.DATA_TYPE_BOOL
+    assert {v.bool_value for v in infos["tta"].domain_discrete.values} == {True, False}
     names = [(m.name.group, m.name.tag) for m in experiment.metric_infos]
-    assert names == [("", "val_accuracy"), ("validation", "epoch_loss")]
+    assert names == metrics
 
 
 def test_config_hparams_flattens_a_config_into_showable_values() -> None:
+    """It turns a config into dotted names and booleans, numbers or strings."""
     config = get_preset("accurate")
     hparams = config_hparams(config)
     assert hparams["model.filters"] == "[16, 64, 128]"
@@ -90,6 +117,7 @@ def test_config_hparams_flattens_a_config_into_showable_values() -> None:
 
 
 def test_bad_hparams_and_sessions_without_them_are_refused(tmp_path: Path) -> None:
+    """It refuses values TensorBoard cannot show, and sessions of a logger without hparams."""
     import numpy as np
 
     with pytest.raises(InputValidationError, match="must be a boolean, a number or a string"):
@@ -208,7 +236,8 @@ def test_every_sweep_trial_is_a_session_of_the_sweep_s_experiment(
     ],
 )
 def test_bad_domains_are_refused(kwargs: dict[str, Any], message: str) -> None:
-    with pytest.raises(InputValidationError, match=message):
+    """It raises ArgumentError for a domain without a name, or with no or both kinds of values."""
+    with pytest.raises(ArgumentError, match=message):
         _hparams.HParamDomain(**kwargs)
 
 
@@ -254,3 +283,22 @@ def test_none_is_no_choice() -> None:
 
     with pytest.raises(ConfigError, match="None cannot be a choice"):
         Parameter(key="optimizer.ema_momentum", choices=(None, 0.9))
+
+
+def test_a_sweep_without_tensorboard_is_refused_naming_the_sweep_extra(
+    tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It raises ConfigError with the sweep extra's pip command before any trial trains."""
+    import sys
+
+    from fashionkit.exceptions import ConfigError
+
+    monkeypatch.setitem(sys.modules, "tensorboard", None)  # how Python marks it unimportable
+    space = SearchSpace(
+        base=fashionkit.TrainConfig(epochs=1, model="mlp"),
+        params=(Parameter(key="batch_size", choices=(16, 32)),),
+    )
+    folder = tmp_path / "sweep"
+    with pytest.raises(ConfigError, match=r"needs the tensorboard package: .*fashionkit\[sweep\]"):
+        sweep(space, folder, trials=1, dataset=tiny_dataset, pruner="none", seed=0)
+    assert not list((folder / "trials").glob("*"))

@@ -28,7 +28,7 @@ from fashionkit.callbacks import EpochCheckpoint, JSONLinesLogger
 from fashionkit.config import TrainConfig
 from fashionkit.exceptions import RunDirError
 from fashionkit.models import MLPConfig
-from fashionkit.runs import RunDirectory, load_model, load_run, save_model
+from fashionkit.runs import RunWriter, load_model, load_run, save_model
 
 FILES = [
     "best.keras",
@@ -172,7 +172,7 @@ def test_a_crashed_run_keeps_its_completed_epochs(crashed: Path) -> None:
 def test_open_finds_the_epoch_to_resume_from(crashed: Path, tmp_path: Path) -> None:
     """It reports the last checkpointed epoch, its model, the logged history and the callbacks."""
     run_dir = _copy(crashed, tmp_path)
-    run = RunDirectory.open(run_dir, _config())
+    run = RunWriter.open(run_dir, _config())
     try:
         assert run.path == run_dir
         assert run.resume_epoch == 2
@@ -192,7 +192,7 @@ def test_open_finds_the_epoch_to_resume_from(crashed: Path, tmp_path: Path) -> N
 
 def test_open_creates_a_new_run_directory_with_its_config(tmp_path: Path) -> None:
     """It creates the folder, writes config.toml first and starts from epoch 0."""
-    run = RunDirectory.open(tmp_path / "new" / "run", _config())
+    run = RunWriter.open(tmp_path / "new" / "run", _config())
     try:
         assert run.resume_epoch == 0
         assert run.checkpoint is None
@@ -206,15 +206,15 @@ def test_open_creates_a_new_run_directory_with_its_config(tmp_path: Path) -> Non
 def test_an_open_run_directory_is_locked_against_other_users(crashed: Path, tmp_path: Path) -> None:
     """It refuses a second opener and load_run while a run directory is open, then releases."""
     run_dir = _copy(crashed, tmp_path)
-    run = RunDirectory.open(run_dir, _config())
+    run = RunWriter.open(run_dir, _config())
     try:
         with pytest.raises(RunDirError, match=f"process {os.getpid()} on .* is training into"):
-            RunDirectory.open(run_dir, _config())
+            RunWriter.open(run_dir, _config())
         with pytest.raises(RunDirError, match="still in progress"):
             load_run(run_dir)
     finally:
         run.close()
-    RunDirectory.open(run_dir, _config()).close()  # free again
+    RunWriter.open(run_dir, _config()).close()  # free again
     with pytest.raises(RunDirError, match="did not complete"):
         load_run(run_dir)
 
@@ -224,7 +224,7 @@ def test_a_file_is_not_a_run_directory(tmp_path: Path) -> None:
     path = tmp_path / "run"
     path.write_text("not a folder")
     with pytest.raises(RunDirError, match="is a file, not a folder"):
-        RunDirectory.open(path, _config())
+        RunWriter.open(path, _config())
 
 
 def test_an_interrupted_run_resumes_to_the_uninterrupted_result(
@@ -476,7 +476,7 @@ def test_a_torn_last_metrics_line_does_not_block_resuming(crashed: Path, tmp_pat
     metrics = run_dir / "metrics.jsonl"
     with metrics.open("a", encoding="utf-8") as out:
         out.write('{"epoch": 3, "loss": 0.')
-    opened = RunDirectory.open(run_dir, _config())
+    opened = RunWriter.open(run_dir, _config())
     try:
         assert [r.epoch for r in opened.history] == [1, 2]
         assert metrics.read_text(encoding="utf-8").endswith("}\n")
@@ -491,7 +491,7 @@ def test_a_torn_line_in_the_middle_is_reported(crashed: Path, tmp_path: Path) ->
     lines = metrics.read_text(encoding="utf-8").splitlines()
     metrics.write_text("\n".join(["{broken", *lines[1:]]) + "\n", encoding="utf-8")
     with pytest.raises(RunDirError, match="line 1 is not JSON"):
-        RunDirectory.open(run_dir, _config())
+        RunWriter.open(run_dir, _config())
 
 
 def test_a_damaged_metric_value_is_a_run_dir_error(crashed: Path, tmp_path: Path) -> None:
@@ -500,22 +500,22 @@ def test_a_damaged_metric_value_is_a_run_dir_error(crashed: Path, tmp_path: Path
     metrics = run_dir / "metrics.jsonl"
     metrics.write_text('{"epoch": 1, "val_per_class_accuracy": 5}\n', encoding="utf-8")
     with pytest.raises(RunDirError, match="damaged epoch record"):
-        RunDirectory.open(run_dir, _config())
+        RunWriter.open(run_dir, _config())
 
 
 def test_a_folder_with_other_files_is_not_adopted(tmp_path: Path) -> None:
     """It refuses a non-empty folder without config.toml rather than training into it."""
     (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
     with pytest.raises(RunDirError, match=r"is not empty \(notes.txt\) and holds no run"):
-        RunDirectory.open(tmp_path, _config())
+        RunWriter.open(tmp_path, _config())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
 
 
 def test_a_run_that_failed_before_its_first_epoch_takes_a_new_config(tmp_path: Path) -> None:
     """It lets a new config replace one whose run never completed an epoch."""
-    first = RunDirectory.open(tmp_path, _config(epochs=4))
+    first = RunWriter.open(tmp_path, _config(epochs=4))
     first.close()
-    second = RunDirectory.open(tmp_path, _config(epochs=2))
+    second = RunWriter.open(tmp_path, _config(epochs=2))
     try:
         assert TrainConfig.from_toml(tmp_path / "config.toml").epochs == 2
     finally:
@@ -527,7 +527,7 @@ def test_opening_removes_temporary_files_of_a_killed_writer(crashed: Path, tmp_p
     run_dir = _copy(crashed, tmp_path)
     (run_dir / ".model.keras.abc123.keras").write_bytes(b"half a model")
     (run_dir / "checkpoint" / ".state.json.xyz.tmp").write_text("{", encoding="utf-8")
-    opened = RunDirectory.open(run_dir, _config())
+    opened = RunWriter.open(run_dir, _config())
     opened.close()
     assert not [p.name for p in run_dir.rglob(".*")]  # the lock file included
 

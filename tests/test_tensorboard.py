@@ -1,4 +1,4 @@
-"""The TensorBoard callback (read back from its event files) and the drawing it relies on."""
+"""The TensorBoard callback (read back from its event files), its checks, and its drawing."""
 
 from __future__ import annotations
 
@@ -8,17 +8,30 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import attrs
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
 import fashionkit
+from conftest import read_hparams
 from fashionkit import _drawing
 from fashionkit.callbacks import TensorBoardLogger, TrainingContext
-from fashionkit.callbacks._tensorboard import _learning_rate
+from fashionkit.callbacks._hparams import HParamDomain
+from fashionkit.callbacks._tensorboard import (
+    _learning_rate,
+    write_hparams_experiment,
+    write_hparams_session,
+)
 from fashionkit.config import TrainConfig
-from fashionkit.exceptions import InputValidationError, RunDirError, StorageError
+from fashionkit.exceptions import (
+    ArgumentError,
+    ConfigError,
+    InputValidationError,
+    RunDirError,
+    StorageError,
+)
 
 STEPS_PER_EPOCH = 4  # 64 examples in batches of 16
 
@@ -216,7 +229,6 @@ def decoded_image(log_dir: Path, *, tag: str = "confusion_matrix") -> tuple[int,
 
 def test_the_confusion_matrix_is_written_as_the_plots_picture(tmp_path: Path) -> None:
     """It writes the 900 x 800 matplotlib picture under validation at the given step."""
-    pytest.importorskip("matplotlib")
     TensorBoardLogger(tmp_path).write_confusion_matrix(MATRIX, NAMES, step=3)
     step, value, pixels = decoded_image(tmp_path)
     assert step == 3
@@ -227,34 +239,42 @@ def test_the_confusion_matrix_is_written_as_the_plots_picture(tmp_path: Path) ->
     assert "in order: cat, dog, bird" in description
 
 
-def test_without_matplotlib_the_confusion_matrix_is_a_plain_heat_map(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_the_image_holds_the_pixels_of_the_one_confusion_matrix_drawing(tmp_path: Path) -> None:
+    """It writes the pixels of _drawing.confusion_matrix_figure, which the plots module draws."""
+    TensorBoardLogger(tmp_path).write_confusion_matrix(MATRIX, NAMES, step=1, title="t")
+    _, _, pixels = decoded_image(tmp_path)
+    figure = _drawing.confusion_matrix_figure(MATRIX, NAMES, title="t")
+    expected = tf.io.decode_png(_drawing.figure_png(figure)).numpy()
+    np.testing.assert_array_equal(pixels, expected)
+
+
+def test_the_confusion_matrix_is_drawn_by_scikit_learn_s_display(
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """It falls back to row shares as 32-pixel blocks when matplotlib cannot be imported."""
-    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
-    assert not _drawing.can_draw()
-    logger = TensorBoardLogger(tmp_path)
-    logger.write_confusion_matrix(MATRIX, NAMES, step=2, split="test", tag="cm")
-    [(step, value)] = images(tmp_path / "test")
-    width, height, png = tf.make_ndarray(value.tensor).tolist()
-    pixels = tf.io.decode_png(png).numpy()
-    assert (step, value.tag, int(width), int(height)) == (2, "cm", 96, 96)
-    assert pixels.shape == (96, 96, 3)
-    np.testing.assert_array_equal(pixels, _drawing.confusion_matrix_heatmap(MATRIX))
-    assert pixels[0, 0].tolist() == [48, 82, 132]  # 5 of 6: dark
-    assert pixels[0, 64].tolist() == [247, 251, 255]  # none: white
-    assert pixels[64, 64].tolist() == [247, 251, 255]  # a class without examples: white
-    assert "Drawn without matplotlib" in value.metadata.summary_description
+    """It draws with ConfusionMatrixDisplay: the display's image and texts are the figure's."""
+    from sklearn.metrics import ConfusionMatrixDisplay
 
+    displays: list[Any] = []
+    plot = ConfusionMatrixDisplay.plot
 
-def test_the_heat_map_divides_each_row_by_its_sum() -> None:
-    """It colours each cell by its share of the row, one block of `cell` pixels per cell."""
-    pixels = _drawing.confusion_matrix_heatmap([[1, 3], [0, 0]], cell=3)
-    assert pixels.shape == (6, 6, 3)
-    assert pixels.dtype == np.uint8
-    np.testing.assert_array_equal(pixels[:3, 3:], np.broadcast_to(pixels[0, 3], (3, 3, 3)))
-    assert pixels[0, 3].tolist() == [68, 99, 144]  # 3/4 of the way to dark blue
-    assert pixels[0, 0].tolist() == [187, 200, 218]
+    def recorded(self: Any, **kwargs: Any) -> Any:
+        displays.append(self)
+        return plot(self, **kwargs)  # the real drawing, only noted
+
+    monkeypatch.setattr(ConfusionMatrixDisplay, "plot", recorded)
+    fig = _drawing.confusion_matrix_figure(MATRIX, NAMES, title="validation (accuracy 0.7)")
+    [display] = displays
+    ax = fig.axes[0]
+    assert (display.figure_, display.ax_) == (fig, ax)
+    assert ax.get_images() == [display.im_]
+    np.testing.assert_array_equal(display.im_.get_array(), MATRIX)
+    assert display.im_.get_cmap().name == "Blues"
+    assert [t.get_text() for t in display.text_.ravel()] == [str(c) for c in MATRIX.ravel()]
+    assert [t.get_text() for t in ax.get_xticklabels()] == NAMES
+    assert [t.get_text() for t in ax.get_yticklabels()] == NAMES
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("predicted class", "true class")
+    assert ax.get_title() == "validation (accuracy 0.7)"
+    assert len(fig.axes) == 2  # the matrix and its colour bar
 
 
 @pytest.mark.parametrize(
@@ -338,3 +358,213 @@ def test_tensorboard_without_a_run_directory_is_refused(
     """It raises ConfigError naming run_dir when tensorboard is on without a run directory."""
     with pytest.raises(fashionkit.ConfigError, match="run_dir"):
         fashionkit.train(fashionkit.TrainConfig(tensorboard=True), dataset=tiny_dataset)
+
+
+@pytest.mark.parametrize("module", ["tensorboard", "matplotlib"])
+def test_without_the_extra_the_logger_is_refused_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, module: str
+) -> None:
+    """It raises ConfigError with the extra's pip command when a package of it is missing."""
+    monkeypatch.setitem(sys.modules, module, None)  # how Python marks a module unimportable
+    with pytest.raises(
+        ConfigError, match=rf"needs the {module} package: pip install 'fashionkit\[tensorboard\]'"
+    ):
+        TensorBoardLogger(tmp_path / "logs")
+
+
+def test_train_refuses_tensorboard_without_the_extra_before_touching_anything(
+    tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It raises ConfigError naming the tensorboard extra before the run directory exists."""
+    monkeypatch.setitem(sys.modules, "tensorboard", None)
+    run = tmp_path / "run"
+    config = fashionkit.TrainConfig(epochs=1, verbose=0, tensorboard=True)
+    message = (
+        r"^TrainConfig.tensorboard=True writes TensorBoard logs, which needs the tensorboard "
+        r"package: pip install 'fashionkit\[tensorboard\]'\.$"
+    )
+    with pytest.raises(ConfigError, match=message):
+        fashionkit.train(config, dataset=tiny_dataset, run_dir=run)
+    assert not run.exists()
+
+
+class RecordResult(keras.callbacks.Callback):
+    """Keeps what train() hands to on_result, and what the run directory held then."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.results: list[Any] = []
+        self.run_dir_files: list[str] = []
+
+    def on_result(self, result: Any) -> None:
+        """Note the result."""
+        self.results.append(result)
+        if result.run_dir is not None:
+            self.run_dir_files = sorted(p.name for p in Path(result.run_dir).iterdir())
+
+
+def test_train_hands_its_result_to_every_callback_with_on_result(
+    tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
+) -> None:
+    """It calls on_result once with the result train() returns, before the results are written."""
+    recorder = RecordResult()
+    run = tmp_path / "run"
+    result = fashionkit.train(
+        fashionkit.TrainConfig(epochs=1, verbose=0), dataset=tiny_dataset, callbacks=[recorder],
+        run_dir=run,
+    )  # fmt: skip
+    assert recorder.results == [result]
+    assert "summary.json" not in recorder.run_dir_files  # the results come after the hook
+    assert (run / "summary.json").is_file()
+
+
+def test_a_logger_of_your_own_writes_the_final_matrix_and_ends_its_session(
+    tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
+) -> None:
+    """It writes the matrix at the final model's epoch and ends the session in on_result."""
+    from tensorboard.plugins.hparams import api_pb2
+
+    config = fashionkit.TrainConfig(epochs=2, verbose=0)
+    logger = TensorBoardLogger(tmp_path / "logs" / "mine", hparams={"epochs": 2})
+    result = fashionkit.train(config, dataset=tiny_dataset, callbacks=[logger])
+    step, _, _ = decoded_image(tmp_path / "logs" / "mine")
+    assert step == 2
+    _, groups = read_hparams(tmp_path / "logs")
+    [group] = groups.session_groups
+    [session] = group.sessions
+    assert session.status == api_pb2.STATUS_SUCCESS
+    values = {v.name.tag: v for v in session.metric_values if not v.name.group}
+    assert values["final_validation_accuracy"].value == pytest.approx(
+        result.validation.accuracy, abs=1e-6
+    )
+    assert values["final_test_loss"].value == pytest.approx(result.test.loss, rel=1e-5)
+    assert values["epochs_trained"].value == 2
+    assert values["epochs_trained"].training_step == 2
+    # With the best epoch's weights restored, the matrix is at that epoch.
+    restored = attrs.evolve(result, restored_best=True, best_epoch=1)
+    logger.on_result(restored)
+    steps = sorted(step for step, _ in images(tmp_path / "logs" / "mine" / "validation"))
+    assert steps == [1, 2]
+
+
+def test_on_result_refuses_what_is_not_a_train_result(tmp_path: Path) -> None:
+    """It raises ArgumentError naming TrainResult for anything else."""
+    with pytest.raises(ArgumentError, match="on_result takes a TrainResult"):
+        TensorBoardLogger(tmp_path).on_result({"history": []})  # type: ignore[arg-type]
+
+
+def test_hparams_that_are_not_a_mapping_are_refused(tmp_path: Path) -> None:
+    """It raises ArgumentError saying hparams must map names to booleans, numbers or strings."""
+    message = r"hparams must be a mapping of names to booleans, numbers or strings.*got list"
+    with pytest.raises(ArgumentError, match=message):
+        TensorBoardLogger(tmp_path, hparams=[("a", 1)])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"log_dir": 3}, "log_dir must be a folder path"),
+        ({"log_dir": ""}, "log_dir must be a folder path"),
+        ({"error_type": ValueError}, "error_type must be StorageError or a subclass"),
+        ({"error_type": "RunDirError"}, "error_type must be StorageError or a subclass"),
+        ({"error_hint": None}, "error_hint must be a string"),
+        ({"hparams": "rate=0.1"}, "hparams must be a mapping"),
+    ],
+)
+def test_bad_logger_arguments_are_refused(
+    tmp_path: Path, kwargs: dict[str, Any], match: str
+) -> None:
+    """It raises ArgumentError naming the argument, what is allowed and what it got."""
+    arguments = {"log_dir": tmp_path, **kwargs}
+    with pytest.raises(ArgumentError, match=match):
+        TensorBoardLogger(**arguments)
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (
+            lambda lg: lg.end_session({"a": 1.0}, step=1.5),
+            r"step must be an integer >= 0; got 1\.5",
+        ),
+        (lambda lg: lg.end_session({"a": 1.0}, step=-1), "step must be an integer >= 0"),
+        (lambda lg: lg.end_session({"a": 1.0}, step=True), "step must be an integer >= 0"),
+        (lambda lg: lg.end_session([("a", 1.0)], step=1), "metrics must be a mapping"),
+        (lambda lg: lg.end_session({"a": 1.0}, step=1, end_time=-5), "end_time must be"),
+        (lambda lg: lg.end_session({"a": 1.0}, step=1, end_time=math.nan), "end_time must be"),
+        (lambda lg: lg.start_session(start_time="now"), "start_time must be a number"),
+        (lambda lg: lg.write_confusion_matrix(MATRIX, NAMES, step=0.5), "step must be"),
+        (lambda lg: lg.write_confusion_matrix(MATRIX, NAMES, 1, tag=""), "tag must be a non-empty"),
+        (lambda lg: lg.write_confusion_matrix(MATRIX, NAMES, 1, title=3), "title must be a string"),
+        (lambda lg: lg.write_confusion_matrix(MATRIX, NAMES, 1, split=3), "split must name one"),
+        (lambda lg: lg.write_confusion_matrix(MATRIX, "cat", 1), "class_names must be"),
+    ],
+)
+def test_bad_method_arguments_are_refused_before_writing(
+    tmp_path: Path, call: Any, match: str
+) -> None:
+    """It raises ArgumentError (or InputValidationError for arrays) and writes nothing."""
+    logger = TensorBoardLogger(tmp_path / "logs", hparams={"rate": 0.1})
+    with pytest.raises(InputValidationError, match=match) as caught:
+        call(logger)
+    if "class_names" not in match:
+        assert isinstance(caught.value, ArgumentError)
+    assert not (tmp_path / "logs").exists()
+
+
+DOMAINS = [HParamDomain(name="rate", low=0.0, high=1.0)]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"log_dir": None}, "log_dir must be a folder path"),
+        ({"domains": "rate"}, "domains must be a sequence of HParamDomain"),
+        ({"domains": [{"name": "rate"}]}, "domains must be a sequence of HParamDomain"),
+        ({"metrics": "val_accuracy"}, r"metrics must be a sequence of \(group, tag\) pairs"),
+        ({"metrics": [("val_accuracy",)]}, r"metrics must be \(group, tag\) pairs"),
+        ({"metrics": [("../up", "loss")]}, r"metrics must be \(group, tag\) pairs"),
+        ({"metrics": [("", "")]}, r"metrics must be \(group, tag\) pairs"),
+        ({"description": None}, "description must be a string"),
+        ({"error_type": OSError}, "error_type must be StorageError"),
+    ],
+)
+def test_bad_experiment_arguments_are_refused(
+    tmp_path: Path, kwargs: dict[str, Any], match: str
+) -> None:
+    """It raises ArgumentError for a bad argument of write_hparams_experiment, writing nothing."""
+    arguments = {
+        "log_dir": tmp_path / "board", "domains": DOMAINS, "metrics": [("", "accuracy")], **kwargs
+    }  # fmt: skip
+    with pytest.raises(ArgumentError, match=match):
+        write_hparams_experiment(**arguments)
+    assert not (tmp_path / "board").exists()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"log_dir": 1.5}, "log_dir must be a folder path"),
+        ({"hparams": [("rate", 0.1)]}, "hparams must be a mapping"),
+        ({"hparams": {"rate": None}}, "must be a boolean, a number or a string"),
+        ({"metrics": {"accuracy": "high"}}, "metrics must map names to numbers"),
+        ({"metrics": 0.5}, "metrics must be a mapping"),
+        ({"step": 1.5}, "step must be an integer >= 0"),
+        ({"status": "pruned"}, "status must be one of success, failure, running, unknown"),
+        ({"start_time": -1}, "start_time must be a number >= 0"),
+        ({"end_time": "later"}, "end_time must be a number >= 0"),
+        ({"group_name": ""}, "group_name must be a non-empty string"),
+        ({"error_type": RuntimeError}, "error_type must be StorageError"),
+    ],
+)
+def test_bad_session_arguments_are_refused(
+    tmp_path: Path, kwargs: dict[str, Any], match: str
+) -> None:
+    """It raises ArgumentError for each bad argument of write_hparams_session, writing nothing."""
+    arguments = {
+        "log_dir": tmp_path / "trial", "hparams": {"rate": 0.1}, "metrics": {"accuracy": 0.5},
+        "step": 1, **kwargs,
+    }  # fmt: skip
+    with pytest.raises(ArgumentError, match=match):
+        write_hparams_session(**arguments)
+    assert not (tmp_path / "trial").exists()

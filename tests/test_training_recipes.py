@@ -20,7 +20,7 @@ from fashionkit.callbacks import EpochCheckpoint
 from fashionkit.config import TrainConfig
 from fashionkit.exceptions import RunDirError
 from fashionkit.preprocessing import train_validation_split
-from fashionkit.runs import RunDirectory, load_model
+from fashionkit.runs import RunWriter, load_model
 
 
 def _config(**changes: Any) -> TrainConfig:
@@ -244,12 +244,12 @@ def test_a_stopped_run_killed_before_its_results_finishes_without_training_on(
     )
     uninterrupted = fashionkit.train(config, dataset=tiny_dataset, run_dir=tmp_path / "whole")
 
-    def die(self: RunDirectory, result: Any) -> None:
+    def die(self: RunWriter, result: Any) -> None:
         raise KeyboardInterrupt  # the process ends after the last checkpoint, before results
 
     run_dir = tmp_path / "cut"
     with monkeypatch.context() as patch:
-        patch.setattr(RunDirectory, "write_results", die)
+        patch.setattr(RunWriter, "write_results", die)
         with pytest.raises(KeyboardInterrupt):
             fashionkit.train(config, dataset=tiny_dataset, run_dir=run_dir)
     state = EpochCheckpoint.read_state(run_dir / "checkpoint")
@@ -337,11 +337,11 @@ def test_a_stopped_averaged_run_finishes_with_the_average(
     )
     uninterrupted = fashionkit.train(config, dataset=tiny_dataset, run_dir=tmp_path / "whole")
 
-    def die(self: RunDirectory, result: Any) -> None:
+    def die(self: RunWriter, result: Any) -> None:
         raise KeyboardInterrupt
 
     with monkeypatch.context() as patch:
-        patch.setattr(RunDirectory, "write_results", die)
+        patch.setattr(RunWriter, "write_results", die)
         with pytest.raises(KeyboardInterrupt):
             fashionkit.train(config, dataset=tiny_dataset, run_dir=tmp_path / "cut")
     finished = fashionkit.train(config, dataset=tiny_dataset, run_dir=tmp_path / "cut")

@@ -76,7 +76,7 @@ from fashionkit.preprocessing import scale as scale
 from fashionkit.preprocessing import train_validation_split as train_validation_split
 from fashionkit.results import EpochRecord as EpochRecord
 from fashionkit.results import TrainResult as TrainResult
-from fashionkit.runs import RunRecord as RunRecord
+from fashionkit.runs import Run as Run
 from fashionkit.runs import load_run as load_run
 from fashionkit.training import build_model as build_model  # deprecated; not in __all__
 from fashionkit.training import compile_model as compile_model
@@ -129,8 +129,8 @@ __all__ = [
     "Placement",
     "Prediction",
     "ResNetConfig",
+    "Run",
     "RunDirError",
-    "RunRecord",
     "Split",
     "StorageError",
     "TrainConfig",

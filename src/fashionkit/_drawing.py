@@ -1,9 +1,11 @@
-"""Low-level drawing: the confusion-matrix picture, PNG bytes, and a picture without matplotlib.
+"""Low-level drawing: figures, the confusion-matrix picture, and PNG bytes.
 
 A bottom layer beside :mod:`fashionkit._io`: it imports only :mod:`fashionkit.exceptions` (and
-matplotlib lazily, when drawing), so that both :mod:`fashionkit.plots` and the callbacks, which
-may not import ``plots``, draw the same pictures. Figures are built on matplotlib's
-non-interactive Agg canvas, never through ``pyplot``: no display and no global figure state.
+matplotlib and scikit-learn lazily, when drawing), so that both :mod:`fashionkit.plots` and the
+callbacks, which may not import ``plots``, draw the same pictures. Figures are built on
+matplotlib's non-interactive Agg canvas, never by ``pyplot`` (scikit-learn's
+``ConfusionMatrixDisplay`` imports it, but draws on the axes it is given): no display and no
+global figure state.
 """
 
 from __future__ import annotations
@@ -14,18 +16,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
 from fashionkit.exceptions import FashionkitError, InputValidationError
 
 #: The eight bytes every PNG file starts with.
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-# The ends of the fallback heat map's colour ramp: the lightest and darkest blues of
-# matplotlib's "Blues" colour map, which the matplotlib picture uses.
-_LIGHT = np.array([247, 251, 255], dtype=np.float64)
-_DARK = np.array([8, 48, 107], dtype=np.float64)
-
 
 _INLINE_FIGURE: list[Any] = []  # the class, made once on first use
 
@@ -85,10 +81,13 @@ def figure(width: float, height: float) -> Any:
 
 
 def confusion_matrix_figure(matrix: ArrayLike, class_names: Sequence[str], *, title: str) -> Any:
-    """A confusion matrix as a heat map with class names and counts: 900 x 800 pixels.
+    """A confusion matrix drawn by scikit-learn's ``ConfusionMatrixDisplay``: 900 x 800 pixels.
 
-    Rows are true classes, columns predicted ones; each cell shows its count, in white on the
-    darker half of the colour scale.
+    The one drawing of a confusion matrix in fashionkit, used by
+    :func:`fashionkit.plots.plot_confusion_matrix` and for the TensorBoard image: a heat map
+    in matplotlib's ``Blues`` with a colour bar, rows true classes and columns predicted ones,
+    each cell showing its count (in white on the darker half of the scale), the class names on
+    both axes, and ``title``.
 
     Args:
         matrix: ``(n, n)`` counts, ``n = len(class_names)``.
@@ -101,24 +100,17 @@ def confusion_matrix_figure(matrix: ArrayLike, class_names: Sequence[str], *, ti
     Raises:
         FashionkitError: matplotlib is not installed.
     """
-    fig = figure(9, 8)
+    fig = figure(9, 8)  # raises when matplotlib is missing, before scikit-learn draws
+    from sklearn.metrics import ConfusionMatrixDisplay
+
     ax = fig.subplots()
-    counts = np.asarray(matrix)
-    image = ax.imshow(counts, cmap="Blues")
-    fig.colorbar(image, ax=ax, shrink=0.8)
-    ticks = range(len(class_names))
-    ax.set_xticks(ticks, class_names, rotation=45, ha="right")
-    ax.set_yticks(ticks, class_names)
+    display = ConfusionMatrixDisplay(np.asarray(matrix), display_labels=list(class_names))
+    display.plot(ax=ax, cmap="Blues", xticks_rotation=45, text_kw={"fontsize": 8})
+    for label in ax.get_xticklabels():
+        label.set_horizontalalignment("right")
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     ax.set_title(title)
-    threshold = counts.max() / 2 if counts.size else 0
-    for i in ticks:
-        for j in ticks:
-            ax.text(
-                j, i, str(counts[i, j]), ha="center", va="center", fontsize=8,
-                color="white" if counts[i, j] > threshold else "black",
-            )  # fmt: skip
     return fig
 
 
@@ -152,33 +144,3 @@ def png_size(png: bytes) -> tuple[int, int]:
         raise InputValidationError("not a PNG image: its header is missing or damaged.")
     width, height = struct.unpack(">II", png[16:24])
     return int(width), int(height)
-
-
-def confusion_matrix_heatmap(matrix: ArrayLike, *, cell: int = 32) -> NDArray[np.uint8]:
-    """A confusion matrix as RGB pixels, without matplotlib: one square block per cell.
-
-    Each row is divided by its sum (so a cell is the share of the true class predicted as the
-    column's class, 0 for a class with no examples), and the share is shown on a ramp from
-    near-white (0) to dark blue (1), the ends of matplotlib's ``Blues``. There are no labels:
-    rows and columns are in label order, true classes down, predicted classes across.
-
-    Args:
-        matrix: ``(n, n)`` non-negative counts.
-        cell: Side of one cell's block in pixels. Defaults to 32.
-
-    Returns:
-        ``(n * cell, n * cell, 3)`` uint8 pixels.
-
-    Example:
-        >>> pixels = confusion_matrix_heatmap([[3, 1], [0, 2]], cell=2)
-        >>> pixels.shape
-        (4, 4, 3)
-        >>> pixels[0, 0].tolist(), pixels[0, 2].tolist(), pixels[2, 2].tolist()
-        ([68, 99, 144], [187, 200, 218], [8, 48, 107])
-    """
-    counts = np.asarray(matrix, dtype=np.float64)
-    totals = counts.sum(axis=1, keepdims=True)
-    shares = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
-    colours = _LIGHT + shares[..., np.newaxis] * (_DARK - _LIGHT)
-    pixels = np.rint(colours).astype(np.uint8)
-    return np.repeat(np.repeat(pixels, cell, axis=0), cell, axis=1)

@@ -41,7 +41,7 @@ from fashionkit.baseline import baseline
 from fashionkit.config import TrainConfig, settable_keys
 from fashionkit.datasets import load_fashion_mnist
 from fashionkit.devices import is_chief_task
-from fashionkit.evaluation import evaluate, predict
+from fashionkit.evaluation import Predictor
 from fashionkit.exceptions import (
     FashionkitError,
     InputValidationError,
@@ -67,13 +67,11 @@ from fashionkit.plots import (
 )
 from fashionkit.presets import get_preset, list_presets
 from fashionkit.runs import (
-    CALIBRATION,
-    CONFIG,
-    MODEL,
-    RunDirectory,
+    RunLayout,
+    RunWriter,
     check_model_path,
     load_model,
-    run_temperature,
+    load_run,
     save_model,
 )
 from fashionkit.sweep import PRUNERS
@@ -441,7 +439,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         os.environ.get("TF_CONFIG")
     )
     if args.run_dir is not None and not follows:
-        RunDirectory.check(args.run_dir, config)
+        RunWriter.check(args.run_dir, config)
     if args.save_model is not None:
         check_model_path(args.save_model)
     _start_tensorflow(args)
@@ -513,15 +511,24 @@ def _cmd_lr_find(args: argparse.Namespace) -> int:
     return 0
 
 
-# A saved model, for evaluate and predict: where it is read from, and --tta and --calibrated.
+# A saved model, for evaluate, predict and explain: a run directory (read by load_run, which
+# checks it) or a .keras file, and the flags that choose how it predicts.
 
 
-def _add_model_options(command: argparse.ArgumentParser) -> None:
-    """Add ``--tta`` and ``--calibrated`` (read by :func:`_tta_for`, :func:`_temperature_for`).
+def _add_model_options(command: argparse.ArgumentParser, *, prediction: bool = True) -> None:
+    """Add ``--model`` and, with ``prediction``, ``--tta`` and ``--calibrated``.
 
     Added in place rather than through a parent parser, whose flags ``--help`` would list
-    before the command's own: both commands show them last.
+    before the command's own: the commands show them last.
     """
+    command.add_argument(
+        "--model",
+        choices=EXPORT_SOURCES,
+        help="for a run directory: best, the best epoch's model (best.keras), or final, the "
+        "model training ended with (model.keras); default: the one the run ended with",
+    )
+    if not prediction:
+        return
     command.add_argument(
         "--tta",
         action=argparse.BooleanOptionalAction,
@@ -538,39 +545,26 @@ def _add_model_options(command: argparse.ArgumentParser) -> None:
     )
 
 
-def _model_from(path: Path) -> Any:
-    """A model from a run directory or a ``.keras`` file (safe mode on)."""
-    if path.is_dir():
-        return load_model(path / MODEL)
+def _predictor_for(args: argparse.Namespace) -> Predictor:
+    """The predictor of ``args.run``: a run's, as it predicted unless the flags say otherwise.
+
+    A run directory goes through :func:`~fashionkit.load_run`, which checks it; a ``.keras``
+    file is loaded with Keras's safe mode on and predicts plainly (``--tta`` turns TTA on).
+    """
+    path: Path = args.run
+    tta: bool | None = getattr(args, "tta", None)
+    calibrated: bool | None = getattr(args, "calibrated", None)
+    if path.is_dir() or (path.suffix != ".keras" and not path.exists()):
+        return load_run(path).predictor(args.model, tta=tta, calibrated=calibrated)
     if not path.is_file():
         raise InputValidationError(f"No model file or run directory at {path}.")
-    return load_model(path)
-
-
-def _tta_for(path: Path, wanted: bool | None) -> bool:
-    """``--tta``/``--no-tta``, or else what the run directory's config used (off for a file)."""
-    if wanted is not None:
-        return wanted
-    config = path / CONFIG
-    return path.is_dir() and config.is_file() and TrainConfig.from_toml(config).tta
-
-
-def _temperature_for(path: Path, wanted: bool | None) -> float:
-    """The run's fitted temperature unless ``--no-calibrated`` (1.0 for a file or none fitted)."""
-    if wanted is False:
-        return 1.0
-    config = path / CONFIG
-    temperature = (
-        run_temperature(path, TrainConfig.from_toml(config))
-        if path.is_dir() and config.is_file()
-        else 1.0
-    )
-    if wanted and not (path / CALIBRATION).is_file():
-        raise InputValidationError(
-            f"--calibrated needs a calibrated run directory; {path} has no calibration.json "
-            f"(train with --set calibrate=true)."
-        )
-    return temperature
+    for flag, given in (("--model", args.model is not None), ("--calibrated", bool(calibrated))):
+        if given:
+            raise InputValidationError(
+                f"{flag} applies to a run directory; {path} is a .keras file, which has no "
+                f"best model or calibration of its own."
+            )
+    return Predictor(model=load_model(path), tta=bool(tta))
 
 
 # fashionkit evaluate
@@ -580,7 +574,9 @@ def _add_evaluate(commands: _Commands) -> None:
     ev = commands.add_parser(
         "evaluate", parents=[_data_options()], help="evaluate a saved model on the test split"
     )
-    ev.add_argument("model", type=Path, help="a run directory or a .keras file")
+    ev.add_argument(
+        "run", type=Path, metavar="RUN_DIR_OR_MODEL", help="a run directory or a .keras file"
+    )
     ev.add_argument("--json", action="store_true", help="print the report as JSON")
     _add_model_options(ev)
     ev.set_defaults(func=_cmd_evaluate)
@@ -588,13 +584,9 @@ def _add_evaluate(commands: _Commands) -> None:
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     _start_tensorflow(args)
-    model = _model_from(args.model)
-    tta = _tta_for(args.model, args.tta)
-    temperature = _temperature_for(args.model, args.calibrated)
+    predictor = _predictor_for(args)
     data = _load(args)
-    report = evaluate(
-        model, data.test.images, data.test.labels, split="test", tta=tta, temperature=temperature
-    )
+    report = predictor.evaluate(data.test.images, data.test.labels, split="test")
     print(report.to_json() if args.json else report.to_text())
     return 0
 
@@ -621,13 +613,7 @@ def _add_predict(commands: _Commands) -> None:
 def _cmd_predict(args: argparse.Namespace) -> int:
     _start_tensorflow(args)
     images, names = read_images(args.images)
-    model = _model_from(args.run)
-    result = predict(
-        model,
-        images,
-        tta=_tta_for(args.run, args.tta),
-        temperature=_temperature_for(args.run, args.calibrated),
-    )
+    result = _predictor_for(args).predict(images)
     rows: list[dict[str, Any]] = []
     for name, probs in zip(names, result.probabilities, strict=True):
         top = np.argsort(-probs, kind="stable")[: args.top]
@@ -678,15 +664,20 @@ def _add_explain(commands: _Commands) -> None:
         ".keras file)",
     )
     ex.add_argument("--json", action="store_true", help="print the classes as JSON")
+    _add_model_options(ex, prediction=False)
     ex.set_defaults(func=_cmd_explain)
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
-    default = (args.run if args.run.is_dir() else args.run.parent) / "explanations.png"
+    default = (
+        RunLayout(args.run).explanations
+        if args.run.is_dir()
+        else args.run.parent / RunLayout(args.run.parent).explanations.name
+    )
     out = check_plot_path(args.out if args.out is not None else default)
     _start_tensorflow(args)
     images, names = read_images(args.images)
-    model = _model_from(args.run)
+    model = _predictor_for(args).model
     shown = explain(model, images, method=args.method)
     figure = plot_explanations(images, shown, CLASS_NAMES, titles=names)
     path = save_figure(figure, out)
@@ -929,7 +920,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
             print(f"wrote {path}")
         return 0
     _start_tensorflow(args)
-    for path in write_report(args.run, dataset=_load(args)):
+    run = load_run(args.run)
+    for path in write_report(run, dataset=_load(args)):
         print(f"wrote {path}")
     return 0
 

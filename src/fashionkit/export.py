@@ -79,8 +79,8 @@ from fashionkit._typing import PathLike
 from fashionkit._validation import check_images
 from fashionkit.calibration import check_temperature
 from fashionkit.datasets import FashionMNIST, load_fashion_mnist
-from fashionkit.exceptions import ExportError, InputValidationError, RunDirError, StorageError
-from fashionkit.runs import BEST, MODEL, completed_run_config, load_model, run_temperature
+from fashionkit.exceptions import ExportError, InputValidationError, StorageError
+from fashionkit.runs import load_run
 from fashionkit.training._setup import run_split
 
 __all__ = [
@@ -1055,27 +1055,11 @@ def export(
     )
     if out is not None:
         _check_name(Path(out), fmt)
-    directory = Path(run_dir)
-    config = completed_run_config(directory)
-    ended_with_best = config.early_stopping.restore_best
-    source: ExportSource = model if model is not None else "best" if ended_with_best else "final"
-    temperature = run_temperature(directory, config)
-    if source == "best":
-        if config.calibrate and not ended_with_best:
-            raise RunDirError(
-                f"The run in {directory} was calibrated on its final model, not on its best "
-                f"epoch's, so the temperature does not belong to best.keras. Export the final "
-                f"model (model='final', --model final), or train with "
-                f"early_stopping.restore_best = true, which ends with the best weights and "
-                f"calibrates them."
-            )
-        if not (directory / BEST).is_file():
-            raise RunDirError(
-                f"{directory / BEST} is missing: the run kept no best model (it is written "
-                f"after the first epoch with a validation score). Export the final model "
-                f"(model='final', --model final)."
-            )
-    keras_model = load_model(directory / (BEST if source == "best" else MODEL))
+    run = load_run(run_dir)
+    config = run.config
+    source: ExportSource = model if model is not None else run.ended_with
+    temperature = run.temperature_for(source)
+    keras_model = run.load_model(source)
     labels = representative = None
     if accuracy_check:
         data = dataset if dataset is not None else load_fashion_mnist()
@@ -1094,12 +1078,9 @@ def export(
             )
             chosen = np.random.default_rng(config.seed).choice(len(pool), size, replace=False)
             representative = pool[np.sort(chosen)]
-    default_name = DEFAULT_NAMES[fmt]
-    if quantize is not None:
-        default_name = default_name.replace(".tflite", f"-{quantize}.tflite")
     result = export_model(
         keras_model,
-        out if out is not None else directory / default_name,
+        out if out is not None else run.layout.export_path(fmt, quantize),
         format=fmt,
         tta=config.tta,
         temperature=temperature,

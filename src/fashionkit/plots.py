@@ -23,12 +23,12 @@ from fashionkit._typing import PathLike
 from fashionkit._validation import check_images, check_labels, check_probabilities
 from fashionkit.calibration import DEFAULT_BINS, apply_temperature, reliability_bins
 from fashionkit.datasets import FashionMNIST, load_fashion_mnist
-from fashionkit.evaluation import EvaluationReport, predict
+from fashionkit.evaluation import EvaluationReport
 from fashionkit.exceptions import InputValidationError, StorageError
 from fashionkit.explain import Explanation, explain
 from fashionkit.lr_finder import LearningRateRange
 from fashionkit.results import EpochRecord
-from fashionkit.runs import load_run
+from fashionkit.runs import REPORT_PICTURES, Run, load_run
 
 __all__ = [
     "check_plot_path",
@@ -90,7 +90,21 @@ def plot_learning_curves(history: Sequence[EpochRecord]) -> Any:
 
 
 def plot_confusion_matrix(report: EvaluationReport) -> Any:
-    """The confusion matrix of a report as a heat map with class names and counts."""
+    """The confusion matrix of a report as a heat map with class names and counts.
+
+    Drawn by scikit-learn's ``sklearn.metrics.ConfusionMatrixDisplay`` on a 9 x 8 inch
+    figure, titled with the split and the accuracy; the same picture
+    :class:`~fashionkit.callbacks.TensorBoardLogger` writes to TensorBoard.
+
+    Args:
+        report: The report whose :attr:`~fashionkit.EvaluationReport.confusion_matrix` to draw.
+
+    Returns:
+        A ``matplotlib.figure.Figure``.
+
+    Raises:
+        FashionkitError: matplotlib is not installed.
+    """
     return _drawing.confusion_matrix_figure(
         report.confusion_matrix,
         report.class_names,
@@ -372,17 +386,22 @@ def save_figure(fig: Any, path: PathLike) -> Path:
 _save = save_figure
 
 
-def write_report(run_dir: PathLike, *, dataset: FashionMNIST | None = None) -> list[Path]:
-    """Draw the four pictures of a completed run and write them as PNG into its directory.
+def write_report(run: Run | PathLike, *, dataset: FashionMNIST | None = None) -> list[Path]:
+    """Draw the pictures of a completed run and write them as PNG into its directory.
 
     Writes ``learning_curves.png``, ``confusion_matrix.png`` (test split),
     ``confident_mistakes.png``, ``mistakes_explained.png`` (the eight most confident mistakes
     beside what the model looked at, :func:`fashionkit.explain.explain`) and
     ``reliability.png`` (test split; they need the images, so the dataset is loaded with
-    :func:`~fashionkit.load_fashion_mnist` when not given). The test
-    probabilities are predicted as the run's reports were: with its flip TTA, and, for the
-    mistakes, its calibration temperature; the reliability diagram shows the model's own
-    probabilities and, for a calibrated run, the calibrated ones beside them.
+    :func:`~fashionkit.load_fashion_mnist` when not given). The test probabilities come from
+    the run's predictor (:meth:`fashionkit.runs.Run.predictor`), as the run's reports were
+    computed: with its flip TTA and its calibration temperature; the reliability diagram
+    shows the model's own probabilities and, for a calibrated run, the calibrated ones beside
+    them.
+
+    Args:
+        run: A run read with :func:`~fashionkit.load_run`, or its directory.
+        dataset: The data whose test split is drawn; loaded when not given.
 
     Returns:
         The paths written.
@@ -392,34 +411,26 @@ def write_report(run_dir: PathLike, *, dataset: FashionMNIST | None = None) -> l
         StorageError: A picture cannot be written (nothing half-written is left).
         FashionkitError: matplotlib is not installed.
     """
-    record = load_run(run_dir)
+    record = run if isinstance(run, Run) else load_run(run)
     data = dataset if dataset is not None else load_fashion_mnist()
-    raw = predict(record.model, data.test.images, tta=record.config.tta).probabilities
+    images, labels = np.asarray(data.test.images), np.asarray(data.test.labels)
+    raw = record.predictor(calibrated=False).probabilities(images)
     calibrated = record.calibration is not None
     probabilities = apply_temperature(raw, record.temperature) if calibrated else raw
-    directory = Path(run_dir)
-    reliability = plot_reliability_diagram(
-        raw,
-        data.test.labels,
-        temperature=record.temperature if calibrated else None,
-        title=f"Reliability diagram, test split ({record.config.model.architecture})",
-    )
-    return [
-        _save(plot_learning_curves(record.history), directory / "learning_curves.png"),
-        _save(plot_confusion_matrix(record.test), directory / "confusion_matrix.png"),
-        _save(
-            plot_confident_mistakes(
-                np.asarray(data.test.images), np.asarray(data.test.labels), probabilities,
-                record.test.class_names,
-            ),
-            directory / "confident_mistakes.png",
+    names = record.test.class_names
+    pictures = {
+        "learning_curves": plot_learning_curves(record.history),
+        "confusion_matrix": plot_confusion_matrix(record.test),
+        "confident_mistakes": plot_confident_mistakes(images, labels, probabilities, names),
+        "mistakes_explained": _explained_mistakes(record.model, data, probabilities, names),
+        "reliability": plot_reliability_diagram(
+            raw,
+            labels,
+            temperature=record.temperature if calibrated else None,
+            title=f"Reliability diagram, test split ({record.config.model.architecture})",
         ),
-        _save(
-            _explained_mistakes(record.model, data, probabilities, record.test.class_names),
-            directory / "mistakes_explained.png",
-        ),
-        _save(reliability, directory / "reliability.png"),
-    ]  # fmt: skip
+    }
+    return [_save(pictures[name], record.layout.picture(name)) for name in REPORT_PICTURES]
 
 
 def _explained_mistakes(

@@ -21,7 +21,7 @@ from fashionkit import _html, _schema
 from fashionkit.calibration import Calibration
 from fashionkit.config import TrainConfig
 from fashionkit.devices import Placement
-from fashionkit.evaluation import EvaluationReport
+from fashionkit.evaluation import EvaluationReport, Predictor
 
 __all__ = ["BestEpoch", "CheckpointState", "EpochRecord", "TrainResult"]
 
@@ -170,6 +170,22 @@ class TrainResult:
     def epochs_completed(self) -> int:
         """Number of epochs that ran to their end."""
         return sum(1 for r in self.history if not r.partial)
+
+    def predictor(self) -> Predictor:
+        """The model's predictor, as the reports predicted: the config's TTA, the temperature.
+
+        Example:
+            >>> result = fashionkit.train()  # doctest: +SKIP
+            >>> result.predictor().predict(data.test.images[:1]).names  # doctest: +SKIP
+            ('Ankle boot',)
+        """
+        temperature = self.calibration.temperature if self.calibration is not None else 1.0
+        return Predictor(
+            model=self.model,
+            tta=self.config.tta,
+            temperature=temperature,
+            class_names=self.test.class_names,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Everything but the model, as plain data: the layout of ``summary.json``."""

@@ -52,7 +52,6 @@ from fashionkit.config import (
     set_keys,
 )
 from fashionkit.datasets import DataSource, FashionMNIST, Split
-from fashionkit.evaluation import predict
 from fashionkit.exceptions import ConfigError, InputValidationError
 from fashionkit.models import ModelConfig
 from fashionkit.models._registry import model_config_from
@@ -341,10 +340,11 @@ class FashionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def predict_proba(self, X: object) -> NDArray[np.float64]:  # noqa: N803
         """Return the probability of each class for each image, columns in :attr:`classes_` order.
 
-        The probabilities come from :func:`fashionkit.evaluation.predict`, with test-time
-        augmentation when the fitted config has ``tta=True`` and with the fitted temperature
-        when it has ``calibrate=True`` (see :mod:`fashionkit.calibration`). Before ``fit`` it
-        raises scikit-learn's ``NotFittedError``, whatever ``X`` is.
+        The probabilities come from the training result's predictor
+        (:meth:`fashionkit.TrainResult.predictor`), as the fit's reports were computed: with
+        test-time augmentation when the fitted config has ``tta=True`` and with the fitted
+        temperature when it has ``calibrate=True`` (see :mod:`fashionkit.calibration`). Before
+        ``fit`` it raises scikit-learn's ``NotFittedError``, whatever ``X`` is.
 
         Args:
             X: Images, see the class documentation.
@@ -358,15 +358,7 @@ class FashionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         from sklearn.utils.validation import check_is_fitted
 
         check_is_fitted(self)
-        calibration = self.result_.calibration
-        prediction = predict(
-            self.model_,
-            _images(X),
-            class_names=_class_names(self.classes_),
-            batch_size=_PREDICT_BATCH,
-            tta=self.result_.config.tta,
-            temperature=calibration.temperature if calibration is not None else 1.0,
-        )
+        prediction = self.result_.predictor().predict(_images(X), batch_size=_PREDICT_BATCH)
         probabilities = prediction.probabilities[:, : len(self.classes_)].astype(np.float64)
         total = probabilities.sum(axis=1, keepdims=True)
         # A row whose k outputs are all 0 (all mass on unused outputs) becomes uniform.

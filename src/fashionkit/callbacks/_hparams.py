@@ -1,7 +1,7 @@
-"""TensorBoard's HParams records, written without the ``tensorboard`` package.
+"""TensorBoard's HParams records, written with TensorBoard's own HParams API.
 
 TensorBoard's HParams dashboard (its table, parallel coordinates and scatter plots) reads three
-kinds of summary, each a protocol buffer of the ``hparams`` plugin in a value's metadata:
+kinds of record:
 
 * a *session start* in the folder of one run (TensorBoard calls a run with hyperparameters a
   session): its hyperparameter values, a group name and the start time;
@@ -11,107 +11,60 @@ kinds of summary, each a protocol buffer of the ``hparams`` plugin in a value's 
   infers both from the sessions: every hyperparameter any session has, and every scalar tag
   in a session's folder and its sub-folders as a metric (named by tag and sub-folder).
 
-The messages are encoded here by hand, in the protocol buffer wire format, with the field
-numbers of TensorBoard's ``plugin_data.proto`` and ``api.proto`` (``HParamsPluginData``,
-``SessionStartInfo``, ``SessionEndInfo``, ``Experiment``, ``HParamInfo``, ``MetricInfo``),
-so writing (in :mod:`fashionkit.callbacks._tensorboard`) needs TensorFlow only, like the
-other logs. The test suite decodes them with
-TensorBoard's own classes and reads them back through TensorBoard's HParams backend.
+The ``write_*`` functions write one record into the default summary writer (inside
+``writer.as_default()``), through ``tensorboard.plugins.hparams``: the session start with
+``hp.hparams``, the session end and the experiment with the plugin's ``session_end_pb`` and
+``experiment_pb``. They import ``tensorboard`` when called, so that importing
+:mod:`fashionkit.callbacks` does not need it; this module also holds what needs no TensorBoard:
+the check of a session's values, the domains of a sweep's hyperparameters and the walk that
+turns a config into hyperparameters.
 """
 
 from __future__ import annotations
 
 import json
-import struct
-import time
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, cast, get_args
 
 import attrs
 
+from fashionkit._validation import shown
 from fashionkit.config import TrainConfig
-from fashionkit.exceptions import InputValidationError
+from fashionkit.exceptions import ArgumentError
 
 #: A hyperparameter value TensorBoard can show: a boolean, a number or a string.
 HParamValue = bool | int | float | str
 #: How a session ended, as TensorBoard's HParams dashboard shows it.
 SessionStatus = Literal["success", "failure", "running", "unknown"]
+#: The allowed :data:`SessionStatus` values, in order.
+STATUSES: tuple[str, ...] = get_args(SessionStatus)
 
-PLUGIN = "hparams"
-EXPERIMENT_TAG = "_hparams_/experiment"
-SESSION_START_TAG = "_hparams_/session_start_info"
-SESSION_END_TAG = "_hparams_/session_end_info"
-
-_STATUS = {"unknown": 0, "success": 1, "failure": 2, "running": 3}
-_DATA_TYPE = {"string": 1, "bool": 2, "float64": 3}
 # Config fields that say how a run reports, not how it trains.
 _NOT_HYPERPARAMETERS = frozenset({"verbose", "tensorboard"})
 
 
-# The wire format: each field is a key (number << 3 | wire type) and a value; type 0 is a
-# varint, 1 eight little-endian bytes, 2 a length-prefixed byte string (strings and messages).
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    value &= (1 << 64) - 1  # negative numbers as their 64-bit two's complement
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
-def _key(number: int, wire_type: int) -> bytes:
-    return _varint(number << 3 | wire_type)
-
-
-def _int_field(number: int, value: int) -> bytes:
-    return _key(number, 0) + _varint(value) if value else b""
-
-
-def _bool_field(number: int, value: bool) -> bytes:
-    return _key(number, 0) + b"\x01" if value else b""
-
-
-def _double_field(number: int, value: float) -> bytes:
-    return _key(number, 1) + struct.pack("<d", value) if value else b""
-
-
-def _bytes_field(number: int, value: bytes) -> bytes:
-    return _key(number, 2) + _varint(len(value)) + value
-
-
-def _string_field(number: int, value: str) -> bytes:
-    return _bytes_field(number, value.encode()) if value else b""
-
-
-def _value(value: HParamValue) -> bytes:
-    """A ``google.protobuf.Value``: number 2, string 3 or bool 4."""
-    if isinstance(value, bool):
-        return _key(4, 0) + (b"\x01" if value else b"\x00")
-    if isinstance(value, (int, float)):
-        return _key(2, 1) + struct.pack("<d", float(value))
-    return _bytes_field(3, value.encode())
-
-
-def _plugin_data(number: int, message: bytes) -> bytes:
-    """An ``HParamsPluginData`` (version 0) holding ``message`` in its oneof field ``number``."""
-    return _bytes_field(number, message)
-
-
-def check_hparams(hparams: Mapping[str, Any]) -> dict[str, HParamValue]:
+def check_hparams(hparams: object, *, name: str = "hparams") -> dict[str, HParamValue]:
     """``hparams`` as names and values TensorBoard can show (NumPy scalars become Python ones).
 
+    Args:
+        hparams: The values to check.
+        name: The argument's name in messages. Defaults to ``"hparams"``.
+
     Raises:
-        InputValidationError: A name that is not a non-empty string, or a value that is not a
-            boolean, a finite or infinite number, or a string.
+        ArgumentError: ``hparams`` is not a mapping, a name is not a non-empty string, or a
+            value is not a boolean, a number (NaN and infinities included) or a string.
     """
+    if not isinstance(hparams, Mapping):
+        raise ArgumentError(
+            f"{name} must be a mapping of names to booleans, numbers or strings, such as "
+            f"{{'optimizer.learning_rate': 0.001}}; got {type(hparams).__name__} "
+            f"{shown(hparams)}. Pass dict(...) of pairs."
+        )
     out: dict[str, HParamValue] = {}
-    for name, value in hparams.items():
-        if not isinstance(name, str) or not name:
-            raise InputValidationError(
-                f"hyperparameter names must be non-empty strings; got {name!r}."
+    for key, value in hparams.items():
+        if not isinstance(key, str) or not key:
+            raise ArgumentError(
+                f"{name}: hyperparameter names must be non-empty strings; got {shown(key)}."
             )
         item = value
         if hasattr(value, "item") and not isinstance(value, str):
@@ -120,34 +73,23 @@ def check_hparams(hparams: Mapping[str, Any]) -> dict[str, HParamValue]:
             except (TypeError, ValueError):
                 item = value  # an array of several values: refused below
         if not isinstance(item, (bool, int, float, str)):
-            raise InputValidationError(
-                f"hyperparameter {name!r} must be a boolean, a number or a string (TensorBoard "
-                f"shows no other kind); got {value!r}."
+            raise ArgumentError(
+                f"{name}: hyperparameter {key!r} must be a boolean, a number or a string "
+                f"(TensorBoard shows no other kind); got {shown(value)}."
             )
-        out[name] = item
+        out[key] = item
     return out
 
 
-def session_start(
-    hparams: Mapping[str, HParamValue], *, group_name: str = "", start_time: float | None = None
-) -> bytes:
-    """The plugin content of a session start: ``hparams`` (sorted by name)."""
-    message = b""
-    for name in sorted(hparams):
-        entry = _string_field(1, name) + _bytes_field(2, _value(hparams[name]))
-        message += _bytes_field(1, entry)  # map<string, Value> hparams = 1
-    message += _string_field(4, group_name)
-    message += _double_field(5, time.time() if start_time is None else start_time)
-    return _plugin_data(3, message)
+def check_status(status: object) -> SessionStatus:
+    """``status`` if it is one of :data:`STATUSES`.
 
-
-def session_end(status: SessionStatus = "success", *, end_time: float | None = None) -> bytes:
-    """The plugin content of a session end."""
-    if status not in _STATUS:
-        raise InputValidationError(f"status must be one of {', '.join(_STATUS)}; got {status!r}.")
-    message = _int_field(1, _STATUS[status])
-    message += _double_field(2, time.time() if end_time is None else end_time)
-    return _plugin_data(4, message)
+    Raises:
+        ArgumentError: It is not.
+    """
+    if not isinstance(status, str) or status not in STATUSES:
+        raise ArgumentError(f"status must be one of {', '.join(STATUSES)}; got {shown(status)}.")
+    return cast(SessionStatus, status)
 
 
 DomainKind = Literal["bool", "float64", "string"]
@@ -164,22 +106,42 @@ def _kind_of(values: Sequence[HParamValue]) -> DomainKind:
 
 def _check_domain(domain: HParamDomain, attribute: Any, value: Any) -> None:
     if not isinstance(domain.name, str) or not domain.name:
-        raise InputValidationError(f"a domain needs a non-empty name; got {domain.name!r}.")
+        raise ArgumentError(f"a domain needs a non-empty name; got {shown(domain.name)}.")
     listed = domain.values is not None
     ranged = domain.low is not None or domain.high is not None
     if listed == ranged:
-        raise InputValidationError(
+        raise ArgumentError(
             f"domain {domain.name!r}: give either values or low and high; got values="
-            f"{domain.values!r}, low={domain.low!r}, high={domain.high!r}."
+            f"{shown(domain.values)}, low={domain.low!r}, high={domain.high!r}."
         )
-    if domain.values is not None and not domain.values:
-        raise InputValidationError(f"domain {domain.name!r}: values must not be empty.")
-    if ranged and (
-        domain.low is None or domain.high is None or not float(domain.low) <= float(domain.high)
+    if domain.values is not None:
+        if not isinstance(domain.values, tuple):
+            raise ArgumentError(
+                f"domain {domain.name!r}: values must be a tuple; got {shown(domain.values)}."
+            )
+        if not domain.values:
+            raise ArgumentError(f"domain {domain.name!r}: values must not be empty.")
+        bad = [v for v in domain.values if not isinstance(v, (bool, int, float, str))]
+        if bad:
+            raise ArgumentError(
+                f"domain {domain.name!r}: values must be booleans, numbers or strings; got "
+                f"{shown(bad[0])}."
+            )
+    if ranged and not (
+        isinstance(domain.low, (int, float))
+        and isinstance(domain.high, (int, float))
+        and not isinstance(domain.low, bool)
+        and not isinstance(domain.high, bool)
+        and float(domain.low) <= float(domain.high)
     ):
-        raise InputValidationError(
-            f"domain {domain.name!r}: give low <= high; got low={domain.low!r}, "
+        raise ArgumentError(
+            f"domain {domain.name!r}: give numbers low <= high; got low={domain.low!r}, "
             f"high={domain.high!r}."
+        )
+    if not isinstance(domain.description, str):
+        raise ArgumentError(
+            f"domain {domain.name!r}: description must be a string; got "
+            f"{shown(domain.description)}."
         )
 
 
@@ -208,46 +170,90 @@ class HParamDomain:
         if value is None:
             return None
         if self.kind == "string":
-            shown = hparam_value(value)
-            return shown if isinstance(shown, str) else str(shown)
+            shown_value = hparam_value(value)
+            return shown_value if isinstance(shown_value, str) else str(shown_value)
         if self.kind == "bool":
             return bool(value)
         return float(value)
 
-    def encode(self) -> bytes:
-        """An ``HParamInfo``: name, description, type and domain."""
-        message = _string_field(1, self.name) + _string_field(3, self.description)
-        if self.values is not None:
-            values = [self.cast(v) for v in self.values]
-            listed = b"".join(_bytes_field(1, _value(v)) for v in values if v is not None)
-            message += _int_field(4, _DATA_TYPE[self.kind]) + _bytes_field(5, listed)
+    def to_tensorboard(self) -> Any:
+        """The domain as TensorBoard's ``hp.HParam``: a ``Discrete`` list or a ``RealInterval``.
+
+        TensorBoard sorts a list's values.
+        """
+        from tensorboard.plugins.hparams import api as hp
+
+        if self.values is None:
+            domain = hp.RealInterval(float(self.low or 0.0), float(self.high or 0.0))
         else:
-            interval = _key(1, 1) + struct.pack("<d", float(self.low or 0.0))
-            interval += _key(2, 1) + struct.pack("<d", float(self.high or 0.0))
-            message += _int_field(4, _DATA_TYPE["float64"]) + _bytes_field(6, interval)
-        return message
+            dtype = {"bool": bool, "float64": float, "string": str}[self.kind]
+            domain = hp.Discrete([self.cast(v) for v in self.values], dtype=dtype)
+        return hp.HParam(self.name, domain, description=self.description or None)
 
 
-def experiment(
+def write_session_start(
+    hparams: Mapping[str, HParamValue],
+    *,
+    group_name: str | None = None,
+    start_time: float | None = None,
+) -> None:
+    """Write a session start (at step 0) with ``hp.hparams`` into the default writer.
+
+    Args:
+        hparams: Checked values (:func:`check_hparams`).
+        group_name: The dashboard row the session joins; by default a digest of the values,
+            so that sessions with equal values share one.
+        start_time: Seconds since the epoch; defaults to now.
+    """
+    from tensorboard.plugins.hparams import api as hp
+
+    hp.hparams(dict(hparams), trial_id=group_name, start_time_secs=start_time)
+
+
+def write_session_end(status: SessionStatus, *, step: int, end_time: float | None = None) -> None:
+    """Write a session end at ``step`` with the plugin's ``session_end_pb``.
+
+    Args:
+        status: How the session ended (checked: :func:`check_status`).
+        step: The step to write it at.
+        end_time: Seconds since the epoch; defaults to now.
+    """
+    import tensorflow as tf
+    from tensorboard.plugins.hparams import api_pb2, summary
+
+    code = api_pb2.Status.Value(f"STATUS_{status.upper()}")
+    record = summary.session_end_pb(code, end_time_secs=end_time)
+    tf.summary.experimental.write_raw_pb(record.SerializeToString(), step=step)
+
+
+def write_experiment(
     domains: Sequence[HParamDomain],
     metrics: Sequence[tuple[str, str]],
     *,
     description: str = "",
     time_created: float | None = None,
-) -> bytes:
-    """The plugin content of an experiment: hyperparameter domains, then ``(group, tag)`` metrics.
+) -> None:
+    """Write an experiment (at step 0): hyperparameter domains, then ``(group, tag)`` metrics.
 
     A metric's group is the sub-folder of a session its scalar is in (``""``: the session's own
-    folder), its tag the scalar's tag.
+    folder), its tag the scalar's tag. Written with the plugin's ``experiment_pb``, which, unlike
+    ``hp.hparams_config``, keeps the description.
     """
-    message = _string_field(1, description)
-    message += _double_field(3, time.time() if time_created is None else time_created)
+    import tensorflow as tf
+    from tensorboard.plugins.hparams import api as hp
+    from tensorboard.plugins.hparams import api_pb2, summary
+
+    infos = []
     for domain in domains:
-        message += _bytes_field(4, domain.encode())
-    for group, tag in metrics:
-        name = _string_field(1, group) + _string_field(2, tag)
-        message += _bytes_field(5, _bytes_field(1, name))
-    return _plugin_data(2, message)
+        hparam = domain.to_tensorboard()
+        info = api_pb2.HParamInfo(name=hparam.name, description=hparam.description)
+        hparam.domain.update_hparam_info(info)
+        infos.append(info)
+    metric_infos = [hp.Metric(tag, group=group).as_proto() for group, tag in metrics]
+    record = summary.experiment_pb(
+        infos, metric_infos, description=description, time_created_secs=time_created
+    )
+    tf.summary.experimental.write_raw_pb(record.SerializeToString(), step=0)
 
 
 def hparam_value(value: Any) -> HParamValue:

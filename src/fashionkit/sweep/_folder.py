@@ -7,7 +7,7 @@ from pathlib import Path
 from fashionkit._io import atomic_write_text, os_errors_as
 from fashionkit.config import TrainConfig
 from fashionkit.exceptions import ConfigError, StorageError
-from fashionkit.runs import CONFIG, same_training
+from fashionkit.runs import RunLayout, same_training
 from fashionkit.sweep._space import SearchSpace
 
 SPACE = "space.toml"
@@ -27,7 +27,7 @@ def _same_config(run_dir: Path, config: TrainConfig) -> bool:
     resumed run is checked by.
     """
     try:
-        old = TrainConfig.from_toml(run_dir / CONFIG)
+        old = TrainConfig.from_toml(RunLayout(run_dir).config)
     except (ConfigError, StorageError):
         return False
     return same_training(old, config)

@@ -8,6 +8,7 @@ from typing import Any
 
 import attrs
 
+from fashionkit._extras import require
 from fashionkit._io import os_errors_as
 from fashionkit._typing import PathLike
 from fashionkit._validation import check_scalar
@@ -206,10 +207,19 @@ def _open_folder(optuna: Any, job: Job, *, on_server: bool) -> Any:
 def _write_experiment(job: Job) -> None:
     """The sweep's HParams experiment: the searched parameters' domains and the metrics.
 
-    Written once, when the folder has none (the space of a folder never changes).
+    Written once, when the folder has none (the space of a folder never changes). Writing
+    HParams records needs the ``tensorboard`` package, which the ``sweep`` extra installs.
+
+    Raises:
+        ConfigError: The ``tensorboard`` package is not installed.
     """
     from fashionkit.callbacks._tensorboard import write_hparams_experiment
 
+    require(
+        "tensorboard",
+        extra="sweep",
+        purpose="A sweep writes TensorBoard's HParams records of its trials",
+    )
     board = job.folder / TENSORBOARD
     if board.is_dir() and any(board.glob("events.out.tfevents.*")):
         return

@@ -17,7 +17,7 @@ import attrs
 from fashionkit._io import folder_lock
 from fashionkit.datasets import FashionMNIST, load_fashion_mnist
 from fashionkit.exceptions import ConfigError, FashionkitError, StorageError, TrainingInterrupted
-from fashionkit.runs import CHECKPOINTS, SUMMARY, load_run
+from fashionkit.runs import RunLayout, load_run
 from fashionkit.sweep._folder import ASK_LOCK, TENSORBOARD, TRIALS, free_run_name
 from fashionkit.sweep._space import SearchSpace
 from fashionkit.sweep._study import (
@@ -139,10 +139,11 @@ def _run_trial(job: Job, study: Any, storage: Any, trial: Any, data: FashionMNIS
     name = free_run_name(job.folder / TRIALS, _run_name(study, trial), config)
     trial.set_user_attr("run", name)
     run_dir = job.folder / TRIALS / name
+    layout = RunLayout(run_dir)
     began = time.time()
     try:
         with keep_heartbeat(storage, trial, job.heartbeat):
-            if (run_dir / SUMMARY).is_file():  # trained before its worker died: read it back
+            if layout.summary.is_file():  # trained before its worker died: read it back
                 record = load_run(run_dir)
                 history = record.history
             else:
@@ -153,7 +154,7 @@ def _run_trial(job: Job, study: Any, storage: Any, trial: Any, data: FashionMNIS
         trial.set_user_attr("epochs", exc.epochs)
         trial.set_user_attr("seconds", time.perf_counter() - started)
         study.tell(trial, state=state.PRUNED)
-        shutil.rmtree(run_dir / CHECKPOINTS, ignore_errors=True)  # it will not be resumed
+        shutil.rmtree(layout.checkpoints, ignore_errors=True)  # it will not be resumed
         _log_session(
             job, name, values, time.perf_counter() - started, began,
             best=exc.best, epochs=exc.epochs, pruned=True,

@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fashionkit._constants import Layout
+from fashionkit._extras import require
 from fashionkit._pipeline import epoch_batches
 from fashionkit._typing import PathLike
 from fashionkit.config import TrainConfig
@@ -25,7 +26,7 @@ from fashionkit.devices import (
 from fashionkit.evaluation import Evaluator
 from fashionkit.exceptions import ConfigError, RunDirError
 from fashionkit.preprocessing import TrainValidationSplit, encode_labels, train_validation_split
-from fashionkit.runs import RunDirectory
+from fashionkit.runs import RunFollower, RunWriter
 from fashionkit.training._compile import create_training_model
 
 
@@ -63,7 +64,7 @@ class TrainingSetup:
     test: Evaluator
     model: Any
     steps_per_epoch: int
-    run: RunDirectory | None
+    run: RunWriter | RunFollower | None
 
     @property
     def initial_epoch(self) -> int:
@@ -98,13 +99,20 @@ def prepare(
             "TrainConfig.tensorboard=True writes the logs into the run directory; pass "
             "run_dir=... (fashionkit train --run-dir DIR), or leave tensorboard off."
         )
+    if config.tensorboard:  # before devices, data or the run directory are touched
+        require(
+            "tensorboard",
+            "matplotlib",
+            extra="tensorboard",
+            purpose="TrainConfig.tensorboard=True writes TensorBoard logs",
+        )
     strategy, placement = apply_device_config(config.device)
-    run = None
+    run: RunWriter | RunFollower | None = None
     if run_dir is not None:
         if placement.strategy == "multi_worker" and not is_chief_task(os.environ.get("TF_CONFIG")):
-            run = RunDirectory.follow(Path(run_dir), config)  # the chief writes it
+            run = RunFollower.follow(Path(run_dir), config)  # the chief writes it
         else:
-            run = RunDirectory.open(Path(run_dir), config)
+            run = RunWriter.open(Path(run_dir), config)
         if placement.strategy == "multi_worker":
             _agree_on_the_checkpoint(strategy, run)
     try:
@@ -129,7 +137,7 @@ def summed_over_replicas(strategy: Any) -> Any:
     return tf.function(exchange)
 
 
-def _agree_on_the_checkpoint(strategy: Any, run: RunDirectory) -> None:
+def _agree_on_the_checkpoint(strategy: Any, run: RunWriter | RunFollower) -> None:
     """Refuse to train when the workers found different checkpoints (a folder not shared).
 
     One all-reduce of each worker's resume epoch and its square: they agree exactly when the
@@ -163,7 +171,7 @@ def run_split(config: TrainConfig, data: FashionMNIST) -> TrainValidationSplit:
 
 
 def _prepare_in(
-    run: RunDirectory | None,
+    run: RunWriter | RunFollower | None,
     config: TrainConfig,
     dataset: FashionMNIST | None,
     strategy: Any,

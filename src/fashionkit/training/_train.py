@@ -137,7 +137,9 @@ class _Wiring:
     records: Any  # fashionkit.callbacks._record_epochs.RecordEpochs
     signals: Any  # fashionkit.callbacks._stop_on_signal.StopOnSignal
     best: Any  # fashionkit.callbacks._keep_best.KeepBest
-    tensorboard: Any  # fashionkit.callbacks.TensorBoardLogger, or None
+    # The run directory's fashionkit.callbacks.TensorBoardLogger, or None: train() closes its
+    # writers when fit raises (on_train_end does not run then).
+    tensorboard: Any
 
 
 def _wire_callbacks(setup: TrainingSetup, user: Sequence[Any], *, live: bool = False) -> _Wiring:
@@ -162,7 +164,7 @@ def _wire_callbacks(setup: TrainingSetup, user: Sequence[Any], *, live: bool = F
     run_dir = setup.run
     best = KeepBest(
         config.early_stopping,
-        directory=run_dir.checkpoint_folder if run_dir is not None and run_dir.writes else None,
+        directory=run_dir.checkpoint_folder if run_dir is not None else None,
         resumed=run_dir.state.best if run_dir is not None and run_dir.state is not None else None,
     )
     own: list[Any] = [
@@ -267,7 +269,11 @@ def _final_reports(
 def _finish(
     setup: TrainingSetup, wiring: _Wiring, *, fit_seconds: float, started: float
 ) -> TrainResult:
-    """Merge the history, evaluate the final model, write the run directory's results."""
+    """Merge the history, evaluate the final model, hand the result to the callbacks, write it.
+
+    Every callback that defines ``on_result(result)`` receives the result before the run
+    directory's results are written.
+    """
     context = wiring.context
     earlier = setup.run.history if setup.run is not None else ()
     now = tuple(
@@ -284,25 +290,6 @@ def _finish(
     restored = _restore_best(setup, wiring)
     best = context.best
     validation, test, calibration = _final_reports(setup)
-    if wiring.tensorboard is not None and history:
-        # The confusion matrix of the final model, at the epoch whose weights it holds.
-        step = best.epoch if restored and best is not None else history[-1].epoch
-        wiring.tensorboard.write_confusion_matrix(
-            validation.confusion_matrix, validation.class_names, step=step
-        )
-        if wiring.tensorboard.hparams is not None:
-            # The HParams table's columns: the final model's scores (what the run reports).
-            wiring.tensorboard.end_session(
-                {
-                    "final_validation_accuracy": validation.accuracy,
-                    "final_validation_loss": validation.loss,
-                    "final_test_accuracy": test.accuracy,
-                    "final_test_loss": test.loss,
-                    "epochs_trained": float(completed),
-                },
-                step=step,
-                status="success",
-            )
     result = TrainResult(
         model=setup.model,
         config=setup.config,
@@ -319,6 +306,10 @@ def _finish(
         restored_best=restored,
         calibration=calibration,
     )
+    for callback in wiring.callbacks:  # the TensorBoard logger's confusion matrix and session end
+        on_result = getattr(callback, "on_result", None)
+        if callable(on_result):
+            on_result(result)
     if setup.run is not None:
         setup.run.write_results(result)
     return result

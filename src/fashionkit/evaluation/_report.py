@@ -1,40 +1,16 @@
-"""Evaluating and using a trained model: typed reports, per-class metrics, predictions.
-
-One implementation computes every metric fashionkit reports: :func:`report_from_probabilities`
-turns softmax outputs and labels into an :class:`EvaluationReport` (the confusion matrix, then
-precision, recall and F1 from it, and the loss). :class:`Evaluator` predicts one split in one
-pass and builds that report; training uses it after every epoch for the ``val_*`` metrics
-and at the end for the final reports, and :func:`evaluate` uses it on any labelled images.
-
-**The loss.** ``loss`` here, and so ``val_loss`` in training logs, is the mean categorical
-cross-entropy of the predicted probabilities against the true labels, with probabilities
-clipped to ``[1e-7, 1 - 1e-7]`` as Keras clips them and **without label smoothing**: it
-measures the model, not the training objective, so it is comparable across loss configs.
-With ``LossConfig(label_smoothing=s)`` the training ``loss`` Keras logs includes the smoothing
-and is therefore higher than ``val_loss`` would be on the same data.
-"""
+"""Evaluation reports: per-class metrics, the confusion matrix, the loss and calibration."""
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 from typing import Any
 
 import attrs
 import numpy as np
-from numpy.typing import NDArray
 
 from fashionkit import _html, _schema
 from fashionkit._constants import CLASS_NAMES
-from fashionkit._pipeline import model_layout, predict_in_batches
-from fashionkit._validation import (
-    check_images,
-    check_labels,
-    check_probabilities,
-    check_same_length,
-    check_scalar,
-    integer_labels,
-)
+from fashionkit._validation import check_labels, check_probabilities, check_scalar
 from fashionkit.calibration import (
     DEFAULT_BINS,
     apply_temperature,
@@ -44,15 +20,7 @@ from fashionkit.calibration import (
 )
 from fashionkit.exceptions import InputValidationError
 
-__all__ = [
-    "ClassMetrics",
-    "EvaluationReport",
-    "Evaluator",
-    "Prediction",
-    "evaluate",
-    "predict",
-    "report_from_probabilities",
-]
+__all__ = ["ClassMetrics", "EvaluationReport", "report_from_probabilities"]
 
 
 @attrs.frozen(kw_only=True)
@@ -215,29 +183,6 @@ class EvaluationReport:
         )
 
 
-@attrs.frozen(kw_only=True, eq=False)
-class Prediction:
-    """Predicted classes of a batch of images.
-
-    Attributes:
-        classes: ``(N,)`` predicted class indices.
-        names: Predicted class names, one per image.
-        probabilities: ``(N, num_classes)`` softmax outputs (with ``tta``, the mean over each
-            image and its mirror image; with a temperature other than 1, rescaled by it).
-        tta: Whether flip test-time augmentation was used.
-        temperature: The temperature applied to the probabilities (1.0: none).
-    """
-
-    classes: NDArray[np.intp]
-    names: tuple[str, ...]
-    probabilities: NDArray[np.float32]
-    tta: bool = False
-    temperature: float = 1.0
-
-    def __len__(self) -> int:
-        return len(self.names)
-
-
 def _class_names(class_names: Sequence[str]) -> tuple[str, ...]:
     names = tuple(class_names)
     if len(names) < 2 or not all(isinstance(n, str) for n in names):
@@ -341,225 +286,3 @@ def report_from_probabilities(
         temperature=t,
         ece=expected_calibration_error(probs, y, bins=DEFAULT_BINS),
     )
-
-
-class Evaluator:
-    """Evaluates models on one labelled split: one prediction pass, one report.
-
-    The images are validated once, here, and kept as they are (uint8 stays uint8); each call
-    scales them batch by batch for the model's input layout, predicts, and builds the report
-    with :func:`report_from_probabilities`. :func:`fashionkit.train` evaluates its validation
-    split with one evaluator after every epoch (the ``val_*`` logs) and at the end (the
-    result's ``validation`` report), so both are computed the same way.
-
-    Args:
-        images: ``(N, 28, 28)`` uint8 images (or any shape and dtype
-            :func:`~fashionkit.preprocessing.check_images` accepts with floats allowed).
-        labels: Integer labels ``(N,)`` or one-hot rows ``(N, num_classes)``.
-        split: Name recorded in the reports. Defaults to ``"validation"``.
-        class_names: Names in label order. Defaults to :data:`~fashionkit.datasets.CLASS_NAMES`.
-        batch_size: Images per forward pass. Defaults to 1024.
-        tta: Flip test-time augmentation: average the probabilities of each image and its mirror
-            image (two forward passes). Defaults to ``False``.
-
-    Raises:
-        InputValidationError: Bad images or labels, or different lengths.
-
-    Attributes:
-        latest: The report of the most recent call, or ``None`` before the first.
-
-    Example:
-        >>> import numpy as np
-        >>> evaluator = Evaluator(np.zeros((4, 28, 28), np.uint8), [0, 1, 2, 3], split="demo")
-        >>> len(evaluator), evaluator.latest is None
-        (4, True)
-    """
-
-    def __init__(
-        self,
-        images: object,
-        labels: object,
-        *,
-        split: str = "validation",
-        class_names: Sequence[str] = CLASS_NAMES,
-        batch_size: int = 1024,
-        tta: bool = False,
-    ) -> None:
-        _check_batch_size(batch_size)
-        _check_tta(tta)
-        self.tta = tta
-        self.class_names = _class_names(class_names)
-        self.labels = integer_labels(labels, num_classes=len(self.class_names))
-        self.images = check_images(images, allow_float=True)
-        check_same_length(self.images, self.labels, names="images and labels")
-        self.split = split
-        self.batch_size = batch_size
-        self.latest: EvaluationReport | None = None
-
-    def __len__(self) -> int:
-        return int(self.labels.shape[0])
-
-    def with_tta(self, tta: bool) -> Evaluator:
-        """Return an evaluator of the same split and images with test-time augmentation on or off.
-
-        The images and labels are shared, not copied; each evaluator keeps its own
-        :attr:`latest`.
-
-        Example:
-            >>> import numpy as np
-            >>> evaluator = Evaluator(np.zeros((4, 28, 28), np.uint8), [0, 1, 2, 3], tta=True)
-            >>> plain = evaluator.with_tta(False)
-            >>> plain.tta, plain.images is evaluator.images
-            (False, True)
-        """
-        _check_tta(tta)
-        other = copy.copy(self)
-        other.tta = tta
-        other.latest = None
-        return other
-
-    def probabilities(self, model: Any) -> NDArray[np.float32]:
-        """Predict the split with ``model`` and return the ``(N, num_classes)`` softmax outputs."""
-        return predict_in_batches(
-            model,
-            self.images,
-            layout=model_layout(model),
-            batch_size=self.batch_size,
-            tta=self.tta,
-        )
-
-    def report(self, probabilities: object, *, temperature: float = 1.0) -> EvaluationReport:
-        """The report of probabilities :meth:`probabilities` returned, remembered as latest.
-
-        Args:
-            probabilities: ``(N, num_classes)`` outputs for this split's images.
-            temperature: Applied before scoring (see
-                :func:`~fashionkit.calibration.apply_temperature`). Defaults to 1.0.
-
-        Raises:
-            InputValidationError: As :func:`report_from_probabilities`.
-        """
-        report = report_from_probabilities(
-            probabilities,
-            self.labels,
-            split=self.split,
-            class_names=self.class_names,
-            tta=self.tta,
-            temperature=temperature,
-        )
-        self.latest = report
-        return report
-
-    def __call__(self, model: Any, *, temperature: float = 1.0) -> EvaluationReport:
-        """Evaluate ``model`` on the split, remember the report as :attr:`latest`, return it.
-
-        ``temperature`` rescales the probabilities before scoring (1.0: as the model gives
-        them).
-        """
-        return self.report(self.probabilities(model), temperature=temperature)
-
-
-def predict(
-    model: Any,
-    images: object,
-    *,
-    class_names: Sequence[str] = CLASS_NAMES,
-    batch_size: int = 256,
-    tta: bool = False,
-    temperature: float = 1.0,
-) -> Prediction:
-    """Classify one ``(28, 28)`` uint8 image or a batch ``(N, 28, 28)``.
-
-    Args:
-        model: A trained ``keras.Model`` taking ``(784,)`` or ``(28, 28, 1)`` inputs.
-        images: uint8 pixels as loaded from Fashion-MNIST (or floats already in ``[0, 1]``).
-        class_names: Names to report, in label order. Defaults to
-            :data:`~fashionkit.datasets.CLASS_NAMES`.
-        batch_size: Images per forward pass. Defaults to 256.
-        tta: Flip test-time augmentation: average the probabilities of each image and its mirror
-            image. Defaults to ``False``.
-        temperature: Rescale the probabilities by this temperature (a calibrated run's
-            :attr:`Calibration.temperature <fashionkit.calibration.Calibration.temperature>`);
-            the classes do not change. Defaults to 1.0 (as the model gives them).
-
-    Returns:
-        Class indices, names and probabilities.
-
-    Raises:
-        InputValidationError: Images of the wrong shape or dtype (nothing is resized), a model
-            whose output does not match ``class_names``, one whose outputs are not probabilities
-            (NaN, values outside ``[0, 1]``, or rows that do not sum to 1 within 0.01: no
-            softmax output), or a temperature that is not a positive finite number.
-
-    Example:
-        >>> result = fashionkit.train()  # doctest: +SKIP
-        >>> predict(result.model, data.test.images[0]).names  # doctest: +SKIP
-        ('Ankle boot',)
-    """
-    names = _class_names(class_names)
-    _check_batch_size(batch_size)
-    _check_tta(tta)
-    check_temperature(temperature)
-    x = check_images(images, allow_float=True)
-    raw = predict_in_batches(model, x, layout=model_layout(model), batch_size=batch_size, tta=tta)
-    if raw.size and raw.shape[1] != len(names):
-        raise InputValidationError(
-            f"The model predicts {raw.shape[1]} classes but {len(names)} class names were given."
-        )
-    checked = check_probabilities(
-        raw, rows=len(x), num_classes=len(names), name="the model's outputs"
-    )
-    classes = checked.argmax(axis=1) if len(x) else np.zeros(0, np.intp)  # before the temperature
-    probs = apply_temperature(checked, temperature)
-    return Prediction(
-        classes=classes,
-        names=tuple(names[int(c)] for c in classes),
-        probabilities=probs,
-        tta=tta,
-        temperature=float(temperature),
-    )
-
-
-def evaluate(
-    model: Any,
-    images: object,
-    labels: object,
-    *,
-    split: str = "test",
-    class_names: Sequence[str] = CLASS_NAMES,
-    batch_size: int = 256,
-    tta: bool = False,
-    temperature: float = 1.0,
-) -> EvaluationReport:
-    """Evaluate a model on labelled images and return a typed report.
-
-    Args:
-        model: A trained ``keras.Model`` with a softmax output.
-        images: uint8 images ``(N, 28, 28)`` (see :func:`~fashionkit.preprocessing.check_images`).
-        labels: Integer labels ``(N,)`` or one-hot rows ``(N, 10)``.
-        split: Name recorded in the report. Defaults to ``"test"``.
-        class_names: Names in label order. Defaults to :data:`~fashionkit.datasets.CLASS_NAMES`.
-        batch_size: Images per forward pass. Defaults to 256.
-        tta: Flip test-time augmentation: average the probabilities of each image and its mirror
-            image; the report records it. Defaults to ``False``.
-        temperature: Rescale the probabilities by this temperature before scoring (see
-            :mod:`fashionkit.calibration`); the report records it. Defaults to 1.0.
-
-    Returns:
-        Loss, accuracy, expected calibration error, per-class precision/recall/F1 and the
-        confusion matrix.
-
-    Raises:
-        InputValidationError: Bad images or labels, different lengths, a model whose outputs
-            are not probabilities (see :func:`predict`), or a temperature that is not a
-            positive finite number.
-
-    Example:
-        >>> report = evaluate(model, data.test.images, data.test.labels)  # doctest: +SKIP
-        >>> print(report.to_text())  # doctest: +SKIP
-    """
-    check_temperature(temperature)
-    evaluator = Evaluator(
-        images, labels, split=split, class_names=class_names, batch_size=batch_size, tta=tta
-    )
-    return evaluator(model, temperature=temperature)
