@@ -63,7 +63,7 @@ def test_a_run_dir_that_is_a_file_is_refused(
     a_file: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """It refuses a regular file as run directory before any data is loaded."""
-    monkeypatch.setattr(cli, "_load", lambda args: pytest.fail("data loaded"))
+    monkeypatch.setattr(cli._options, "load_data", lambda args: pytest.fail("data loaded"))
     status, err = _run(["train", "--run-dir", str(a_file), "--quiet"], capsys)
     assert status == 1
     assert "is a file, not a folder" in err
@@ -94,7 +94,7 @@ def test_an_unexpected_error_has_a_hint_and_debug_shows_the_traceback(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("something odd")
 
-    monkeypatch.setattr(cli, "load_fashion_mnist", broken)
+    monkeypatch.setattr(cli._options, "load_fashion_mnist", broken)
     status, err = _run(["info"], capsys)
     assert status == 1
     assert "unexpected error: RuntimeError: something odd" in err
@@ -104,7 +104,7 @@ def test_an_unexpected_error_has_a_hint_and_debug_shows_the_traceback(
         status, err = _run(argv, capsys)
         assert status == 1
         assert "Traceback" in err
-    monkeypatch.setenv(cli.DEBUG_ENV, "1")
+    monkeypatch.setenv("FASHIONKIT_DEBUG", "1")
     status, err = _run(["info"], capsys)
     assert "Traceback" in err
 
@@ -117,7 +117,7 @@ def test_a_plain_os_error_is_explained(
     def denied(*args: object, **kwargs: object) -> None:
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), "/data/x.gz")
 
-    monkeypatch.setattr(cli, "load_fashion_mnist", denied)
+    monkeypatch.setattr(cli._options, "load_fashion_mnist", denied)
     status, err = _run(["info"], capsys)
     assert status == 1
     assert "Cannot use /data/x.gz: permission denied" in err
@@ -141,7 +141,9 @@ def _evaluate_garbage(tmp_path: Path, env: dict[str, str]) -> list[str]:
 @pytest.mark.slow
 def test_tensorflow_start_up_log_stays_off_the_terminal(tmp_path: Path) -> None:
     """It keeps TensorFlow's start-up lines out of stderr, unless the user sets the log level."""
-    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", cli.DEBUG_ENV)}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "FASHIONKIT_DEBUG")
+    }
     quiet = _evaluate_garbage(tmp_path, env)
     assert len(quiet) == 1, quiet
     assert quiet[0].startswith("fashionkit evaluate: error: ")
@@ -181,7 +183,7 @@ def test_the_log_filter_applies_the_level_to_absl_lines_only(
 ) -> None:
     """It drops absl lines below the level and absl's note, and passes every other line."""
     done = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", cli._TF_LOG_FILTER, str(level)],
+        [sys.executable, "-I", "-S", "-c", cli._tflog._TF_LOG_FILTER, str(level)],
         input="\n".join(_START_UP) + "\npartial line, no newline",
         capture_output=True,
         text=True,
@@ -196,7 +198,7 @@ _FILTERED_THEN_CRASH = """
 import os, resource
 from fashionkit import cli
 resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # no core file
-with cli._tf_log_filtered(2):
+with cli._tflog._tf_log_filtered(2):
     for line in {lines!r}:
         os.write(2, line.encode() + b"\\n")
     os.abort()  # as a failed CHECK in TensorFlow does, right after its FATAL line
@@ -222,7 +224,7 @@ def test_filtered_lines_still_reach_the_terminal_when_the_process_crashes() -> N
 @pytest.mark.parametrize("level", ["1", "2", "3"])
 def test_a_user_log_level_filters_tensorflows_start_up_lines(tmp_path: Path, level: str) -> None:
     """It keeps absl's note and INFO lines of TensorFlow's start-up off stderr; errors show."""
-    env = {k: v for k, v in os.environ.items() if k != cli.DEBUG_ENV}
+    env = {k: v for k, v in os.environ.items() if k != "FASHIONKIT_DEBUG"}
     lines = _evaluate_garbage(tmp_path, {**env, "TF_CPP_MIN_LOG_LEVEL": level})
     assert lines[-1].startswith("fashionkit evaluate: error: ")  # the real error still shows
     assert "is corrupted or not a Keras model" in lines[-1]
@@ -247,7 +249,7 @@ def test_bad_arguments_fail_before_any_work(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """It refuses a model path that would fail after training, before training."""
-    monkeypatch.setattr(cli, "train", lambda *a, **k: pytest.fail("trained"))
+    monkeypatch.setattr(cli._train, "train", lambda *a, **k: pytest.fail("trained"))
     status, err = _run([arg.format(tmp=tmp_path, file=a_file) for arg in argv], capsys)
     assert status == 1
     assert words in err

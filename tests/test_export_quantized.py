@@ -333,7 +333,7 @@ def test_cli_export_quantizes_with_the_data_options(
     def no_data(args: Any) -> Any:
         raise AssertionError("the data was loaded before the arguments were checked")
 
-    monkeypatch.setattr("fashionkit.cli._load", no_data)
+    monkeypatch.setattr("fashionkit.cli._options.load_data", no_data)
     assert main([*argv[:-1], "--max-accuracy-loss", "7"]) != 0
     assert "max_accuracy_loss must be from 0 to 1" in capsys.readouterr().err
     assert main(["export", str(mlp_run), "--format", "onnx", "--quantize", "int8"]) != 0
@@ -362,7 +362,7 @@ def test_cli_refuses_an_export_that_loses_too_much_in_one_line(
         test=fashionkit.Split(images=images, labels=labels),
         source=tiny_dataset.source,
     )
-    monkeypatch.setattr("fashionkit.cli._load", lambda args: data)
+    monkeypatch.setattr("fashionkit.cli._options.load_data", lambda args: data)
     argv = ["export", str(run), "--format", "tflite", "--quantize", "int8"]
     assert main([*argv, "--max-accuracy-loss", "0.05"]) == 1
     err = capsys.readouterr().err

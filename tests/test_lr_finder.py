@@ -420,7 +420,7 @@ def test_lr_find_rejects_bad_flags_with_a_message(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """It exits with status 1 and the library's message, without a traceback or loading data."""
-    monkeypatch.setattr(cli, "load_fashion_mnist", lambda *a, **k: pytest.fail("loaded"))
+    monkeypatch.setattr(cli._options, "load_fashion_mnist", lambda *a, **k: pytest.fail("loaded"))
     assert main(["lr-find", "--no-download", *flags]) == 1
     err = capsys.readouterr().err
     assert err.startswith("fashionkit lr-find: error:")
@@ -434,7 +434,7 @@ def test_lr_find_refuses_a_plot_path_inside_a_file(
 ) -> None:
     """It checks the picture's path before loading the data and sweeping."""
     pytest.importorskip("matplotlib")
-    monkeypatch.setattr(cli, "load_fashion_mnist", lambda *a, **k: pytest.fail("loaded"))
+    monkeypatch.setattr(cli._options, "load_fashion_mnist", lambda *a, **k: pytest.fail("loaded"))
     blocker = tmp_path / "file"
     blocker.write_text("")
     assert main(["lr-find", "--no-download", "--plot", str(blocker / "lr.png")]) == 1
