@@ -1,205 +1,25 @@
-"""Argument validation: one checker per kind of input, each returning the converted value.
-
-Every public entry point of fashionkit validates its arrays and its plain scalar arguments
-here, once, and then trusts them (the role ``sklearn.utils.validation`` plays in
-scikit-learn). Two kinds of fault, two exception classes, both :class:`ValueError`:
-
-- a bad array (images, labels, probabilities: wrong shape, dtype, values or length) is an
-  :class:`~fashionkit.exceptions.InputValidationError`;
-- a bad plain argument (a count, a rate, a seed, a size: wrong type, not finite or out of
-  range), checked by :func:`check_scalar`, is an :class:`~fashionkit.exceptions.ArgumentError`,
-  which is also a :class:`~fashionkit.exceptions.ConfigError` and an ``InputValidationError``.
-
-Config fields are checked by their own validators (``fashionkit._fields``) and raise
-:class:`~fashionkit.exceptions.ConfigError`. Every message says what was wrong, what is
-allowed and what was received. It needs NumPy only.
-"""
+"""Arrays: images, labels, one-hot targets and probabilities, each checked and converted."""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sized
-from typing import Any, Literal, overload
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from fashionkit._constants import IMAGE_SHAPE, LABEL_ENCODINGS, NUM_CLASSES, PIXELS
 from fashionkit._typing import LabelsU8
-from fashionkit.exceptions import (
-    ArgumentError,
-    FashionkitError,
-    InputValidationError,
-    LabelEncodingError,
-)
+from fashionkit.exceptions import InputValidationError, LabelEncodingError
 
 __all__ = [
+    "PROBABILITY_SUM_TOLERANCE",
     "check_images",
     "check_labels",
     "check_probabilities",
     "check_same_length",
-    "check_scalar",
     "check_targets",
-    "shown",
+    "integer_labels",
 ]
-
-#: How many characters of a value a message shows; a longer one is cut (see :func:`shown`).
-SHOWN_LENGTH = 80
-
-
-def shown(value: object, *, limit: int = SHOWN_LENGTH) -> str:
-    """``repr(value)`` for a message, cut to ``limit`` characters with its full length said.
-
-    Every message that echoes a user's value goes through it, so that a huge value (a 1 MB
-    string, a long list) never floods the terminal.
-
-    Example:
-        >>> shown("adam")
-        "'adam'"
-        >>> shown("x" * 1000, limit=12)
-        "'xxxxxxxxxx... (a str of 1000 characters)"
-    """
-    text = repr(value)
-    if len(text) <= limit:
-        return text
-    if isinstance(value, (str, bytes)):
-        size = f"a {type(value).__name__} of {len(value)} characters"
-    elif isinstance(value, Sized) and not isinstance(value, Mapping):
-        size = f"a {type(value).__name__} of {len(value)} items"
-    else:
-        size = f"{len(text)} characters as text"
-    return f"{text[: max(limit - 1, 1)]}... ({size})"
-
-
-def _bounds_text(
-    *,
-    integer: bool,
-    ge: float | None = None,
-    gt: float | None = None,
-    le: float | None = None,
-    lt: float | None = None,
-) -> str:
-    """What a number check allows: ``an integer >= 1``, ``a number > 0 and <= 2.0``..."""
-    bounds = [
-        f"{sign} {bound}"
-        for sign, bound in ((">=", ge), (">", gt), ("<=", le), ("<", lt))
-        if bound is not None
-    ]
-    if not bounds:
-        return "an integer" if integer else "a finite number"
-    return f"{'an integer' if integer else 'a number'} {' and '.join(bounds)}"
-
-
-@overload
-def check_scalar(
-    value: object,
-    name: str,
-    *,
-    kind: Literal["int"] = ...,
-    ge: float | None = ...,
-    gt: float | None = ...,
-    le: float | None = ...,
-    lt: float | None = ...,
-    hint: str = ...,
-    numpy: bool = ...,
-    error: type[FashionkitError] = ...,
-) -> int: ...
-
-
-@overload
-def check_scalar(
-    value: object,
-    name: str,
-    *,
-    kind: Literal["number"],
-    ge: float | None = ...,
-    gt: float | None = ...,
-    le: float | None = ...,
-    lt: float | None = ...,
-    hint: str = ...,
-    numpy: bool = ...,
-    error: type[FashionkitError] = ...,
-) -> float: ...
-
-
-def check_scalar(
-    value: object,
-    name: str,
-    *,
-    kind: Literal["int", "number"] = "int",
-    ge: float | None = None,
-    gt: float | None = None,
-    le: float | None = None,
-    lt: float | None = None,
-    hint: str = "",
-    numpy: bool = True,
-    error: type[FashionkitError] = ArgumentError,
-) -> int | float:
-    """Check one plain number: its type, that it is finite, and its bounds.
-
-    The one number check of fashionkit: plain arguments use it directly, and the config
-    fields' validators (``fashionkit._fields.number``) call it with ``error=ConfigError``.
-    ``True`` and ``False`` are never numbers here (Python counts them as integers).
-
-    Args:
-        value: The value as received.
-        name: Its name in the message (``"batch_size"``, ``"TrainConfig.epochs"``).
-        kind: ``"int"`` for an integer, ``"number"`` for any finite real number.
-        ge: The value must be ``>=`` this; ``None`` for no such bound (likewise ``gt``, ``le``,
-            ``lt`` for ``>``, ``<=`` and ``<``).
-        gt: See ``ge``.
-        le: See ``ge``.
-        lt: See ``ge``.
-        hint: A sentence appended to the message (what a usual value is).
-        numpy: Accept NumPy integers and floats too (a config field takes Python numbers only,
-            so that it serialises as it was given).
-        error: The exception class raised. Defaults to
-            :class:`~fashionkit.exceptions.ArgumentError`.
-
-    Returns:
-        The value as a Python ``int`` (``kind="int"``) or ``float``.
-
-    Raises:
-        ArgumentError: Wrong type, NaN or infinite, or out of bounds (or ``error``); the
-            message names the value, what is allowed and what was received.
-
-    Example:
-        >>> check_scalar(3, "folds", ge=2)
-        3
-        >>> check_scalar(0.0, "fraction", kind="number", gt=0, lt=1)
-        Traceback (most recent call last):
-        ...
-        fashionkit.exceptions.ArgumentError: fraction must be a number > 0 and < 1; got 0.0.
-        >>> check_scalar(True, "steps", ge=1)
-        Traceback (most recent call last):
-        ...
-        fashionkit.exceptions.ArgumentError: steps must be an integer >= 1; got True (bool).
-    """
-    integer = kind == "int"
-    wanted = _bounds_text(integer=integer, ge=ge, gt=gt, le=le, lt=lt)
-    suffix = f" {hint}" if hint else ""
-    types: tuple[type, ...] = (int,) if integer else (int, float)
-    if numpy:
-        types += (np.integer,) if integer else (np.integer, np.floating)
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, types):
-        raise error(f"{name} must be {wanted}; got {value!r} ({type(value).__name__}).{suffix}")
-    # Integers are compared as integers: a huge one is finite, but float() would overflow.
-    checked: Any = value  # an int, a float or a NumPy number, as tested just above
-    number: int | float = int(checked) if isinstance(checked, (int, np.integer)) else float(checked)
-    if (
-        (isinstance(number, float) and not math.isfinite(number))
-        or (ge is not None and number < ge)
-        or (gt is not None and number <= gt)
-        or (le is not None and number > le)
-        or (lt is not None and number >= lt)
-    ):
-        raise error(f"{name} must be {wanted}; got {value!r}.{suffix}")
-    if integer:
-        return number
-    try:
-        return float(number)
-    except OverflowError:  # an int beyond any float, with no upper bound to refuse it
-        raise error(f"{name} must be {wanted} within float range; got {value!r}.{suffix}") from None
 
 
 def _as_array(value: object, name: str) -> NDArray[Any]:
