@@ -559,3 +559,125 @@ def test_save_model_under_a_file_is_a_storage_error(tmp_path: Path) -> None:
     (tmp_path / "plain").write_text("x", encoding="utf-8")
     with pytest.raises(fashionkit.StorageError, match="is a file, not a folder"):
         save_model(object(), tmp_path / "plain" / "sub" / "model.keras")
+
+
+# --- every command that reads a run, on the same damaged run directories ---------------------
+
+
+def _missing(run: Path) -> None:
+    shutil.rmtree(run)
+
+
+def _locked(run: Path) -> None:
+    from fashionkit._io import DirectoryLock
+
+    lock = DirectoryLock(run)
+    lock.acquire()  # released when the test's copy is deleted; another descriptor sees it held
+    _HELD_LOCKS.append(lock)
+
+
+def _unfinished(run: Path) -> None:
+    (run / "summary.json").unlink()
+
+
+def _bad_config(run: Path) -> None:
+    (run / "config.toml").write_text("epochs = 'many'\n", encoding="utf-8")
+
+
+def _truncated_model(run: Path) -> None:
+    model = run / "model.keras"
+    model.write_bytes(model.read_bytes()[: model.stat().st_size // 2])
+
+
+def _missing_best(run: Path) -> None:
+    (run / "best.keras").unlink()
+
+
+_HELD_LOCKS: list[Any] = []
+DAMAGES: dict[str, Callable[[Path], None]] = {
+    "missing": _missing,
+    "locked": _locked,
+    "unfinished": _unfinished,
+    "bad config": _bad_config,
+    "truncated model": _truncated_model,
+    "missing best": _missing_best,
+}
+#: Every command that takes a run directory, with the arguments it needs besides the run.
+COMMANDS: dict[str, Callable[[Path, Path], list[str]]] = {
+    "evaluate": lambda run, image: ["evaluate", str(run)],
+    "predict": lambda run, image: ["predict", str(run), str(image)],
+    "explain": lambda run, image: ["explain", str(run), str(image), "--out", f"{image}.png"],
+    "report": lambda run, image: ["report", str(run)],
+    "export": lambda run, image: ["export", str(run), "--format", "tflite"],
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGES))
+def test_every_command_gives_the_same_one_line_error_for_a_damaged_run(
+    damage: str,
+    finished: fashionkit.TrainResult,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """It refuses the same damaged run in evaluate, predict, explain, report and export alike."""
+    from fashionkit.cli import main
+
+    assert finished.run_dir is not None
+    run = _copy(finished.run_dir, tmp_path)
+    image = tmp_path / "one.npy"
+    np.save(image, np.zeros((28, 28), np.uint8))
+    DAMAGES[damage](run)
+    errors = {}
+    try:
+        for command, argv in COMMANDS.items():
+            assert main(argv(run, image)) == 1, command
+            err = capsys.readouterr().err
+            assert len(err.strip().splitlines()) == 1, err
+            prefix = f"fashionkit {command}: error: "
+            assert err.startswith(prefix), err
+            errors[command] = err.removeprefix(prefix)
+    finally:
+        while _HELD_LOCKS:
+            _HELD_LOCKS.pop().release()
+    assert len(set(errors.values())) == 1, errors
+    assert str(run) in next(iter(errors.values()))
+
+
+def test_the_run_directory_s_file_names_are_spelled_in_one_module() -> None:
+    """It finds the file names of a run directory in no code but fashionkit.runs._layout."""
+    import ast
+
+    from fashionkit.runs import REPORT_PICTURES, RunLayout
+
+    layout = RunLayout("run")
+    names = {
+        path.name
+        for path in (
+            layout.config, layout.metrics, layout.model, layout.best, layout.validation,
+            layout.test, layout.calibration, layout.environment, layout.summary,
+            layout.explanations, *(layout.picture(name) for name in REPORT_PICTURES),
+        )
+    }  # fmt: skip
+    source = Path(fashionkit.__file__).parent
+    found = []
+    for path in sorted(source.rglob("*.py")):
+        if path == source / "runs" / "_layout.py":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = {
+            id(node.body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef))
+            and node.body
+            and isinstance(node.body[0], ast.Expr)
+            and isinstance(node.body[0].value, ast.Constant)
+        }
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and id(node) not in docstrings
+                and any(name in node.value for name in names)
+            ):
+                found.append(f"{path.relative_to(source)}:{node.lineno}: {node.value[:60]!r}")
+    assert not found, "\n".join(found)

@@ -54,23 +54,11 @@ converter = cattrs.Converter(detailed_validation=False)
 
 
 def flatten(data: Mapping[str, Any], *, sep: str = ".") -> dict[str, Any]:
-    """A config's plain data as one level of dotted keys: the one walk over a config's tree.
-
-    Nested mappings become keys joined by ``sep``; every other value (numbers, strings,
-    lists, ``None``) is a leaf, kept as it is. Run directories compare configs with it, the
-    HParams records and the HTML tables list its keys, and the scikit-learn estimator names
-    its nested parameters with it (``sep="__"``).
-
-    Args:
-        data: Plain nested data, such as ``TrainConfig().to_dict()``.
-        sep: What joins the keys. Defaults to ``"."``.
-
-    Returns:
-        The leaves in the order of ``data``.
+    """Plain nested data as one level of keys joined by ``sep`` (see ``fashionkit.config.flatten``).
 
     Example:
-        >>> flatten({"epochs": 5, "optimizer": {"name": "adam", "learning_rate": 0.001}})
-        {'epochs': 5, 'optimizer.name': 'adam', 'optimizer.learning_rate': 0.001}
+        >>> flatten({"a": 1, "b": {"c": [2]}})
+        {'a': 1, 'b.c': [2]}
     """
     flat: dict[str, Any] = {}
     for key, value in data.items():

@@ -42,6 +42,7 @@ from fashionkit._validation._params import SequenceOf as SequenceOf
 from fashionkit._validation._params import annotated_fields as annotated_fields
 from fashionkit._validation._params import constraint_for as constraint_for
 from fashionkit._validation._params import declared_params as declared_params
+from fashionkit._validation._params import field_validator as field_validator
 from fashionkit._validation._params import params as params
 from fashionkit._validation._params import refusal as refusal
 from fashionkit._validation._scalars import SHOWN_LENGTH as SHOWN_LENGTH
@@ -74,6 +75,7 @@ __all__ = [
     "check_targets",
     "constraint_for",
     "declared_params",
+    "field_validator",
     "integer_labels",
     "params",
     "refusal",

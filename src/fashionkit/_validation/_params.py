@@ -52,6 +52,7 @@ __all__ = [
     "annotated_fields",
     "constraint_for",
     "declared_params",
+    "field_validator",
     "params",
     "refusal",
 ]
@@ -559,6 +560,26 @@ class _FromAnnotation:
                 annotation = Any
             self.constraint = constraint_for(annotation) or CheckedBy("its annotation (Any)")
         self.constraint.check(value, f"{type(instance).__name__}.{self.name}")
+
+
+def field_validator(constraint: Constraint) -> Callable[[Any, Any, Any], None]:
+    """An attrs validator that checks a field with ``constraint`` (``Class.field`` in messages).
+
+    Example:
+        >>> import attrs
+        >>> @attrs.frozen
+        ... class Box:
+        ...     size: int = attrs.field(validator=field_validator(Interval("int", ge=1)))
+        >>> Box(0)
+        Traceback (most recent call last):
+        ...
+        fashionkit.exceptions.ArgumentError: Box.size must be an integer >= 1; got 0.
+    """
+
+    def check(instance: object, attribute: Any, value: object) -> None:
+        constraint.check(value, f"{type(instance).__name__}.{attribute.name}")
+
+    return check
 
 
 def annotated_fields(cls: type, fields: list[attrs.Attribute[Any]]) -> list[attrs.Attribute[Any]]:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from fashionkit import __version__
 from fashionkit._io import os_error_message
+from fashionkit._validation import params
 from fashionkit.cli._data import add_baseline, add_info
 from fashionkit.cli._export import add_export
 from fashionkit.cli._options import DEBUG_ENV, debug_wanted
@@ -54,6 +55,7 @@ def _message(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+@params()
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``fashionkit`` command and return its exit status.
 

@@ -30,6 +30,10 @@ from fashionkit.runs import RunLayout, load_model, load_run
 # checks it) or a .keras file, and the flags that choose how it predicts.
 
 
+#: A run directory's file names, for help texts (RunLayout spells them).
+_NAMES = RunLayout(".")
+
+
 def _add_model_options(command: argparse.ArgumentParser, *, prediction: bool = True) -> None:
     """Add ``--model`` and, with ``prediction``, ``--tta`` and ``--calibrated``.
 
@@ -39,8 +43,9 @@ def _add_model_options(command: argparse.ArgumentParser, *, prediction: bool = T
     command.add_argument(
         "--model",
         choices=EXPORT_SOURCES,
-        help="for a run directory: best, the best epoch's model (best.keras), or final, the "
-        "model training ended with (model.keras); default: the one the run ended with",
+        help=f"for a run directory: best, the best epoch's model ({_NAMES.best.name}), or final, "
+        f"the model training ended with ({_NAMES.model.name}); default: the one the run ended "
+        f"with",
     )
     if not prediction:
         return
@@ -55,8 +60,8 @@ def _add_model_options(command: argparse.ArgumentParser, *, prediction: bool = T
         "--calibrated",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="apply the temperature a calibrated run fitted (calibration.json); default: on "
-        "when the run directory has one",
+        help=f"apply the temperature a calibrated run fitted ({_NAMES.calibration.name}); "
+        f"default: on when the run directory has one",
     )
 
 
@@ -173,8 +178,8 @@ def add_explain(commands: Commands) -> None:
     ex.add_argument(
         "--out",
         type=Path,
-        help="the PNG to write (default: explanations.png in the run directory, or beside the "
-        ".keras file)",
+        help=f"the PNG to write (default: {_NAMES.explanations.name} in the run directory, or "
+        f"beside the .keras file)",
     )
     ex.add_argument("--json", action="store_true", help="print the classes as JSON")
     _add_model_options(ex, prediction=False)
@@ -182,11 +187,8 @@ def add_explain(commands: Commands) -> None:
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
-    default = (
-        RunLayout(args.run).explanations
-        if args.run.is_dir()
-        else args.run.parent / RunLayout(args.run.parent).explanations.name
-    )
+    # In the run directory, or beside a .keras file.
+    default = RunLayout(args.run if args.run.is_dir() else args.run.parent).explanations
     out = check_plot_path(args.out if args.out is not None else default)
     start_tensorflow(args)
     images, names = read_images(args.images)

@@ -17,7 +17,7 @@ Example:
     0.3
 """
 
-from fashionkit._schema import flatten as flatten
+from fashionkit.config._keys import flatten as flatten
 from fashionkit.config._keys import key_types as key_types
 from fashionkit.config._keys import settable_keys as settable_keys
 from fashionkit.config._keys import training_differences as training_differences

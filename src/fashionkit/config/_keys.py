@@ -3,17 +3,41 @@
 from __future__ import annotations
 
 import typing
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import attrs
 
 from fashionkit import _fields, _schema
+from fashionkit._validation import CheckedBy, InstanceOf, MappingOf, params
 from fashionkit.config._train import TrainConfig
 from fashionkit.models import ModelConfig, list_architectures
 from fashionkit.models._registry import get_architecture
 
-__all__ = ["key_types", "settable_keys", "training_differences"]
+__all__ = ["flatten", "key_types", "settable_keys", "training_differences"]
+
+
+@params(data=MappingOf(InstanceOf((str,), "a str"), CheckedBy("the walk: any value")))
+def flatten(data: Mapping[str, Any], *, sep: str = ".") -> dict[str, Any]:
+    """A config's plain data as one level of dotted keys: the one walk over a config's tree.
+
+    Nested mappings become keys joined by ``sep``; every other value (numbers, strings,
+    lists, ``None``) is a leaf, kept as it is. Run directories compare configs with it, the
+    HParams records and the HTML tables list its keys, and the scikit-learn estimator names
+    its nested parameters with it (``sep="__"``).
+
+    Args:
+        data: Plain nested data, such as ``TrainConfig().to_dict()``.
+        sep: What joins the keys. Defaults to ``"."``.
+
+    Returns:
+        The leaves in the order of ``data``.
+
+    Example:
+        >>> flatten({"epochs": 5, "optimizer": {"name": "adam", "learning_rate": 0.001}})
+        {'epochs': 5, 'optimizer.name': 'adam', 'optimizer.learning_rate': 0.001}
+    """
+    return _schema.flatten(data, sep=sep)
 
 
 def _leaves(cls: type[Any], prefix: str = "") -> Iterator[tuple[str, Any, str | None]]:
@@ -103,6 +127,7 @@ def key_types() -> dict[str, frozenset[type]]:
     return types
 
 
+@params()
 def training_differences(old: TrainConfig, new: TrainConfig) -> list[tuple[str, Any, Any]]:
     """The keys whose values differ between two configs in what they train, sorted.
 

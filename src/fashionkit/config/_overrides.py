@@ -6,7 +6,7 @@ import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from fashionkit._validation import shown
+from fashionkit._validation import CheckedBy, params, shown
 from fashionkit.exceptions import ArgumentError, ConfigError
 
 __all__ = ["parse_override", "set_keys"]
@@ -15,6 +15,7 @@ __all__ = ["parse_override", "set_keys"]
 KeyPath = tuple[str, ...]
 
 
+@params(text=CheckedBy("parse_override, which names what a setting looks like"))
 def parse_override(text: str, *, context: str = "") -> tuple[KeyPath, Any]:
     """Parse ``KEY=VALUE``: a dotted config key and a TOML value (a bare word is a string).
 
@@ -90,6 +91,10 @@ def _changes(changes: object, *, sep: str) -> list[tuple[KeyPath, Any]]:
     return steps
 
 
+@params(
+    data=CheckedBy("set_keys (a dict of a config's plain data)"),
+    changes=CheckedBy("set_keys (an iterable of key path and value pairs)"),
+)
 def set_keys(
     data: dict[str, Any],
     changes: Iterable[tuple[Sequence[str], Any]],

@@ -11,6 +11,7 @@ from fashionkit import _fields, _schema
 from fashionkit._constants import Layout
 from fashionkit._io import atomic_write_text, os_errors_as
 from fashionkit._typing import PathLike
+from fashionkit._validation import params
 from fashionkit.config._overrides import parse_override, set_keys
 from fashionkit.config._sections import (
     AugmentConfig,
@@ -191,6 +192,7 @@ class TrainConfig(_fields.ConfigBase):
             return self.model.preferred_layout
         return self.data.layout
 
+    @params()
     def with_overrides(self, *settings: str | tuple[str, Any], context: str = "") -> TrainConfig:
         """A copy with settings applied by their dotted keys, validated as a whole.
 
@@ -239,6 +241,7 @@ class TrainConfig(_fields.ConfigBase):
         return _schema.to_toml(self)
 
     @classmethod
+    @params()
     def from_toml(cls, source: PathLike) -> Self:
         """Read a config from a TOML file; missing keys take their defaults.
 
@@ -260,6 +263,7 @@ class TrainConfig(_fields.ConfigBase):
             raise ConfigError(f"{path} is not a UTF-8 text file, so not a TOML config.") from exc
         return cls.from_dict(_schema.parse_toml(text, source=str(path)))
 
+    @params()
     def write_toml(self, path: PathLike) -> Path:
         """Write :meth:`to_toml` to ``path`` atomically and return the path.
 

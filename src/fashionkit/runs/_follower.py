@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from fashionkit._typing import PathLike
+from fashionkit._validation import ArrayLike, NoneOr, SequenceOf, params
 from fashionkit.config import TrainConfig
 from fashionkit.results import CheckpointState, EpochRecord, TrainResult
 from fashionkit.runs._files import read_epoch_lines, records
@@ -25,6 +26,7 @@ class RunFollower(ResumeState):
     :class:`~fashionkit.runs.RunWriter`'s, doing nothing where the writer writes.
     """
 
+    @params(best_weights=NoneOr(SequenceOf(ArrayLike("weight arrays"))))
     def __init__(
         self,
         layout: RunLayout,
@@ -38,6 +40,7 @@ class RunFollower(ResumeState):
         self._best_weights = best_weights
 
     @classmethod
+    @params()
     def follow(cls, path: PathLike, config: TrainConfig) -> RunFollower:
         """Read the chief's folder: the checkpoint to resume from and the completed epochs.
 
@@ -79,6 +82,7 @@ class RunFollower(ResumeState):
         """
         return self._best_weights
 
+    @params()
     def write_results(self, result: TrainResult) -> None:
         """Nothing: the chief writes the results."""
 

@@ -10,6 +10,8 @@ import attrs
 
 from fashionkit._constants import ExportFormat, ExportSource, Quantization
 from fashionkit._io import DirectoryLock
+from fashionkit._typing import PathLike as PathLikeType
+from fashionkit._validation import InstanceOf, PathLike, field_validator, params
 
 __all__ = ["REPORT_PICTURES", "RunLayout"]
 
@@ -27,8 +29,10 @@ _EXPORT_NAMES: dict[str, str] = {
 }
 
 
-def _as_path(value: object) -> Path:
-    return value if isinstance(value, Path) else Path(str(value))
+def _as_path(value: PathLikeType) -> Path:
+    """The root as a Path; anything but a path is refused (an ArgumentError)."""
+    PathLike().check(value, "RunLayout.root")
+    return Path(value)
 
 
 @attrs.frozen
@@ -47,7 +51,7 @@ class RunLayout:
         ('runs/cnn/config.toml', 'best.keras')
     """
 
-    root: Path = attrs.field(converter=_as_path)
+    root: Path = attrs.field(converter=_as_path, validator=field_validator(InstanceOf((Path,))))
 
     @property
     def config(self) -> Path:
@@ -74,6 +78,7 @@ class RunLayout:
         """``best.keras``: the best epoch's model."""
         return self.root / "best.keras"
 
+    @params()
     def model_file(self, which: ExportSource) -> Path:
         """``best.keras`` for ``"best"``, ``model.keras`` for ``"final"``."""
         return self.best if which == "best" else self.model
@@ -113,6 +118,7 @@ class RunLayout:
         """``.lock``: held by the process that trains into the folder."""
         return self.root / DirectoryLock.NAME
 
+    @params()
     def export_path(self, format: ExportFormat, quantize: Quantization | None = None) -> Path:
         """Where an export of the run goes by default: ``export/saved_model``, ``model.tflite``...
 
@@ -124,6 +130,7 @@ class RunLayout:
             name = name.replace(".tflite", f"-{quantize}.tflite")
         return self.root / "export" / name
 
+    @params()
     def picture(self, name: ReportPicture) -> Path:
         """A picture of ``fashionkit report`` (:data:`REPORT_PICTURES`), as PNG."""
         return self.root / f"{name}.png"

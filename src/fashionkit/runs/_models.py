@@ -7,11 +7,13 @@ from typing import Any
 
 from fashionkit._io import atomic_save_model, check_parents, os_errors_as
 from fashionkit._typing import PathLike
+from fashionkit._validation import KerasModel, params
 from fashionkit.exceptions import InputValidationError, RunDirError, StorageError
 
 __all__ = ["check_model_path", "load_model", "save_model"]
 
 
+@params()
 def check_model_path(path: PathLike) -> Path:
     """Check that a model can be saved at ``path``: a ``.keras`` name, not in a file.
 
@@ -31,6 +33,7 @@ def check_model_path(path: PathLike) -> Path:
     return target
 
 
+@params(model=KerasModel())
 def save_model(model: Any, path: PathLike) -> Path:
     """Save a Keras model atomically to a ``.keras`` file and return its path.
 
@@ -43,6 +46,7 @@ def save_model(model: Any, path: PathLike) -> Path:
         return atomic_save_model(model, target)
 
 
+@params()
 def load_model(path: PathLike) -> Any:
     """Load a ``.keras`` file with Keras's safe mode on; any failure names the file.
 

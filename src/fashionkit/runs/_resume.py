@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from fashionkit._validation import params
 from fashionkit.config import TrainConfig, training_differences
 from fashionkit.exceptions import RunDirError
 from fashionkit.results import CheckpointState, EpochRecord
@@ -15,6 +16,7 @@ from fashionkit.runs._models import load_model
 __all__ = ["ResumeState", "check_contents", "refuse_file", "same_training"]
 
 
+@params()
 def same_training(old: TrainConfig, new: TrainConfig) -> bool:
     """Whether a run of ``old`` may go on as a run of ``new`` (the check of a resume).
 
@@ -47,6 +49,7 @@ class ResumeState:
         history: The records of the completed epochs, from ``metrics.jsonl``.
     """
 
+    @params()
     def __init__(
         self,
         layout: RunLayout,

@@ -8,14 +8,14 @@ from typing import Any
 import attrs
 
 from fashionkit import _html
-from fashionkit._constants import EXPORT_SOURCES, ExportSource
+from fashionkit._constants import ExportSource
 from fashionkit._io import describe_holder, is_locked
 from fashionkit._typing import PathLike
-from fashionkit._validation import shown
+from fashionkit._validation import annotated_fields, params
 from fashionkit.calibration import Calibration
 from fashionkit.config import TrainConfig
 from fashionkit.evaluation import EvaluationReport, Predictor
-from fashionkit.exceptions import ArgumentError, InputValidationError, RunDirError
+from fashionkit.exceptions import InputValidationError, RunDirError
 from fashionkit.results import EpochRecord, history_html
 from fashionkit.runs._files import (
     check_archive,
@@ -32,21 +32,7 @@ from fashionkit.runs._models import load_model
 __all__ = ["Run", "load_run"]
 
 
-def _which(which: object) -> ExportSource | None:
-    if which is None or which in EXPORT_SOURCES:
-        return which  # type: ignore[return-value]  # one of the Literal's values, or None
-    raise ArgumentError(
-        f"which must be 'best', 'final' or None (the model the run ended with); got {shown(which)}."
-    )
-
-
-def _optional_bool(value: object, name: str) -> bool | None:
-    if value is None or isinstance(value, bool):
-        return value
-    raise ArgumentError(f"{name} must be True, False or None; got {shown(value)}.")
-
-
-@attrs.frozen(kw_only=True, eq=False)
+@attrs.frozen(kw_only=True, eq=False, field_transformer=annotated_fields)
 class Run:
     """A completed run directory, checked once by :func:`load_run`.
 
@@ -103,6 +89,7 @@ class Run:
         """The final ``keras.Model`` (``model.keras``), loaded on first use."""
         return self.load_model("final")
 
+    @params()
     def load_model(self, which: ExportSource | None = None) -> Any:
         """The run's ``"best"`` (``best.keras``) or ``"final"`` model (``model.keras``).
 
@@ -114,7 +101,7 @@ class Run:
             ArgumentError: ``which`` is none of these.
             RunDirError: The run kept no best model, or the file is not a loadable model.
         """
-        chosen = _which(which) or self.ended_with
+        chosen = which or self.ended_with
         if chosen not in self._models:
             path = self.layout.model_file(chosen)
             if not path.is_file():
@@ -125,6 +112,7 @@ class Run:
             self._models[chosen] = load_model(path)
         return self._models[chosen]
 
+    @params()
     def temperature_for(self, which: ExportSource | None = None) -> float:
         """The temperature of the run's ``which`` model: the calibration belongs to one model.
 
@@ -132,7 +120,7 @@ class Run:
             RunDirError: ``which="best"`` for a calibrated run that did not end with its best
                 weights: the temperature was fitted to the final model, not to the best one.
         """
-        chosen = _which(which) or self.ended_with
+        chosen = which or self.ended_with
         if self.calibration is not None and chosen != self.ended_with:
             raise RunDirError(
                 f"The run in {self.directory} was calibrated on its {self.ended_with} model, "
@@ -143,6 +131,7 @@ class Run:
             )
         return self.temperature
 
+    @params()
     def predictor(
         self,
         which: ExportSource | None = None,
@@ -168,17 +157,15 @@ class Run:
             >>> run.predictor().predict(data.test.images[:2]).names  # doctest: +SKIP
             ('Ankle boot', 'Pullover')
         """
-        wants_tta = _optional_bool(tta, "tta")
-        wants_temperature = _optional_bool(calibrated, "calibrated")
-        if wants_temperature and self.calibration is None:
+        if calibrated and self.calibration is None:
             raise InputValidationError(
                 f"calibrated=True (--calibrated) needs a calibrated run; {self.directory} has "
                 f"no {self.layout.calibration.name} (train with --set calibrate=true)."
             )
-        temperature = 1.0 if wants_temperature is False else self.temperature_for(which)
+        temperature = 1.0 if calibrated is False else self.temperature_for(which)
         return Predictor(
             model=self.load_model(which),
-            tta=self.tta if wants_tta is None else wants_tta,
+            tta=self.tta if tta is None else tta,
             temperature=temperature,
             class_names=self.test.class_names,
         )
@@ -193,6 +180,7 @@ class Run:
         return "".join(_html.caption(line) for line in lines) + history_html(self.history)
 
 
+@params()
 def load_run(path: PathLike) -> Run:
     """Read a completed run directory, checking it once: whole, finished, not being written.
 

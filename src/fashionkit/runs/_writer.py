@@ -20,6 +20,7 @@ from fashionkit._io import (
     staged,
 )
 from fashionkit._typing import PathLike
+from fashionkit._validation import params
 from fashionkit.config import TrainConfig
 from fashionkit.exceptions import RunDirError
 from fashionkit.hardware import describe_machine, package_version
@@ -45,6 +46,7 @@ class RunWriter(ResumeState):
     system's: a process that dies, even by ``SIGKILL``, releases it.
     """
 
+    @params()
     def __init__(
         self,
         layout: RunLayout,
@@ -58,6 +60,7 @@ class RunWriter(ResumeState):
         self._lock: DirectoryLock | None = lock
 
     @classmethod
+    @params()
     def open(cls, path: PathLike, config: TrainConfig) -> RunWriter:
         """Create or check a run directory, lock it, and find the epoch to resume from.
 
@@ -80,6 +83,7 @@ class RunWriter(ResumeState):
             raise
 
     @staticmethod
+    @params()
     def check(path: PathLike, config: TrainConfig) -> None:
         """Refuse a folder that :meth:`open` would refuse, without creating or locking anything.
 
@@ -162,6 +166,7 @@ class RunWriter(ResumeState):
             return None
         return self.layout.checkpoints / best.checkpoint
 
+    @params()
     def write_results(self, result: TrainResult) -> None:
         """Write the model, reports and environment, then ``summary.json`` last.
 
