@@ -165,7 +165,7 @@ nitpick_ignore_regex = [
     # Private modules (fashionkit._schema, ...) have no page: the API is documented where it is
     # public. A docstring that names one renders it as plain code.
     (r"py:mod", r"fashionkit(\.\w+)*\._\w+"),
-    # Private classes in the signatures of internal helpers (RunDirectory's lock).
+    # Private classes in the signatures of internal helpers (RunWriter's lock).
     (r"py:class", r"fashionkit(\.\w+)*\._\w+\.\w+"),
 ]
 if not INTERSPHINX:
@@ -406,8 +406,16 @@ def _drop_attribute_parameters(
                 annotations.pop(member_name.removeprefix(prefix), None)
 
 
+def _keras_callback_methods() -> frozenset[str]:
+    """The methods Keras calls on a callback (``on_epoch_end``, ``set_model``, ...)."""
+    import keras
+
+    return frozenset(name for name in vars(keras.callbacks.Callback) if not name.startswith("_"))
+
+
 # Keras calls these methods of a callback; they are documented by Keras, not by fashionkit.
-_KERAS_CALLBACK_METHODS = {"set_model", "set_params"}
+# fashionkit's own hooks (set_context, on_result) are documented.
+_KERAS_CALLBACK_METHODS = _keras_callback_methods()
 
 
 def _skip_keras_hooks(
@@ -415,9 +423,7 @@ def _skip_keras_hooks(
 ) -> bool | None:
     """Leave the Keras hook methods (``on_epoch_end``, ``set_model``, ...) out of the callbacks."""
     module = getattr(obj, "__module__", None) or ""
-    if module.startswith("fashionkit.callbacks") and (
-        name.startswith("on_") or name in _KERAS_CALLBACK_METHODS
-    ):
+    if module.startswith("fashionkit.callbacks") and name in _KERAS_CALLBACK_METHODS:
         return True
     return None
 

@@ -114,8 +114,12 @@ class TrainConfig(_fields.ConfigBase):
             run directory's predictions and the exported models then use the calibrated
             probabilities. The accuracy does not change. Defaults to ``False``.
         tensorboard: Write TensorBoard logs (per-epoch metrics, the learning rate, the final
-            confusion matrix) into the run directory's ``tensorboard/`` folder; needs a run
-            directory. Defaults to ``False``.
+            confusion matrix and an HParams session) into the run directory's
+            ``tensorboard/`` folder; needs a run directory and the ``tensorboard`` extra
+            (``pip install "fashionkit[tensorboard]"``; training without them is refused
+            before anything is loaded). A config that says so can be read anywhere: the run
+            it describes is still evaluated, predicted and exported where TensorBoard is not
+            installed. Defaults to ``False``.
 
     Example:
         >>> TrainConfig(epochs=0)
