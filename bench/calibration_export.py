@@ -8,7 +8,7 @@ trains with ``calibrate=True`` into a run directory in a temporary folder, then:
 
 - reads the fitted temperature and the validation and test ECE and loss before and after
   (``calibration.json``);
-- exports the run in every format with :func:`fashionkit.export.export` and records the
+- exports the run in every format with :func:`fashionkit.export.export_run` and records the
   seconds, the size on disk and the export's own check;
 - loads each export with :func:`fashionkit.export.load_exported` and records the largest
   absolute difference of any probability from ``fashionkit.predict`` (the Keras model, with the
@@ -33,7 +33,7 @@ import attrs
 import numpy as np
 
 import fashionkit
-from fashionkit.export import export, load_exported
+from fashionkit.export import ExportOptions, export_run, load_exported
 from fashionkit.hardware import describe_machine
 from fashionkit.presets import get_preset
 
@@ -71,7 +71,7 @@ def measure(name: str, seed: int, data: fashionkit.FashionMNIST) -> dict[str, An
             "machine": describe_machine(result.placement.precision),
         }
         for fmt in FORMATS:
-            exported = export(run, format=fmt)  # type: ignore[arg-type]
+            exported = export_run(record, ExportOptions(format=fmt))  # type: ignore[arg-type]
             got = load_exported(exported.path)(images)
             line["exports"][fmt] = {
                 "seconds": exported.seconds,

@@ -5,7 +5,7 @@ Usage: ``python bench/quantize.py --runs DIR [--seeds 3] [--preset fast accurate
 Phase 1 trains each preset with each seed (42, 43, ...) into ``DIR/PRESET-SEED`` (a completed
 run is kept and reused, so the script can be stopped and started again). Phase 2, once every
 run is trained, exports each run as float32, float16, dynamic-range and int8 TFLite with
-:func:`fashionkit.export.export` and records what the export measured itself: the size on
+:func:`fashionkit.export.export_run` and records what the export measured itself: the size on
 disk, the test accuracy (10,000 images) beside the float32 Keras model's, and the median
 latency of one image per call with the LiteRT interpreter. Latency is measured only in
 phase 2, when no training runs beside it.
@@ -27,7 +27,7 @@ import attrs
 from calibration_export import _mean_std  # the scripts run from bench/: one formatter
 
 import fashionkit
-from fashionkit.export import export
+from fashionkit.export import ExportOptions, export_run
 from fashionkit.hardware import describe_machine
 from fashionkit.presets import get_preset
 
@@ -52,14 +52,13 @@ def train_runs(presets: list[str], seeds: list[int], runs: Path, data: Any) -> d
 
 
 def measure(run: Path, mode: str | None, data: Any) -> dict[str, Any]:
-    result = export(
-        run,
+    options = ExportOptions(
         format="tflite",
         quantize=mode,  # type: ignore[arg-type]
         check_accuracy=True,
-        dataset=data,
         max_accuracy_loss=1.0,  # measure whatever it loses; the table shows it
     )
+    result = export_run(run, options, dataset=data)
     return {
         "mode": mode or "float32",
         "size_bytes": result.size_bytes,

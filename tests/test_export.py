@@ -3,25 +3,41 @@
 from __future__ import annotations
 
 import json
+import os
+import select
+import signal
+import subprocess
 import sys
+import textwrap
 import warnings
 from pathlib import Path
 from typing import Any
 
+import attrs
 import numpy as np
 import pytest
 
 import fashionkit
-from fashionkit import export as export_module
 from fashionkit.cli import main
 from fashionkit.exceptions import (
+    ArgumentError,
     ExportError,
     FashionkitWarning,
     InputValidationError,
     RunDirError,
     StorageError,
 )
-from fashionkit.export import TOLERANCES, export, export_model, load_exported
+from fashionkit.export import (
+    DEFAULT_MAX_ACCURACY_LOSS,
+    TOLERANCES,
+    ExportOptions,
+    _exported,
+    _formats,
+    _targets,
+    export_model,
+    export_run,
+    load_exported,
+)
 from fashionkit.models import CNNConfig
 
 FORMATS = ("saved_model", "tflite", "onnx")
@@ -32,6 +48,10 @@ _NAMES = {"saved_model": "saved", "tflite": "m.tflite", "onnx": "m.onnx"}
 # mixed bfloat16 is exported with float32 computation, so its exports differ from the
 # bfloat16 Keras model by that model's own rounding (bfloat16 keeps 8 bits of mantissa).
 MIXED_TOLERANCE = 1e-2
+
+
+def _as(fmt: str) -> ExportOptions:
+    return ExportOptions(format=fmt)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
@@ -81,8 +101,8 @@ def test_a_run_exports_with_its_tta_and_temperature(
         record.model, images, tta=True, temperature=record.temperature
     ).probabilities
     out = tmp_path / _NAMES[fmt]
-    result = export(calibrated_run, format=fmt, out=out)  # type: ignore[arg-type]
-    assert result.path == out
+    result = export_run(record, _as(fmt), out=out)
+    assert result.path == out.resolve()
     assert result.tta
     assert result.temperature == record.temperature
     assert result.max_difference <= TOLERANCES[fmt]
@@ -102,7 +122,7 @@ def test_a_mixed_precision_model_exports_in_float32(
     images = real_data.test.images[:300]
     keras_probs = fashionkit.predict(mixed_model, images).probabilities
     out = tmp_path / _NAMES[fmt]
-    result = export_model(mixed_model, out, format=fmt)  # type: ignore[arg-type]
+    result = export_model(mixed_model, out, _as(fmt))
     got = load_exported(out)(images)
     np.testing.assert_allclose(got, keras_probs, atol=MIXED_TOLERANCE, rtol=0)
     assert (got.argmax(axis=1) == keras_probs.argmax(axis=1)).mean() >= 0.98
@@ -115,11 +135,161 @@ def _small_model() -> Any:
     return fashionkit.create_model(fashionkit.MLPConfig(hidden_units=(16,)))
 
 
+@pytest.fixture(scope="module")
+def small_model() -> Any:
+    """A small untrained MLP, for the checks that refuse before any work."""
+    return _small_model()
+
+
+# ExportOptions: every field checked, and the rules between fields, in one place.
+
+
+def test_the_default_options_export_a_float32_saved_model() -> None:
+    """It defaults to a float32 SavedModel without an accuracy check."""
+    options = ExportOptions()
+    assert options.format == "saved_model"
+    assert options.quantize is None
+    assert options.check_accuracy is None
+    assert options.representative_size is None
+    assert options.max_accuracy_loss == DEFAULT_MAX_ACCURACY_LOSS
+    assert options.integer_output is False
+    assert not options.checks_accuracy
+
+
+@pytest.mark.parametrize(
+    ("changes", "checks"),
+    [
+        ({}, False),
+        ({"check_accuracy": False}, False),
+        ({"check_accuracy": True}, True),
+        ({"format": "tflite", "quantize": "float16"}, True),
+        ({"format": "tflite", "quantize": "dynamic", "check_accuracy": True}, True),
+        ({"format": "tflite", "quantize": "int8", "representative_size": 5}, True),
+    ],
+)
+def test_checks_accuracy_says_whether_the_accuracy_is_checked(
+    changes: dict[str, Any], checks: bool
+) -> None:
+    """It is true for a quantized export and for check_accuracy=True, false otherwise."""
+    assert ExportOptions(**changes).checks_accuracy is checks
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "allowed"),
+    [
+        ("format", "pickle", "one of 'saved_model', 'tflite' or 'onnx'"),
+        ("format", None, "one of 'saved_model', 'tflite' or 'onnx'"),
+        ("quantize", "int4", "one of 'float16', 'dynamic' or 'int8' or None"),
+        ("check_accuracy", "yes", "True or False or None"),
+        ("check_accuracy", 1, "True or False or None"),
+        ("representative_size", 0, "an integer >= 1 or None"),
+        ("representative_size", 2.5, "an integer >= 1 or None"),
+        ("representative_size", True, "an integer >= 1 or None"),
+        ("max_accuracy_loss", 2.0, "a number >= 0.0 and <= 1.0"),
+        ("max_accuracy_loss", -0.1, "a number >= 0.0 and <= 1.0"),
+        ("max_accuracy_loss", "1%", "a number >= 0.0 and <= 1.0"),
+        ("max_accuracy_loss", True, "a number >= 0.0 and <= 1.0"),
+        ("max_accuracy_loss", float("nan"), "a number >= 0.0 and <= 1.0"),
+        ("integer_output", 1, "True or False"),
+        ("integer_output", None, "True or False"),
+    ],
+)
+def test_each_bad_option_value_is_refused_naming_the_field(
+    field: str, value: Any, allowed: str
+) -> None:
+    """It raises ArgumentError saying the field, what it allows and what it got."""
+    with pytest.raises(ArgumentError) as info:
+        ExportOptions(**{field: value})
+    assert str(info.value).startswith(f"ExportOptions.{field} must be {allowed}; got ")
+
+
+@pytest.mark.parametrize(
+    ("settings", "fields", "words"),
+    [
+        ({"format": "onnx", "quantize": "int8"}, ("quantize", "format"), "tflite format only"),
+        (
+            {"format": "saved_model", "quantize": "float16"},
+            ("quantize", "format"),
+            "tflite format only",
+        ),
+        (
+            {"format": "tflite", "quantize": "float16", "check_accuracy": False},
+            ("check_accuracy", "quantize"),
+            "always checked by its accuracy",
+        ),
+        (
+            {"format": "tflite", "quantize": "float16", "representative_size": 10},
+            ("representative_size", "quantize"),
+            "with quantize='int8' only",
+        ),
+        ({"representative_size": 10}, ("representative_size", "quantize"), "int8"),
+        ({"integer_output": True}, ("integer_output", "quantize"), "quantize='int8' only"),
+        (
+            {"format": "tflite", "quantize": "dynamic", "integer_output": True},
+            ("integer_output", "quantize"),
+            "quantize='int8' only",
+        ),
+    ],
+)
+def test_contradicting_options_are_refused_naming_both_fields(
+    settings: dict[str, Any], fields: tuple[str, str], words: str
+) -> None:
+    """It raises ArgumentError naming the two fields that contradict each other."""
+    with pytest.raises(ArgumentError) as info:
+        ExportOptions(**settings)
+    message = str(info.value)
+    assert message.startswith(f"ExportOptions.{fields[0]}")
+    assert fields[1] in message
+    assert words in message
+
+
+def test_evolved_options_are_checked_again() -> None:
+    """attrs.evolve runs the checks again: a contradiction added later is refused."""
+    int8 = ExportOptions(format="tflite", quantize="int8", integer_output=True)
+    with pytest.raises(ArgumentError, match="integer_output applies to quantize='int8'"):
+        attrs.evolve(int8, quantize="dynamic")
+    with pytest.raises(ArgumentError, match=r"ExportOptions\.max_accuracy_loss must be"):
+        attrs.evolve(int8, max_accuracy_loss=1.5)
+
+
+# Writing: where, and never half-written.
+
+
 def test_the_default_path_is_inside_the_run(calibrated_run: Path) -> None:
     """It writes the export to export/model.tflite inside the run by default."""
-    result = export(calibrated_run, format="tflite")
-    assert result.path == calibrated_run / "export" / "model.tflite"
+    result = export_run(calibrated_run, _as("tflite"))
+    assert result.path == (calibrated_run / "export" / "model.tflite").resolve()
     assert result.path.is_file()
+
+
+def test_the_result_names_the_resolved_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A relative path is reported as the absolute path written."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "out").mkdir()
+    result = export_model(_small_model(), Path("out") / "m.tflite", _as("tflite"))
+    assert result.path == (tmp_path / "out" / "m.tflite").resolve()
+    assert result.path.is_absolute()
+    assert result.path.is_file()
+
+
+def test_a_run_whose_export_folder_is_a_link_exports_where_it_points(
+    plain_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It writes through a linked export/ folder and names the real path, in Python and the CLI."""
+    copy = _copy_run(plain_run, tmp_path)
+    elsewhere = tmp_path / "other-disk" / "exports"
+    elsewhere.mkdir(parents=True)
+    (copy / "export").symlink_to(elsewhere, target_is_directory=True)
+    result = export_run(copy, _as("onnx"))
+    assert result.path == elsewhere.resolve() / "model.onnx"
+    assert result.path.is_file()
+    assert (copy / "export").is_symlink()
+    assert main(["export", str(copy), "--format", "tflite"]) == 0
+    written = elsewhere.resolve() / "model.tflite"
+    assert f"exported tflite to {written} (" in capsys.readouterr().out
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["model.onnx", "model.tflite"]
 
 
 def test_a_failed_export_writes_nothing_and_keeps_the_old_one(
@@ -129,26 +299,131 @@ def test_a_failed_export_writes_nothing_and_keeps_the_old_one(
     model = _small_model()
     for fmt in ("saved_model", "onnx"):
         out = tmp_path / _NAMES[fmt]
-        export_model(model, out, format=fmt)  # type: ignore[arg-type]
+        export_model(model, out, _as(fmt))
         before = sorted(p.name for p in tmp_path.iterdir())
 
-        def broken(serving: Any, tmp: Path, fmt: str, options: Any = None) -> None:
+        def broken(serving: Any, tmp: Path, options: Any, representative: Any) -> None:
             (tmp / "partial" if tmp.is_dir() else tmp).write_bytes(b"half")
             raise ExportError("converter crashed half-way")
 
-        monkeypatch.setattr(export_module, "_write", broken)
+        monkeypatch.setattr(_formats, "write", broken)
         with pytest.raises(ExportError, match="half-way"):
-            export_model(model, out, format=fmt)  # type: ignore[arg-type]
+            export_model(model, out, _as(fmt))
         monkeypatch.undo()
         assert sorted(p.name for p in tmp_path.iterdir()) == before  # no leftovers
         assert load_exported(out).predict(np.zeros((2, 28, 28), np.uint8)).shape == (2, 10)
+
+
+# A process that stages its export and then blocks until it is killed.
+_KILLED_EXPORT = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+
+    import fashionkit
+    from fashionkit.export import ExportOptions, _formats, export_model
+
+    def stuck(serving, tmp, options, representative):
+        (tmp / "partial" if tmp.is_dir() else tmp).write_bytes(b"half")
+        print("staged", flush=True)
+        sys.stdin.read()  # blocks until the test kills this process
+
+    _formats.write = stuck
+    model = fashionkit.create_model(fashionkit.MLPConfig(hidden_units=(16,)))
+    export_model(model, Path(sys.argv[1]), ExportOptions(format=sys.argv[2]))
+    """
+)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL and POSIX file locks")
+@pytest.mark.parametrize("fmt", ["saved_model", "tflite"])
+def test_what_a_killed_export_left_is_removed_by_the_next_one(fmt: str, tmp_path: Path) -> None:
+    """It removes what an export killed by SIGKILL mid-write left, and writes the export."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+    target = folder / _NAMES[fmt]
+    model = _small_model()
+    export_model(model, target, _as(fmt))  # an earlier export, which the killed one replaced
+    with (tmp_path / "child.log").open("w") as log:
+        child = subprocess.Popen(
+            [sys.executable, "-c", _KILLED_EXPORT, str(target), fmt],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+        )
+        try:
+            assert child.stdout is not None
+            ready, _, _ = select.select([child.stdout], [], [], 300)
+            assert ready, "the child did not stage its export in time"
+            assert child.stdout.readline().strip() == "staged", (tmp_path / "child.log").read_text()
+            left = sorted(p.name for p in folder.iterdir() if p.name != target.name)
+            assert any(name.startswith(f".{target.name}.") for name in left), left
+        finally:
+            os.kill(child.pid, signal.SIGKILL)
+            child.communicate()
+    assert child.returncode == -signal.SIGKILL
+    assert len(list(folder.iterdir())) > 1  # the killed process could not clean up
+    result = export_model(model, target, _as(fmt))
+    assert result.path == target.resolve()
+    assert sorted(p.name for p in folder.iterdir()) == [target.name]
+    assert load_exported(target).predict(np.zeros((2, 28, 28), np.uint8)).shape == (2, 10)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "removed", "kept"),
+    [
+        (
+            "tflite",
+            [".m.tflite.abcd_123.tflite"],
+            [
+                ".m.tflite.abcd_123.tmp",  # another staging's suffix
+                ".m.tflite.abc.tflite",  # not tempfile's eight characters
+                ".n.tflite.abcd_123.tflite",  # another target's
+                "m.tflite.abcd_123.tflite",  # not hidden
+                ".m.tflite.abcd_123.tflite.bak",
+                ".m.tflite.lock2",
+            ],
+        ),
+        (
+            "saved_model",
+            [".saved.abcd_123.tmp/", ".saved.4242.1234567890.old/"],
+            [
+                ".saved.wxyz_123.tmp",  # a file where staging makes folders
+                ".saved.x.1234567890.old/",
+                ".saved.abcd_12.tmp/",
+                ".saved_model.abcd_123.tmp/",
+                "saved.abcd_123.tmp/",
+            ],
+        ),
+    ],
+)
+def test_only_the_target_s_own_staged_names_are_removed(
+    fmt: str, removed: list[str], kept: list[str], tmp_path: Path
+) -> None:
+    """It removes the names its staging makes for this target, and leaves anything else alone."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+    for name in [*removed, *kept]:
+        if name.endswith("/"):
+            (folder / name).mkdir()
+            (folder / name / "variables.index").write_bytes(b"x")
+        else:
+            (folder / name).write_bytes(b"x")
+    (tmp_path / "elsewhere.tflite").write_bytes(b"mine")
+    link = f".{_NAMES[fmt]}.abcd_999.{'tmp' if fmt == 'saved_model' else 'tflite'}"
+    (folder / link).symlink_to(tmp_path / "elsewhere.tflite")  # a link: never ours
+    export_model(_small_model(), folder / _NAMES[fmt], _as(fmt))
+    left = sorted(p.name for p in folder.iterdir())
+    assert left == sorted([_NAMES[fmt], link, *(name.rstrip("/") for name in kept)])
+    assert (tmp_path / "elsewhere.tflite").read_bytes() == b"mine"
 
 
 def test_an_export_that_disagrees_with_keras_is_not_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """It writes nothing and names the difference when an export disagrees with the Keras model."""
-    real_load = export_module._load
+    real_load = _exported.load
 
     def off_by_a_little(path: Path, fmt: Any) -> Any:
         loaded = real_load(path, fmt)
@@ -156,9 +431,9 @@ def test_an_export_that_disagrees_with_keras_is_not_written(
         loaded._run = lambda x: run(x) + 1e-3
         return loaded
 
-    monkeypatch.setattr(export_module, "_load", off_by_a_little)
+    monkeypatch.setattr(_exported, "load", off_by_a_little)
     with pytest.raises(ExportError, match=r"differ from the Keras model's by 0\.001"):
-        export_model(_small_model(), tmp_path / "m.onnx", format="onnx")
+        export_model(_small_model(), tmp_path / "m.onnx", _as("onnx"))
     assert list(tmp_path.iterdir()) == []
 
 
@@ -183,17 +458,18 @@ def test_a_saved_model_replaces_only_a_saved_model(tmp_path: Path) -> None:
     [
         ("onnx", "model.tflite", InputValidationError, r"ending in \.onnx"),
         ("tflite", "model", InputValidationError, r"ending in \.tflite"),
-        ("pickle", "model.pkl", InputValidationError, "format must be one of"),
+        ("pickle", "model.pkl", ArgumentError, "ExportOptions.format must be one of"),
         ("saved_model", "file.txt/saved", StorageError, "is a file"),
     ],
 )
 def test_bad_targets_are_refused_before_any_work(
-    tmp_path: Path, fmt: str, name: str, error: type, match: str
+    small_model: Any, tmp_path: Path, fmt: str, name: str, error: type, match: str
 ) -> None:
     """It refuses a wrong suffix, an unknown format or a path under a file before any work."""
     (tmp_path / "file.txt").write_text("x")
     with pytest.raises(error, match=match):
-        export_model(_small_model(), tmp_path / name, format=fmt)  # type: ignore[arg-type]
+        export_model(small_model, tmp_path / name, _as(fmt))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]
 
 
 @pytest.mark.parametrize(
@@ -213,12 +489,12 @@ def test_bad_targets_are_refused_before_any_work(
     ],
 )
 def test_a_path_that_contradicts_the_format_is_refused_before_any_work(
-    tmp_path: Path, fmt: str, name: str, words: str
+    small_model: Any, tmp_path: Path, fmt: str, name: str, words: str
 ) -> None:
     """It names the format, the path and its suffix, and the form expected; nothing is written."""
     target = tmp_path / "out" / name
     with pytest.raises(InputValidationError) as info:
-        export_model(None, target, format=fmt)  # type: ignore[arg-type]  # never touched
+        export_model(small_model, target, _as(fmt))
     message = str(info.value)
     assert message.startswith(f"Cannot export format {fmt} to {target}: its name ")
     assert words in message
@@ -239,11 +515,11 @@ def test_a_path_that_contradicts_the_format_is_refused_before_any_work(
     ],
 )
 def test_a_contradicting_name_says_which_format_it_asks_for(
-    tmp_path: Path, fmt: str, name: str, hint: str
+    small_model: Any, tmp_path: Path, fmt: str, name: str, hint: str
 ) -> None:
     """It suggests the export format the file name belongs to, when there is one."""
     with pytest.raises(InputValidationError) as info:
-        export_model(None, tmp_path / name, format=fmt)  # type: ignore[arg-type]
+        export_model(small_model, tmp_path / name, _as(fmt))
     assert str(info.value).endswith(hint)
 
 
@@ -258,13 +534,13 @@ def test_a_contradicting_name_says_which_format_it_asks_for(
 )
 def test_names_that_fit_the_format_pass_the_name_check(fmt: str, name: str) -> None:
     """It lets a SavedModel folder hold dots in its name, and files end in their own suffix."""
-    export_module._check_name(Path(name), fmt)  # type: ignore[arg-type]
+    _targets.check_name(Path(name), fmt)  # type: ignore[arg-type]
 
 
-def test_export_refuses_a_contradicting_out_before_reading_the_run(tmp_path: Path) -> None:
+def test_export_run_refuses_a_contradicting_out_before_reading_the_run(tmp_path: Path) -> None:
     """It checks the out path's name against the format before it looks at the run directory."""
     with pytest.raises(InputValidationError, match=r"format tflite .* ends in \.onnx"):
-        export(tmp_path / "no-run", format="tflite", out=tmp_path / "m.onnx")
+        export_run(tmp_path / "no-run", _as("tflite"), out=tmp_path / "m.onnx")
 
 
 def test_the_cli_refuses_a_contradicting_out_in_one_line(
@@ -295,23 +571,30 @@ def test_missing_converter_says_what_to_install(
     """It names fashionkit[export] and writes nothing when tf2onnx is missing."""
     monkeypatch.setitem(sys.modules, "tf2onnx", None)
     with pytest.raises(ExportError, match=r"fashionkit\[export\]"):
-        export_model(_small_model(), tmp_path / "m.onnx", format="onnx")
+        export_model(_small_model(), tmp_path / "m.onnx", _as("onnx"))
     assert list(tmp_path.iterdir()) == []
 
 
-def test_bad_arguments(tmp_path: Path) -> None:
+def test_bad_arguments(small_model: Any, tmp_path: Path) -> None:
     """It refuses a zero temperature, a non-bool tta, bad check images and a non-run folder."""
-    model = _small_model()
-    with pytest.raises(InputValidationError, match="temperature"):
-        export_model(model, tmp_path / "m.onnx", format="onnx", temperature=0.0)
-    with pytest.raises(InputValidationError, match="tta"):
-        export_model(model, tmp_path / "m.onnx", format="onnx", tta="yes")  # type: ignore[arg-type]
+    onnx = _as("onnx")
+    with pytest.raises(ArgumentError, match=r"temperature must be a number > 0\.0; got 0\.0"):
+        export_model(small_model, tmp_path / "m.onnx", onnx, temperature=0.0)
+    with pytest.raises(ArgumentError, match="tta must be True or False; got 'yes'"):
+        export_model(small_model, tmp_path / "m.onnx", onnx, tta="yes")  # type: ignore[arg-type]
     with pytest.raises(InputValidationError, match="shape"):
         export_model(
-            model, tmp_path / "m.onnx", format="onnx", check_images=np.zeros((3, 4), np.uint8)
+            small_model, tmp_path / "m.onnx", onnx, check_images=np.zeros((3, 4), np.uint8)
         )
+    with pytest.raises(ArgumentError, match="model must be a Keras model"):
+        export_model(None, tmp_path / "m.onnx", onnx)
+    with pytest.raises(ArgumentError, match="options must be an ExportOptions or None"):
+        export_model(small_model, tmp_path / "m.onnx", {"format": "onnx"})  # type: ignore[arg-type]
     with pytest.raises(RunDirError, match="not a run directory"):
-        export(tmp_path)
+        export_run(tmp_path)
+    with pytest.raises(ArgumentError, match="run must be a path"):
+        export_run(42)  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_load_exported_errors(tmp_path: Path) -> None:
@@ -326,14 +609,18 @@ def test_load_exported_errors(tmp_path: Path) -> None:
     (tmp_path / "m.onnx").write_bytes(b"not onnx")
     with pytest.raises(ExportError, match="could not be loaded"):
         load_exported(tmp_path / "m.onnx")
+    with pytest.raises(ArgumentError, match="path must be a path"):
+        load_exported("")
 
 
 def test_exported_models_refuse_float_images(tmp_path: Path) -> None:
     """It refuses float images, and takes a single uint8 image or none."""
-    export_model(_small_model(), tmp_path / "m.onnx", format="onnx")
+    export_model(_small_model(), tmp_path / "m.onnx", _as("onnx"))
     loaded = load_exported(tmp_path / "m.onnx")
     with pytest.raises(InputValidationError):
         loaded(np.zeros((2, 28, 28), np.float32))
+    with pytest.raises(ArgumentError, match="images must be uint8 images"):
+        loaded(None)
     assert loaded(np.zeros((28, 28), np.uint8)).shape == (1, 10)  # one image
     assert loaded(np.zeros((0, 28, 28), np.uint8)).shape == (0, 10)
 
@@ -344,9 +631,11 @@ def test_cli_export(calibrated_run: Path, tmp_path: Path, capsys: pytest.Capture
     argv = ["export", str(calibrated_run), "--format", "onnx", "--out", str(out), "--json"]
     assert main(argv) == 0
     printed = json.loads(capsys.readouterr().out)
-    assert printed["path"] == str(out)
+    assert printed["path"] == str(out.resolve())
     assert printed["format"] == "onnx"
     assert printed["tta"] is True
+    assert printed["which"] == "final"
+    assert "model" not in printed
     assert out.is_file()
     assert main(["export", str(calibrated_run), "--format", "onnx", "--out", str(tmp_path)]) == 1
     assert "ending in .onnx" in capsys.readouterr().err
@@ -363,7 +652,7 @@ def test_only_a_completed_run_is_exported(calibrated_run: Path, tmp_path: Path) 
     copy = _copy_run(calibrated_run, tmp_path)
     (copy / "summary.json").unlink()
     with pytest.raises(RunDirError, match="did not complete"):
-        export(copy, format="onnx")
+        export_run(copy, _as("onnx"))
     assert not (copy / "export").exists()
 
 
@@ -374,7 +663,7 @@ def test_a_calibrated_run_without_its_temperature_is_refused(
     copy = _copy_run(calibrated_run, tmp_path)
     (copy / "calibration.json").unlink()
     with pytest.raises(RunDirError, match=r"calibration\.json is missing"):
-        export(copy, format="onnx")
+        export_run(copy, _as("onnx"))
     image = tmp_path / "one.npy"
     np.save(image, np.zeros((28, 28), np.uint8))
     assert main(["predict", str(copy), str(image)]) == 1
@@ -424,11 +713,7 @@ def test_a_low_temperature_widens_the_tolerance(fmt: str, tmp_path: Path) -> Non
     rng = np.random.default_rng(3)
     real_like = rng.integers(0, 256, (256, 28, 28), dtype=np.uint8)
     result = export_model(
-        _small_model(),
-        tmp_path / _NAMES[fmt],
-        format=fmt,  # type: ignore[arg-type]
-        temperature=0.05,
-        check_images=real_like,
+        _small_model(), tmp_path / _NAMES[fmt], _as(fmt), temperature=0.05, check_images=real_like
     )
     assert result.tolerance == pytest.approx(TOLERANCES[fmt] * 20)
     assert result.max_difference <= result.tolerance
@@ -436,11 +721,11 @@ def test_a_low_temperature_widens_the_tolerance(fmt: str, tmp_path: Path) -> Non
 
 def test_the_precision_difference_is_reported(mixed_model: Any, tmp_path: Path) -> None:
     """It reports the mixed-precision difference for a bfloat16 model and none for a float32 one."""
-    result = export_model(mixed_model, tmp_path / "m.onnx", format="onnx")
+    result = export_model(mixed_model, tmp_path / "m.onnx", _as("onnx"))
     assert result.precision_difference is not None
     assert 0 < result.precision_difference < MIXED_TOLERANCE
     assert "mixed-precision model by up to" in result.to_text()
-    plain = export_model(_small_model(), tmp_path / "p.onnx", format="onnx")
+    plain = export_model(_small_model(), tmp_path / "p.onnx", _as("onnx"))
     assert plain.precision_difference is None
 
 
@@ -470,18 +755,18 @@ def plain_run(
     return run
 
 
-@pytest.mark.parametrize(("model", "file"), [("final", "model.keras"), ("best", "best.keras")])
+@pytest.mark.parametrize(("which", "file"), [("final", "model.keras"), ("best", "best.keras")])
 def test_the_run_s_best_or_final_model_is_exported(
-    model: str, file: str, plain_run: Path, tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
+    which: str, file: str, plain_run: Path, tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
 ) -> None:
-    """model= picks the file exported, and the result records it."""
+    """which= picks the file exported, and the result records it."""
     from fashionkit.runs import load_model
 
     out = tmp_path / "m.onnx"
-    result = export(plain_run, format="onnx", out=out, model=model)  # type: ignore[arg-type]
-    assert result.model == model
-    assert result.to_dict()["model"] == model
-    assert f"the run's {model} model" in result.to_text()
+    result = export_run(plain_run, _as("onnx"), out=out, which=which)  # type: ignore[arg-type]
+    assert result.which == which
+    assert result.to_dict()["which"] == which
+    assert f"the run's {which} model" in result.to_text()
     images = tiny_dataset.test.images[:50]
     expected = fashionkit.predict(load_model(plain_run / file), images).probabilities
     np.testing.assert_allclose(load_exported(out).predict(images), expected, atol=1e-5, rtol=0)
@@ -491,7 +776,7 @@ def test_the_default_is_the_model_the_run_ended_with(
     plain_run: Path, tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
 ) -> None:
     """It is "final" for a run that ended with its last weights, "best" for one that restored."""
-    assert export(plain_run, format="onnx", out=tmp_path / "a.onnx").model == "final"
+    assert export_run(plain_run, _as("onnx"), out=tmp_path / "a.onnx").which == "final"
     restored = tmp_path / "restored"
     config = fashionkit.TrainConfig(
         model="mlp",
@@ -500,7 +785,8 @@ def test_the_default_is_the_model_the_run_ended_with(
         early_stopping=fashionkit.EarlyStoppingConfig(restore_best=True),
     )
     fashionkit.train(config, dataset=tiny_dataset, run_dir=restored)
-    assert export(restored, format="onnx", out=tmp_path / "b.onnx").model == "best"
+    run = fashionkit.load_run(restored)
+    assert export_run(run, _as("onnx"), out=tmp_path / "b.onnx").which == "best"
 
 
 def test_the_best_model_of_a_run_calibrated_on_its_final_one_is_refused(
@@ -508,19 +794,27 @@ def test_the_best_model_of_a_run_calibrated_on_its_final_one_is_refused(
 ) -> None:
     """Its temperature belongs to model.keras: exporting best.keras with it is refused."""
     with pytest.raises(RunDirError, match="calibrated on its final model"):
-        export(calibrated_run, format="onnx", out=tmp_path / "m.onnx", model="best")
+        export_run(calibrated_run, _as("onnx"), out=tmp_path / "m.onnx", which="best")
     assert not (tmp_path / "m.onnx").exists()
 
 
 def test_a_missing_best_model_or_a_bad_choice_is_refused(plain_run: Path, tmp_path: Path) -> None:
-    """No best.keras: a RunDirError naming it; model='worst': an InputValidationError."""
+    """No best.keras: a RunDirError naming it; which='worst': an ArgumentError naming choices."""
     copy = _copy_run(plain_run, tmp_path)
     (copy / "best.keras").unlink()
     for which in ("best", "final"):  # a run that lost best.keras is damaged, whatever is asked
         with pytest.raises(RunDirError, match=r"best\.keras is missing"):
-            export(copy, format="onnx", model=which)  # type: ignore[arg-type]
-    with pytest.raises(InputValidationError, match="model must be one of best, final"):
-        export(plain_run, format="onnx", model="worst")  # type: ignore[arg-type]
+            export_run(copy, _as("onnx"), which=which)  # type: ignore[arg-type]
+    with pytest.raises(ArgumentError, match="which must be one of 'best' or 'final' or None"):
+        export_run(plain_run, _as("onnx"), which="worst")  # type: ignore[arg-type]
+
+
+def test_a_dataset_without_an_accuracy_check_is_refused(
+    plain_run: Path, tiny_dataset: fashionkit.FashionMNIST
+) -> None:
+    """It refuses a dataset without an accuracy check, before the run is read."""
+    with pytest.raises(ArgumentError, match="give it with options that check the accuracy"):
+        export_run(plain_run / "missing", _as("tflite"), dataset=tiny_dataset)
 
 
 def test_cli_export_takes_the_model(
@@ -530,5 +824,5 @@ def test_cli_export_takes_the_model(
     out = tmp_path / "best.onnx"
     argv = ["export", str(plain_run), "--format", "onnx", "--out", str(out), "--model", "best"]
     assert main([*argv, "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["model"] == "best"
+    assert json.loads(capsys.readouterr().out)["which"] == "best"
     assert out.is_file()

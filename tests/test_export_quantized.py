@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,13 +13,15 @@ import pytest
 
 import fashionkit
 from fashionkit.cli import main
-from fashionkit.exceptions import ExportError, InputValidationError
+from fashionkit.exceptions import ArgumentError, ExportError, InputValidationError
 from fashionkit.export import (
     DEFAULT_MAX_ACCURACY_LOSS,
     QUANTIZATIONS,
+    ExportOptions,
     ExportResult,
-    export,
+    _formats,
     export_model,
+    export_run,
     load_exported,
     serving_model,
 )
@@ -53,7 +56,8 @@ def mlp_run(
 @pytest.fixture(scope="module")
 def float_export(mlp_run: Path, tiny_dataset: fashionkit.FashionMNIST) -> ExportResult:
     """The float32 TFLite export of the run, with its accuracy checked too."""
-    return export(mlp_run, format="tflite", check_accuracy=True, dataset=tiny_dataset)
+    options = ExportOptions(format="tflite", check_accuracy=True)
+    return export_run(mlp_run, options, dataset=tiny_dataset)
 
 
 # What each mode leaves in the file: float16 weights; int8 weights beside float activations;
@@ -73,8 +77,10 @@ def test_each_quantization_writes_a_smaller_checked_model(
     float_export: ExportResult,
 ) -> None:
     """It quantizes the file as asked, shrinks it, and reports accuracies, size and latency."""
-    result = export(mlp_run, format="tflite", quantize=mode, dataset=tiny_dataset)
-    assert result.path == mlp_run / "export" / f"model-{mode}.tflite"
+    result = export_run(
+        mlp_run, ExportOptions(format="tflite", quantize=mode), dataset=tiny_dataset
+    )
+    assert result.path == (mlp_run / "export" / f"model-{mode}.tflite").resolve()
     assert result.path.is_file()
     assert result.size_bytes == result.path.stat().st_size
     assert _SIGNS[mode](_tensor_types(result.path)), _tensor_types(result.path)
@@ -129,19 +135,16 @@ def test_the_calibration_sample_comes_from_the_training_part(
     mlp_run: Path, tiny_dataset: fashionkit.FashionMNIST, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An int8 model is calibrated on representative_size images of the run's training part."""
-    from fashionkit import export as export_module
-
     seen: list[Any] = []
-    real = export_module.export_model
+    real = _formats.write
 
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        seen.append(kwargs["representative_images"])
-        return real(*args, **kwargs)
+    def spy(serving: Any, tmp: Any, options: Any, representative: Any) -> None:
+        seen.append(representative)
+        real(serving, tmp, options, representative)
 
-    monkeypatch.setattr(export_module, "export_model", spy)
-    result = export(
-        mlp_run, format="tflite", quantize="int8", representative_size=30, dataset=tiny_dataset
-    )
+    monkeypatch.setattr(_formats, "write", spy)
+    int8 = ExportOptions(format="tflite", quantize="int8", representative_size=30)
+    result = export_run(mlp_run, int8, dataset=tiny_dataset)
     assert result.representative_images == 30
     parts = fashionkit.train_validation_split(
         tiny_dataset.train.images, tiny_dataset.train.labels, fraction=0.2, seed=42
@@ -153,10 +156,12 @@ def test_the_calibration_sample_comes_from_the_training_part(
     held_out = {image.tobytes() for image in np.asarray(parts.validation_images)}
     assert all(image.tobytes() in training for image in sample)
     assert not any(image.tobytes() in held_out for image in sample)
-    with pytest.raises(InputValidationError, match="more than the run's 160 training images"):
-        export(
-            mlp_run, format="tflite", quantize="int8", representative_size=161, dataset=tiny_dataset
-        )
+    again = export_run(mlp_run, int8, dataset=tiny_dataset)  # the run's seed: the same sample
+    np.testing.assert_array_equal(seen[1], sample)
+    assert again.path == result.path
+    too_many = ExportOptions(format="tflite", quantize="int8", representative_size=161)
+    with pytest.raises(ArgumentError, match="more than the run's 160 training images"):
+        export_run(mlp_run, too_many, dataset=tiny_dataset)
 
 
 def test_integer_output_is_dequantized_when_loaded(
@@ -166,14 +171,8 @@ def test_integer_output_is_dequantized_when_loaded(
     from ai_edge_litert.interpreter import Interpreter
 
     out = tmp_path / "int.tflite"
-    result = export(
-        mlp_run,
-        format="tflite",
-        quantize="int8",
-        integer_output=True,
-        out=out,
-        dataset=tiny_dataset,
-    )
+    options = ExportOptions(format="tflite", quantize="int8", integer_output=True)
+    result = export_run(mlp_run, options, out=out, dataset=tiny_dataset)
     assert result.integer_output
     assert "int8 output" in result.to_text()
     assert Interpreter(model_path=str(out)).get_output_details()[0]["dtype"] == np.int8
@@ -212,98 +211,121 @@ def test_the_guard_refuses_a_model_that_loses_too_much(tmp_path: Path) -> None:
     out = tmp_path / "m.tflite"
     out.write_bytes(b"the previous export")
     common: dict[str, Any] = {
-        "format": "tflite",
-        "quantize": "int8",
         "check_images": images,
         "check_labels": labels,
         "representative_images": images[:100],
     }
-    allowed = export_model(model, tmp_path / "allowed.tflite", max_accuracy_loss=1.0, **common)
+
+    def int8(loss: float) -> ExportOptions:
+        return ExportOptions(format="tflite", quantize="int8", max_accuracy_loss=loss)
+
+    allowed = export_model(model, tmp_path / "allowed.tflite", int8(1.0), **common)
     assert allowed.reference_accuracy == 1.0
     assert allowed.accuracy_loss is not None
     assert allowed.accuracy_loss > 0.05
     with pytest.raises(ExportError, match=r"below the float32 Keras model's 1\.0000 on 300"):
-        export_model(model, out, max_accuracy_loss=0.05, **common)
+        export_model(model, out, int8(0.05), **common)
     assert out.read_bytes() == b"the previous export"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["allowed.tflite", "m.tflite"]
     # A loss of exactly the allowed share passes.
-    exact = export_model(
-        model, tmp_path / "exact.tflite", max_accuracy_loss=allowed.accuracy_loss, **common
-    )
+    exact = export_model(model, tmp_path / "exact.tflite", int8(allowed.accuracy_loss), **common)
     assert exact.accuracy == allowed.accuracy
 
 
+_LOSS = "ExportOptions.max_accuracy_loss must be a number >= 0.0 and <= 1.0"
+
+
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
+    ("settings", "message"),
     [
         ({"format": "onnx", "quantize": "int8"}, "applies to the tflite format only"),
-        ({"quantize": "int4"}, "quantize must be one of float16, dynamic, int8"),
-        ({"quantize": "float16"}, "checked by its accuracy: give check_labels"),
-        ({"quantize": "int8", "labels": True}, "needs representative_images"),
-        ({"quantize": "float16", "labels": True, "rep": True}, "with quantize='int8' only"),
+        ({"quantize": "int4"}, "quantize must be one of 'float16', 'dynamic' or 'int8'"),
         ({"integer_output": True}, "integer_output applies to quantize='int8' only"),
         ({"integer_output": 1}, "integer_output must be True or False"),
-        ({"labels": True, "max_accuracy_loss": 2.0}, "max_accuracy_loss must be from 0 to 1"),
-        ({"labels": True, "max_accuracy_loss": -0.1}, "max_accuracy_loss must be from 0 to 1"),
-        ({"labels": True, "max_accuracy_loss": "1%"}, "max_accuracy_loss must be a number"),
-        ({"labels": True, "max_accuracy_loss": True}, "max_accuracy_loss must be a number"),
-        ({"labels": "short"}, "must be 8 integer labels, one per check image"),
-        ({"labels": "range"}, r"must lie in 0 \.\. 9"),
-        ({"labels": "no images"}, "check_labels needs the check_images"),
+        ({"max_accuracy_loss": 2.0}, _LOSS),
+        ({"max_accuracy_loss": -0.1}, _LOSS),
+        ({"max_accuracy_loss": "1%"}, _LOSS),
+        ({"max_accuracy_loss": True}, _LOSS),
     ],
 )
-def test_bad_quantization_arguments_are_refused_before_any_work(
-    kwargs: dict[str, Any], message: str, tmp_path: Path
+def test_bad_quantization_options_are_refused_before_any_work(
+    settings: dict[str, Any], message: str
 ) -> None:
-    """Each contradiction names itself, and nothing is written."""
+    """Each bad value or contradiction of the options is refused when they are built."""
+    with pytest.raises(ArgumentError, match=re.escape(message)):
+        ExportOptions(**{"format": "tflite", **settings})
+
+
+@pytest.mark.parametrize(
+    ("settings", "arrays", "message"),
+    [
+        ({"quantize": "float16"}, "", "A quantized export is checked by its accuracy: give"),
+        (
+            {"check_accuracy": True},
+            "",
+            "An export with check_accuracy=True is checked by its accuracy: give",
+        ),
+        ({"check_accuracy": False}, "labels", "the options say check_accuracy=False"),
+        ({"quantize": "int8"}, "labels", "needs representative_images"),
+        ({"quantize": "float16"}, "labels rep", "with quantize='int8' only"),
+        ({}, "rep", "with quantize='int8' only (got quantize=None)"),
+        (
+            {"quantize": "int8", "representative_size": 5},
+            "labels rep",
+            "representative_size is how many of a run's training images export_run draws",
+        ),
+        ({}, "short", "must be 8 integer labels, one per check image"),
+        ({}, "range", "must lie in 0 .. 9"),
+        ({}, "no images", "check_labels needs the check_images"),
+        ({"quantize": "int8"}, "labels empty rep", "representative_images must be a non-empty"),
+    ],
+)
+def test_arrays_that_contradict_the_options_are_refused_before_any_work(
+    settings: dict[str, Any], arrays: str, message: str, tmp_path: Path
+) -> None:
+    """Each contradiction between the arrays and the options names itself; nothing is written."""
     images = np.zeros((8, 28, 28), np.uint8)
-    args = dict(kwargs)
-    fmt = args.pop("format", "tflite")
-    labels = args.pop("labels", None)
-    if labels is True:
-        args.update(check_images=images, check_labels=np.zeros(8, np.int64))
-    elif labels == "short":
-        args.update(check_images=images, check_labels=np.zeros(7, np.int64))
-    elif labels == "range":
-        args.update(check_images=images, check_labels=np.full(8, 10))
-    elif labels == "no images":
-        args.update(check_labels=np.zeros(8, np.int64))
-    if args.pop("rep", False):
-        args["representative_images"] = images
-    with pytest.raises(InputValidationError, match=message):
-        export_model(
-            _fragile_model(),
-            tmp_path / f"m.{'onnx' if fmt == 'onnx' else 'tflite'}",
-            format=fmt,
-            **args,
-        )
+    given: dict[str, Any] = {}
+    if "labels" in arrays:
+        given.update(check_images=images, check_labels=np.zeros(8, np.int64))
+    if arrays == "short":
+        given.update(check_images=images, check_labels=np.zeros(7, np.int64))
+    if arrays == "range":
+        given.update(check_images=images, check_labels=np.full(8, 10))
+    if arrays == "no images":
+        given.update(check_labels=np.zeros(8, np.int64))
+    if "rep" in arrays:
+        given["representative_images"] = images[:0] if "empty" in arrays else images
+    options = ExportOptions(**{"format": "tflite", **settings})
+    with pytest.raises(InputValidationError, match=re.escape(message)):
+        export_model(_fragile_model(), tmp_path / "m.tflite", options, **given)
     assert list(tmp_path.iterdir()) == []
 
 
-def test_export_refuses_contradicting_run_arguments(mlp_run: Path) -> None:
-    """Quantizing another format, no accuracy check, check images or a bad sample size."""
-    with pytest.raises(InputValidationError, match="tflite format only"):
-        export(mlp_run, format="onnx", quantize="float16")
-    with pytest.raises(InputValidationError, match="always checked by its test accuracy"):
-        export(mlp_run, format="tflite", quantize="float16", check_accuracy=False)
-    with pytest.raises(InputValidationError, match="it runs on the test split"):
-        export(
-            mlp_run,
-            format="tflite",
-            quantize="dynamic",
-            check_images=np.zeros((4, 28, 28), np.uint8),
-        )
+def test_export_run_refuses_contradicting_arguments(
+    mlp_run: Path, tiny_dataset: fashionkit.FashionMNIST
+) -> None:
+    """Quantizing another format, no accuracy check, a bad sample size, a stray dataset."""
+    before = sorted(p.name for p in mlp_run.iterdir())
+    with pytest.raises(ArgumentError, match="tflite format only"):
+        export_run(mlp_run, ExportOptions(format="onnx", quantize="float16"))
+    with pytest.raises(ArgumentError, match="always checked by its accuracy"):
+        ExportOptions(format="tflite", quantize="float16", check_accuracy=False)
     for size in (0, 2.5, True):
-        with pytest.raises(InputValidationError, match="representative_size must be"):
-            export(mlp_run, format="tflite", quantize="int8", representative_size=size)  # type: ignore[arg-type]
-    with pytest.raises(InputValidationError, match="with quantize='int8' only"):
-        export(mlp_run, format="tflite", quantize="float16", representative_size=10)
-    with pytest.raises(InputValidationError, match="integer_output applies to quantize='int8'"):
-        export(mlp_run, format="tflite", quantize="dynamic", integer_output=True)
-    with pytest.raises(InputValidationError, match="give it with quantize or check_accuracy"):
-        export(mlp_run, format="tflite", dataset=fashionkit.load_fashion_mnist)  # type: ignore[arg-type]
-    with pytest.raises(InputValidationError, match="check_accuracy must be"):
-        export(mlp_run, format="tflite", check_accuracy="yes")  # type: ignore[arg-type]
+        with pytest.raises(ArgumentError, match="representative_size must be"):
+            ExportOptions(format="tflite", quantize="int8", representative_size=size)  # type: ignore[arg-type]
+    with pytest.raises(ArgumentError, match="with quantize='int8' only"):
+        ExportOptions(format="tflite", quantize="float16", representative_size=10)
+    with pytest.raises(ArgumentError, match="integer_output applies to quantize='int8'"):
+        ExportOptions(format="tflite", quantize="dynamic", integer_output=True)
+    with pytest.raises(ArgumentError, match="check_accuracy must be"):
+        ExportOptions(format="tflite", check_accuracy="yes")  # type: ignore[arg-type]
+    tflite = ExportOptions(format="tflite")
+    with pytest.raises(ArgumentError, match="give it with options that check the accuracy"):
+        export_run(mlp_run, tflite, dataset=tiny_dataset)
+    with pytest.raises(ArgumentError, match="dataset must be a FashionMNIST or None"):
+        export_run(mlp_run, tflite, dataset=fashionkit.load_fashion_mnist)  # type: ignore[arg-type]
+    assert sorted(p.name for p in mlp_run.iterdir()) == before
 
 
 def test_cli_export_quantizes_with_the_data_options(
@@ -335,11 +357,17 @@ def test_cli_export_quantizes_with_the_data_options(
 
     monkeypatch.setattr("fashionkit.cli._options.load_data", no_data)
     assert main([*argv[:-1], "--max-accuracy-loss", "7"]) != 0
-    assert "max_accuracy_loss must be from 0 to 1" in capsys.readouterr().err
+    assert "max_accuracy_loss must be a number >= 0.0 and <= 1.0" in capsys.readouterr().err
     assert main(["export", str(mlp_run), "--format", "onnx", "--quantize", "int8"]) != 0
     assert "tflite format only" in capsys.readouterr().err
     assert main(["export", str(mlp_run), "--format", "tflite", "--representative", "9"]) != 0
     assert "with quantize='int8' only" in capsys.readouterr().err
+    # The flags are checked before the run is read, and the run before the data is loaded.
+    nowhere = str(tmp_path / "no-run")
+    assert main(["export", nowhere, "--format", "onnx", "--quantize", "int8"]) == 1
+    assert "tflite format only" in capsys.readouterr().err
+    assert main(["export", nowhere, "--format", "tflite", "--quantize", "int8"]) == 1
+    assert f"{nowhere} is not a directory" in capsys.readouterr().err
 
 
 def test_cli_refuses_an_export_that_loses_too_much_in_one_line(

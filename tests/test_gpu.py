@@ -200,14 +200,14 @@ def test_a_gpu_trained_run_exports_and_passes_the_parity_check(
     facts = _run(
         shared_data_dir,
         f"""
-        from fashionkit.export import export
+        from fashionkit.export import ExportOptions, export_run
         config = TrainConfig(epochs=1, verbose=0, model="cnn",
                              device=DeviceConfig(accelerator="gpu", gpus=(0,)))
         fashionkit.train(config, dataset=subset, run_dir={str(tmp_path / "run")!r})
         checks = {{}}
         for fmt in ("saved_model", "tflite"):
-            done = export({str(tmp_path / "run")!r}, format=fmt,
-                          check_images=subset.test.images[:256])
+            done = export_run({str(tmp_path / "run")!r},
+                              ExportOptions(format=fmt, check_accuracy=True), dataset=subset)
             checks[fmt] = [done.max_difference, done.tolerance]
         finish(checks=checks)
         """,

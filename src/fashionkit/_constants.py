@@ -72,7 +72,7 @@ StrategyName = Literal["default", "one_device", "mirrored", "multi_worker"]
 Precision = Literal["auto", "float32", "mixed_float16", "mixed_bfloat16"]
 #: The Keras dtype policy actually used (``auto`` resolved).
 ConcretePrecision = Literal["float32", "mixed_float16", "mixed_bfloat16"]
-#: Formats :func:`fashionkit.export.export` writes.
+#: Formats :func:`fashionkit.export.export_run` and :func:`~fashionkit.export.export_model` write.
 ExportFormat = Literal["saved_model", "tflite", "onnx"]
 
 LAYOUTS: Final[tuple[str, ...]] = get_args(Layout)

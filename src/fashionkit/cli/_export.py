@@ -13,11 +13,16 @@ from fashionkit.cli._tflog import start_tensorflow
 from fashionkit.export import (
     DEFAULT_MAX_ACCURACY_LOSS,
     DEFAULT_REPRESENTATIVE_SIZE,
-    check_run_export,
-    export,
+    ExportOptions,
+    export_run,
 )
+from fashionkit.runs import RunLayout, load_run
 
 # fashionkit export
+
+
+#: A run directory's file names, for help texts (RunLayout spells them).
+_NAMES = RunLayout(".")
 
 
 def add_export(commands: Commands) -> None:
@@ -46,9 +51,9 @@ def add_export(commands: Commands) -> None:
     ex.add_argument(
         "--model",
         choices=EXPORT_SOURCES,
-        help="best: the best epoch's model (best.keras); final: the model training ended with "
-        "(model.keras); default: the one the run ended with (best with "
-        "early_stopping.restore_best, else final)",
+        help=f"best: the best epoch's model ({_NAMES.best.name}); final: the model training "
+        f"ended with ({_NAMES.model.name}); default: the one the run ended with (best with "
+        f"early_stopping.restore_best, else final)",
     )
     quant = ex.add_argument_group("quantized TFLite and the accuracy check")
     quant.add_argument(
@@ -89,28 +94,21 @@ def add_export(commands: Commands) -> None:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     start_tensorflow(args)
-    _, accuracy_check = check_run_export(
+    options = ExportOptions(  # a bad combination of flags fails here, before anything is read
         format=args.format,
-        model=args.model,
         quantize=args.quantize,
         check_accuracy=True if args.check_accuracy else None,
-        check_images=None,
         representative_size=args.representative,
         max_accuracy_loss=args.max_accuracy_loss,
         integer_output=args.integer_output,
-        dataset=None,
-    )  # before the data is loaded
-    result = export(
-        args.run,
-        format=args.format,
+    )
+    run = load_run(args.run)  # the run is checked before any data is loaded
+    result = export_run(
+        run,
+        options,
+        which=args.model,
         out=args.out,
-        model=args.model,
-        quantize=args.quantize,
-        check_accuracy=True if accuracy_check else None,
-        representative_size=args.representative,
-        max_accuracy_loss=args.max_accuracy_loss,
-        integer_output=args.integer_output,
-        dataset=_options.load_data(args) if accuracy_check else None,
+        dataset=_options.load_data(args) if options.checks_accuracy else None,
     )
     print(json.dumps(result.to_dict(), ensure_ascii=False) if args.json else result.to_text())
     return 0
