@@ -550,15 +550,25 @@ def test_an_unregistered_architecture_in_a_run_says_to_register_it(
 def test_save_model_wants_a_keras_file_name(tmp_path: Path, name: str) -> None:
     """It refuses, before saving anything, a model path that is not a .keras file."""
     (tmp_path / "folder.keras").mkdir()
+    model = fashionkit.create_model(fashionkit.LinearConfig())
     with pytest.raises(fashionkit.InputValidationError, match=r"ending in \.keras"):
-        save_model(object(), tmp_path / name)
+        save_model(model, tmp_path / name)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder.keras"]
 
 
 def test_save_model_under_a_file_is_a_storage_error(tmp_path: Path) -> None:
     """It names the file that stands where a folder of the path should be."""
     (tmp_path / "plain").write_text("x", encoding="utf-8")
+    model = fashionkit.create_model(fashionkit.LinearConfig())
     with pytest.raises(fashionkit.StorageError, match="is a file, not a folder"):
-        save_model(object(), tmp_path / "plain" / "sub" / "model.keras")
+        save_model(model, tmp_path / "plain" / "sub" / "model.keras")
+
+
+def test_save_model_refuses_what_is_not_a_keras_model(tmp_path: Path) -> None:
+    """It raises ArgumentError naming the model parameter for an object that is no model."""
+    with pytest.raises(fashionkit.ArgumentError, match=r"^model must be a Keras model"):
+        save_model(object(), tmp_path / "model.keras")
+    assert not list(tmp_path.iterdir())
 
 
 # --- every command that reads a run, on the same damaged run directories ---------------------

@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import shutil
 import socket
 import sys
@@ -132,23 +133,74 @@ def publish(tmp: Path, path: Path) -> None:
     os.replace(tmp, path)
 
 
+# tempfile's names: the prefix, eight characters of this set, the suffix.
+_RANDOM = "[a-z0-9_]{8}"
+
+
+def leftovers(path: Path, *, suffix: str | None = None) -> list[Path]:
+    """What killed writers of ``path`` left beside it: its own staged names, nothing else.
+
+    With ``suffix``, the files :func:`staged` names ``.NAME.<8 random>SUFFIX``; without, the
+    folders :func:`staged_directory` names ``.NAME.<8 random>.tmp`` (the new one) and
+    ``.NAME.<pid>.<ns>.old`` (the old one, renamed aside during the swap). Only entries whose
+    whole name matches count, only of that kind (files or folders), never a symbolic link.
+    """
+    folder = path.parent
+    if not folder.is_dir():
+        return []
+    name = re.escape(path.name)
+    if suffix is not None:
+        pattern = re.compile(rf"\.{name}\.{_RANDOM}{re.escape(suffix)}")
+    else:
+        pattern = re.compile(rf"\.{name}\.({_RANDOM}\.tmp|\d+\.\d+\.old)")
+    return [
+        entry
+        for entry in sorted(folder.iterdir())
+        if pattern.fullmatch(entry.name)
+        and not entry.is_symlink()
+        and (entry.is_file() if suffix is not None else entry.is_dir())
+    ]
+
+
+@contextmanager
+def _writing(path: Path, *, suffix: str | None) -> Iterator[None]:
+    """Hold ``path``'s writer lock (``.NAME.lock`` beside it) and remove earlier leftovers.
+
+    A writer killed mid-write (``SIGKILL``, a power cut) leaves its staged file or folder; the
+    next writer of the same target removes it (:func:`leftovers`), under the lock, so that it
+    never removes what a live writer is writing. Without locks (Windows) nothing is removed.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if sys.platform == "win32":
+        yield
+        return
+    with folder_lock(path.parent, f".{path.name}.lock"):
+        for entry in leftovers(path, suffix=suffix):
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+        yield
+
+
 @contextmanager
 def staged(path: Path, *, suffix: str = ".tmp") -> Iterator[Path]:
     """Yield a temporary path beside ``path``, then publish it there or delete it.
 
     On success the file is renamed to ``path``; on any failure, Ctrl-C included, it is deleted,
-    so ``path`` is never left half-written.
+    so ``path`` is never left half-written. What an earlier writer of ``path`` left when it
+    was killed is removed first (see :func:`leftovers`).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        yield tmp
-        publish(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with _writing(path, suffix=suffix):
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            yield tmp
+            publish(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
 
 
 def sync_tree(root: Path) -> None:
@@ -169,31 +221,37 @@ def staged_directory(path: Path) -> Iterator[Path]:
     On success the folder's files are synced and it is renamed to ``path``; a folder already
     there is first renamed aside and deleted only after the swap, so ``path`` never holds a
     mixture of old and new files. On any failure, Ctrl-C included, the temporary folder is
-    deleted and ``path`` is left as it was.
+    deleted and ``path`` is left as it was. What an earlier writer of ``path`` left when it
+    was killed is removed first (see :func:`leftovers`).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
-    try:
-        yield tmp
-        sync_tree(tmp)
-        os.chmod(tmp, 0o777 & ~_umask())
-        old = None
-        if path.exists():
-            # A fresh name beside it (not created: a rename onto an empty folder is refused
-            # on some systems); the old folder waits there until the new one is in place.
-            old = path.parent / f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.old"
-            os.rename(path, old)
+    with _writing(path, suffix=None):
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
         try:
-            os.rename(tmp, path)
+            yield tmp
+            sync_tree(tmp)
+            os.chmod(tmp, 0o777 & ~_umask())
+            _swap(tmp, path)
         except BaseException:
-            if old is not None:
-                os.rename(old, path)
+            shutil.rmtree(tmp, ignore_errors=True)
             raise
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+
+
+def _swap(tmp: Path, path: Path) -> None:
+    """Rename the folder ``tmp`` to ``path``; a folder there is renamed aside, then deleted."""
+    old = None
+    if path.exists():
+        # A fresh name beside it (not created: a rename onto an empty folder is refused on some
+        # systems); the old folder waits there until the new one is in place.
+        old = path.parent / f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.old"
+        os.rename(path, old)
+    try:
+        os.rename(tmp, path)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None:
+            os.rename(old, path)
         raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> Path:

@@ -16,6 +16,7 @@ from fashionkit.export import (
     ExportOptions,
     export_run,
 )
+from fashionkit.export._targets import check_name
 from fashionkit.runs import RunLayout, load_run
 
 # fashionkit export
@@ -102,6 +103,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
         max_accuracy_loss=args.max_accuracy_loss,
         integer_output=args.integer_output,
     )
+    if args.out is not None:  # so is an --out that contradicts --format, before the run is read
+        check_name(args.out, options.format)
     run = load_run(args.run)  # the run is checked before any data is loaded
     result = export_run(
         run,
