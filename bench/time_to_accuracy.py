@@ -92,7 +92,7 @@ from typing import Any, get_args
 import attrs
 
 from fashionkit._constants import ConcretePrecision
-from fashionkit.cli import _positive
+from fashionkit.cli._options import positive
 
 HERE = Path(__file__).resolve()
 FIRST_SEED = 42
@@ -409,7 +409,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--seeds",
-        type=_positive,
+        type=positive,
         default=3,
         metavar="N",
         help="number of seeds, 42, 43, ... (default 3)",
@@ -432,7 +432,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--max-epochs",
-        type=_positive,
+        type=positive,
         metavar="N",
         help="for smoke tests only: cap every entry's epochs at N (schedules shorten too)",
     )

@@ -224,14 +224,10 @@ html_title = f"fashionkit {release}"
 
 # -- local extensions --------------------------------------------------------------------------
 
-# The API page documents every public name once, in the public module that defines it (the
-# object's __module__ with private parts dropped: fashionkit.models._cnn.CNNConfig is documented
-# as fashionkit.models.CNNConfig), or, for a name defined in a private module at the top
-# (fashionkit._validation.check_images) and for constants, in the first module of the page that
-# lists it in __all__ (fashionkit.preprocessing.check_images). The same name is also reachable
-# as fashionkit.NAME, through other modules' re-exports (fashionkit.config.CNNConfig,
-# fashionkit.training.EpochRecord) and, in annotations, through its private home; every such
-# path is resolved to the documented one.
+# The API page documents every public name once, in its home: the one public module whose
+# __all__ lists it (a test keeps it so). It is also reachable as fashionkit.NAME (the top
+# level's shortcuts) and, in annotations, through the private module that defines it
+# (fashionkit.models._cnn.CNNConfig); both paths are resolved to the documented one.
 _PUBLIC_MODULES = (
     "fashionkit.datasets",
     "fashionkit.preprocessing",
@@ -241,9 +237,11 @@ _PUBLIC_MODULES = (
     "fashionkit.training",
     "fashionkit.results",
     "fashionkit.evaluation",
+    "fashionkit.explain",
     "fashionkit.calibration",
     "fashionkit.callbacks",
     "fashionkit.devices",
+    "fashionkit.hardware",
     "fashionkit.runs",
     "fashionkit.export",
     "fashionkit.sklearn",
@@ -257,44 +255,19 @@ _PUBLIC_MODULES = (
 )
 
 
-def _public_part(module: str) -> str:
-    """The path up to the first private part (``fashionkit.models._cnn``: ``fashionkit.models``)."""
-    parts = module.split(".")
-    for i, part in enumerate(parts):
-        if part.startswith("_"):
-            return ".".join(parts[:i])
-    return module
-
-
-def _documenting_modules() -> dict[str, str]:
-    """Map every name in a public module's ``__all__`` to the module that documents it."""
-    where: dict[str, str] = {}
-    for module_name in _PUBLIC_MODULES:
-        module = importlib.import_module(module_name)
-        for name in module.__all__:
-            home = _public_part(getattr(getattr(module, name), "__module__", None) or "")
-            where.setdefault(name, home if home in _PUBLIC_MODULES else module_name)
-    return where
-
-
-_DOCUMENTED_IN = _documenting_modules()
-
-
 def _aliases() -> dict[str, str]:
-    """Every other dotted path of a documented name, mapped to the documented path."""
+    """The other dotted paths of every documented name, mapped to its documented path."""
     aliases: dict[str, str] = {}
-    for module_name in _PUBLIC_MODULES:
-        module = importlib.import_module(module_name)
+    for home in _PUBLIC_MODULES:
+        module = importlib.import_module(home)
         for name in module.__all__:
-            aliases[f"{module_name}.{name}"] = f"{_DOCUMENTED_IN[name]}.{name}"
-    for name, home in _DOCUMENTED_IN.items():
-        obj = getattr(importlib.import_module(home), name)
-        if hasattr(fashionkit, name) and getattr(fashionkit, name) is obj:
-            aliases[f"fashionkit.{name}"] = f"{home}.{name}"
-        defined_in = getattr(obj, "__module__", None)
-        qualname = getattr(obj, "__qualname__", None)
-        if defined_in and qualname and defined_in.startswith("fashionkit"):
-            aliases[f"{defined_in}.{qualname}"] = f"{home}.{name}"
+            obj = getattr(module, name)
+            if getattr(fashionkit, name, None) is obj:
+                aliases[f"fashionkit.{name}"] = f"{home}.{name}"
+            defined_in = getattr(obj, "__module__", None)
+            qualname = getattr(obj, "__qualname__", None)
+            if defined_in and qualname and defined_in.startswith("fashionkit"):
+                aliases[f"{defined_in}.{qualname}"] = f"{home}.{name}"
     return {alias: target for alias, target in aliases.items() if alias != target}
 
 
@@ -332,9 +305,11 @@ def _evaluate_init_annotations(app: Sphinx, obj: Any, bound_method: bool) -> Non
     (sphinx-doc/sphinx#11674). attrs classes are unaffected.
     """
     if inspect.isfunction(obj) and obj.__name__ == "__init__":
+        # autodoc reads the signature of the function a decorator (fashionkit's params) wraps.
+        target = inspect.unwrap(obj)
         # An annotation that cannot be evaluated is left as it was.
         with contextlib.suppress(Exception):
-            obj.__annotations__ = typing.get_type_hints(obj)
+            target.__annotations__ = typing.get_type_hints(target)
 
 
 def _default_text(default: Any) -> str:

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import fashionkit
+from fashionkit.lr_finder import RangeTestOptions
 from fashionkit.plots import plot_learning_rate_sweep
 
 #: Where the pictures go: ``docs/_generated`` of the repository unless told otherwise.
@@ -22,9 +23,8 @@ OUT = Path(
 )
 
 data = fashionkit.load_fashion_mnist()
-sweep = fashionkit.find_learning_rate(
-    fashionkit.TrainConfig(verbose=0), dataset=data, min_lr=1e-5, max_lr=1.0, steps=100
-)
+options = RangeTestOptions(min_lr=1e-5, max_lr=1.0, steps=100)
+sweep = fashionkit.find_learning_rate(fashionkit.TrainConfig(verbose=0), options, dataset=data)
 print(sweep.reason)
 
 OUT.mkdir(parents=True, exist_ok=True)

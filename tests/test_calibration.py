@@ -309,3 +309,27 @@ def test_a_temperature_never_moves_a_near_tie() -> None:
         probs, [1], split="x", class_names=("a", "b", "c"), temperature=20.0
     )
     assert report.accuracy == 1.0
+
+
+def test_calibration_records_check_their_fields() -> None:
+    """It raises ArgumentError naming the field for a bad temperature or bins, and keeps NaN ECE."""
+    with pytest.raises(
+        fashionkit.ArgumentError, match=r"^Calibration\.temperature must be a number > 0"
+    ):
+        Calibration(temperature=0.0)
+    with pytest.raises(
+        fashionkit.ArgumentError, match=r"^Calibration\.bins must be an integer >= 1"
+    ):
+        Calibration(temperature=1.5, bins=15.0)  # type: ignore[arg-type]
+    empty = Calibration(temperature=1.5).score(np.zeros((0, 2)), [], split="test")
+    scores = empty.scores_of("test")
+    assert scores is not None
+    assert np.isnan(scores.ece_before)  # no images: the ECE is undefined, not an error
+
+
+def test_bins_given_as_a_float_are_refused() -> None:
+    """It raises ArgumentError naming bins for 15.0 rather than using a float as a count."""
+    with pytest.raises(
+        fashionkit.ArgumentError, match=r"^bins must be an integer >= 1 and <= 1000; got 15\.0\."
+    ):
+        calibrate([[0.6, 0.4], [0.3, 0.7]], [0, 1], bins=15.0)  # type: ignore[arg-type]

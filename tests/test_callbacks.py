@@ -27,7 +27,13 @@ from fashionkit.callbacks._record_epochs import RecordEpochs
 from fashionkit.callbacks._reseed import ReseedEachEpoch
 from fashionkit.config import TrainConfig
 from fashionkit.evaluation import Evaluator
-from fashionkit.exceptions import ConfigError, InputValidationError, RunDirError, StorageError
+from fashionkit.exceptions import (
+    ArgumentError,
+    ConfigError,
+    InputValidationError,
+    RunDirError,
+    StorageError,
+)
 from fashionkit.models import MLPConfig
 
 
@@ -164,6 +170,34 @@ def test_metrics_logger_raises_the_error_type_it_was_given(
     assert str(info.value).endswith(hint)
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"path": ""}, "path must be a path"),
+        ({"path": 3}, "path must be a path"),
+        ({"append": "yes"}, "append must be True or False; got 'yes'"),
+        ({"error_type": OSError}, r"error_type must be StorageError or a subclass of it"),
+        ({"error_type": RunDirError()}, r"error_type must be StorageError or a subclass of it"),
+        ({"error_hint": None}, r"error_hint must be a str; got None \(NoneType\)"),
+    ],
+)
+def test_metrics_logger_refuses_bad_arguments_when_created(
+    tmp_path: Path, kwargs: dict[str, Any], match: str
+) -> None:
+    """It raises ArgumentError at construction, not at the first epoch's write."""
+    arguments = {"path": tmp_path / "metrics.jsonl", **kwargs}
+    with pytest.raises(ArgumentError, match=match):
+        JSONLinesLogger(**arguments)
+
+
+def test_checkpoint_refuses_a_folder_that_is_not_a_path() -> None:
+    """It raises ArgumentError for a directory that is not a path, and for latest()'s too."""
+    with pytest.raises(ArgumentError, match="directory must be a path"):
+        EpochCheckpoint(None)  # type: ignore[arg-type]
+    with pytest.raises(ArgumentError, match="directory must be a path"):
+        EpochCheckpoint.latest("")
+
+
 # --- TimeBudget ----------------------------------------------------------------------------
 
 
@@ -234,11 +268,10 @@ def test_time_budget_works_with_plain_fit(tiny_dataset: fashionkit.FashionMNIST)
 
 @pytest.mark.parametrize("bad", [0, -1, float("nan"), True, "10"])
 def test_time_budget_rejects_non_positive_seconds(bad: Any) -> None:
-    """It raises ConfigError for a budget that is not a positive number."""
-    with pytest.raises(
-        ConfigError, match=r"TimeBudget\(seconds=...\) must be a number > 0"
-    ) as info:
+    """It raises ArgumentError (a ConfigError) for a budget that is not a positive number."""
+    with pytest.raises(ArgumentError, match=r"^seconds must be a number > 0; got ") as info:
         TimeBudget(bad)
+    assert isinstance(info.value, ConfigError)
     assert repr(bad) in str(info.value)
 
 
@@ -319,6 +352,8 @@ def test_validation_report_without_data_outside_train_fails_clearly(
         ({"y": [0, 1]}, "both x and y"),
         ({"every": 0}, "every must be an integer >= 1"),
         ({"every": True}, "every must be an integer >= 1"),
+        ({"batch_size": 0}, "batch_size must be an integer >= 1; got 0"),
+        ({"x": "images", "y": [0]}, "x must be validation images"),
         ({"x": np.zeros((2, 28, 28), np.uint8), "y": [0, 1, 2]}, "same length"),
     ],
 )
@@ -393,13 +428,34 @@ def test_a_callback_that_records_its_stop_names_the_reason(
 
 def test_the_first_recorded_stop_reason_wins() -> None:
     """It keeps the first reason and its epoch when two callbacks report a stop."""
-    context = TrainingContext(config=TrainConfig(), validation=None)  # type: ignore[arg-type]
+    context = TrainingContext(config=TrainConfig(), validation=_evaluator())
     context.record_stop("budget", epoch=3, cut_short=True)
     context.record_stop("early stopping", epoch=3)
     assert (context.stop_reason, context.partial_epoch) == ("budget", 3)
-    whole = TrainingContext(config=TrainConfig(), validation=None)  # type: ignore[arg-type]
+    whole = TrainingContext(config=TrainConfig(), validation=_evaluator())
     whole.record_stop("enough", epoch=2)
     assert (whole.stop_reason, whole.partial_epoch) == ("enough", None)
+
+
+def _evaluator() -> Evaluator:
+    """A validation evaluator of four blank images, for contexts built by hand."""
+    return Evaluator(np.zeros((4, 28, 28), np.uint8), [0, 1, 2, 3])
+
+
+def test_the_context_checks_its_fields_when_built_and_when_set() -> None:
+    """It raises ArgumentError naming the field, at construction and at assignment."""
+    with pytest.raises(ArgumentError, match=r"TrainingContext.validation must be an Evaluator"):
+        TrainingContext(config=TrainConfig(), validation=None)  # type: ignore[arg-type]
+    with pytest.raises(ArgumentError, match=r"TrainingContext.config must be a TrainConfig"):
+        TrainingContext(config={"epochs": 1}, validation=_evaluator())  # type: ignore[arg-type]
+    context = TrainingContext(config=TrainConfig(), validation=_evaluator())
+    with pytest.raises(ArgumentError, match=r"TrainingContext.initial_epoch must be an integer"):
+        context.initial_epoch = -1
+    with pytest.raises(ArgumentError, match=r"TrainingContext.stop_reason must be a str or None"):
+        context.stop_reason = 3  # type: ignore[assignment]
+    with pytest.raises(ArgumentError, match=r"epoch must be an integer >= 1; got 0"):
+        context.record_stop("why", epoch=0)
+    assert context.stop_reason is None
 
 
 def test_the_context_of_a_run_directory_names_it(
@@ -492,10 +548,20 @@ def test_live_curves_do_nothing_outside_a_notebook(tiny_dataset: fashionkit.Fash
     from fashionkit.callbacks import LiveCurves
 
     assert not LiveCurves().active
+    assert not LiveCurves(show=None).active
     result = fashionkit.train(_config(epochs=1), dataset=tiny_dataset, live=True)
     assert len(result.history) == 1
     with pytest.raises(ConfigError, match="live"):
         fashionkit.train(_config(epochs=1), dataset=tiny_dataset, live="yes")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad", [42, "inline", b"png"])
+def test_live_curves_refuse_a_show_that_cannot_be_called(bad: Any) -> None:
+    """It raises ArgumentError when created, not at the end of the first epoch."""
+    from fashionkit.callbacks import LiveCurves
+
+    with pytest.raises(ArgumentError, match=r"^show must be a callable or None; got "):
+        LiveCurves(show=bad)
 
 
 def test_live_curves_update_one_notebook_output_in_place(

@@ -576,3 +576,29 @@ def test_split_converts_integer_labels_to_uint8() -> None:
 
     assert split.labels.dtype == np.uint8
     assert split.class_counts == (1, 0, 2, 0, 0, 0, 0, 0, 0, 0)
+
+
+# --- declared parameters ----------------------------------------------------------------------
+
+
+def test_one_mirror_given_as_a_string_is_refused_before_any_download(tmp_path: Path) -> None:
+    """It raises ArgumentError naming mirrors, instead of trying each letter of the URL."""
+    with pytest.raises(fashionkit.ArgumentError, match=r"^mirrors must be a list or tuple") as info:
+        load_fashion_mnist(tmp_path / "empty", mirrors="https://example.invalid/")
+    assert "got 'https://example.invalid/'" in str(info.value)
+    assert not (tmp_path / "empty").exists()  # refused before the folder was touched
+
+
+@pytest.mark.parametrize("timeout", [0, -1.0, float("inf"), "30", None])
+def test_a_timeout_that_is_not_a_positive_number_is_refused(
+    tmp_path: Path, timeout: object
+) -> None:
+    """It raises ArgumentError naming timeout for 0, a negative, infinite, str or None value."""
+    with pytest.raises(fashionkit.ArgumentError, match=r"^timeout must be a number > 0"):
+        load_fashion_mnist(tmp_path, timeout=timeout)  # type: ignore[arg-type]
+
+
+def test_a_data_source_refuses_an_unknown_origin() -> None:
+    """It raises ArgumentError naming DataSource.origin and the origins it knows."""
+    with pytest.raises(fashionkit.ArgumentError, match=r"^DataSource\.origin must be one of"):
+        fashionkit.DataSource(directory=Path(), origin="web", verified=True)  # type: ignore[arg-type]

@@ -54,6 +54,21 @@ def test_gpu_without_gpu_lists_devices_and_causes() -> None:
     assert isinstance(info.value, RuntimeError)
 
 
+def test_device_names_given_as_one_string_are_refused() -> None:
+    """It raises ArgumentError naming gpus, instead of counting the letters of a name as GPUs."""
+    with pytest.raises(fashionkit.ArgumentError, match=r"^gpus must be a list or tuple"):
+        plan_devices(DeviceConfig(), gpus="/physical_device:GPU:0", cpus=CPU)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, 4.0, "42"])
+def test_configure_determinism_refuses_a_seed_out_of_range(seed: object) -> None:
+    """It raises ArgumentError naming seed before Keras is seeded with it."""
+    from fashionkit.devices import configure_determinism
+
+    with pytest.raises(fashionkit.ArgumentError, match=r"^seed must be an integer >= 0 and < "):
+        configure_determinism(seed, deterministic=False)  # type: ignore[arg-type]
+
+
 def test_one_gpu_is_used_with_the_default_strategy() -> None:
     """It uses a single GPU without a distribution strategy."""
     plan = plan_devices(DeviceConfig(), gpus=TWO_GPUS[:1], cpus=CPU)

@@ -12,7 +12,7 @@ import pytest
 
 import fashionkit
 from conftest import balanced_labels, synthetic_images
-from fashionkit.evaluation import Evaluator, report_from_probabilities
+from fashionkit.evaluation import Evaluator, Predictor, report_from_probabilities
 from fashionkit.exceptions import InputValidationError, LabelEncodingError
 
 # --- report_from_probabilities -------------------------------------------------------------
@@ -384,6 +384,9 @@ class _CountingModel:
         self.inputs = model.inputs
         self.batches: list[int] = []
 
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.model, name)  # layers, predict, ...: a Keras model as callers see it
+
     def __call__(self, x: Any, training: bool = False) -> Any:
         self.batches.append(len(x))
         return self.model(x, training=training)
@@ -524,3 +527,45 @@ def test_tta_must_be_a_bool(linear_model: Any, bad: Any) -> None:
         fashionkit.predict(linear_model, synthetic_images(2), tta=bad)
     with pytest.raises(InputValidationError, match="tta must be True or False"):
         Evaluator(synthetic_images(2), [0, 1], tta=bad)
+
+
+# --- declared parameters ----------------------------------------------------------------------
+
+
+def test_class_names_given_as_one_string_are_refused(linear_model: Any) -> None:
+    """It refuses class_names="ab" instead of reading each letter as a class name."""
+    probabilities, labels = np.array([[0.9, 0.1], [0.2, 0.8]]), [0, 1]
+    expected = r"^class_names must be at least two class names \(a list or tuple of str\)"
+    with pytest.raises(fashionkit.ArgumentError, match=expected):
+        report_from_probabilities(probabilities, labels, split="demo", class_names="ab")
+    with pytest.raises(fashionkit.ArgumentError, match=expected):
+        Evaluator(synthetic_images(2), labels, class_names="ab")
+    with pytest.raises(fashionkit.ArgumentError, match=expected):
+        fashionkit.predict(linear_model, synthetic_images(2), class_names="ab")
+    with pytest.raises(fashionkit.ArgumentError, match=r"^Predictor\.class_names must be"):
+        Predictor(model=linear_model, class_names="ab")
+
+
+def test_a_path_given_as_the_model_is_refused_at_the_door() -> None:
+    """It raises ArgumentError naming ``model`` for a file name, before any image is checked."""
+    images, labels = synthetic_images(2), [0, 1]
+    expected = r"^model must be a Keras model \(keras\.Model\); got 'run/model\.keras'\."
+    with pytest.raises(fashionkit.ArgumentError, match=expected):
+        fashionkit.predict("run/model.keras", images)
+    with pytest.raises(fashionkit.ArgumentError, match=expected):
+        fashionkit.evaluate("run/model.keras", images, labels)
+    with pytest.raises(fashionkit.ArgumentError, match=r"^Predictor\.model must be a Keras"):
+        Predictor(model="run/model.keras")
+
+
+def test_a_report_keeps_nan_metrics_but_refuses_a_field_of_the_wrong_kind() -> None:
+    """It accepts NaN (no images) and raises ArgumentError naming a field that is no number."""
+    report = report_from_probabilities(
+        np.array([[0.9, 0.1]]), [0], split="demo", class_names=("x", "y")
+    )
+    data = report.to_dict()
+    assert math.isnan(fashionkit.EvaluationReport.from_dict({**data, "loss": "nan"}).loss)
+    with pytest.raises(fashionkit.ArgumentError, match=r"^EvaluationReport\.temperature must be"):
+        fashionkit.EvaluationReport.from_dict({**data, "temperature": 0.0})
+    with pytest.raises(fashionkit.ArgumentError, match=r"^indent must be an integer >= 0"):
+        report.to_json(indent=-1)

@@ -156,11 +156,41 @@ def test_bad_arguments_are_refused_with_what_is_allowed(
         explain(cnn, images, method="lime")  # type: ignore[arg-type]
     with pytest.raises(ArgumentError, match="smooth"):
         saliency(cnn, images, smooth=-1)
-    with pytest.raises(InputValidationError, match=r"keras\.Model"):
+    with pytest.raises(ArgumentError, match=r"^model must be a Keras model \(keras\.Model\)"):
         explain(object(), images)
+    with pytest.raises(ArgumentError, match=r"^model must be a Keras model"):
+        feature_layers("cnn")
+    with pytest.raises(ArgumentError, match=r"^batch_size must be an integer >= 1; got 0"):
+        grad_cam(cnn, images, batch_size=0)
+    with pytest.raises(ArgumentError, match=r"^noise must be a number > 0 and <= 1; got 2"):
+        saliency(cnn, images, smooth=2, noise=2)
+    with pytest.raises(ArgumentError, match=r"^images must be uint8 images .*; got None"):
+        explain(cnn, None)
+    with pytest.raises(ArgumentError, match=r"^layer must be a str or None; got 3"):
+        grad_cam(cnn, images, layer=3)  # type: ignore[arg-type]
     with pytest.raises(InputValidationError):
         explain(cnn, np.zeros((2, 27, 27), np.uint8))
     assert set(METHODS) == {"auto", "saliency", "smoothgrad", "grad_cam"}
+
+
+def test_an_explanation_checks_its_fields() -> None:
+    """It raises ArgumentError for an unknown method or score, or maps that are not an array."""
+    maps = np.zeros((1, 28, 28), np.float32)
+    fields: dict[str, Any] = {
+        "method": "saliency",
+        "maps": maps,
+        "classes": np.zeros(1, np.int64),
+        "probabilities": np.full((1, 10), 0.1, np.float32),
+    }
+    assert Explanation(**fields).names() == ("T-shirt/top",)
+    with pytest.raises(ArgumentError, match=r"^Explanation\.method must be one of 'saliency'"):
+        Explanation(**{**fields, "method": "lime"})
+    with pytest.raises(ArgumentError, match=r"^Explanation\.score must be one of 'logit'"):
+        Explanation(**{**fields, "score": "prob"})
+    with pytest.raises(ArgumentError, match=r"^Explanation\.maps must be a NumPy array"):
+        Explanation(**{**fields, "maps": maps.tolist()})
+    with pytest.raises(ArgumentError, match=r"^class_names must be a list or tuple"):
+        Explanation(**fields).names("T-shirt")
 
 
 def test_the_picture_and_the_command_line(

@@ -13,7 +13,7 @@ import pytest
 
 from fashionkit import hardware
 from fashionkit.config import DeviceConfig
-from fashionkit.exceptions import ConfigError, FashionkitWarning
+from fashionkit.exceptions import ArgumentError, ConfigError, FashionkitWarning
 from fashionkit.hardware import CPU, choose_precision, parse_cpuinfo
 
 ZEN3 = CPU(model="AMD EPYC 7B13", cores=2, flags={"avx", "avx2", "fma", "f16c"})
@@ -272,7 +272,70 @@ def test_import_fashionkit_sets_onednn_unless_the_user_did(
 
 def test_choose_precision_refuses_values_it_does_not_know() -> None:
     """It raises ConfigError listing the choices instead of guessing."""
-    with pytest.raises(ConfigError, match=r"one of auto, float32.*got 'bfloat16'"):
+    with pytest.raises(
+        ConfigError, match=r"^requested must be one of 'auto', 'float32'.*got 'bfloat16'"
+    ):
         choose_precision("bfloat16", accelerator="cpu", cpu=ZEN3)  # type: ignore[arg-type]
-    with pytest.raises(ConfigError, match="'cpu' or 'gpu'; got 'tpu'"):
+    with pytest.raises(ConfigError, match=r"^accelerator must be one of 'cpu' or 'gpu'; got 'tpu'"):
         choose_precision("auto", accelerator="tpu", cpu=ZEN3)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "capabilities",
+    [["8.6"], "86", [8.6], [(8,)], [(8, 6, 0)], [(8.0, 6)], [(8, -1)], [(True, 0)], (("8", "6"),)],
+)
+def test_choose_precision_refuses_a_compute_capability_that_is_no_pair(
+    capabilities: object,
+) -> None:
+    """It raises ArgumentError saying what a capability is, not a TypeError from comparing it."""
+    with pytest.raises(ArgumentError, match=r"^gpu_capabilities must be .*\(major, minor\) pair"):
+        choose_precision(
+            "auto",
+            accelerator="gpu",
+            cpu=ZEN3,
+            gpu_capabilities=capabilities,  # type: ignore[arg-type]
+        )
+
+
+def test_choose_precision_takes_capabilities_as_lists_or_tuples() -> None:
+    """It reads [8, 6] as (8, 6), so lists from a JSON file compare like tuples."""
+    choice = choose_precision(
+        "auto",
+        accelerator="gpu",
+        cpu=ZEN3,
+        gpu_capabilities=[[8, 6], (7, 5)],  # type: ignore[list-item]
+    )
+    assert choice.precision == "mixed_float16"
+    assert choice.reason == "auto on a GPU of compute capability 7.5"
+
+
+def test_cpu_flags_given_as_one_string_are_refused() -> None:
+    """It raises ArgumentError for flags="avx512_bf16" instead of keeping its letters as flags."""
+    with pytest.raises(ArgumentError, match="collection of flag names") as info:
+        CPU(model="x", cores=2, flags="avx512_bf16")
+    message = str(info.value)
+    assert message.startswith("CPU.flags must be")
+    assert "got 'avx512_bf16'" in message
+    assert "{'avx512_bf16'}" in message  # how to give one flag
+
+
+@pytest.mark.parametrize("flags", [b"avx2", 3, None, ["avx2", 1]])
+def test_cpu_flags_that_are_not_flag_names_are_refused(flags: object) -> None:
+    """It raises ArgumentError for bytes, a number, None, or a collection holding a non-str."""
+    with pytest.raises(ArgumentError, match=r"^CPU\.flags must be a collection of flag names"):
+        CPU(model="x", cores=2, flags=flags)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("cores", [0, -1, 1.5, "2", True])
+def test_cpu_cores_must_be_a_positive_integer(cores: object) -> None:
+    """It raises ArgumentError naming CPU.cores for a count that is not an integer >= 1."""
+    with pytest.raises(ArgumentError, match=r"^CPU\.cores must be an integer >= 1"):
+        CPU(model="x", cores=cores, flags=())  # type: ignore[arg-type]
+    with pytest.raises(ArgumentError, match=r"^cores must be an integer >= 1"):
+        parse_cpuinfo("", cores=cores)  # type: ignore[arg-type]
+
+
+def test_prefer_onednn_refuses_an_environment_that_cannot_be_written() -> None:
+    """It raises ArgumentError for a read-only mapping rather than failing deep inside."""
+    with pytest.raises(ArgumentError, match=r"^environ must be a mutable mapping"):
+        hardware.prefer_onednn(types.MappingProxyType({}))  # type: ignore[arg-type]

@@ -16,7 +16,10 @@ from tensorboard.plugins.hparams import api_pb2
 import fashionkit
 from conftest import read_hparams
 from fashionkit.callbacks import TensorBoardLogger, _hparams, config_hparams
-from fashionkit.callbacks._tensorboard import write_hparams_experiment, write_hparams_session
+from fashionkit.callbacks._tensorboard_writers import (
+    write_hparams_experiment,
+    write_hparams_session,
+)
 from fashionkit.exceptions import ArgumentError, InputValidationError
 from fashionkit.presets import get_preset
 from fashionkit.sweep import Parameter, SearchSpace, sweep
@@ -114,6 +117,17 @@ def test_config_hparams_flattens_a_config_into_showable_values() -> None:
     assert "tensorboard" not in hparams
     assert config_hparams(config.to_dict()) == hparams
     assert all(isinstance(v, (bool, int, float, str)) for v in hparams.values())
+
+
+def test_config_hparams_leaves_out_the_reporting_fields_and_refuses_other_values() -> None:
+    """It drops TrainConfig.REPORTING_FIELDS and raises ArgumentError for what is no config."""
+    data = fashionkit.TrainConfig(verbose=0).to_dict()
+    assert not fashionkit.TrainConfig.REPORTING_FIELDS & set(config_hparams(data))
+    assert config_hparams({"optimizer": {"name": "adam"}, "verbose": 2}) == {
+        "optimizer.name": "adam"
+    }
+    with pytest.raises(ArgumentError, match=r"^config must be a TrainConfig or a mapping"):
+        config_hparams(3)  # type: ignore[arg-type]
 
 
 def test_bad_hparams_and_sessions_without_them_are_refused(tmp_path: Path) -> None:
@@ -227,10 +241,13 @@ def test_every_sweep_trial_is_a_session_of_the_sweep_s_experiment(
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"name": ""}, "non-empty name"),
+        ({"name": ""}, r"HParamDomain.name must be a non-empty str; got ''"),
+        ({"name": 3, "low": 0.0, "high": 1.0}, "HParamDomain.name must be a non-empty str"),
         ({"name": "a"}, "give either values or low and high"),
         ({"name": "a", "values": (1,), "low": 0.0, "high": 1.0}, "either values or low"),
-        ({"name": "a", "values": ()}, "values must not be empty"),
+        ({"name": "a", "values": ()}, "HParamDomain.values must be a non-empty tuple"),
+        ({"name": "a", "values": (1, None)}, "HParamDomain.values must be a non-empty tuple"),
+        ({"name": "a", "low": "0", "high": 1.0}, "HParamDomain.low must be a finite number"),
         ({"name": "a", "low": 2.0, "high": 1.0}, "low <= high"),
         ({"name": "a", "low": 1.0}, "low <= high"),
     ],

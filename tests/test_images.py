@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import synthetic_images
-from fashionkit.exceptions import InputValidationError
+from fashionkit.exceptions import ArgumentError, InputValidationError
 from fashionkit.images import read_images
 
 
@@ -237,3 +237,10 @@ def test_read_images_refuses_npy_files_of_other_pixel_types(
         read_images([path])
     assert str(info.value).startswith(str(path))
     assert words in str(info.value)
+
+
+@pytest.mark.parametrize("paths", ["shirt.png", Path("shirt.png"), []])
+def test_paths_must_be_a_list_of_one_file_or_more(paths: object) -> None:
+    """It raises ArgumentError for one path alone (not read letter by letter) or no path at all."""
+    with pytest.raises(ArgumentError, match=r"^paths must be a list or tuple of one file path"):
+        read_images(paths)  # type: ignore[arg-type]

@@ -16,13 +16,13 @@ from conftest import balanced_labels, synthetic_images, write_idx_gz
 from fashionkit import cli
 from fashionkit.cli import main
 from fashionkit.config import OptimizerConfig, TrainConfig
-from fashionkit.exceptions import ConfigError
+from fashionkit.exceptions import ArgumentError, ConfigError
 from fashionkit.lr_finder import (
     MIN_USABLE_STEPS,
     LearningRateRange,
+    RangeTestOptions,
     _analyse_range,
     _range_rates,
-    check_range_arguments,
     find_learning_rate,
 )
 
@@ -193,34 +193,63 @@ def test_to_text_names_the_suggestion_or_says_there_is_none() -> None:
 @pytest.mark.parametrize(
     ("arguments", "expected"),
     [
-        ({"min_lr": 0.0}, "min_lr must be > 0"),
-        ({"min_lr": -1e-3}, "min_lr must be > 0"),
-        ({"max_lr": 20.0}, "max_lr must be <= 10"),
+        ({"min_lr": 0.0}, "RangeTestOptions.min_lr must be a number > 0; got 0.0"),
+        ({"min_lr": -1e-3}, "min_lr must be a number > 0; got -0.001. 1e-6 or 1e-7"),
+        ({"max_lr": 20.0}, "max_lr must be a number > 0 and <= 10.0; got 20.0"),
         ({"min_lr": 0.1, "max_lr": 0.01}, "min_lr must be below max_lr; got min_lr=0.1"),
-        ({"min_lr": "small"}, "min_lr must be a finite number; got 'small'"),
-        ({"max_lr": math.inf}, "max_lr must be a finite number"),
-        ({"steps": 5}, "steps must be an integer from 10 to 100,000; got 5"),
-        ({"steps": 100.0}, "steps must be an integer; got 100.0"),
-        ({"steps": True}, "steps must be an integer; got True"),
-        ({"smoothing": 1.0}, "smoothing must be >= 0 and < 1"),
-        ({"skip_fraction": 0.5}, "skip_fraction must be >= 0 and < 0.5"),
-        ({"divergence": 1.0}, "divergence must be > 1"),
+        ({"min_lr": "small"}, "min_lr must be a number > 0; got 'small'"),
+        ({"max_lr": math.inf}, "max_lr must be a number > 0 and <= 10.0; got inf"),
+        ({"steps": 5}, "steps must be an integer >= 10 and <= 100000; got 5"),
+        ({"steps": 100.0}, "steps must be an integer >= 10 and <= 100000; got 100.0"),
+        ({"steps": True}, r"steps must be an integer >= 10 and <= 100000; got True \(bool\)"),
+        ({"smoothing": 1.0}, "smoothing must be a number >= 0 and < 1; got 1.0"),
+        ({"skip_fraction": 0.5}, "skip_fraction must be a number >= 0 and < 0.5; got 0.5"),
+        ({"divergence": 1.0}, "divergence must be a number > 1; got 1.0"),
     ],
 )
-def test_bad_arguments_raise_config_error_naming_the_argument(
+def test_bad_options_raise_argument_error_naming_the_setting(
     arguments: dict[str, Any], expected: str
 ) -> None:
-    """It rejects an out-of-range argument before loading anything, naming it and the value."""
-    with pytest.raises(ConfigError, match=expected.replace("(", r"\(")):
+    """It refuses an out-of-range setting when the options are built, naming it and the value."""
+    with pytest.raises(ArgumentError, match=expected):
+        RangeTestOptions(**arguments)
+
+
+def test_the_options_are_frozen_and_checked_again_when_changed() -> None:
+    """It keeps the defaults, refuses assignment, and checks a changed copy again."""
+    import attrs
+
+    options = RangeTestOptions()
+    assert (options.min_lr, options.max_lr, options.steps) == (1e-6, 1.0, 200)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        options.steps = 10  # type: ignore[misc]
+    assert attrs.evolve(options, steps=50).steps == 50
+    with pytest.raises(ArgumentError, match="min_lr must be below max_lr"):
+        attrs.evolve(options, max_lr=1e-7)
+    with pytest.raises(TypeError):
+        RangeTestOptions(1e-5)  # type: ignore[misc]  # keyword-only
+
+
+def test_the_options_decide_the_rates_swept(tiny_dataset: fashionkit.FashionMNIST) -> None:
+    """It sweeps exactly the options' steps from min_lr to max_lr."""
+    options = RangeTestOptions(min_lr=1e-4, max_lr=1e-2, steps=10)
+    sweep = find_learning_rate(TrainConfig(batch_size=16), options, dataset=tiny_dataset)
+    assert sweep.rates == pytest.approx(_range_rates(1e-4, 1e-2, 10)[: sweep.steps])
+    assert sweep.rates[0] == 1e-4
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        ({"config": {"epochs": 1}}, r"config must be a TrainConfig or None; got \{'epochs': 1\}"),
+        ({"options": {"steps": 10}}, "options must be a RangeTestOptions or None; got"),
+        ({"dataset": "fashion"}, "dataset must be a FashionMNIST or None; got 'fashion'"),
+    ],
+)
+def test_arguments_of_the_wrong_kind_are_refused(arguments: dict[str, Any], expected: str) -> None:
+    """It raises ArgumentError naming the argument and the class it takes, before loading."""
+    with pytest.raises(ArgumentError, match=expected):
         find_learning_rate(**arguments)
-    with pytest.raises(ConfigError, match=expected.replace("(", r"\(")):
-        check_range_arguments(**arguments)
-
-
-def test_a_config_that_is_not_a_train_config_is_refused() -> None:
-    """It raises ConfigError for a dict, naming TrainConfig."""
-    with pytest.raises(ConfigError, match="takes a TrainConfig; got dict"):
-        find_learning_rate({"epochs": 1})  # type: ignore[arg-type]
 
 
 def test_multi_worker_is_refused() -> None:
@@ -237,7 +266,8 @@ def test_multi_worker_is_refused() -> None:
 def learnable_sweep(tiny_dataset: fashionkit.FashionMNIST) -> LearningRateRange:
     """A sweep of an MLP with Adam up to a rate of 10 on the tiny, learnable dataset."""
     config = TrainConfig(model="mlp", optimizer=OptimizerConfig(name="adam"), batch_size=16)
-    return find_learning_rate(config, dataset=tiny_dataset, steps=60, max_lr=10.0)
+    options = RangeTestOptions(steps=60, max_lr=10.0)
+    return find_learning_rate(config, options, dataset=tiny_dataset)
 
 
 def test_a_learnable_problem_gets_a_suggestion_below_the_divergence(
@@ -274,9 +304,8 @@ def test_the_sweep_stops_early_when_the_loss_diverges(learnable_sweep: LearningR
 
 def test_rates_too_low_to_train_give_no_suggestion(tiny_dataset: fashionkit.FashionMNIST) -> None:
     """It gives no suggestion, with the reason, when the rates swept barely move the loss."""
-    sweep = find_learning_rate(
-        TrainConfig(batch_size=16), dataset=tiny_dataset, steps=40, max_lr=1e-5
-    )
+    options = RangeTestOptions(steps=40, max_lr=1e-5)
+    sweep = find_learning_rate(TrainConfig(batch_size=16), options, dataset=tiny_dataset)
     assert sweep.suggestion is None
     assert sweep.minimum_rate is None
     assert not sweep.stopped_early
@@ -293,8 +322,9 @@ def test_the_sweep_is_seeded_and_ignores_the_configured_schedule(
         batch_size=16,
         steps_per_execution=8,
     )
-    first = find_learning_rate(config, dataset=tiny_dataset, steps=12)
-    second = find_learning_rate(config, dataset=tiny_dataset, steps=12)
+    options = RangeTestOptions(steps=12)
+    first = find_learning_rate(config, options, dataset=tiny_dataset)
+    second = find_learning_rate(config, options, dataset=tiny_dataset)
     assert first.config == config
     assert first.losses == second.losses
     assert first.steps == 12
@@ -306,9 +336,10 @@ def test_the_sweep_feeds_the_configured_augmentation(
     """It trains on the batches training would see: augmented ones when augmentation is on."""
     plain = TrainConfig(batch_size=16)
     flipped = TrainConfig(batch_size=16, augment={"flip": "random", "translate": 2})
-    first = find_learning_rate(plain, dataset=tiny_dataset, steps=10)
-    second = find_learning_rate(flipped, dataset=tiny_dataset, steps=10)
-    again = find_learning_rate(flipped, dataset=tiny_dataset, steps=10)
+    options = RangeTestOptions(steps=10)
+    first = find_learning_rate(plain, options, dataset=tiny_dataset)
+    second = find_learning_rate(flipped, options, dataset=tiny_dataset)
+    again = find_learning_rate(flipped, options, dataset=tiny_dataset)
     assert second.losses == again.losses
     assert first.losses != second.losses
 
@@ -406,9 +437,10 @@ def test_lr_find_prints_the_suggestion_and_writes_the_plot(
 @pytest.mark.parametrize(
     ("flags", "expected"),
     [
-        (["--min-lr", "0"], "min_lr must be > 0"),
-        (["--max-lr", "20"], "max_lr must be <= 10"),
-        (["--steps", "5"], "steps must be an integer from 10"),
+        (["--min-lr", "0"], "RangeTestOptions.min_lr must be a number > 0; got 0.0"),
+        (["--max-lr", "20"], "max_lr must be a number > 0 and <= 10.0; got 20.0"),
+        (["--steps", "5"], "steps must be an integer >= 10 and <= 100000; got 5"),
+        (["--min-lr", "0.1", "--max-lr", "0.01"], "min_lr must be below max_lr"),
         (["--preset", "fsat"], "Did you mean 'fast'?"),
         (["--epochs", "0"], "TrainConfig.epochs must be an integer >= 1; got 0"),
     ],
@@ -441,9 +473,10 @@ def test_lr_find_refuses_a_plot_path_inside_a_file(
     assert "is a file, not a folder" in capsys.readouterr().err
 
 
-def test_the_old_names_of_the_range_test_still_import() -> None:
-    """LearningRateSweep and check_sweep_arguments are aliases of the renamed objects."""
+def test_the_old_names_of_the_range_test_are_gone() -> None:
+    """It no longer has LearningRateSweep, check_sweep_arguments or check_range_arguments."""
     from fashionkit import lr_finder
 
-    assert fashionkit.LearningRateSweep is lr_finder.LearningRateRange
-    assert lr_finder.check_sweep_arguments is lr_finder.check_range_arguments
+    for name in ("LearningRateSweep", "check_sweep_arguments", "check_range_arguments"):
+        assert not hasattr(lr_finder, name), name
+    assert "RangeTestOptions" in lr_finder.__all__

@@ -12,7 +12,7 @@ import pytest
 
 import fashionkit
 from fashionkit.config import TrainConfig, settable_keys
-from fashionkit.exceptions import ConfigError, UnknownModelError
+from fashionkit.exceptions import ArgumentError, ConfigError, UnknownModelError
 from fashionkit.models import (
     CNNConfig,
     MLPConfig,
@@ -104,7 +104,9 @@ def test_create_model_rejects_an_unknown_override() -> None:
 @pytest.mark.parametrize("layout", ["square", "Flat", None, ""])
 def test_create_model_rejects_an_unknown_layout(layout: object) -> None:
     """It raises ConfigError listing the layouts for anything else."""
-    with pytest.raises(ConfigError, match="'auto', 'flat', 'image'") as info:
+    with pytest.raises(
+        ConfigError, match=r"^layout must be one of 'auto', 'flat' or 'image'"
+    ) as info:
         create_model("linear", layout=layout)  # type: ignore[arg-type]
     assert repr(layout) in str(info.value)
 
@@ -115,6 +117,24 @@ def test_create_model_rejects_a_bad_number_of_classes(num_classes: object) -> No
     with pytest.raises(ConfigError, match="num_classes must be an integer >= 2") as info:
         create_model("linear", num_classes=num_classes)  # type: ignore[arg-type]
     assert repr(num_classes) in str(info.value)
+
+
+@pytest.mark.parametrize("name", ARCHITECTURES)
+def test_every_builder_declares_its_input_shape_and_classes(name: str) -> None:
+    """It refuses, naming the argument, an input shape given as one number or too few classes."""
+    architecture = get_architecture(name)
+    config = architecture.config()
+    with pytest.raises(ArgumentError, match=r"^input_shape must be a list or tuple") as info:
+        architecture.build(config, input_shape=784, num_classes=10)
+    assert "got 784" in str(info.value)
+    with pytest.raises(ArgumentError, match=r"^num_classes must be an integer >= 2; got 1\."):
+        architecture.build(config, input_shape=(784,), num_classes=1)
+
+
+def test_create_model_refuses_a_model_that_is_neither_a_config_nor_a_name() -> None:
+    """It raises ArgumentError naming ``model`` rather than an AttributeError from inside."""
+    with pytest.raises(ArgumentError, match=r"^model must be a ModelConfig or a str; got 3"):
+        create_model(3)  # type: ignore[arg-type]
 
 
 def test_create_model_rejects_a_config_of_another_class_with_a_registered_name() -> None:

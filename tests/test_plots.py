@@ -11,7 +11,7 @@ import pytest
 
 import fashionkit
 from conftest import sample_result
-from fashionkit.exceptions import FashionkitError, InputValidationError, RunDirError
+from fashionkit.exceptions import ArgumentError, FashionkitError, InputValidationError, RunDirError
 
 pytest.importorskip("matplotlib")
 
@@ -85,6 +85,50 @@ def test_confident_mistakes_refuse_probabilities_that_are_not_distributions(
     with pytest.raises(InputValidationError) as info:
         plot_confident_mistakes(images, np.array([0, 1]), probabilities, fashionkit.CLASS_NAMES)
     assert words in str(info.value)
+
+
+def test_confident_mistakes_refuse_images_and_labels_of_other_lengths() -> None:
+    """It raises InputValidationError for two images with three labels, and a count below 1."""
+    probabilities = np.full((3, 10), 0.1)
+    with pytest.raises(InputValidationError, match="images and labels"):
+        plot_confident_mistakes(
+            np.zeros((2, 28, 28), np.uint8), [0, 1, 2], probabilities, fashionkit.CLASS_NAMES
+        )
+    with pytest.raises(ArgumentError, match=r"^count must be an integer >= 1; got 0"):
+        plot_confident_mistakes(
+            np.zeros((3, 28, 28), np.uint8), [0, 1, 2], probabilities, fashionkit.CLASS_NAMES,
+            count=0,
+        )  # fmt: skip
+
+
+def test_explanations_need_one_title_and_one_label_per_image() -> None:
+    """It refuses titles or labels that do not match the images in number, before drawing."""
+    from fashionkit.explain import Explanation
+    from fashionkit.plots import plot_explanations
+
+    shown = Explanation(
+        method="saliency",
+        maps=np.zeros((2, 28, 28), np.float32),
+        classes=np.zeros(2, np.int64),
+        probabilities=np.full((2, 10), 0.1, np.float32),
+    )
+    images = np.zeros((2, 28, 28), np.uint8)
+    names = fashionkit.CLASS_NAMES
+    with pytest.raises(InputValidationError, match="2 images but 1 titles"):
+        plot_explanations(images, shown, names, titles=["only one"])
+    with pytest.raises(InputValidationError, match="images and labels"):
+        plot_explanations(images, shown, names, labels=[0, 1, 2])
+    with pytest.raises(ArgumentError, match=r"^columns must be an integer >= 1; got 0"):
+        plot_explanations(images, shown, names, columns=0)
+    figure = plot_explanations(images, shown, names, titles=["a", "b"], labels=[0, 1])
+    assert len([ax for ax in figure.axes if ax.images]) == 4
+
+
+def test_save_figure_refuses_what_is_not_a_figure(tmp_path: Path) -> None:
+    """It raises ArgumentError for something that is not a figure, and writes nothing."""
+    with pytest.raises(ArgumentError, match=r"^fig must be a matplotlib figure"):
+        save_figure(b"png", tmp_path / "a.png")
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.fixture(scope="module")

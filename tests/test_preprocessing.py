@@ -415,3 +415,31 @@ def test_stratified_split_ignores_classes_that_are_absent() -> None:
     _, expected = train_test_split(np.arange(30), test_size=0.2, random_state=1, stratify=labels)
     assert sorted(parts.validation_indices.tolist()) == sorted(expected.tolist())
     assert np.bincount(parts.validation_labels).tolist() == [2, 0, 0, 2, 0, 0, 0, 2]
+
+
+# --- declared parameters ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("num_classes", [1, 10.0, "10", True])
+def test_encode_labels_refuses_a_bad_number_of_classes(num_classes: object) -> None:
+    """It raises ArgumentError naming num_classes for a count that is not an integer >= 2."""
+    with pytest.raises(fashionkit.ArgumentError, match=r"^num_classes must be an integer >= 2"):
+        encode_labels([0, 1], encoding="one_hot", num_classes=num_classes)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("call", [scale, prepare_images])
+def test_images_that_are_no_array_are_refused_naming_images(call: object) -> None:
+    """It raises ArgumentError naming images for None or a file name."""
+    for bad in (None, "shirt.png"):
+        with pytest.raises(fashionkit.ArgumentError, match=r"^images must be"):
+            call(bad)  # type: ignore[operator]
+
+
+def test_split_refuses_a_stratify_that_is_not_a_bool() -> None:
+    """It raises ArgumentError for stratify="yes" rather than taking any non-empty string as on."""
+    with pytest.raises(fashionkit.ArgumentError, match=r"^stratify must be True or False"):
+        train_validation_split(
+            synthetic_images(20),
+            balanced_labels(20),
+            stratify="yes",  # type: ignore[arg-type]
+        )

@@ -16,13 +16,16 @@ import fashionkit
 MODULES = [
     "fashionkit.baseline",
     "fashionkit.callbacks",
+    "fashionkit.cli",
     "fashionkit.config",
     "fashionkit.calibration",
     "fashionkit.datasets",
     "fashionkit.devices",
     "fashionkit.evaluation",
     "fashionkit.exceptions",
+    "fashionkit.explain",
     "fashionkit.export",
+    "fashionkit.hardware",
     "fashionkit.images",
     "fashionkit.lr_finder",
     "fashionkit.models",
@@ -66,6 +69,37 @@ def test_every_public_name_has_a_docstring(name: str, obj: Any) -> None:
         for member_name, member in _documented_members(obj):
             target = member.fget if isinstance(member, property) else member
             assert inspect.getdoc(target), f"{name}.{member_name} has no docstring"
+
+
+def test_every_public_name_has_one_home() -> None:
+    """It lists each public name in one module's __all__; the top level re-exports that object."""
+    homes: dict[str, list[str]] = {}
+    for module_name in MODULES:
+        for name in importlib.import_module(module_name).__all__:
+            homes.setdefault(name, []).append(module_name)
+    shared = {name: where for name, where in homes.items() if len(where) > 1}
+    assert not shared, f"names with more than one import path: {shared}"
+    for name in fashionkit.__all__:
+        if name == "__version__":
+            continue
+        assert name in homes, f"fashionkit.{name} is in no public module's __all__"
+        home = importlib.import_module(homes[name][0])
+        assert getattr(fashionkit, name) is getattr(home, name), name
+
+
+def test_no_old_alias_is_left() -> None:
+    """It no longer offers the names replaced in 0.2 (the package is 0.x: they are gone)."""
+    import fashionkit.lr_finder
+    import fashionkit.training
+
+    for module, name in [
+        (fashionkit, "build_model"),
+        (fashionkit, "LearningRateSweep"),
+        (fashionkit, "RunRecord"),
+        (fashionkit.training, "build_model"),
+        (fashionkit.lr_finder, "LearningRateSweep"),
+    ]:
+        assert not hasattr(module, name), f"{module.__name__}.{name}"
 
 
 def test_all_lists_only_existing_names() -> None:

@@ -101,3 +101,57 @@ def test_results_are_exported_from_the_package_and_training(name: str) -> None:
     """It offers the result types from fashionkit and fashionkit.training as well."""
     assert getattr(fashionkit, name) is getattr(fashionkit.results, name)
     assert getattr(fashionkit.training, name) is getattr(fashionkit.results, name)
+
+
+# --- every field is declared ------------------------------------------------------------------
+
+
+def _record(**changes: object) -> EpochRecord:
+    fields: dict[str, object] = {
+        "epoch": 1,
+        "loss": 0.5,
+        "accuracy": 0.8,
+        "val_loss": 0.6,
+        "val_accuracy": 0.75,
+    }
+    fields.update(changes)
+    return EpochRecord(**fields)  # type: ignore[arg-type]
+
+
+def test_an_epoch_record_keeps_a_metric_that_diverged_as_nan() -> None:
+    """It accepts NaN (a diverged loss, a metric that was not logged) and NumPy numbers."""
+    record = _record(loss=math.nan, accuracy=np.float32(0.5), val_per_class_accuracy=[math.nan])
+    assert math.isnan(record.loss)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"epoch": 0}, "EpochRecord.epoch must be an integer >= 1; got 0."),
+        ({"epoch": 1.0}, "EpochRecord.epoch must be an integer >= 1; got 1.0."),
+        ({"loss": "0.5"}, "EpochRecord.loss must be a number (NaN where undefined"),
+        ({"partial": 1}, "EpochRecord.partial must be True or False; got 1."),
+        ({"val_per_class_accuracy": "0.8"}, "EpochRecord.val_per_class_accuracy must be a list"),
+    ],
+)
+def test_an_epoch_record_refuses_a_field_of_the_wrong_kind(
+    changes: dict[str, object], message: str
+) -> None:
+    """It raises ArgumentError naming the field, for a bad type or range, a str for a list too."""
+    with pytest.raises(fashionkit.ArgumentError) as info:
+        _record(**changes)
+    assert str(info.value).startswith(message)
+
+
+def test_from_logs_refuses_an_epoch_that_is_not_1_based() -> None:
+    """It raises ArgumentError naming ``epoch`` for 0 (Keras's 0-based index passed as is)."""
+    with pytest.raises(fashionkit.ArgumentError, match=r"^epoch must be an integer >= 1; got 0\."):
+        EpochRecord.from_logs(0, {"loss": 0.5})
+
+
+def test_a_train_result_refuses_a_model_that_is_no_keras_model() -> None:
+    """It raises ArgumentError naming TrainResult.model for a path given instead of the model."""
+    with pytest.raises(fashionkit.ArgumentError, match=r"^TrainResult\.model must be a Keras"):
+        sample_result(model="run/model.keras")
+    with pytest.raises(fashionkit.ArgumentError, match=r"^TrainResult\.fit_seconds must be"):
+        sample_result(fit_seconds="2.75")

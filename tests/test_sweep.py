@@ -17,7 +17,7 @@ import pytest
 import fashionkit
 from conftest import read_hparams
 from fashionkit.config import TrainConfig
-from fashionkit.exceptions import ConfigError, ConfigFileNotFoundError
+from fashionkit.exceptions import ArgumentError, ConfigError, ConfigFileNotFoundError
 from fashionkit.sweep import Parameter, SearchSpace, open_study, sweep
 
 optuna = pytest.importorskip("optuna")
@@ -136,6 +136,72 @@ def test_bad_spaces_fail_with_the_configs_message(search: dict[str, Any], match:
         SearchSpace.from_dict({"fixed": {}, "search": search})
 
 
+def test_a_single_parameter_instead_of_a_sequence_is_refused_with_a_hint() -> None:
+    """It raises ArgumentError (not a raw TypeError) telling to wrap one parameter in a tuple."""
+    one = Parameter(key="model.dropout", low=0.0, high=0.5)
+    message = (
+        r"^SearchSpace.params must be a list or tuple of at least one parameter .*; got "
+        r"Parameter\(key='model.dropout'.*\(Parameter\)\. Wrap a single one in a tuple"
+    )
+    with pytest.raises(ArgumentError, match=message):
+        SearchSpace(base=TrainConfig(model="mlp"), params=one)  # type: ignore[arg-type]
+    space = SearchSpace(base=TrainConfig(model="mlp"), params=[one])
+    assert space.params == (one,)
+    with pytest.raises(ArgumentError, match=r"SearchSpace\.params must be"):
+        SearchSpace(base=TrainConfig(model="mlp"), params=("model.dropout",))  # type: ignore[arg-type]
+    with pytest.raises(ArgumentError, match=r"SearchSpace\.base must be a TrainConfig"):
+        SearchSpace(base={"epochs": 1}, params=(one,))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("fields", "match"),
+    [
+        ({"low": "0", "high": 1.0}, "Parameter.low must be an integer or a finite number or None"),
+        ({"low": 0.0, "high": float("inf")}, "Parameter.high must be"),
+        ({"low": True, "high": 3}, "Parameter.low must be"),
+        ({"low": 0.0, "high": 1.0, "log": "yes"}, "Parameter.log must be True or False"),
+        ({"low": 0.0, "high": 1.0, "step": 0}, "Parameter.step must be a number > 0 or None"),
+        ({"choices": "abc"}, "Parameter.choices must be a non-empty list of values"),
+        ({"key": 3, "low": 0.0, "high": 1.0}, "Parameter.key must be a str; got 3"),
+    ],
+)
+def test_each_field_of_a_parameter_is_checked_on_its_own(
+    fields: dict[str, Any], match: str
+) -> None:
+    """It raises ArgumentError (a ConfigError) naming the field, what it takes and the value."""
+    arguments = {"key": "model.dropout", **fields}
+    with pytest.raises(ArgumentError, match=match):
+        Parameter(**arguments)
+
+
+def test_a_bad_field_in_a_toml_space_names_its_parameter() -> None:
+    """It prefixes a field's refusal with the search parameter it belongs to."""
+    match = r"^search parameter 'model.dropout': Parameter.log must be True or False; got 'yes'"
+    with pytest.raises(ArgumentError, match=match):
+        SearchSpace.from_dict(
+            {"search": {"model.dropout": {"low": 0.0, "high": 0.5, "log": "yes"}}}
+        )
+    with pytest.raises(ArgumentError, match=r"^data must be a table \(a mapping\)"):
+        SearchSpace.from_dict([("search", {})])  # type: ignore[arg-type]
+
+
+def test_numpy_numbers_make_the_same_range_as_python_ones() -> None:
+    """It turns NumPy ends into Python numbers, so that an integer range stays an integer one."""
+    import numpy as np
+
+    parameter = Parameter(key="epochs", low=np.int64(2), high=np.int64(6))
+    assert parameter.kind == "int"
+    assert parameter == Parameter(key="epochs", low=2, high=6)
+
+
+def test_suggest_takes_an_optuna_trial() -> None:
+    """It raises ArgumentError for something that is not a trial, before asking it anything."""
+    with pytest.raises(ArgumentError, match=r"^trial must be an Optuna trial"):
+        _space().suggest({"optimizer.learning_rate": 0.01})
+    with pytest.raises(ArgumentError, match=r"^trial must be an Optuna trial"):
+        _space().params[0].suggest(None)
+
+
 def test_unknown_sections_and_files() -> None:
     """It refuses an unknown section and raises ConfigFileNotFoundError for a missing file."""
     with pytest.raises(ConfigError, match="unknown key"):
@@ -155,6 +221,11 @@ def test_bad_arguments(tmp_path: Path) -> None:
         ({"trials": 2, "pruner": "random"}, "pruner"),
         ({"trials": 2, "timeout_seconds": -1}, "timeout_seconds"),
         ({"trials": 2, "seed": -1}, "seed"),
+        ({"trials": 2, "workers": 1.5}, "workers must be an integer >= 1"),
+        ({"trials": 2, "heartbeat_seconds": 0}, "heartbeat_seconds must be a number > 0"),
+        ({"trials": 2, "pruner": "median "}, "pruner must be one of 'median', 'hyperband' or"),
+        ({"trials": 2, "progress": "yes"}, "progress must be True or False"),
+        ({"trials": 2, "dataset": "fashion"}, "dataset must be a FashionMNIST or None"),
     ]:
         with pytest.raises(ConfigError, match=match):
             sweep(_space(), tmp_path / "s", **kwargs)  # type: ignore[arg-type]
@@ -592,14 +663,17 @@ def test_a_folder_of_another_study_is_refused(
         ({"storage": "nonsense"}, "database URL"),
         ({"storage": "journal:"}, "journal:PATH"),
         ({"study_name": " "}, "study_name"),
+        ({"storage": 5}, r"storage must be a database URL .* or None; got 5\.$"),
+        ({"folder": 3}, "folder must be a path"),
     ],
 )
 def test_bad_sweep_arguments_leave_no_folder(
     kwargs: dict[str, Any], match: str, tmp_path: Path
 ) -> None:
     """It refuses a NaN timeout, a bad storage URL or a blank study name and creates no folder."""
+    arguments = {"folder": tmp_path / "s", "trials": 1, **kwargs}
     with pytest.raises(ConfigError, match=match):
-        sweep(_space(), tmp_path / "s", trials=1, **kwargs)
+        sweep(_space(), **arguments)
     assert not (tmp_path / "s").exists()
 
 

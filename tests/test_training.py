@@ -22,11 +22,10 @@ from fashionkit._constants import OPTIMIZERS
 from fashionkit.callbacks import EpochCheckpoint
 from fashionkit.config import LossConfig, OptimizerConfig, TrainConfig
 from fashionkit.evaluation import report_from_probabilities
-from fashionkit.exceptions import ConfigError, FashionkitDeprecationWarning, TrainingInterrupted
+from fashionkit.exceptions import ConfigError, TrainingInterrupted
 from fashionkit.models import CNNConfig, MLPConfig, list_architectures
 from fashionkit.training import (
     aligned_steps_per_execution,
-    build_model,
     compile_model,
     create_training_model,
     make_loss,
@@ -304,24 +303,6 @@ def test_sigterm_stops_at_a_batch_and_keeps_only_completed_epochs(
 # --- compiling -----------------------------------------------------------------------------
 
 
-def test_build_model_is_a_deprecated_alias_of_create_training_model() -> None:
-    """It warns with FashionkitDeprecationWarning naming the new name, then does the same."""
-    config = TrainConfig(model=MLPConfig(hidden_units=(8,)))
-    with pytest.warns(FashionkitDeprecationWarning, match="use fashionkit.create_training_model"):
-        model = build_model(config)
-    assert model.count_params() == create_training_model(config).count_params()
-    assert model.optimizer is not None
-    assert fashionkit.build_model is build_model
-    assert "build_model" not in fashionkit.__all__
-
-
-def test_build_model_warning_points_at_the_caller() -> None:
-    """It reports the deprecation at the line that called build_model (stacklevel=2)."""
-    with pytest.warns(FashionkitDeprecationWarning) as caught:
-        fashionkit.build_model()
-    assert caught[0].filename == __file__
-
-
 def test_compile_model_defaults_to_the_tutorials_loss_and_optimizer() -> None:
     """It compiles with sparse categorical cross-entropy, RMSprop at 0.001 and accuracy."""
     model = compile_model(fashionkit.create_model("linear"))
@@ -448,6 +429,46 @@ def test_train_refuses_a_mapping_for_a_config(tiny_dataset: fashionkit.FashionMN
     """It raises ConfigError, not AttributeError, when given a dict instead of a TrainConfig."""
     with pytest.raises(ConfigError, match=r"TrainConfig\.from_dict"):
         fashionkit.train({"epochs": 3}, dataset=tiny_dataset)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("callbacks", "message"),
+    [
+        (keras.callbacks.EarlyStopping, "callbacks must be a list or tuple of Keras callbacks"),
+        ([keras.callbacks.EarlyStopping], "callbacks must be a list or tuple of Keras callbacks"),
+        ([print], "callbacks must be a list or tuple of Keras callbacks"),
+        ("EarlyStopping", "callbacks must be a list or tuple of Keras callbacks"),
+        ({"live": True}, "callbacks must be a list or tuple of Keras callbacks"),
+    ],
+    ids=["one-instance-class", "a-class", "a-function", "a-name", "a-mapping"],
+)
+def test_train_refuses_callbacks_that_keras_could_not_call(
+    tiny_dataset: fashionkit.FashionMNIST, callbacks: object, message: str
+) -> None:
+    """It raises ArgumentError before anything starts, not an AttributeError inside fit."""
+    with pytest.raises(fashionkit.ArgumentError, match=f"^{message}"):
+        fashionkit.train(TrainConfig(verbose=0), dataset=tiny_dataset, callbacks=callbacks)  # type: ignore[arg-type]
+
+
+def test_train_refuses_a_live_that_is_not_a_bool(tiny_dataset: fashionkit.FashionMNIST) -> None:
+    """It raises ArgumentError naming live, a ConfigError as before."""
+    with pytest.raises(ConfigError, match=r"^live must be True or False; got 'yes'\."):
+        fashionkit.train(TrainConfig(verbose=0), dataset=tiny_dataset, live="yes")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("wanted", "steps"), [(0, 10), (4, 0), (4.0, 10), (4, "10")])
+def test_aligned_steps_refuses_counts_below_one(wanted: object, steps: object) -> None:
+    """It raises ArgumentError naming the count, not a ValueError from max() of nothing."""
+    with pytest.raises(fashionkit.ArgumentError, match=r"must be an integer >= 1"):
+        aligned_steps_per_execution(wanted, steps)  # type: ignore[arg-type]
+
+
+def test_make_loss_refuses_an_unknown_reduction() -> None:
+    """It raises ArgumentError listing Keras's reductions, with the close one as a hint."""
+    with pytest.raises(
+        fashionkit.ArgumentError, match=r"^reduction must be one of .*Did you mean 'sum'"
+    ):
+        make_loss(LossConfig(), reduction="summ")
 
 
 def test_multi_worker_loop_refuses_a_batch_larger_than_the_data(

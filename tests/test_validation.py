@@ -219,8 +219,14 @@ def test_check_targets_passes_valid_one_hot_rows() -> None:
 
 
 def test_check_targets_rejects_an_unknown_encoding() -> None:
-    """It raises InputValidationError listing the encodings for one it does not know."""
-    with pytest.raises(InputValidationError, match="'sparse', 'one_hot'; got 'onehot'"):
+    """It raises InputValidationError listing the encodings, and the closest, for an unknown one."""
+    with pytest.raises(
+        InputValidationError,
+        match=(
+            r"^encoding must be one of 'sparse' or 'one_hot'; got 'onehot'\. "
+            r"Did you mean 'one_hot'\?$"
+        ),
+    ):
         check_targets(np.array([0, 1]), encoding="onehot")
 
 

@@ -34,6 +34,7 @@ from fashionkit.evaluation import ClassMetrics as ClassMetrics
 from fashionkit.evaluation import EvaluationReport as EvaluationReport
 from fashionkit.evaluation import Evaluator as Evaluator
 from fashionkit.evaluation import Prediction as Prediction
+from fashionkit.evaluation import Predictor as Predictor
 from fashionkit.evaluation import evaluate as evaluate
 from fashionkit.evaluation import predict as predict
 from fashionkit.exceptions import ArgumentError as ArgumentError
@@ -54,9 +55,14 @@ from fashionkit.exceptions import RunDirError as RunDirError
 from fashionkit.exceptions import StorageError as StorageError
 from fashionkit.exceptions import TrainingInterrupted as TrainingInterrupted
 from fashionkit.exceptions import UnknownModelError as UnknownModelError
+from fashionkit.export import ExportOptions as ExportOptions
+from fashionkit.export import ExportResult as ExportResult
+from fashionkit.export import export_model as export_model
+from fashionkit.export import export_run as export_run
+from fashionkit.export import load_exported as load_exported
 from fashionkit.hardware import prefer_onednn as _prefer_onednn
 from fashionkit.lr_finder import LearningRateRange as LearningRateRange
-from fashionkit.lr_finder import LearningRateSweep as LearningRateSweep  # the old name
+from fashionkit.lr_finder import RangeTestOptions as RangeTestOptions
 from fashionkit.lr_finder import find_learning_rate as find_learning_rate
 from fashionkit.models import CNNConfig as CNNConfig
 from fashionkit.models import LinearConfig as LinearConfig
@@ -78,7 +84,6 @@ from fashionkit.results import EpochRecord as EpochRecord
 from fashionkit.results import TrainResult as TrainResult
 from fashionkit.runs import Run as Run
 from fashionkit.runs import load_run as load_run
-from fashionkit.training import build_model as build_model  # deprecated; not in __all__
 from fashionkit.training import compile_model as compile_model
 from fashionkit.training import create_training_model as create_training_model
 from fashionkit.training import train as train
@@ -114,6 +119,8 @@ __all__ = [
     "EvaluationReport",
     "Evaluator",
     "ExportError",
+    "ExportOptions",
+    "ExportResult",
     "FashionMNIST",
     "FashionkitDeprecationWarning",
     "FashionkitError",
@@ -128,6 +135,8 @@ __all__ = [
     "OptimizerConfig",
     "Placement",
     "Prediction",
+    "Predictor",
+    "RangeTestOptions",
     "ResNetConfig",
     "Run",
     "RunDirError",
@@ -148,8 +157,11 @@ __all__ = [
     "create_training_model",
     "encode_labels",
     "evaluate",
+    "export_model",
+    "export_run",
     "find_learning_rate",
     "list_architectures",
+    "load_exported",
     "load_fashion_mnist",
     "load_run",
     "predict",

@@ -7,15 +7,15 @@ import warnings
 
 import attrs
 
-from fashionkit._validation import check_scalar
+from fashionkit._validation import AnyOf, Interval, NoneOr, annotated_fields, params
 from fashionkit.datasets import FashionMNIST, load_fashion_mnist
-from fashionkit.exceptions import ArgumentError, ConfigError
+from fashionkit.exceptions import ConfigError
 from fashionkit.preprocessing import check_labels, prepare_images
 
 __all__ = ["BaselineResult", "baseline"]
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=annotated_fields)
 class BaselineResult:
     """Cross-validated accuracy of the SGD logistic-regression baseline.
 
@@ -53,6 +53,13 @@ class BaselineResult:
         )
 
 
+@params(
+    folds=Interval("int", ge=2),
+    max_iter=Interval("int", ge=1),
+    seed=Interval("int", ge=0, lt=2**32),
+    # scikit-learn's n_jobs: -1 for every core, -2 for all but one, ...; 0 means nothing.
+    n_jobs=NoneOr(AnyOf((Interval("int", ge=1), Interval("int", le=-1)))),
+)
 def baseline(
     dataset: FashionMNIST | None = None,
     *,
@@ -73,26 +80,23 @@ def baseline(
         dataset: The data; loaded with :func:`~fashionkit.load_fashion_mnist` when omitted.
         folds: Number of cross-validation folds, at least 2. Defaults to 5.
         max_iter: Epochs of SGD per fit. Defaults to 5.
-        seed: ``random_state`` of the classifier. Defaults to 42.
-        n_jobs: Parallel fold fits; ``-1`` uses every core. Defaults to ``-1``.
+        seed: ``random_state`` of the classifier, from 0 to ``2**32 - 1``. Defaults to 42.
+        n_jobs: Parallel fold fits, a non-zero integer or ``None``; ``-1`` uses every core.
+            Defaults to ``-1``.
 
     Returns:
         Per-fold accuracies, their mean, and timings.
 
     Raises:
-        ConfigError: ``folds`` below 2 or above the size of the rarest class, ``max_iter``
-            below 1, or ``n_jobs`` 0.
+        ConfigError: ``folds`` above the size of the rarest class.
+        ArgumentError: ``folds`` below 2, ``max_iter`` below 1, a negative ``seed``, ``n_jobs``
+            0, or an argument of the wrong type (an ArgumentError is a ConfigError too).
 
     Example:
         >>> result = baseline()  # doctest: +SKIP
         >>> round(result.mean, 2)  # doctest: +SKIP
         0.81
     """
-    for name, value, low in (("folds", folds, 2), ("max_iter", max_iter, 1), ("seed", seed, 0)):
-        check_scalar(value, name, ge=low)
-    jobs_hint = "n_jobs is a non-zero integer (-1 for every core) or None."
-    if n_jobs is not None and check_scalar(n_jobs, "n_jobs", hint=jobs_hint) == 0:
-        raise ArgumentError(f"n_jobs must not be 0; got 0. {jobs_hint}")
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import SGDClassifier
     from sklearn.model_selection import cross_validate

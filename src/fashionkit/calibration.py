@@ -43,8 +43,18 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fashionkit import _html, _schema
-from fashionkit._validation import check_labels, check_probabilities, check_scalar
+from fashionkit._validation import (
+    ArrayLike,
+    InstanceOf,
+    Interval,
+    annotated_fields,
+    check_labels,
+    check_probabilities,
+    field_validator,
+    params,
+)
 from fashionkit.exceptions import InputValidationError
+from fashionkit.preprocessing import LABELS
 
 __all__ = [
     "DEFAULT_BINS",
@@ -69,23 +79,31 @@ _TINY = float(np.finfo(np.float32).tiny)
 _EPSILON = 1e-7  # Keras's clip value for probabilities in cross-entropy
 
 
+#: What a temperature is (1.0 leaves the probabilities as they are).
+TEMPERATURE = Interval("number", gt=0)
+#: What a number of confidence bins is.
+BINS = Interval("int", ge=1, le=1000)
+#: What ``probabilities`` parameters accept (checked inside by ``check_probabilities``).
+PROBABILITIES = ArrayLike("probabilities (N, num_classes), each row summing to 1")
+#: A measured figure (a loss, an accuracy, an ECE): NaN where it is undefined, as without images.
+METRIC = InstanceOf(
+    (int, float, np.integer, np.floating), "a number (NaN where undefined, as without images)"
+)
+
+
+@params(temperature=TEMPERATURE)
 def check_temperature(temperature: object) -> float:
-    """Return ``temperature`` as a float, or raise if it is not a positive finite number."""
-    if (
-        isinstance(temperature, bool)
-        or not isinstance(temperature, int | float | np.floating)
-        or not np.isfinite(temperature)
-        or temperature <= 0
-    ):
-        raise InputValidationError(
-            f"temperature must be a finite number greater than 0 (1.0 leaves the probabilities "
-            f"as they are); got {temperature!r}."
-        )
-    return float(temperature)
+    """Return ``temperature`` as a float, or raise if it is not a positive finite number.
 
+    Raises:
+        ArgumentError: Not a finite number greater than 0 (1.0 leaves the probabilities as
+            they are).
 
-def _check_bins(bins: object) -> int:
-    return check_scalar(bins, "bins", ge=1, le=1000)
+    Example:
+        >>> check_temperature(2)
+        2.0
+    """
+    return float(temperature)  # type: ignore[arg-type]  # a real number, as declared
 
 
 def _shape(values: object) -> tuple[int, ...]:
@@ -114,6 +132,7 @@ def _arrays(probabilities: object, labels: object) -> tuple[NDArray[np.float64],
     return probs, y
 
 
+@params(probabilities=PROBABILITIES, temperature=TEMPERATURE)
 def apply_temperature(probabilities: object, temperature: float) -> NDArray[np.float32]:
     """Rescale softmax outputs by a temperature: ``softmax(log(p) / temperature)``.
 
@@ -131,13 +150,14 @@ def apply_temperature(probabilities: object, temperature: float) -> NDArray[np.f
     Raises:
         InputValidationError: Probabilities not of shape ``(N, C)``, with NaN, infinite or
             negative values, values above 1 or rows that do not sum to 1 (logits or sigmoid
-            scores, for example), or a temperature that is not a positive finite number.
+            scores, for example).
+        ArgumentError: A temperature that is not a positive finite number.
 
     Example:
         >>> apply_temperature([[0.8, 0.2]], 2.0).round(3)
         array([[0.667, 0.333]], dtype=float32)
     """
-    t = check_temperature(temperature)
+    t = float(temperature)
     shape = _shape(probabilities)
     if len(shape) != 2:
         raise InputValidationError(
@@ -173,6 +193,7 @@ def mean_cross_entropy(probs: NDArray[np.float64], y: NDArray[Any]) -> float:
     return float(-np.log(picked).mean())
 
 
+@params(probabilities=PROBABILITIES, labels=LABELS)
 def fit_temperature(probabilities: object, labels: object) -> float:
     """The temperature that minimises the cross-entropy of ``probabilities`` on ``labels``.
 
@@ -223,7 +244,7 @@ def fit_temperature(probabilities: object, labels: object) -> float:
     return float(1.0 / (0.5 * (low + high)))
 
 
-@attrs.frozen(kw_only=True, eq=False)
+@attrs.frozen(kw_only=True, eq=False, field_transformer=annotated_fields)
 class ReliabilityBins:
     """Accuracy against confidence in equal-width confidence bins: a reliability diagram.
 
@@ -250,6 +271,7 @@ class ReliabilityBins:
         return float((gaps * self.counts[filled]).sum() / total)
 
 
+@params(probabilities=PROBABILITIES, labels=LABELS, bins=BINS)
 def reliability_bins(
     probabilities: object, labels: object, *, bins: int = DEFAULT_BINS
 ) -> ReliabilityBins:
@@ -268,7 +290,7 @@ def reliability_bins(
         >>> rb.counts.tolist(), rb.accuracy.tolist()
         ([0, 2], [nan, 0.5])
     """
-    n_bins = _check_bins(bins)
+    n_bins = int(bins)
     probs, y = _arrays(probabilities, labels)
     confidence = probs.max(axis=1) if len(y) else np.zeros(0)
     correct = (probs.argmax(axis=1) == y) if len(y) else np.zeros(0, bool)
@@ -281,6 +303,7 @@ def reliability_bins(
     return ReliabilityBins(edges=edges, counts=counts, confidence=mean_conf, accuracy=accuracy)
 
 
+@params(probabilities=PROBABILITIES, labels=LABELS, bins=BINS)
 def expected_calibration_error(
     probabilities: object, labels: object, *, bins: int = DEFAULT_BINS
 ) -> float:
@@ -307,7 +330,7 @@ def expected_calibration_error(
     return reliability_bins(probabilities, labels, bins=bins).ece
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=annotated_fields)
 class CalibrationScores:
     """Calibration of one split before and after temperature scaling.
 
@@ -320,13 +343,13 @@ class CalibrationScores:
     """
 
     split: str
-    ece_before: float
-    ece_after: float
-    loss_before: float
-    loss_after: float
+    ece_before: float = attrs.field(validator=field_validator(METRIC))
+    ece_after: float = attrs.field(validator=field_validator(METRIC))
+    loss_before: float = attrs.field(validator=field_validator(METRIC))
+    loss_after: float = attrs.field(validator=field_validator(METRIC))
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=annotated_fields)
 class Calibration:
     """A fitted temperature and what it did; a run directory keeps it as ``calibration.json``.
 
@@ -338,11 +361,12 @@ class Calibration:
             (training adds the test split).
     """
 
-    temperature: float
-    bins: int = DEFAULT_BINS
+    temperature: float = attrs.field(validator=field_validator(TEMPERATURE))
+    bins: int = attrs.field(default=DEFAULT_BINS, validator=field_validator(BINS))
     fitted_on: str = "validation"
     scores: tuple[CalibrationScores, ...] = ()
 
+    @params(probabilities=PROBABILITIES, labels=LABELS)
     def score(self, probabilities: object, labels: object, *, split: str) -> Calibration:
         """Return a copy with the before/after figures of one more split added.
 
@@ -358,6 +382,7 @@ class Calibration:
             ),
         )
 
+    @params()
     def scores_of(self, split: str) -> CalibrationScores | None:
         """The figures of ``split``, or ``None`` if it was not scored."""
         return next((s for s in self.scores if s.split == split), None)
@@ -368,16 +393,15 @@ class Calibration:
         return data
 
     @classmethod
+    @params()
     def from_dict(cls, data: dict[str, Any]) -> Calibration:
         """Rebuild from :meth:`to_dict` output.
 
         Raises:
-            KeyError, TypeError, ValueError: Missing or malformed fields.
+            KeyError, TypeError, ValueError: Missing or malformed fields (a temperature that
+                is not above 0 or bins outside 1..1000 among them).
         """
-        calibration = _schema.from_data(data, cls)
-        check_temperature(calibration.temperature)
-        _check_bins(calibration.bins)
-        return calibration
+        return _schema.from_data(data, cls)
 
     def to_text(self) -> str:
         """One line per scored split: ECE and loss before → after."""
@@ -418,6 +442,7 @@ def _scores(
     )
 
 
+@params(probabilities=PROBABILITIES, labels=LABELS, bins=BINS)
 def calibrate(
     probabilities: object, labels: object, *, split: str = "validation", bins: int = DEFAULT_BINS
 ) -> Calibration:
@@ -451,8 +476,7 @@ def calibrate(
         >>> s.ece_before > 0.15 > 0.02 > s.ece_after
         True
     """
-    n_bins = _check_bins(bins)
     temperature = fit_temperature(probabilities, labels)
-    return Calibration(temperature=temperature, bins=n_bins, fitted_on=split).score(
+    return Calibration(temperature=temperature, bins=int(bins), fitted_on=split).score(
         probabilities, labels, split=split
     )

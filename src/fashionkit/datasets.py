@@ -29,7 +29,16 @@ from numpy.typing import NDArray
 from fashionkit._constants import CLASS_NAMES, CLASS_NAMES_KO, IMAGE_SHAPE, NUM_CLASSES
 from fashionkit._io import converted, folder_lock, os_errors_as, staged
 from fashionkit._typing import ImagesU8, LabelsU8, PathLike
-from fashionkit._validation import check_images, check_labels, check_same_length
+from fashionkit._validation import (
+    CheckedBy,
+    Interval,
+    annotated_fields,
+    check_images,
+    check_labels,
+    check_same_length,
+    field_validator,
+    params,
+)
 from fashionkit.exceptions import (
     ChecksumError,
     ConfigError,
@@ -58,6 +67,7 @@ TRAIN_IMAGES: Final = "train-images-idx3-ubyte.gz"
 TRAIN_LABELS: Final = "train-labels-idx1-ubyte.gz"
 TEST_IMAGES: Final = "t10k-images-idx3-ubyte.gz"
 TEST_LABELS: Final = "t10k-labels-idx1-ubyte.gz"
+_FILES: Final = (TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS)
 
 #: SHA-256 of the canonical gzip files published by Zalando Research.
 CANONICAL_SHA256: Final[dict[str, str]] = {
@@ -107,8 +117,12 @@ class Split:
         labels: ``(N,)`` uint8 class indices in ``0..9``.
     """
 
-    images: ImagesU8 = attrs.field(converter=_read_only)
-    labels: LabelsU8 = attrs.field(converter=_read_only)
+    images: ImagesU8 = attrs.field(
+        converter=_read_only, validator=field_validator(CheckedBy("check_images, once built"))
+    )
+    labels: LabelsU8 = attrs.field(
+        converter=_read_only, validator=field_validator(CheckedBy("check_labels, once built"))
+    )
 
     def __attrs_post_init__(self) -> None:
         # Validate once here so every consumer of a Split can trust its arrays.
@@ -136,7 +150,7 @@ class Split:
         return tuple(int(c) for c in counts)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=annotated_fields)
 class DataSource:
     """Where a :class:`FashionMNIST` came from and how it was checked.
 
@@ -154,7 +168,7 @@ class DataSource:
     downloaded: tuple[str, ...] = ()
 
 
-@attrs.frozen(kw_only=True, eq=False)
+@attrs.frozen(kw_only=True, eq=False, field_transformer=annotated_fields)
 class FashionMNIST:
     """The Fashion-MNIST dataset: train and test splits plus class metadata.
 
@@ -215,6 +229,7 @@ def _resolve_directory(data_dir: PathLike | None) -> tuple[Path, Origin]:
     return keras_cache_dir(), "keras_cache"
 
 
+@params(timeout=Interval("number", gt=0))
 def load_fashion_mnist(
     data_dir: PathLike | None = None,
     *,
@@ -243,8 +258,9 @@ def load_fashion_mnist(
             Downloads are always verified.
         download: Download missing files. With ``False`` a missing file raises
             :class:`~fashionkit.exceptions.DataNotFoundError`. Defaults to ``True``.
-        mirrors: Base URLs to download from, tried in order. Defaults to :data:`MIRRORS`.
-        timeout: Seconds to wait for a mirror to answer. Defaults to 30.
+        mirrors: Base URLs to download from, tried in order (a list or tuple, never one
+            string). Defaults to :data:`MIRRORS`.
+        timeout: Seconds to wait for a mirror to answer, more than 0. Defaults to 30.
 
     Returns:
         The dataset, with read-only uint8 arrays.
@@ -257,6 +273,8 @@ def load_fashion_mnist(
         StorageError: A file cannot be read, or a download cannot be written into the folder
             (permission denied, disk full); nothing half-written is left.
         ConfigError: :envvar:`FASHIONKIT_VERIFY` holds an unrecognised value.
+        ArgumentError: An argument of the wrong type, such as one URL string as ``mirrors``,
+            or a ``timeout`` that is not a number above 0.
 
     Example:
         >>> data = load_fashion_mnist(verify=False)  # doctest: +SKIP
@@ -265,41 +283,12 @@ def load_fashion_mnist(
     """
     directory, origin = _resolve_directory(data_dir)
     do_verify = _env_verify() if verify is None else verify
-    if directory.exists() and not directory.is_dir():
-        raise DataNotFoundError(
-            f"{directory} is a file, but the Fashion-MNIST data folder must be a folder holding "
-            f"the four .gz files. Pass the folder that contains them"
-            + (f" (it was chosen by {origin}: {DATA_DIR_ENV})." if origin == "environment" else ".")
-        )
-    names = (TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS)
-    missing = [name for name in names if not (directory / name).is_file()]
-    if missing and not download:
-        raise DataNotFoundError(
-            f"Fashion-MNIST files missing from {directory}: {', '.join(missing)}. "
-            f"Pass download=True, or copy the files there (or point {DATA_DIR_ENV} at a folder "
-            f"that has them)."
-        )
+    missing = _missing_files(directory, origin, download=download)
     if missing:
-        with os_errors_as(StorageError, directory, action="create the data folder"):
-            directory.mkdir(parents=True, exist_ok=True)
-        # Processes loading into one empty folder take turns: the later ones find the files.
-        with (
-            os_errors_as(StorageError, directory / _DOWNLOAD_LOCK, action="lock"),
-            folder_lock(directory, _DOWNLOAD_LOCK),
-        ):
-            # Another process may have fetched some while this one waited for the lock.
-            missing = [name for name in missing if not (directory / name).is_file()]
-            for name in missing:
-                download_file(
-                    name,
-                    directory,
-                    sha256=CANONICAL_SHA256[name],
-                    mirrors=mirrors,
-                    timeout=timeout,
-                )
+        missing = _download_missing(directory, missing, mirrors=mirrors, timeout=timeout)
     arrays = {
         name: _read_verified(directory / name, verify=do_verify or name in missing)
-        for name in names
+        for name in _FILES
     }
     train = _make_split(arrays, TRAIN_IMAGES, TRAIN_LABELS)
     test = _make_split(arrays, TEST_IMAGES, TEST_LABELS)
@@ -307,6 +296,44 @@ def load_fashion_mnist(
         directory=directory, origin=origin, verified=do_verify, downloaded=tuple(missing)
     )
     return FashionMNIST(train=train, test=test, source=source)
+
+
+def _missing_files(directory: Path, origin: Origin, *, download: bool) -> list[str]:
+    """The files ``directory`` lacks; an error if it is a file, or if they may not be fetched."""
+    if directory.exists() and not directory.is_dir():
+        raise DataNotFoundError(
+            f"{directory} is a file, but the Fashion-MNIST data folder must be a folder holding "
+            f"the four .gz files. Pass the folder that contains them"
+            + (f" (it was chosen by {origin}: {DATA_DIR_ENV})." if origin == "environment" else ".")
+        )
+    missing = [name for name in _FILES if not (directory / name).is_file()]
+    if missing and not download:
+        raise DataNotFoundError(
+            f"Fashion-MNIST files missing from {directory}: {', '.join(missing)}. "
+            f"Pass download=True, or copy the files there (or point {DATA_DIR_ENV} at a folder "
+            f"that has them)."
+        )
+    return missing
+
+
+def _download_missing(
+    directory: Path, missing: list[str], *, mirrors: Sequence[str], timeout: float
+) -> list[str]:
+    """Download the missing files into ``directory``; return those this process downloaded."""
+    with os_errors_as(StorageError, directory, action="create the data folder"):
+        directory.mkdir(parents=True, exist_ok=True)
+    # Processes loading into one empty folder take turns: the later ones find the files.
+    with (
+        os_errors_as(StorageError, directory / _DOWNLOAD_LOCK, action="lock"),
+        folder_lock(directory, _DOWNLOAD_LOCK),
+    ):
+        # Another process may have fetched some while this one waited for the lock.
+        missing = [name for name in missing if not (directory / name).is_file()]
+        for name in missing:
+            download_file(
+                name, directory, sha256=CANONICAL_SHA256[name], mirrors=mirrors, timeout=timeout
+            )
+    return missing
 
 
 def _make_split(arrays: dict[str, NDArray[np.uint8]], images: str, labels: str) -> Split:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import attrs
 
 from fashionkit._constants import StrategyName
+from fashionkit._validation import Interval, annotated_fields, field_validator, params
 from fashionkit.config import DeviceConfig
 from fashionkit.exceptions import DeviceError, FashionkitWarning
 from fashionkit.hardware import choose_precision, read_cpu, warn_if_emulated
@@ -39,7 +40,7 @@ _GPU_CAUSES = (
 )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=annotated_fields)
 class DevicePlan:
     """What :func:`plan_devices` decided, before anything is applied.
 
@@ -53,12 +54,12 @@ class DevicePlan:
 
     accelerator: Literal["cpu", "gpu"]
     gpu_indices: tuple[int, ...]
-    logical_cpus: int
+    logical_cpus: int = attrs.field(validator=field_validator(Interval("int", ge=1)))
     strategy: StrategyName
     note: str
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=annotated_fields)
 class Placement:
     """Where and how a model trained, as resolved from a :class:`~fashionkit.config.DeviceConfig`.
 
@@ -80,7 +81,7 @@ class Placement:
     devices: tuple[str, ...]
     requested: str
     strategy: str = "default"
-    replicas: int = 1
+    replicas: int = attrs.field(default=1, validator=field_validator(Interval("int", ge=1)))
     precision: str = "float32"
     note: str = ""
     precision_note: str = ""
@@ -144,6 +145,7 @@ def is_chief_task(tf_config: str | None) -> bool:
     return kind == "worker" and task["index"] == 0 and not parsed["cluster"].get("chief")
 
 
+@params()
 def plan_devices(
     config: DeviceConfig,
     *,
@@ -155,7 +157,8 @@ def plan_devices(
 
     Args:
         config: The requested device config.
-        gpus: Names of the physical GPUs TensorFlow lists, in order.
+        gpus: Names of the physical GPUs TensorFlow lists, in order (a list or tuple, never
+            one string).
         cpus: Names of the physical CPUs TensorFlow lists.
         tf_config: The ``TF_CONFIG`` environment variable, for ``multi_worker``.
 
@@ -166,6 +169,7 @@ def plan_devices(
         DeviceError: ``gpu`` requested with no GPU (the message lists the devices found and the
             usual causes), a GPU index that does not exist, or ``multi_worker`` without a valid
             ``TF_CONFIG``.
+        ArgumentError: An argument of the wrong type, such as one device name as ``gpus``.
 
     Example:
         >>> plan_devices(DeviceConfig(), gpus=[], cpus=["/physical_device:CPU:0"]).note
@@ -225,6 +229,7 @@ def _already_initialised(what: str, exc: RuntimeError) -> DeviceError:
     )
 
 
+@params()
 def apply_device_config(config: DeviceConfig) -> tuple[Any, Placement]:
     """Apply ``config`` to TensorFlow; return the ``tf.distribute`` strategy and the placement.
 
@@ -355,6 +360,7 @@ def _multi_worker_strategy() -> Any:
     return _MULTI_WORKER[0]
 
 
+@params(seed=Interval("int", ge=0, lt=2**32))
 def configure_determinism(seed: int, *, deterministic: bool) -> None:
     """Seed Python, NumPy and Keras, and switch TensorFlow's op determinism on or off.
 
@@ -362,6 +368,14 @@ def configure_determinism(seed: int, *, deterministic: bool) -> None:
     the process. Turning it off again uses a TensorFlow function that is not public API; when it
     is unavailable, determinism stays on and a
     :class:`~fashionkit.exceptions.FashionkitWarning` says so.
+
+    Args:
+        seed: The seed, from 0 to ``2**32 - 1``.
+        deterministic: Turn op determinism on (``True``) or off.
+
+    Raises:
+        ArgumentError: A seed that is not an integer in that range, or a non-bool
+            ``deterministic``.
     """
     import keras
     import tensorflow as tf
@@ -380,5 +394,5 @@ def configure_determinism(seed: int, *, deterministic: bool) -> None:
             "deterministic=False, but this TensorFlow cannot turn op determinism off again in "
             "this process; it stays on (runs stay reproducible, only slower).",
             FashionkitWarning,
-            stacklevel=2,
+            stacklevel=3,  # past the params wrapper: the caller of configure_determinism
         )

@@ -35,26 +35,42 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import attrs
 import numpy as np
 from numpy.typing import NDArray
 
 from fashionkit._pipeline import model_layout, predict_in_batches
-from fashionkit._validation import check_labels, check_scalar
+from fashionkit._validation import (
+    ArrayLike,
+    Interval,
+    KerasModel,
+    NoneOr,
+    Options,
+    annotated_fields,
+    check_labels,
+    field_validator,
+    params,
+)
 from fashionkit.datasets import CLASS_NAMES
 from fashionkit.exceptions import InputValidationError
 from fashionkit.preprocessing import prepare_images
 
 Method = Literal["auto", "saliency", "smoothgrad", "grad_cam"]
 #: The methods :func:`explain` takes.
-METHODS: tuple[str, ...] = ("auto", "saliency", "smoothgrad", "grad_cam")
+METHODS: tuple[str, ...] = get_args(Method)
+
+#: How the functions declare their shared parameters.
+_IMAGES = ArrayLike("uint8 images (N, 28, 28) or one (28, 28), or floats in [0, 1]")
+_CLASSES = NoneOr(ArrayLike("a class index for every image, or one per image"))
+_BATCH_SIZE = Interval("int", ge=1)
+_SEED = Interval("int", ge=0)
 
 __all__ = ["METHODS", "Explanation", "explain", "feature_layers", "grad_cam", "saliency"]
 
 
-@attrs.frozen(kw_only=True, eq=False)
+@attrs.frozen(kw_only=True, eq=False, field_transformer=annotated_fields)
 class Explanation:
     """One map per image of what made the model choose a class.
 
@@ -70,12 +86,16 @@ class Explanation:
         score: What was differentiated: ``"logit"`` or ``"log probability"``.
     """
 
-    method: str
+    method: str = attrs.field(
+        validator=field_validator(Options(("saliency", "smoothgrad", "grad_cam")))
+    )
     maps: NDArray[np.float32]
     classes: NDArray[np.int64]
     probabilities: NDArray[np.float32]
     layer: str | None = None
-    score: str = "logit"
+    score: str = attrs.field(
+        default="logit", validator=field_validator(Options(("logit", "log probability")))
+    )
 
     def __len__(self) -> int:
         return len(self.maps)
@@ -85,18 +105,10 @@ class Explanation:
         """The class the model predicts for each image."""
         return np.asarray(self.probabilities.argmax(axis=1), dtype=np.int64)
 
+    @params()
     def names(self, class_names: Sequence[str] = CLASS_NAMES) -> tuple[str, ...]:
         """The names of the explained classes."""
         return tuple(class_names[int(c)] for c in self.classes)
-
-
-def _check_model(model: Any) -> Any:
-    if not hasattr(model, "layers") or not hasattr(model, "inputs"):
-        raise InputValidationError(
-            f"explanations need a built keras.Model (a run's model, or TrainResult.model); got "
-            f"{type(model).__name__}."
-        )
-    return model
 
 
 def _score_model(model: Any, feature_layer: Any | None) -> tuple[Any, bool]:
@@ -133,8 +145,6 @@ def _inputs_and_classes(
     model: Any, images: object, classes: object | None, batch_size: int
 ) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.int64]]:
     """The model's inputs, its probabilities, and the classes to explain (checked)."""
-    check_scalar(batch_size, "batch_size", ge=1)
-    _check_model(model)
     x = prepare_images(images, layout=model_layout(model))
     probabilities = predict_in_batches(model, x, batch_size=batch_size)
     if classes is None:
@@ -160,6 +170,15 @@ def _normalise(maps: NDArray[np.floating[Any]]) -> NDArray[np.float32]:
     return scaled
 
 
+@params(
+    model=KerasModel(),
+    images=_IMAGES,
+    classes=_CLASSES,
+    smooth=Interval("int", ge=0, le=1000),
+    noise=Interval("number", gt=0, le=1),
+    seed=_SEED,
+    batch_size=_BATCH_SIZE,
+)
 def saliency(
     model: Any,
     images: object,
@@ -188,17 +207,15 @@ def saliency(
         The maps, the explained classes and the probabilities.
 
     Raises:
-        InputValidationError: Bad images, classes out of range, or not a Keras model.
-        ArgumentError: ``smooth``, ``noise``, ``seed`` or ``batch_size`` out of range.
+        InputValidationError: Bad images, or classes out of range.
+        ArgumentError: Not a Keras model, or ``smooth``, ``noise``, ``seed`` or
+            ``batch_size`` out of range.
 
     Example:
         >>> shown = saliency(result.model, images, smooth=25)  # doctest: +SKIP
     """
     import tensorflow as tf
 
-    check_scalar(smooth, "smooth", ge=0, le=1000)
-    check_scalar(noise, "noise", kind="number", gt=0, le=1)
-    check_scalar(seed, "seed", ge=0)
     x, probabilities, chosen = _inputs_and_classes(model, images, classes, batch_size)
     probe, logits = _score_model(model, None)
     rng = np.random.default_rng(seed)
@@ -232,6 +249,7 @@ def saliency(
     )
 
 
+@params(model=KerasModel())
 def feature_layers(model: Any) -> tuple[str, ...]:
     """The layers Grad-CAM can use: those with a 4-D output larger than 1 x 1, not pooling.
 
@@ -241,7 +259,6 @@ def feature_layers(model: Any) -> tuple[str, ...]:
     """
     import keras
 
-    _check_model(model)
     names = []
     for layer in model.layers:
         shape = getattr(getattr(layer, "output", None), "shape", None)
@@ -251,6 +268,7 @@ def feature_layers(model: Any) -> tuple[str, ...]:
     return tuple(names)
 
 
+@params(model=KerasModel(), images=_IMAGES, classes=_CLASSES, batch_size=_BATCH_SIZE)
 def grad_cam(
     model: Any,
     images: object,
@@ -277,6 +295,7 @@ def grad_cam(
         InputValidationError: A model without convolutional feature maps (use
             :func:`saliency`), an unknown ``layer`` (the message lists the usable ones), bad
             images, or classes out of range.
+        ArgumentError: Not a Keras model, or a ``batch_size`` below 1.
 
     Example:
         >>> shown = grad_cam(result.model, images)  # doctest: +SKIP
@@ -321,6 +340,7 @@ def grad_cam(
     )
 
 
+@params(model=KerasModel(), images=_IMAGES, classes=_CLASSES, batch_size=_BATCH_SIZE, seed=_SEED)
 def explain(
     model: Any,
     images: object,
@@ -346,13 +366,9 @@ def explain(
         The maps, classes and probabilities.
 
     Raises:
-        ArgumentError: An unknown method.
+        ArgumentError: An unknown method, or not a Keras model.
         InputValidationError: As :func:`saliency` and :func:`grad_cam`.
     """
-    from fashionkit.exceptions import ArgumentError
-
-    if method not in METHODS:
-        raise ArgumentError(f"method must be one of {', '.join(METHODS)}; got {method!r}.")
     chosen = method
     if method == "auto":
         chosen = "grad_cam" if feature_layers(model) else "saliency"

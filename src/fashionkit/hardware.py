@@ -27,8 +27,20 @@ from typing import Literal
 
 import attrs
 
-from fashionkit._constants import PRECISIONS, ConcretePrecision, Precision
-from fashionkit.exceptions import ConfigError, FashionkitWarning
+from fashionkit._constants import ConcretePrecision, Precision
+from fashionkit._validation import (
+    CheckedBy,
+    Constraint,
+    InstanceOf,
+    Interval,
+    NoneOr,
+    SequenceOf,
+    annotated_fields,
+    field_validator,
+    params,
+    refusal,
+)
+from fashionkit.exceptions import ArgumentError, FashionkitWarning
 
 __all__ = [
     "CPU",
@@ -62,10 +74,25 @@ ONEDNN_DEFAULT_FLAGS = frozenset(
 
 
 def _lower_flags(flags: Iterable[str]) -> frozenset[str]:
-    return frozenset(str(flag).lower() for flag in flags)
+    """``CPU.flags``'s converter: a collection of flag names, lower case; never one string.
+
+    Raises:
+        ArgumentError: ``flags`` is a string (whose letters are no flags), not a collection,
+            or holds something other than strings.
+    """
+    allowed = "a collection of flag names (a set, list or tuple of str), not one string"
+    given: object = flags  # anything may arrive at run time
+    if isinstance(given, str):
+        raise ArgumentError(refusal("CPU.flags", allowed, given, f"Give one as {{{given!r}}}."))
+    if isinstance(given, bytes) or not isinstance(given, Iterable):
+        raise ArgumentError(refusal("CPU.flags", allowed, given))
+    names = tuple(given)
+    if not all(isinstance(flag, str) for flag in names):
+        raise ArgumentError(refusal("CPU.flags", allowed, given))
+    return frozenset(flag.lower() for flag in names)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=annotated_fields)
 class CPU:
     """A CPU as far as training speed is concerned.
 
@@ -77,11 +104,17 @@ class CPU:
         family: The x86 family, model and stepping (``"family 23 model 1 stepping 2"``),
             which tell CPU generations apart where a virtual machine reports only a generic
             model name such as ``AMD EPYC``; empty where they cannot be read.
+
+    Raises:
+        ArgumentError: A field of the wrong type, fewer than one core, or ``flags`` given as
+            one string (``"avx512_bf16"``) rather than a collection of flag names.
     """
 
     model: str
-    cores: int
-    flags: frozenset[str] = attrs.field(converter=_lower_flags)
+    cores: int = attrs.field(validator=field_validator(Interval("int", ge=1)))
+    flags: frozenset[str] = attrs.field(
+        converter=_lower_flags, validator=field_validator(CheckedBy("its converter"))
+    )
     family: str = ""
 
     @property
@@ -117,6 +150,7 @@ def _cores() -> int:
     return os.cpu_count() or 1  # pragma: no cover - not Linux
 
 
+@params(cores=Interval("int", ge=1))
 def parse_cpuinfo(text: str, *, cores: int) -> CPU:
     r"""Read the first processor's model name and flags from ``/proc/cpuinfo``'s text.
 
@@ -164,7 +198,7 @@ def read_cpu() -> CPU:
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=annotated_fields)
 class PrecisionChoice:
     """The precision a model computes in, and why.
 
@@ -189,6 +223,37 @@ def _gpu_support(capability: tuple[int, int] | None) -> tuple[bool, bool]:
     return capability >= (8, 0), capability >= (7, 0)
 
 
+_VERSION_NUMBER = Interval("int", ge=0)
+
+
+@attrs.frozen
+class _Capability(Constraint):
+    """A GPU's compute capability: a ``(major, minor)`` pair of integers (``(8, 6)``)."""
+
+    def allows(self, value: object) -> bool:
+        """Whether ``value`` is a list or tuple of two integers >= 0."""
+        return (
+            isinstance(value, (list, tuple))
+            and len(value) == 2
+            and all(_VERSION_NUMBER.allows(part) for part in value)
+        )
+
+    def describe(self) -> str:
+        """What is allowed."""
+        return "a (major, minor) pair of integers such as (8, 6)"
+
+
+#: What ``choose_precision``'s ``gpu_capabilities`` accepts.
+_CAPABILITIES = SequenceOf(
+    NoneOr(_Capability()),
+    description=(
+        "a list or tuple with one compute capability per GPU, each a (major, minor) pair of "
+        "integers such as (8, 6), or None where it is unknown"
+    ),
+)
+
+
+@params(gpu_capabilities=_CAPABILITIES)
 def choose_precision(
     requested: Precision,
     *,
@@ -212,7 +277,8 @@ def choose_precision(
             ``None`` where TensorFlow does not report one.
 
     Raises:
-        ConfigError: ``requested`` or ``accelerator`` is not one of the allowed values.
+        ArgumentError: ``requested`` or ``accelerator`` is not one of the allowed values, or a
+            compute capability is not a ``(major, minor)`` pair of integers (``"8.6"``).
 
     Example:
         >>> cpu = CPU(model="x", cores=2, flags={"avx2"})
@@ -222,17 +288,9 @@ def choose_precision(
         >>> choose_precision("mixed_bfloat16", accelerator="cpu", cpu=cpu).native
         False
     """
-    if requested not in PRECISIONS:
-        raise ConfigError(
-            f"choose_precision: requested must be one of {', '.join(PRECISIONS)}; "
-            f"got {requested!r}."
-        )
-    if accelerator not in ("cpu", "gpu"):
-        raise ConfigError(
-            f"choose_precision: accelerator must be 'cpu' or 'gpu'; got {accelerator!r}."
-        )
     if accelerator == "gpu":
-        capabilities = list(gpu_capabilities) or [None]
+        capabilities = [None if c is None else (int(c[0]), int(c[1])) for c in gpu_capabilities]
+        capabilities = capabilities or [None]
         known = [c for c in capabilities if c is not None]
         weakest = min(known) if len(known) == len(capabilities) else None
         bf16, fp16 = _gpu_support(weakest)
@@ -271,6 +329,7 @@ def choose_precision(
 _WARNED: set[tuple[str, str]] = set()
 
 
+@params()
 def warn_if_emulated(choice: PrecisionChoice) -> None:
     """Warn once per process and precision when ``choice`` is emulated by its device."""
     if choice.native or (choice.precision, choice.reason) in _WARNED:
@@ -288,6 +347,11 @@ def warn_if_emulated(choice: PrecisionChoice) -> None:
 _SET_BY_FASHIONKIT: list[bool] = [False]
 
 
+@params(
+    environ=NoneOr(
+        InstanceOf((MutableMapping,), "a mutable mapping of environment variables (os.environ)")
+    )
+)
 def prefer_onednn(environ: MutableMapping[str, str] | None = None) -> bool:
     """Turn TensorFlow's oneDNN kernels on for x86 CPUs, unless the user or TensorFlow decided.
 
@@ -319,6 +383,7 @@ def prefer_onednn(environ: MutableMapping[str, str] | None = None) -> bool:
     return True
 
 
+@params()
 def onednn_setting(environ: Mapping[str, str] | None = None, *, cpu: CPU | None = None) -> str:
     """How oneDNN was chosen, from ``TF_ENABLE_ONEDNN_OPTS`` and the CPU (pure given both).
 
@@ -339,6 +404,7 @@ def onednn_setting(environ: Mapping[str, str] | None = None, *, cpu: CPU | None 
     return f"{'on' if cpu.onednn_default else 'off'} (TensorFlow default for this CPU)"
 
 
+@params()
 def package_version(name: str) -> str | None:
     """The installed version of distribution ``name`` from its metadata, ``None`` if absent.
 
@@ -354,6 +420,7 @@ def package_version(name: str) -> str | None:
         return None
 
 
+@params()
 def describe_machine(precision: str | None = None) -> dict[str, object]:
     """The facts every published figure names: CPU, flags, cores, versions, oneDNN, precision.
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 
 from fashionkit._typing import PathLike
-from fashionkit._validation import check_images
+from fashionkit._validation import PathLike as PathRule
+from fashionkit._validation import SequenceOf, check_images, params
 from fashionkit.exceptions import InputValidationError
 
 __all__ = ["read_images"]
@@ -112,7 +114,15 @@ def _read_npy(path: Path) -> NDArray[np.generic]:
     return check_images(batch, name=str(path), allow_float=True)
 
 
-def read_images(paths: list[PathLike]) -> tuple[NDArray[np.generic], list[str]]:
+@params(
+    paths=SequenceOf(
+        PathRule(),
+        min_length=1,
+        description="a list or tuple of one file path or more (str or os.PathLike), never "
+        "one path alone",
+    )
+)
+def read_images(paths: Sequence[PathLike]) -> tuple[NDArray[np.generic], list[str]]:
     """Read PNG files and ``.npy`` arrays into one ``(N, 28, 28)`` batch.
 
     PNG files must be 8-bit grayscale (PNG colour type 0, or 4, grayscale with alpha, whose
@@ -123,7 +133,7 @@ def read_images(paths: list[PathLike]) -> tuple[NDArray[np.generic], list[str]]:
     classified.
 
     Args:
-        paths: The files, in order.
+        paths: The files, in order: a list or tuple, even of one file.
 
     Returns:
         The batch, and one label per image (``file`` or ``file[i]`` for batches).
@@ -134,6 +144,7 @@ def read_images(paths: list[PathLike]) -> tuple[NDArray[np.generic], list[str]]:
             4-bit, RGB, RGBA or palette) or not 28x28; a ``.npy`` file is not an array of
             shape ``(28, 28)`` or ``(N, 28, 28)``, or holds another dtype than uint8 or floats
             in ``[0, 1]``. The message names the file.
+        ArgumentError: ``paths`` is empty, or one path rather than a list of them.
     """
     arrays: list[NDArray[np.generic]] = []
     names: list[str] = []

@@ -2,13 +2,16 @@
 
 :func:`find_learning_rate` trains a fresh model of a config for a few hundred batches while the
 learning rate rises exponentially from ``min_lr`` to ``max_lr``, one rate per batch, and
-records the loss of every batch. The loss first barely moves (the rate is too small), then
-falls, then rises again and diverges (the rate is too large). A good rate for training lies
-where the loss falls fastest, well before its minimum. The sweep returns a
-:class:`LearningRateRange`: the rates, the raw and smoothed losses, the suggested rate (or
-``None``) and a sentence saying how it was chosen or why there is none.
+records the loss of every batch; :class:`RangeTestOptions` holds those settings, checked when
+it is built (so that the command line refuses a bad one before it loads any data). The loss
+first barely moves (the rate is too small), then falls, then rises again and diverges (the rate
+is too large). A good rate for training lies where the loss falls fastest, well before its
+minimum. The sweep returns a :class:`LearningRateRange`: the rates, the raw and smoothed
+losses, the suggested rate (or ``None``) and a sentence saying how it was chosen or why there
+is none.
 
-The suggestion rule, applied to the smoothed loss (see :class:`LearningRateRange`):
+The suggestion rule, applied to the smoothed loss (see :class:`LearningRateRange`; the settings
+named are those of :class:`RangeTestOptions`):
 
 1. the first ``skip_fraction`` of the planned steps are ignored (the start is noisy);
 2. among the remaining steps up to the lowest smoothed loss, the suggestion is the rate at the
@@ -22,7 +25,7 @@ The suggestion rule, applied to the smoothed loss (see :class:`LearningRateRange
 
 Example:
     >>> import fashionkit
-    >>> sweep = fashionkit.find_learning_rate(steps=100)  # doctest: +SKIP
+    >>> sweep = fashionkit.find_learning_rate(options=RangeTestOptions(steps=100))  # doctest: +SKIP
     >>> print(sweep.to_text())  # doctest: +SKIP
 """
 
@@ -38,17 +41,27 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fashionkit import _schema
-from fashionkit._validation import check_scalar
+from fashionkit._validation import (
+    Constraint,
+    InstanceOf,
+    Interval,
+    NoneOr,
+    SequenceOf,
+    annotated_fields,
+    field_validator,
+    params,
+    refusal,
+)
 from fashionkit.config import TrainConfig
 from fashionkit.datasets import FashionMNIST
-from fashionkit.exceptions import ConfigError
+from fashionkit.exceptions import ArgumentError, ConfigError
 from fashionkit.training._setup import prepare
 
 __all__ = [
     "MIN_DECREASE",
     "MIN_USABLE_STEPS",
     "LearningRateRange",
-    "check_range_arguments",
+    "RangeTestOptions",
     "find_learning_rate",
 ]
 
@@ -63,7 +76,100 @@ _MAX_STEPS: Final = 100_000
 _MAX_RATE: Final = 10.0
 
 
+def _setting(constraint: Constraint, hint: str) -> Any:
+    """A field validator: ``constraint``, with ``hint`` (what the setting does) in the message."""
+
+    def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not constraint.allows(value):
+            name = f"{type(instance).__name__}.{attribute.name}"
+            raise ArgumentError(refusal(name, constraint.describe(), value, hint))
+
+    return check
+
+
 @attrs.frozen(kw_only=True)
+class RangeTestOptions:
+    """How :func:`find_learning_rate` sweeps: the rates, the steps and the suggestion's settings.
+
+    Checked when built, each setting on its own and then ``min_lr`` below ``max_lr``: an
+    :class:`~fashionkit.exceptions.ArgumentError` (also a ``ConfigError``) names the first
+    bad one, what is allowed and what was received. Change one with ``attrs.evolve`` (checked
+    again).
+
+    Attributes:
+        min_lr: The rate of the first step, > 0 and below ``max_lr``. Defaults to 1e-6.
+        max_lr: The rate of the last step, at most 10 (``OptimizerConfig.learning_rate``'s
+            limit). Defaults to 1.
+        steps: Steps (batches) to sweep, 10 to 100,000; the data is passed over again as often
+            as needed. Defaults to 200.
+        smoothing: Weight of the running average of the loss, in [0, 1); 0 turns smoothing
+            off. Defaults to 0.98.
+        skip_fraction: Share of the steps at the start that the suggestion ignores, in
+            [0, 0.5). Defaults to 0.1.
+        divergence: Stop when the smoothed loss exceeds this many times its minimum, > 1.
+            Defaults to 4.
+
+    Example:
+        >>> RangeTestOptions(min_lr=1e-5, steps=100).max_lr
+        1.0
+        >>> RangeTestOptions(min_lr=0.1, max_lr=0.01)
+        Traceback (most recent call last):
+        ...
+        fashionkit.exceptions.ArgumentError: RangeTestOptions: min_lr must be below max_lr; ...
+    """
+
+    min_lr: float = attrs.field(
+        default=1e-6,
+        validator=_setting(Interval("number", gt=0), "1e-6 or 1e-7 is a usual start."),
+    )
+    max_lr: float = attrs.field(
+        default=1.0,
+        validator=_setting(
+            Interval("number", gt=0, le=_MAX_RATE), "OptimizerConfig.learning_rate's limit is 10."
+        ),
+    )
+    steps: int = attrs.field(
+        default=200,
+        validator=_setting(Interval("int", ge=10, le=_MAX_STEPS), "100 to 300 steps are usual."),
+    )
+    smoothing: float = attrs.field(
+        default=0.98,
+        validator=_setting(
+            Interval("number", ge=0, lt=1),
+            "It weighs the running average of the loss; 0 turns smoothing off.",
+        ),
+    )
+    skip_fraction: float = attrs.field(
+        default=0.1,
+        validator=_setting(
+            Interval("number", ge=0, lt=0.5),
+            "It is the share of the steps at the start that the suggestion ignores.",
+        ),
+    )
+    divergence: float = attrs.field(
+        default=4.0,
+        validator=_setting(
+            Interval("number", gt=1),
+            "The sweep stops when the smoothed loss exceeds this many times its minimum; 4 is "
+            "usual.",
+        ),
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if not self.min_lr < self.max_lr:
+            raise ArgumentError(
+                f"RangeTestOptions: min_lr must be below max_lr; got min_lr={self.min_lr!r} and "
+                f"max_lr={self.max_lr!r}. Swap them, or widen the range."
+            )
+
+
+#: The losses of a range test: any floats (NaN and infinities where training blew up).
+_LOSSES = field_validator(
+    SequenceOf(InstanceOf((float, int), "a number (NaN and infinities allowed)"))
+)
+
+
+@attrs.frozen(kw_only=True, field_transformer=annotated_fields)
 class LearningRateRange:
     """What :func:`find_learning_rate` measured, and the rate it suggests.
 
@@ -93,14 +199,16 @@ class LearningRateRange:
     """
 
     rates: tuple[float, ...]
-    losses: tuple[float, ...]
-    smoothed_losses: tuple[float, ...]
+    losses: tuple[float, ...] = attrs.field(validator=_LOSSES)
+    smoothed_losses: tuple[float, ...] = attrs.field(validator=_LOSSES)
     suggestion: float | None
     minimum_rate: float | None
     reason: str
     stopped_early: bool
     config: TrainConfig
-    seconds: float | None = attrs.field(default=None, eq=False)  # wall time differs run to run
+    seconds: float | None = attrs.field(  # wall time differs run to run
+        default=None, eq=False, validator=field_validator(NoneOr(Interval("number", ge=0)))
+    )
 
     @property
     def steps(self) -> int:
@@ -140,21 +248,12 @@ class LearningRateRange:
         return "\n".join(lines)
 
 
-#: The name of :class:`LearningRateRange` before the range test was renamed (it read like a
-#: result of :mod:`fashionkit.sweep`, the hyperparameter search); kept as an alias.
-LearningRateSweep = LearningRateRange
-
-
+@params()
 def find_learning_rate(
     config: TrainConfig | None = None,
+    options: RangeTestOptions | None = None,
     *,
     dataset: FashionMNIST | None = None,
-    min_lr: float = 1e-6,
-    max_lr: float = 1.0,
-    steps: int = 200,
-    smoothing: float = 0.98,
-    skip_fraction: float = 0.1,
-    divergence: float = 4.0,
 ) -> LearningRateRange:
     """Sweep the learning rate from ``min_lr`` to ``max_lr`` and suggest one for ``config``.
 
@@ -177,24 +276,16 @@ def find_learning_rate(
         config: The training config to find a rate for; :class:`~fashionkit.config.TrainConfig()`
             when omitted. Its optimizer, loss, model, batch size, split, seed and devices are
             used; its learning rate, schedule and epochs are not.
+        options: The rates, steps and suggestion settings; :class:`RangeTestOptions()` (200
+            steps from 1e-6 to 1) when omitted.
         dataset: The data; loaded with :func:`~fashionkit.load_fashion_mnist` when omitted.
-        min_lr: The rate of the first step, > 0 and below ``max_lr``. Defaults to 1e-6.
-        max_lr: The rate of the last step, at most 10. Defaults to 1.
-        steps: Steps (batches) to sweep, 10 to 100,000; the data is passed over again as often
-            as needed. Defaults to 200.
-        smoothing: Weight of the running average of the loss, in [0, 1); 0 turns smoothing
-            off. Defaults to 0.98.
-        skip_fraction: Share of the steps at the start that the suggestion ignores, in
-            [0, 0.5). Defaults to 0.1.
-        divergence: Stop when the smoothed loss exceeds this many times its minimum, > 1.
-            Defaults to 4.
 
     Returns:
         The rates, the losses, the suggestion and the reason for it.
 
     Raises:
-        ConfigError: An argument is out of range (the message names it), ``config`` is not a
-            TrainConfig, or it uses ``strategy='multi_worker'``.
+        ArgumentError: ``config`` is not a TrainConfig or ``options`` not a RangeTestOptions.
+        ConfigError: ``config`` uses ``strategy='multi_worker'``.
         DeviceError: The device config cannot be satisfied.
         FashionkitError: Loading or validating the data failed (see
             :func:`~fashionkit.load_fashion_mnist`).
@@ -207,32 +298,21 @@ def find_learning_rate(
         (0.0017, 0.0047)
     """
     config = config if config is not None else TrainConfig()
-    if not isinstance(config, TrainConfig):
-        raise ConfigError(
-            f"find_learning_rate() takes a TrainConfig; got {type(config).__name__}. Build one "
-            f"with TrainConfig(...) or TrainConfig.from_dict(...)."
-        )
-    check_range_arguments(
-        min_lr=min_lr,
-        max_lr=max_lr,
-        steps=steps,
-        smoothing=smoothing,
-        skip_fraction=skip_fraction,
-        divergence=divergence,
-    )
+    options = options if options is not None else RangeTestOptions()
     if config.device.strategy == "multi_worker":
         raise ConfigError(
             "find_learning_rate() runs on one machine; got DeviceConfig(strategy='multi_worker'). "
             "Sweep with strategy='auto' on one worker and use the rate on all of them."
         )
-    rates = _range_rates(min_lr, max_lr, steps)
+    rates = _range_rates(options.min_lr, options.max_lr, options.steps)
+    smoothing, divergence = options.smoothing, options.divergence
     losses, seconds = _run_range(config, dataset, rates, smoothing=smoothing, divergence=divergence)
     sweep = _analyse_range(
         rates,
         losses,
         config=config,
         smoothing=smoothing,
-        skip_fraction=skip_fraction,
+        skip_fraction=options.skip_fraction,
         divergence=divergence,
     )
     return attrs.evolve(sweep, seconds=seconds)
@@ -249,79 +329,6 @@ def _range_rates(min_lr: float, max_lr: float, steps: int) -> tuple[float, ...]:
     rates = min_lr * (max_lr / min_lr) ** exponents
     rates[0], rates[-1] = min_lr, max_lr  # exactly, not up to rounding
     return tuple(float(rate) for rate in rates)
-
-
-def check_range_arguments(
-    *,
-    min_lr: object = 1e-6,
-    max_lr: object = 1.0,
-    steps: object = 200,
-    smoothing: object = 0.98,
-    skip_fraction: object = 0.1,
-    divergence: object = 4.0,
-) -> None:
-    """Check the arguments of :func:`find_learning_rate` without running anything.
-
-    The command line calls it before loading the data and starting TensorFlow.
-
-    Raises:
-        ConfigError: An argument is out of range; the message names the first such argument,
-            what is allowed and what was received.
-
-    Example:
-        >>> check_range_arguments(min_lr=0.1, max_lr=0.01)
-        Traceback (most recent call last):
-        ...
-        fashionkit.exceptions.ConfigError: min_lr must be below max_lr; got min_lr=0.1 and ...
-    """
-    low = check_scalar(min_lr, "min_lr", kind="number")
-    high = check_scalar(max_lr, "max_lr", kind="number")
-    steps = check_scalar(steps, "steps")
-    checks = [
-        (
-            low > 0,
-            f"min_lr must be > 0 (the rate of the first step); got {min_lr!r}. 1e-6 or 1e-7 is "
-            f"a usual start.",
-        ),
-        (
-            high <= _MAX_RATE,
-            f"max_lr must be <= {_MAX_RATE:g} (OptimizerConfig.learning_rate's limit); got "
-            f"{max_lr!r}.",
-        ),
-        (
-            low < high,
-            f"min_lr must be below max_lr; got min_lr={min_lr!r} and max_lr={max_lr!r}. Swap "
-            f"them, or widen the range.",
-        ),
-        (
-            10 <= steps <= _MAX_STEPS,
-            f"steps must be an integer from 10 to {_MAX_STEPS:,}; got {steps!r}. 100 to 300 "
-            f"steps are usual.",
-        ),
-        (
-            0 <= check_scalar(smoothing, "smoothing", kind="number") < 1,
-            f"smoothing must be >= 0 and < 1 (the weight of the running average of the loss; "
-            f"0 turns smoothing off); got {smoothing!r}.",
-        ),
-        (
-            0 <= check_scalar(skip_fraction, "skip_fraction", kind="number") < 0.5,
-            f"skip_fraction must be >= 0 and < 0.5 (the share of the steps at the start that "
-            f"the suggestion ignores); got {skip_fraction!r}.",
-        ),
-        (
-            check_scalar(divergence, "divergence", kind="number") > 1,
-            f"divergence must be > 1 (the sweep stops when the smoothed loss exceeds this many "
-            f"times its minimum); got {divergence!r}. 4 is usual.",
-        ),
-    ]
-    for ok, message in checks:
-        if not ok:
-            raise ConfigError(message)
-
-
-#: The name of :func:`check_range_arguments` before the range test was renamed; kept as an
-#: alias.
-check_sweep_arguments = check_range_arguments
 
 
 def _range_config(config: TrainConfig, first_rate: float) -> TrainConfig:

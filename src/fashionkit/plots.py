@@ -10,18 +10,35 @@ Figures are drawn with matplotlib's non-interactive Agg canvas, so no display is
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import attrs
 import numpy as np
 from numpy.typing import NDArray
 
 from fashionkit import _drawing
 from fashionkit._io import atomic_write_bytes, check_parents, os_errors_as
 from fashionkit._typing import PathLike
-from fashionkit._validation import check_images, check_labels, check_probabilities
-from fashionkit.calibration import DEFAULT_BINS, apply_temperature, reliability_bins
+from fashionkit._validation import (
+    ArrayLike,
+    Constraint,
+    Interval,
+    NoneOr,
+    check_images,
+    check_labels,
+    check_probabilities,
+    check_same_length,
+    params,
+)
+from fashionkit.calibration import (
+    BINS,
+    DEFAULT_BINS,
+    TEMPERATURE,
+    apply_temperature,
+    reliability_bins,
+)
 from fashionkit.datasets import FashionMNIST, load_fashion_mnist
 from fashionkit.evaluation import EvaluationReport
 from fashionkit.exceptions import InputValidationError, StorageError
@@ -29,6 +46,7 @@ from fashionkit.explain import Explanation, explain
 from fashionkit.lr_finder import LearningRateRange
 from fashionkit.results import EpochRecord
 from fashionkit.runs import REPORT_PICTURES, Run, load_run
+from fashionkit.sweep._study import StorageURL, StudyName
 
 __all__ = [
     "check_plot_path",
@@ -48,6 +66,28 @@ _figure_class = _drawing.figure_class
 _figure = _drawing.figure
 
 
+@attrs.frozen
+class _Figure(Constraint):
+    """A matplotlib figure (anything with ``savefig`` and ``axes``, as ``Figure``).
+
+    Checked by what it has rather than by class, so that matplotlib is not imported to check it.
+    """
+
+    def allows(self, value: object) -> bool:
+        """Whether ``value`` looks like a matplotlib figure."""
+        return callable(getattr(value, "savefig", None)) and hasattr(value, "axes")
+
+    def describe(self) -> str:
+        """``a matplotlib figure``."""
+        return "a matplotlib figure (matplotlib.figure.Figure)"
+
+
+#: How the functions declare their array parameters (checked inside).
+_LABELS = ArrayLike("integer labels (N,)")
+_PROBABILITIES = ArrayLike("probabilities (N, num_classes), each row summing to 1")
+
+
+@params()
 def check_plot_path(path: PathLike) -> Path:
     """Check, before the work that a picture shows, that it can be drawn and written at ``path``.
 
@@ -65,12 +105,13 @@ def check_plot_path(path: PathLike) -> Path:
     return target
 
 
+@params()
 def plot_learning_curves(history: Sequence[EpochRecord]) -> Any:
     """Loss and accuracy per epoch, training and validation, side by side.
 
     Args:
         history: One record per epoch, such as :attr:`fashionkit.TrainResult.history` or
-            :attr:`fashionkit.RunRecord.history`.
+            :attr:`fashionkit.runs.Run.history`.
 
     Returns:
         A ``matplotlib.figure.Figure``.
@@ -89,6 +130,7 @@ def plot_learning_curves(history: Sequence[EpochRecord]) -> Any:
     return fig
 
 
+@params()
 def plot_confusion_matrix(report: EvaluationReport) -> Any:
     """The confusion matrix of a report as a heat map with class names and counts.
 
@@ -112,6 +154,12 @@ def plot_confusion_matrix(report: EvaluationReport) -> Any:
     )
 
 
+@params(
+    images=ArrayLike("uint8 images (N, 28, 28)"),
+    labels=_LABELS,
+    probabilities=_PROBABILITIES,
+    count=Interval("int", ge=1),
+)
 def plot_confident_mistakes(
     images: NDArray[np.uint8],
     labels: NDArray[np.integer[Any]],
@@ -134,12 +182,16 @@ def plot_confident_mistakes(
         A ``matplotlib.figure.Figure``.
 
     Raises:
-        InputValidationError: Labels out of range, or probabilities that are not one
-            distribution per row for each label (the wrong shape, NaN, infinite or negative
-            values, values above 1, rows that do not sum to 1).
+        InputValidationError: Images that are not ``(N, 28, 28)`` uint8, labels out of range
+            or not one per image, or probabilities that are not one distribution per row for
+            each label (the wrong shape, NaN, infinite or negative values, values above 1,
+            rows that do not sum to 1).
+        ArgumentError: ``count`` is not a positive integer.
         FashionkitError: matplotlib is not installed.
     """
+    pixels = check_images(images)
     labels = check_labels(labels, num_classes=len(class_names))
+    check_same_length(pixels, labels, names="images and labels")
     probabilities = check_probabilities(
         probabilities, rows=len(labels), num_classes=len(class_names)
     )
@@ -154,7 +206,7 @@ def plot_confident_mistakes(
     for ax in axes:
         ax.axis("off")
     for ax, index in zip(axes, chosen, strict=False):
-        ax.imshow(images[index], cmap="gray_r", vmin=0, vmax=255)
+        ax.imshow(pixels[index], cmap="gray_r", vmin=0, vmax=255)
         ax.set_title(
             f"true: {class_names[int(labels[index])]}\n"
             f"predicted: {class_names[int(predicted[index])]}\n"
@@ -165,6 +217,11 @@ def plot_confident_mistakes(
     return fig
 
 
+@params(
+    images=ArrayLike("images (N, 28, 28), uint8 or floats in [0, 1]"),
+    labels=NoneOr(_LABELS),
+    columns=Interval("int", ge=1),
+)
 def plot_explanations(
     images: object,
     explanation: Explanation,
@@ -193,7 +250,9 @@ def plot_explanations(
         A ``matplotlib.figure.Figure``.
 
     Raises:
-        InputValidationError: Bad images, or images and explanation that differ in number.
+        InputValidationError: Bad images or labels, or images, explanation, labels and titles
+            that differ in number.
+        ArgumentError: ``columns`` is not a positive integer.
         FashionkitError: matplotlib is not installed.
     """
     images = check_images(images, allow_float=True)
@@ -205,8 +264,13 @@ def plot_explanations(
         )
     if labels is not None:
         labels = check_labels(labels, num_classes=len(class_names))
+        check_same_length(images, labels, names="images and labels")
+    if titles is not None and len(titles) != len(images):
+        raise InputValidationError(
+            f"{len(images)} images but {len(titles)} titles: give one title per image."
+        )
     count = len(images)
-    columns = max(1, min(columns, count or 1))
+    columns = min(columns, count or 1)
     rows = max(1, -(-count // columns))
     fig = _figure(2.2 * columns, 2.0 * rows)
     axes = np.atleast_2d(fig.subplots(rows, 2 * columns)).reshape(rows, 2 * columns)
@@ -233,6 +297,7 @@ def plot_explanations(
     return fig
 
 
+@params()
 def plot_learning_rate_sweep(sweep: LearningRateRange, path: PathLike | None = None) -> Any:
     """The loss of a learning-rate sweep against the rate, with the suggested rate marked.
 
@@ -293,6 +358,7 @@ def _finite_or_nan(values: Sequence[float]) -> NDArray[np.float64]:
     return np.where(np.isfinite(array), array, np.nan)
 
 
+@params(probabilities=_PROBABILITIES, labels=_LABELS, temperature=NoneOr(TEMPERATURE), bins=BINS)
 def plot_reliability_diagram(
     probabilities: object,
     labels: object,
@@ -367,6 +433,7 @@ def plot_reliability_diagram(
     return fig
 
 
+@params(fig=_Figure())
 def save_figure(fig: Any, path: PathLike) -> Path:
     """Write a figure as PNG at ``path``, whole or not at all (missing folders are created).
 
@@ -386,6 +453,7 @@ def save_figure(fig: Any, path: PathLike) -> Path:
 _save = save_figure
 
 
+@params()
 def write_report(run: Run | PathLike, *, dataset: FashionMNIST | None = None) -> list[Path]:
     """Draw the pictures of a completed run and write them as PNG into its directory.
 
@@ -450,6 +518,7 @@ def _explained_mistakes(
     return plot_explanations(images, shown, names, labels=labels[chosen])
 
 
+@params(storage=NoneOr(StorageURL()), study_name=StudyName())
 def write_sweep_report(
     folder: PathLike, *, storage: str | None = None, study_name: str = "fashionkit"
 ) -> list[Path]:
@@ -470,65 +539,13 @@ def write_sweep_report(
         The paths written.
 
     Raises:
+        ArgumentError: ``storage`` is not a database URL or ``journal:PATH``, or
+            ``study_name`` is blank.
         RunDirError: ``folder`` is not a sweep folder, or its study cannot be found.
         StorageError: A picture cannot be written.
         FashionkitError: matplotlib or Optuna is not installed.
     """
-    from fashionkit.exceptions import RunDirError
-    from fashionkit.sweep import open_study
+    from fashionkit.sweep._pictures import write_sweep_pictures
 
     _figure_class()  # fails early without matplotlib
-    directory = Path(folder)
-    if not (directory / "space.toml").is_file():
-        raise RunDirError(f"{directory} is not a sweep folder: it has no space.toml.")
-    study = open_study(directory, storage=storage, study_name=study_name)
-    import warnings
-
-    import matplotlib.pyplot as plt
-    import optuna.visualization.matplotlib as optuna_plots
-
-    complete = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
-    if not complete:
-        raise RunDirError(
-            f"The sweep in {directory} has no completed trial yet: there is nothing to draw. "
-            f"Run the sweep until a trial completes."
-        )
-    # Each picture: its file, how Optuna draws it, and the title and axis labels it gets in
-    # fashionkit's words (Optuna's defaults name its own terms: "Objective Value", ...).
-    drawings: list[tuple[str, Callable[[], Any], tuple[str, str, str]]] = [
-        ("history.png", lambda: optuna_plots.plot_optimization_history(
-            study, target_name="best validation accuracy"),
-         ("Each trial's best validation accuracy, and the best so far", "trial",
-          "best validation accuracy")),
-        ("intermediate.png", lambda: optuna_plots.plot_intermediate_values(study),
-         ("Validation accuracy after each epoch, one line per trial (pruned trials stop early)",
-          "epoch", "validation accuracy")),
-    ]  # fmt: skip
-    if len(complete) >= 2 and any(len(t.params) for t in complete):
-        drawings.append(
-            ("importances.png", lambda: optuna_plots.plot_param_importances(
-                study, target_name="best validation accuracy"),
-             ("How much of the validation accuracy each parameter explains (fANOVA)",
-              "importance (share of the variance explained)", "parameter"))
-        )  # fmt: skip
-    written = []
-    for name, draw, (title, xlabel, ylabel) in drawings:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # Optuna marks its matplotlib plots experimental
-            axes: Any = draw()
-        ax = axes.flat[0] if isinstance(axes, np.ndarray) else axes
-        fig: Any = ax.figure
-        ax.set_title(title)
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel(ylabel)
-        if name == "intermediate.png" and ax.get_legend() is not None:
-            ax.get_legend().remove()  # one entry per trial: the lines speak for themselves
-        fig.set_size_inches(8, 4.5)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # a layout that cannot fit every label still draws
-            fig.tight_layout()  # long dotted parameter names need the room on the left
-        try:
-            written.append(_save(fig, directory / name))
-        finally:
-            plt.close(fig)
-    return written
+    return write_sweep_pictures(Path(folder), storage, study_name, save=_save)

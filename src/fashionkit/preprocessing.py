@@ -17,8 +17,6 @@ from numpy.typing import NDArray
 
 from fashionkit._constants import (
     IMAGE_SHAPE,
-    LABEL_ENCODINGS,
-    LAYOUTS,
     NUM_CLASSES,
     PIXELS,
     LabelEncoding,
@@ -26,11 +24,14 @@ from fashionkit._constants import (
 )
 from fashionkit._typing import FloatArray, LabelsU8
 from fashionkit._validation import (
+    ArrayLike,
+    Interval,
+    annotated_fields,
     check_images,
     check_labels,
     check_same_length,
-    check_scalar,
     check_targets,
+    params,
 )
 from fashionkit.exceptions import InputValidationError
 
@@ -48,6 +49,13 @@ __all__ = [
 ]
 
 
+#: What the ``images`` parameters accept (checked inside by :func:`check_images`).
+IMAGES = ArrayLike("uint8 images (N, 28, 28), or floats already in [0, 1]")
+#: What the ``labels`` parameters accept (checked inside by :func:`check_labels`).
+LABELS = ArrayLike("integer labels (N,)")
+
+
+@params(images=ArrayLike("an array of uint8 pixels"))
 def scale(images: object) -> FloatArray:
     """Scale uint8 pixels to float32 in ``[0, 1]`` (the tutorial's ``/ 255.0``).
 
@@ -75,6 +83,7 @@ def scale(images: object) -> FloatArray:
     return out
 
 
+@params(images=IMAGES)
 def prepare_images(images: object, *, layout: Layout = "flat") -> FloatArray:
     """Validate, scale and shape images for a model.
 
@@ -88,7 +97,8 @@ def prepare_images(images: object, *, layout: Layout = "flat") -> FloatArray:
         float32 array in ``[0, 1]``.
 
     Raises:
-        InputValidationError: Bad images or an unknown layout.
+        InputValidationError: Bad images.
+        ArgumentError: An unknown layout.
 
     Example:
         >>> import numpy as np
@@ -97,8 +107,6 @@ def prepare_images(images: object, *, layout: Layout = "flat") -> FloatArray:
         >>> prepare_images(np.zeros((2, 28, 28), np.uint8), layout="image").shape
         (2, 28, 28, 1)
     """
-    if layout not in LAYOUTS:
-        raise InputValidationError(f"layout must be 'flat' or 'image'; got {layout!r}.")
     checked = check_images(images, allow_float=True)
     # uint8 pixels are scaled; floats were checked to lie in [0, 1] already.
     scaled = scale(checked) if checked.dtype == np.uint8 else checked.astype(np.float32)
@@ -107,6 +115,7 @@ def prepare_images(images: object, *, layout: Layout = "flat") -> FloatArray:
     return scaled.reshape(scaled.shape[0], *IMAGE_SHAPE, 1)
 
 
+@params(labels=LABELS, num_classes=Interval("int", ge=2))
 def encode_labels(
     labels: object, *, encoding: LabelEncoding = "sparse", num_classes: int = NUM_CLASSES
 ) -> NDArray[np.generic]:
@@ -117,28 +126,27 @@ def encode_labels(
         encoding: ``"sparse"`` returns uint8 ``(N,)`` for
             ``sparse_categorical_crossentropy``; ``"one_hot"`` returns float32
             ``(N, num_classes)`` for ``categorical_crossentropy``. Defaults to ``"sparse"``.
-        num_classes: Number of classes. Defaults to 10.
+        num_classes: Number of classes, at least 2. Defaults to 10.
 
     Returns:
         The encoded labels.
 
     Raises:
-        InputValidationError: Invalid labels or an unknown encoding.
+        InputValidationError: Invalid labels.
+        ArgumentError: An unknown encoding, or fewer than 2 classes.
 
     Example:
         >>> encode_labels([2, 0], encoding="one_hot", num_classes=3)
         array([[0., 0., 1.],
                [1., 0., 0.]], dtype=float32)
     """
-    if encoding not in LABEL_ENCODINGS:
-        raise InputValidationError(f"encoding must be 'sparse' or 'one_hot'; got {encoding!r}.")
     checked = check_labels(labels, num_classes=num_classes)
     if encoding == "sparse":
         return checked
     return np.eye(num_classes, dtype=np.float32)[checked]
 
 
-@attrs.frozen(kw_only=True, eq=False)
+@attrs.frozen(kw_only=True, eq=False, field_transformer=annotated_fields)
 class TrainValidationSplit:
     """The result of :func:`train_validation_split`.
 
@@ -189,6 +197,12 @@ def _stratified_indices(
     return np.asarray(train, np.intp), np.asarray(held, np.intp)
 
 
+@params(
+    images=IMAGES,
+    labels=LABELS,
+    fraction=Interval("number", gt=0, lt=1),
+    seed=Interval("int", ge=0, lt=2**32),
+)
 def train_validation_split(
     images: object,
     labels: object,
@@ -210,8 +224,9 @@ def train_validation_split(
     Args:
         images: uint8 images ``(N, 28, 28)``.
         labels: Integer labels ``(N,)``.
-        fraction: Share of the data to hold out, strictly between 0 and 1. Defaults to 0.2.
-        seed: The split's ``random_state``. Defaults to 42.
+        fraction: Share of the data to hold out, strictly between 0 and 1. Defaults to 0.2
+            (20%).
+        seed: The split's ``random_state``, from 0 to ``2**32 - 1``. Defaults to 42.
         stratify: Hold out the same fraction of every class. Defaults to ``False``, as in the
             tutorial.
 
@@ -219,8 +234,9 @@ def train_validation_split(
         The two parts and the indices that produced them.
 
     Raises:
-        InputValidationError: Bad arrays, mismatched lengths, a fraction outside (0, 1), a
-            fraction that leaves one side empty, or too few images per class to stratify.
+        InputValidationError: Bad arrays, mismatched lengths, a fraction that leaves one side
+            empty, or too few images per class to stratify.
+        ArgumentError: A fraction outside (0, 1), or a seed outside ``0..2**32-1``.
 
     Example:
         >>> import numpy as np
@@ -231,10 +247,6 @@ def train_validation_split(
         >>> parts.validation_indices.tolist()  # train_test_split(..., random_state=0) holds these
         [2, 8]
     """
-    check_scalar(
-        fraction, "fraction", kind="number", gt=0, lt=1, hint="Use 0.2 to hold out 20% of the data."
-    )
-    check_scalar(seed, "seed", ge=0, lt=2**32)
     x = check_images(images, allow_float=True)
     y = check_labels(labels)
     check_same_length(x, y, names="images and labels")

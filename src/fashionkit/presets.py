@@ -14,6 +14,7 @@ import difflib
 
 import attrs
 
+from fashionkit._validation import annotated_fields, params
 from fashionkit.config import (
     AugmentConfig,
     DeviceConfig,
@@ -27,7 +28,7 @@ from fashionkit.models import CNNConfig
 __all__ = ["Preset", "describe_presets", "get_preset", "list_presets"]
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=annotated_fields)
 class Preset:
     """A named config and what it is for.
 
@@ -114,6 +115,7 @@ def list_presets() -> list[str]:
     return sorted(_PRESETS)
 
 
+@params()
 def get_preset(name: str) -> TrainConfig:
     """Return the config of preset ``name``; change it with :func:`attrs.evolve`.
 

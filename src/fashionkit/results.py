@@ -18,7 +18,16 @@ import attrs
 from cattrs.gen import make_dict_unstructure_fn, override
 
 from fashionkit import _html, _schema
-from fashionkit.calibration import Calibration
+from fashionkit._validation import (
+    Interval,
+    KerasModel,
+    NoneOr,
+    SequenceOf,
+    annotated_fields,
+    field_validator,
+    params,
+)
+from fashionkit.calibration import METRIC, Calibration
 from fashionkit.config import TrainConfig
 from fashionkit.devices import Placement
 from fashionkit.evaluation import EvaluationReport, Predictor
@@ -33,9 +42,20 @@ def _number(value: Any) -> float:
         return math.nan
 
 
-@attrs.frozen(kw_only=True)
+#: A 1-based epoch number.
+_EPOCH = Interval("int", ge=1)
+
+
+def _metric() -> Any:
+    return attrs.field(validator=field_validator(METRIC))
+
+
+@attrs.frozen(kw_only=True, field_transformer=annotated_fields)
 class EpochRecord:
     """Metrics of one epoch, as logged at its end.
+
+    A metric that was not logged, or that diverged, is NaN; each field is checked on
+    construction (:class:`~fashionkit.exceptions.ArgumentError` names a bad one).
 
     Attributes:
         epoch: 1-based epoch number.
@@ -52,17 +72,22 @@ class EpochRecord:
         extra: Any other metric logged for the epoch (by the user's callbacks), by name.
     """
 
-    epoch: int
-    loss: float
-    accuracy: float
-    val_loss: float
-    val_accuracy: float
-    val_per_class_accuracy: tuple[float, ...] = ()
-    seconds: float | None = attrs.field(default=None, eq=False)  # wall time differs run to run
+    epoch: int = attrs.field(validator=field_validator(_EPOCH))
+    loss: float = _metric()
+    accuracy: float = _metric()
+    val_loss: float = _metric()
+    val_accuracy: float = _metric()
+    val_per_class_accuracy: tuple[float, ...] = attrs.field(
+        default=(), validator=field_validator(SequenceOf(METRIC))
+    )
+    seconds: float | None = attrs.field(  # wall time differs run to run
+        default=None, eq=False, validator=field_validator(NoneOr(METRIC))
+    )
     partial: bool = False
     extra: dict[str, Any] = attrs.field(factory=dict)
 
     @classmethod
+    @params(epoch=_EPOCH)
     def from_logs(
         cls, epoch: int, logs: Mapping[str, Any], *, partial: bool = False
     ) -> EpochRecord:
@@ -88,7 +113,7 @@ class EpochRecord:
         )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=annotated_fields)
 class BestEpoch:
     """The best epoch so far by the monitored validation metric, as checkpoints keep it.
 
@@ -100,13 +125,13 @@ class BestEpoch:
             has no run directory.
     """
 
-    epoch: int
+    epoch: int = attrs.field(validator=field_validator(_EPOCH))
     value: float
-    waited: int = 0
+    waited: int = attrs.field(default=0, validator=field_validator(Interval("int", ge=0)))
     checkpoint: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=annotated_fields)
 class CheckpointState:
     """The layout of ``state.json``: the newest complete checkpoint and the run's state then.
 
@@ -119,19 +144,20 @@ class CheckpointState:
         partial: The epoch was cut short by that stop.
     """
 
-    epoch: int
+    epoch: int = attrs.field(validator=field_validator(_EPOCH))
     checkpoint: str
     best: BestEpoch | None = None
     stop_reason: str | None = None
     partial: bool = False
 
 
-@attrs.frozen(kw_only=True, eq=False)
+@attrs.frozen(kw_only=True, eq=False, field_transformer=annotated_fields)
 class TrainResult:
     """Everything a training run produced.
 
     Attributes:
-        model: The trained, compiled ``keras.Model``.
+        model: The trained, compiled ``keras.Model`` (``None`` in a result built by hand
+            without one, such as for writing reports).
         config: The resolved configuration the run used.
         history: One record per epoch, in order (resumed runs include the earlier epochs).
         validation: Evaluation of the final model on the held-out validation split.
@@ -151,7 +177,7 @@ class TrainResult:
             (``validation`` and ``test`` are then the calibrated reports); else ``None``.
     """
 
-    model: Any
+    model: Any = attrs.field(validator=field_validator(NoneOr(KerasModel())))
     config: TrainConfig
     history: tuple[EpochRecord, ...]
     validation: EvaluationReport

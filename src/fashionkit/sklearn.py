@@ -39,7 +39,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from fashionkit._constants import CLASS_NAMES, NUM_CLASSES, PIXELS
 from fashionkit._fields import ConfigBase
-from fashionkit._validation import check_images, check_same_length
+from fashionkit._validation import CheckedBy, check_images, check_same_length, params
 from fashionkit.config import (
     AugmentConfig,
     DataConfig,
@@ -67,6 +67,14 @@ PARAMETER_NAMES: Final[tuple[str, ...]] = tuple(f.name for f in attrs.fields(Tra
 #: The defaults of the parameters: TrainConfig's own (its nested configs are frozen, so one
 #: instance can be shared as a default).
 _DEFAULT: Final = TrainConfig()
+#: How every parameter is declared: stored as given, checked when fit builds the TrainConfig
+#: (scikit-learn's rule: ``__init__`` stores only).
+_AT_FIT: Final = CheckedBy("TrainConfig's validators, at fit")
+#: Images are checked inside by ``_images`` (``check_images``): in fit after the parameters
+#: (a bad parameter is reported first, before any data), in predict after the fitted check
+#: (``NotFittedError`` first, whatever ``X`` is).
+_IMAGES: Final = CheckedBy("_images (check_images), after the parameters")
+_IMAGES_ONCE_FITTED: Final = CheckedBy("_images (check_images), once fitted")
 #: Images per forward pass in predict_proba (the Evaluator's default).
 _PREDICT_BATCH: Final = 1024
 #: Where the pickled state keeps the fitted model, as the bytes of a .keras file.
@@ -145,6 +153,7 @@ class FashionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         fashionkit.exceptions.ConfigError: TrainConfig.epochs must be an integer >= 1; got 0.
     """
 
+    @params(**dict.fromkeys(PARAMETER_NAMES, _AT_FIT))
     def __init__(
         self,
         *,
@@ -188,6 +197,7 @@ class FashionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.tensorboard = tensorboard
 
     @classmethod
+    @params()
     def from_config(cls, config: TrainConfig) -> FashionClassifier:
         """Return an estimator whose parameters are the fields of ``config``.
 
@@ -293,6 +303,7 @@ class FashionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         """
         return TrainConfig(**self.get_params(deep=False))
 
+    @params(X=_IMAGES, y=CheckedBy("_encode_labels: 2 to 10 class labels, one per image"))
     def fit(self, X: object, y: object) -> FashionClassifier:  # noqa: N803 - scikit-learn's name
         """Train a new network on images ``X`` with labels ``y``, as :func:`fashionkit.train`.
 
@@ -337,6 +348,7 @@ class FashionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.result_ = result
         return self
 
+    @params(X=_IMAGES_ONCE_FITTED)
     def predict_proba(self, X: object) -> NDArray[np.float64]:  # noqa: N803
         """Return the probability of each class for each image, columns in :attr:`classes_` order.
 
@@ -366,6 +378,7 @@ class FashionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         result: NDArray[np.float64] = np.divide(probabilities, total, out=uniform, where=total > 0)
         return result
 
+    @params(X=_IMAGES_ONCE_FITTED)
     def predict(self, X: object) -> NDArray[Any]:  # noqa: N803
         """Return the most probable label of each image (a value of :attr:`classes_`).
 

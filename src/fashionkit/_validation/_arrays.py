@@ -9,6 +9,7 @@ from numpy.typing import NDArray
 
 from fashionkit._constants import IMAGE_SHAPE, LABEL_ENCODINGS, NUM_CLASSES, PIXELS
 from fashionkit._typing import LabelsU8
+from fashionkit._validation._params import ArrayLike, Interval, Options, params
 from fashionkit.exceptions import InputValidationError, LabelEncodingError
 
 __all__ = [
@@ -36,6 +37,7 @@ def _as_array(value: object, name: str) -> NDArray[Any]:
     return array
 
 
+@params(images=ArrayLike("uint8 images (N, 28, 28)"))
 def check_images(
     images: object, *, name: str = "images", allow_float: bool = False
 ) -> NDArray[np.generic]:
@@ -95,6 +97,7 @@ def check_images(
     return array
 
 
+@params(labels=ArrayLike("integer class labels (N,)"), num_classes=Interval("int", ge=1))
 def check_labels(
     labels: object, *, name: str = "labels", num_classes: int = NUM_CLASSES
 ) -> LabelsU8:
@@ -137,6 +140,11 @@ def check_labels(
     return array.astype(np.uint8, copy=False)
 
 
+@params(
+    targets=ArrayLike("labels (N,) or one-hot rows (N, num_classes)"),
+    encoding=Options(LABEL_ENCODINGS),
+    num_classes=Interval("int", ge=1),
+)
 def check_targets(
     targets: object, *, encoding: str, num_classes: int = NUM_CLASSES, name: str = "labels"
 ) -> NDArray[np.generic]:
@@ -167,10 +175,6 @@ def check_targets(
         ...
         fashionkit.exceptions.LabelEncodingError: labels are one-hot (shape (2, 10)) ...
     """
-    if encoding not in LABEL_ENCODINGS:
-        raise InputValidationError(
-            f"encoding must be one of {', '.join(map(repr, LABEL_ENCODINGS))}; got {encoding!r}."
-        )
     array = _as_array(targets, name)
     if encoding == "sparse":
         if array.ndim == 2:

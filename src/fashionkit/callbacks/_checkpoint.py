@@ -12,6 +12,7 @@ import keras
 from fashionkit import _schema
 from fashionkit._io import atomic_save_model, atomic_write_text, os_errors_as
 from fashionkit._typing import PathLike
+from fashionkit._validation import params
 from fashionkit.callbacks._context import TrainingContext
 from fashionkit.exceptions import RunDirError
 from fashionkit.results import CheckpointState
@@ -38,11 +39,13 @@ class EpochCheckpoint(keras.callbacks.Callback):  # type: ignore[misc]
         True
     """
 
+    @params()
     def __init__(self, directory: PathLike) -> None:
         super().__init__()
         self.directory = Path(directory)
         self._context: TrainingContext | None = None
 
+    @params()
     def set_context(self, context: TrainingContext) -> None:
         """Remember the run, to skip an epoch that a signal cut short."""
         self._context = context
@@ -88,6 +91,7 @@ class EpochCheckpoint(keras.callbacks.Callback):  # type: ignore[misc]
                     old.unlink(missing_ok=True)
 
     @staticmethod
+    @params()
     def latest(directory: PathLike) -> tuple[int, Path] | None:
         """Return ``(epoch, path)`` of the newest complete checkpoint, or ``None`` if there is none.
 
@@ -98,6 +102,7 @@ class EpochCheckpoint(keras.callbacks.Callback):  # type: ignore[misc]
         return None if state is None else (state.epoch, Path(directory) / state.checkpoint)
 
     @staticmethod
+    @params()
     def read_state(directory: PathLike) -> CheckpointState | None:
         """Return the newest checkpoint's state, or ``None`` if there is none.
 

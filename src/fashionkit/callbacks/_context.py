@@ -6,12 +6,16 @@ from pathlib import Path
 
 import attrs
 
+from fashionkit._validation import Interval, NoneOr, annotated_fields, field_validator, params
 from fashionkit.config import TrainConfig
 from fashionkit.evaluation import Evaluator
 from fashionkit.results import BestEpoch
 
+#: A 1-based epoch.
+_EPOCH = Interval("int", ge=1)
 
-@attrs.define(kw_only=True, eq=False)
+
+@attrs.define(kw_only=True, eq=False, field_transformer=annotated_fields)
 class TrainingContext:
     """The run a callback takes part in, handed to it by :func:`fashionkit.train`.
 
@@ -48,13 +52,14 @@ class TrainingContext:
 
     config: TrainConfig
     validation: Evaluator
-    initial_epoch: int = 0
+    initial_epoch: int = attrs.field(default=0, validator=field_validator(Interval("int", ge=0)))
     run_dir: Path | None = None
     stop_reason: str | None = None
-    partial_epoch: int | None = None
+    partial_epoch: int | None = attrs.field(default=None, validator=field_validator(NoneOr(_EPOCH)))
     interrupted_by: int | None = None
     best: BestEpoch | None = None
 
+    @params(epoch=_EPOCH)
     def record_stop(self, reason: str, *, epoch: int, cut_short: bool = False) -> None:
         """Say why training stops after 1-based ``epoch``; the first reason recorded is kept.
 
@@ -67,6 +72,7 @@ class TrainingContext:
             self.stop_reason = reason
             self.partial_epoch = epoch if cut_short else None
 
+    @params(epoch=_EPOCH)
     def discards(self, epoch: int) -> bool:
         """Whether the 1-based ``epoch`` was cut short by a signal (and must not be kept)."""
         return self.interrupted_by is not None and self.partial_epoch == epoch

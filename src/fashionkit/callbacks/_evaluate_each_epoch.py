@@ -7,6 +7,7 @@ from typing import Any
 import keras
 
 from fashionkit._averaging import averaged_weights
+from fashionkit._validation import params
 from fashionkit.evaluation import Evaluator
 
 
@@ -20,6 +21,7 @@ class EvaluateEachEpoch(keras.callbacks.Callback):  # type: ignore[misc]
     training loops use it. With weight averaging the averaged weights are evaluated.
     """
 
+    @params()
     def __init__(self, evaluator: Evaluator) -> None:
         super().__init__()
         self.evaluator = evaluator

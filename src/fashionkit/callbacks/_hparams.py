@@ -24,23 +24,31 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, cast, get_args
+from typing import Any, Literal
 
 import attrs
 
-from fashionkit._validation import shown
-from fashionkit.config import TrainConfig
+from fashionkit._validation import (
+    AnyOf,
+    Boolean,
+    InstanceOf,
+    Interval,
+    NoneOr,
+    SequenceOf,
+    annotated_fields,
+    field_validator,
+    params,
+    refusal,
+    shown,
+)
+from fashionkit.callbacks._checks import NonEmptyText
+from fashionkit.config import TrainConfig, flatten
 from fashionkit.exceptions import ArgumentError
 
 #: A hyperparameter value TensorBoard can show: a boolean, a number or a string.
 HParamValue = bool | int | float | str
 #: How a session ended, as TensorBoard's HParams dashboard shows it.
 SessionStatus = Literal["success", "failure", "running", "unknown"]
-#: The allowed :data:`SessionStatus` values, in order.
-STATUSES: tuple[str, ...] = get_args(SessionStatus)
-
-# Config fields that say how a run reports, not how it trains.
-_NOT_HYPERPARAMETERS = frozenset({"verbose", "tensorboard"})
 
 
 def check_hparams(hparams: object, *, name: str = "hparams") -> dict[str, HParamValue]:
@@ -55,11 +63,11 @@ def check_hparams(hparams: object, *, name: str = "hparams") -> dict[str, HParam
             value is not a boolean, a number (NaN and infinities included) or a string.
     """
     if not isinstance(hparams, Mapping):
-        raise ArgumentError(
-            f"{name} must be a mapping of names to booleans, numbers or strings, such as "
-            f"{{'optimizer.learning_rate': 0.001}}; got {type(hparams).__name__} "
-            f"{shown(hparams)}. Pass dict(...) of pairs."
+        allowed = (
+            "a mapping of names to booleans, numbers or strings, such as "
+            "{'optimizer.learning_rate': 0.001}"
         )
+        raise ArgumentError(refusal(name, allowed, hparams, "Pass dict(...) of pairs."))
     out: dict[str, HParamValue] = {}
     for key, value in hparams.items():
         if not isinstance(key, str) or not key:
@@ -81,17 +89,6 @@ def check_hparams(hparams: object, *, name: str = "hparams") -> dict[str, HParam
     return out
 
 
-def check_status(status: object) -> SessionStatus:
-    """``status`` if it is one of :data:`STATUSES`.
-
-    Raises:
-        ArgumentError: It is not.
-    """
-    if not isinstance(status, str) or status not in STATUSES:
-        raise ArgumentError(f"status must be one of {', '.join(STATUSES)}; got {shown(status)}.")
-    return cast(SessionStatus, status)
-
-
 DomainKind = Literal["bool", "float64", "string"]
 
 
@@ -104,48 +101,19 @@ def _kind_of(values: Sequence[HParamValue]) -> DomainKind:
     return "string"
 
 
-def _check_domain(domain: HParamDomain, attribute: Any, value: Any) -> None:
-    if not isinstance(domain.name, str) or not domain.name:
-        raise ArgumentError(f"a domain needs a non-empty name; got {shown(domain.name)}.")
-    listed = domain.values is not None
-    ranged = domain.low is not None or domain.high is not None
-    if listed == ranged:
-        raise ArgumentError(
-            f"domain {domain.name!r}: give either values or low and high; got values="
-            f"{shown(domain.values)}, low={domain.low!r}, high={domain.high!r}."
-        )
-    if domain.values is not None:
-        if not isinstance(domain.values, tuple):
-            raise ArgumentError(
-                f"domain {domain.name!r}: values must be a tuple; got {shown(domain.values)}."
-            )
-        if not domain.values:
-            raise ArgumentError(f"domain {domain.name!r}: values must not be empty.")
-        bad = [v for v in domain.values if not isinstance(v, (bool, int, float, str))]
-        if bad:
-            raise ArgumentError(
-                f"domain {domain.name!r}: values must be booleans, numbers or strings; got "
-                f"{shown(bad[0])}."
-            )
-    if ranged and not (
-        isinstance(domain.low, (int, float))
-        and isinstance(domain.high, (int, float))
-        and not isinstance(domain.low, bool)
-        and not isinstance(domain.high, bool)
-        and float(domain.low) <= float(domain.high)
-    ):
-        raise ArgumentError(
-            f"domain {domain.name!r}: give numbers low <= high; got low={domain.low!r}, "
-            f"high={domain.high!r}."
-        )
-    if not isinstance(domain.description, str):
-        raise ArgumentError(
-            f"domain {domain.name!r}: description must be a string; got "
-            f"{shown(domain.description)}."
-        )
+def _optional_tuple(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
 
 
-@attrs.frozen(kw_only=True)
+#: What a listed domain holds: booleans, numbers or strings, at least one.
+_DOMAIN_VALUES = SequenceOf(
+    AnyOf((Boolean(), Interval("number"), InstanceOf((str,), "a str"))),
+    min_length=1,
+    description="a non-empty tuple of booleans, finite numbers or strings",
+)
+
+
+@attrs.frozen(kw_only=True, field_transformer=annotated_fields)
 class HParamDomain:
     """The values one hyperparameter of an experiment takes: a list, or an interval.
 
@@ -154,11 +122,27 @@ class HParamDomain:
     session's value into the domain's type, so that the dashboard's filters find it.
     """
 
-    name: str = attrs.field(validator=_check_domain)
-    values: tuple[HParamValue, ...] | None = None
+    name: str = attrs.field(validator=field_validator(NonEmptyText()))
+    values: tuple[HParamValue, ...] | None = attrs.field(
+        default=None, converter=_optional_tuple, validator=field_validator(NoneOr(_DOMAIN_VALUES))
+    )
     low: float | None = None
     high: float | None = None
     description: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        listed = self.values is not None
+        ranged = self.low is not None or self.high is not None
+        if listed == ranged:
+            raise ArgumentError(
+                f"domain {self.name!r}: give either values or low and high; got values="
+                f"{shown(self.values)}, low={self.low!r}, high={self.high!r}."
+            )
+        if ranged and (self.low is None or self.high is None or self.low > self.high):
+            raise ArgumentError(
+                f"domain {self.name!r}: give numbers low <= high; got low={self.low!r}, "
+                f"high={self.high!r}."
+            )
 
     @property
     def kind(self) -> DomainKind:
@@ -214,7 +198,7 @@ def write_session_end(status: SessionStatus, *, step: int, end_time: float | Non
     """Write a session end at ``step`` with the plugin's ``session_end_pb``.
 
     Args:
-        status: How the session ended (checked: :func:`check_status`).
+        status: How the session ended (one of :data:`SessionStatus`).
         step: The step to write it at.
         end_time: Seconds since the epoch; defaults to now.
     """
@@ -265,14 +249,17 @@ def hparam_value(value: Any) -> HParamValue:
     return str(value)
 
 
+@params()
 def config_hparams(config: TrainConfig | Mapping[str, Any]) -> dict[str, HParamValue]:
     """A config's fields as dotted names and values TensorBoard can show.
 
     Nested tables become dotted names (``optimizer.learning_rate``), as ``fashionkit train
-    --set`` takes them; lists become their JSON text (``[16, 64, 128]``). A field that is
-    ``None`` (unset: no warm-up, no patience) is left out, so that a number column stays a
-    number column across runs where it is set in some; TensorBoard shows such runs' cells
-    empty. How a run reports (``verbose``, ``tensorboard``) is left out too.
+    --set`` takes them (the walk is ``fashionkit.config.flatten``'s); lists become their
+    JSON text (``[16, 64, 128]``). A field that is ``None`` (unset: no warm-up, no patience) is
+    left out, so that a number column stays a number column across runs where it is set in
+    some; TensorBoard shows such runs' cells empty. How a run reports
+    (:attr:`TrainConfig.REPORTING_FIELDS <fashionkit.config.TrainConfig.REPORTING_FIELDS>`:
+    ``verbose``, ``tensorboard``) is left out too.
 
     Args:
         config: A :class:`~fashionkit.TrainConfig`, or its :meth:`~fashionkit.TrainConfig.to_dict`.
@@ -286,18 +273,9 @@ def config_hparams(config: TrainConfig | Mapping[str, Any]) -> dict[str, HParamV
         >>> "optimizer.warmup_fraction" in hparams  # None: unset
         False
     """
-    config_dict = config.to_dict() if isinstance(config, TrainConfig) else config
-    out: dict[str, HParamValue] = {}
-
-    def walk(prefix: str, table: Mapping[str, Any]) -> None:
-        for name, value in table.items():
-            key = f"{prefix}{name}"
-            if key in _NOT_HYPERPARAMETERS:
-                continue
-            if isinstance(value, Mapping):
-                walk(f"{key}.", value)
-            elif value is not None:
-                out[key] = hparam_value(value)
-
-    walk("", config_dict)
-    return out
+    data = config.to_dict() if isinstance(config, TrainConfig) else config
+    return {
+        key: hparam_value(value)
+        for key, value in flatten(data).items()
+        if value is not None and key not in TrainConfig.REPORTING_FIELDS
+    }

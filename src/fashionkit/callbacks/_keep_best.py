@@ -12,6 +12,7 @@ from numpy.typing import NDArray
 
 from fashionkit._averaging import averaged_weights
 from fashionkit._io import atomic_save_model, os_errors_as
+from fashionkit._validation import params
 from fashionkit.callbacks._context import TrainingContext
 from fashionkit.config import EarlyStoppingConfig
 from fashionkit.exceptions import RunDirError
@@ -39,6 +40,7 @@ class KeepBest(keras.callbacks.Callback):  # type: ignore[misc]
         resumed: The state of the best epoch saved by the checkpoint resumed from.
     """
 
+    @params()
     def __init__(
         self,
         config: EarlyStoppingConfig,
@@ -53,6 +55,7 @@ class KeepBest(keras.callbacks.Callback):  # type: ignore[misc]
         self.best_weights: list[NDArray[Any]] | None = None
         self._context: TrainingContext | None = None
 
+    @params()
     def set_context(self, context: TrainingContext) -> None:
         """Share the best epoch through the run's context (the checkpoint saves it)."""
         self._context = context

@@ -10,6 +10,7 @@ from typing import Any
 import keras
 
 from fashionkit import _drawing
+from fashionkit._validation import params
 
 #: The curves drawn: (panel title, training key, validation key).
 _PANELS = (("loss", "loss", "val_loss"), ("accuracy", "accuracy", "val_accuracy"))
@@ -54,6 +55,7 @@ class LiveCurves(keras.callbacks.Callback):  # type: ignore[misc]
             outside a notebook. Give a function to send the pictures elsewhere (a test does).
 
     Raises:
+        ArgumentError: ``show`` is neither a function nor ``None``.
         FashionkitError: When active and matplotlib is not installed (``pip install
             "fashionkit[plot]"``); raised when training starts, not after its first epoch.
 
@@ -64,6 +66,7 @@ class LiveCurves(keras.callbacks.Callback):  # type: ignore[misc]
         >>> result = fashionkit.train(config, live=True)  # doctest: +SKIP
     """
 
+    @params()
     def __init__(self, show: Callable[[bytes], None] | None = None) -> None:
         super().__init__()
         self._show = show if show is not None else _notebook_display()

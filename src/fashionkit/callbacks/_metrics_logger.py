@@ -13,6 +13,8 @@ import numpy as np
 from fashionkit import _schema
 from fashionkit._io import append_line, os_errors_as
 from fashionkit._typing import PathLike
+from fashionkit._validation import params
+from fashionkit.callbacks._checks import StorageErrorClass
 from fashionkit.callbacks._context import TrainingContext
 from fashionkit.exceptions import StorageError
 
@@ -46,12 +48,17 @@ class JSONLinesLogger(keras.callbacks.Callback):  # type: ignore[misc]
         error_hint: A sentence appended to that error's message (what the user can do).
             Defaults to none.
 
+    Raises:
+        ArgumentError: ``path`` is not a path, ``error_type`` not StorageError or a subclass
+            of it, or another argument of the wrong type.
+
     Example:
         >>> from fashionkit.callbacks import JSONLinesLogger
         >>> logger = JSONLinesLogger("run/metrics.jsonl")
         >>> result = fashionkit.train(callbacks=[logger])  # doctest: +SKIP
     """
 
+    @params(error_type=StorageErrorClass())
     def __init__(
         self,
         path: PathLike,
@@ -68,6 +75,7 @@ class JSONLinesLogger(keras.callbacks.Callback):  # type: ignore[misc]
         self.error_type = error_type
         self.error_hint = error_hint
 
+    @params()
     def set_context(self, context: TrainingContext) -> None:
         """Remember the run, to mark an epoch that was cut short."""
         self._context = context

@@ -6,7 +6,10 @@ import math
 import time
 from typing import Any
 
+import attrs
 import keras
+
+from fashionkit._validation import Constraint, Interval, NoneOr, params
 
 
 class PrunedError(Exception):
@@ -26,6 +29,19 @@ class PrunedError(Exception):
 
 class DeadlineError(Exception):
     """Raised by :class:`ReportToTrial` when the sweep's time budget has run out."""
+
+
+@attrs.frozen
+class _Trial(Constraint):
+    """An Optuna trial as this callback uses it: ``report`` and ``should_prune``."""
+
+    def allows(self, value: object) -> bool:
+        """Whether ``value`` can be reported to and asked whether to prune."""
+        return all(callable(getattr(value, name, None)) for name in ("report", "should_prune"))
+
+    def describe(self) -> str:
+        """``an Optuna trial``."""
+        return "an Optuna trial (optuna.trial.Trial)"
 
 
 class ReportToTrial(keras.callbacks.Callback):  # type: ignore[misc]
@@ -51,6 +67,7 @@ class ReportToTrial(keras.callbacks.Callback):  # type: ignore[misc]
         DeadlineError: The deadline passed (from ``on_train_batch_end``).
     """
 
+    @params(trial=_Trial(), deadline=NoneOr(Interval("number", ge=0)))
     def __init__(self, trial: Any, *, deadline: float | None, monitor: str = "val_accuracy"):
         super().__init__()
         self.trial = trial

@@ -8,6 +8,8 @@ from typing import Any
 import keras
 import numpy as np
 
+from fashionkit._validation import Interval, params
+
 
 def _seed_generators(layer: Any) -> Iterator[Any]:
     """Yield every ``keras.random.SeedGenerator`` held by ``layer`` or its sub-layers."""
@@ -26,6 +28,7 @@ class ReseedEachEpoch(keras.callbacks.Callback):  # type: ignore[misc]
     checkpoint at ``e``; Keras does not save generator states in checkpoints.
     """
 
+    @params(seed=Interval("int", ge=0))
     def __init__(self, seed: int) -> None:
         super().__init__()
         self.seed = seed

@@ -9,6 +9,7 @@ from typing import Any
 
 import keras
 
+from fashionkit._validation import params
 from fashionkit.callbacks._context import TrainingContext
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -28,6 +29,7 @@ class StopOnSignal(keras.callbacks.Callback):  # type: ignore[misc]
     thread; elsewhere this does nothing.
     """
 
+    @params()
     def __init__(self, context: TrainingContext) -> None:
         super().__init__()
         self.context = context

@@ -1,26 +1,48 @@
-"""A callback that writes TensorBoard logs: epoch metrics, learning rate, pictures, HParams."""
+"""A callback that writes TensorBoard logs: epoch metrics, learning rate, pictures, HParams.
+
+The logger is here; what its arguments accept is in ``_checks``, and the writing of
+records (scalars, errors as :class:`~fashionkit.exceptions.StorageError`, whole HParams
+records for sweeps) in ``_tensorboard_writers``.
+"""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import keras
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
 from fashionkit import _drawing
 from fashionkit._extras import require
-from fashionkit._io import os_errors_as
 from fashionkit._typing import PathLike
-from fashionkit._validation import check_scalar, shown
+from fashionkit._validation import ArrayLike as ArrayLikeRule
+from fashionkit._validation import params, shown
 from fashionkit.callbacks import _hparams
+from fashionkit.callbacks._checks import (
+    CLASS_NAMES,
+    FolderName,
+    NonEmptyText,
+    StorageErrorClass,
+    check_metrics,
+    check_split,
+    counts,
+    number,
+)
 from fashionkit.callbacks._context import TrainingContext
-from fashionkit.callbacks._hparams import HParamDomain, HParamValue, SessionStatus
+from fashionkit.callbacks._hparams import HParamValue, SessionStatus
+from fashionkit.callbacks._tensorboard_writers import (
+    EXTRA,
+    HPARAMS,
+    METRICS,
+    STEP,
+    TIME,
+    guarded,
+    write_scalars,
+)
 from fashionkit.exceptions import ArgumentError, InputValidationError, StorageError
 from fashionkit.results import TrainResult
 
@@ -38,24 +60,6 @@ _ROOT = ""
 # What TensorBoardLogger needs (the tensorboard extra): TensorBoard's summary and HParams API,
 # and matplotlib, which scikit-learn's ConfusionMatrixDisplay draws with.
 _LOGGER_NEEDS = ("tensorboard", "matplotlib")
-_EXTRA = "tensorboard"
-
-
-def _number(value: Any) -> float | None:
-    """``value`` as a float if it is one real number (NaN and infinities included), else None.
-
-    Strings, booleans, ``None``, lists and arrays of several values (such as
-    ``val_per_class_accuracy``) are not numbers; NumPy and tensor scalars are.
-    """
-    if value is None or isinstance(value, (str, bytes, bool, np.bool_)):
-        return None
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError, RuntimeError):
-        return None
-    if array.ndim != 0 or array.dtype.kind not in "iuf":
-        return None
-    return float(array)
 
 
 def _learning_rate(model: Any) -> float | None:
@@ -74,7 +78,7 @@ def _learning_rate(model: Any) -> float | None:
         rate = keras.ops.convert_to_numpy(optimizer.learning_rate)
     except (AttributeError, TypeError, ValueError):
         return None
-    return _number(rate)
+    return number(rate)
 
 
 def _split_logs(logs: Mapping[str, Any]) -> tuple[dict[str, float], dict[str, float]]:
@@ -82,159 +86,14 @@ def _split_logs(logs: Mapping[str, Any]) -> tuple[dict[str, float], dict[str, fl
     train: dict[str, float] = {}
     validation: dict[str, float] = {}
     for name, value in logs.items():
-        number = _number(value)
-        if number is None:
+        converted = number(value)
+        if converted is None:
             continue
         if name.startswith(_VAL):
-            validation[name.removeprefix(_VAL)] = number
+            validation[name.removeprefix(_VAL)] = converted
         else:
-            train[name] = number
+            train[name] = converted
     return train, validation
-
-
-def _check_folder(path: object, name: str) -> Path:
-    """``path`` as a :class:`~pathlib.Path` if it is a non-empty string or an ``os.PathLike``.
-
-    Raises:
-        ArgumentError: It is neither.
-    """
-    if isinstance(path, os.PathLike) or (isinstance(path, str) and path.strip()):
-        return Path(path)
-    raise ArgumentError(
-        f"{name} must be a folder path (a non-empty string or a pathlib.Path); got "
-        f"{shown(path)} ({type(path).__name__})."
-    )
-
-
-def _check_split(split: object, name: str = "split") -> str:
-    """``split`` if it names one sub-folder of the log folder.
-
-    Raises:
-        ArgumentError: It is not a string, or it is empty, ``.`` or ``..``, holds a slash, or
-            starts or ends with spaces.
-    """
-    if (
-        not isinstance(split, str)
-        or split in ("", ".", "..")
-        or any(c in split for c in "/\\")
-        or split != split.strip()
-    ):
-        raise ArgumentError(
-            f"{name} must name one sub-folder (such as 'validation'), without slashes; got "
-            f"{shown(split)}."
-        )
-    return split
-
-
-def _check_text(value: object, name: str, *, empty: bool = True) -> str:
-    """``value`` if it is a string (a non-empty one unless ``empty``).
-
-    Raises:
-        ArgumentError: It is not.
-    """
-    if not isinstance(value, str) or (not empty and not value):
-        wanted = "a string" if empty else "a non-empty string"
-        raise ArgumentError(f"{name} must be {wanted}; got {shown(value)}.")
-    return value
-
-
-def _check_time(value: object, name: str) -> float | None:
-    """``value`` (seconds since the epoch) if it is ``None`` or a finite number >= 0.
-
-    Raises:
-        ArgumentError: It is not.
-    """
-    if value is None:
-        return None
-    return check_scalar(value, name, kind="number", ge=0, hint="Give seconds since the epoch.")
-
-
-def _check_step(step: object) -> int:
-    """``step`` if it is an integer >= 0 (TensorBoard's steps are whole numbers).
-
-    Raises:
-        ArgumentError: It is not.
-    """
-    return check_scalar(step, "step", ge=0, hint="Give the 1-based epoch it describes.")
-
-
-def _check_error_type(error_type: object) -> type[StorageError]:
-    """``error_type`` if it is :class:`~fashionkit.exceptions.StorageError` or a subclass.
-
-    Raises:
-        ArgumentError: It is not.
-    """
-    if isinstance(error_type, type) and issubclass(error_type, StorageError):
-        return error_type
-    raise ArgumentError(
-        f"error_type must be StorageError or a subclass of it (such as RunDirError); got "
-        f"{shown(error_type)}."
-    )
-
-
-def _counts(matrix: ArrayLike, class_names: object) -> tuple[NDArray[np.int64], list[str]]:
-    """``matrix`` as an ``(n, n)`` int64 count matrix, and the ``n`` class names as a list.
-
-    Raises:
-        InputValidationError: The names are not a sequence of strings, the shape does not fit
-            them, or a count is not a non-negative whole number.
-    """
-    if isinstance(class_names, (str, bytes)) or not isinstance(class_names, Sequence):
-        raise InputValidationError(
-            f"class_names must be a non-empty sequence of strings, such as ['T-shirt/top', "
-            f"'Trouser']; got {shown(class_names)}."
-        )
-    names = list(class_names)
-    if not names or not all(isinstance(name, str) for name in names):
-        raise InputValidationError(
-            f"class_names must be a non-empty sequence of strings; got {shown(names)}."
-        )
-    try:
-        array = np.asarray(matrix, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise InputValidationError(f"the confusion matrix is not numeric: {exc}") from exc
-    n = len(names)
-    if array.shape != (n, n):
-        raise InputValidationError(
-            f"the confusion matrix must be {n} x {n}, one row and column per class name; got "
-            f"shape {array.shape}."
-        )
-    if not np.all(np.isfinite(array)) or np.any(array < 0) or np.any(array != np.rint(array)):
-        raise InputValidationError(
-            "the confusion matrix must hold counts: non-negative whole numbers."
-        )
-    return array.astype(np.int64), names
-
-
-def _check_metrics(metrics: object) -> dict[str, float]:
-    """``metrics`` as names and floats (NaN and infinities kept).
-
-    Raises:
-        ArgumentError: ``metrics`` is not a mapping, a name is not a non-empty string, or a
-            value is not one real number.
-    """
-    if not isinstance(metrics, Mapping):
-        raise ArgumentError(
-            f"metrics must be a mapping of names to numbers, such as "
-            f"{{'final_validation_accuracy': 0.91}}; got {shown(metrics)}."
-        )
-    values = {}
-    for name, value in metrics.items():
-        number = _number(value)
-        if not isinstance(name, str) or not name or number is None:
-            raise ArgumentError(
-                f"metrics must map names to numbers; got {shown(name)}: {shown(value)}."
-            )
-        values[name] = number
-    return values
-
-
-def _write_scalars(values: Mapping[str, float], step: int, prefix: str = "") -> None:
-    """Write ``values`` with ``tf.summary.scalar`` into the default writer."""
-    import tensorflow as tf
-
-    for name, value in values.items():
-        tf.summary.scalar(prefix + name, value, step=step)
 
 
 class TensorBoardLogger(keras.callbacks.Callback):  # type: ignore[misc]
@@ -308,6 +167,7 @@ class TensorBoardLogger(keras.callbacks.Callback):  # type: ignore[misc]
         ... )
     """
 
+    @params(hparams=HPARAMS, error_type=StorageErrorClass())
     def __init__(
         self,
         log_dir: PathLike,
@@ -317,15 +177,16 @@ class TensorBoardLogger(keras.callbacks.Callback):  # type: ignore[misc]
         hparams: Mapping[str, HParamValue] | None = None,
     ) -> None:
         super().__init__()
-        require(*_LOGGER_NEEDS, extra=_EXTRA, purpose="TensorBoardLogger writes TensorBoard logs")
-        self.log_dir = _check_folder(log_dir, "log_dir")
-        self.error_type = _check_error_type(error_type)
-        self.error_hint = _check_text(error_hint, "error_hint")
+        require(*_LOGGER_NEEDS, extra=EXTRA, purpose="TensorBoardLogger writes TensorBoard logs")
+        self.log_dir = Path(log_dir)
+        self.error_type = error_type
+        self.error_hint = error_hint
         self.hparams = _hparams.check_hparams(hparams) if hparams is not None else None
         self._writers: dict[str, Any] = {}
         self._training = False
         self._context: TrainingContext | None = None
 
+    @params()
     def set_context(self, context: TrainingContext) -> None:
         """Remember the run, to skip an epoch that a signal cut short."""
         self._context = context
@@ -351,7 +212,7 @@ class TensorBoardLogger(keras.callbacks.Callback):  # type: ignore[misc]
                 train[_LEARNING_RATE] = rate
         for split, values in ((TRAIN, train), (VALIDATION, validation)):
             if values:
-                self._write(split, partial(_write_scalars, values, step, TAG_PREFIX))
+                self._write(split, partial(write_scalars, values, step, TAG_PREFIX))
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         """Flush and close the writers."""
@@ -401,6 +262,13 @@ class TensorBoardLogger(keras.callbacks.Callback):  # type: ignore[misc]
                 status="success",
             )
 
+    @params(
+        matrix=ArrayLikeRule("(n, n) counts"),
+        class_names=CLASS_NAMES,
+        step=STEP,
+        split=FolderName(),
+        tag=NonEmptyText(),
+    )
     def write_confusion_matrix(
         self,
         matrix: ArrayLike,
@@ -434,23 +302,22 @@ class TensorBoardLogger(keras.callbacks.Callback):  # type: ignore[misc]
         Raises:
             InputValidationError: The matrix is not ``n x n`` non-negative whole numbers for
                 the ``n`` names.
-            ArgumentError: ``step`` is not an integer >= 0, ``split`` is not a plain folder
-                name, ``tag`` is not a non-empty string, or ``title`` is not a string.
+            ArgumentError: ``class_names`` is not a non-empty list or tuple of strings,
+                ``step`` is not an integer >= 0, ``split`` is not a plain folder name, ``tag``
+                is not a non-empty string, or ``title`` is not a string.
             StorageError: The image cannot be written.
         """
-        counts, names = _counts(matrix, class_names)
-        step = _check_step(step)
-        split = _check_split(split)
-        tag = _check_text(tag, "tag", empty=False)
-        total = int(counts.sum())
-        accuracy = float(np.trace(counts)) / total if total else float("nan")
+        names = list(class_names)
+        matrix_counts = counts(matrix, names)
+        total = int(matrix_counts.sum())
+        accuracy = float(np.trace(matrix_counts)) / total if total else float("nan")
         if title is None:
             title = f"{split} confusion matrix (accuracy {accuracy:.4f})"
-        title = _check_text(title, "title")
         description = (
             f"{title}. Rows: true class; columns: predicted class; in order: {', '.join(names)}."
         )
-        png = _drawing.figure_png(_drawing.confusion_matrix_figure(counts, names, title=title))
+        figure = _drawing.confusion_matrix_figure(matrix_counts, names, title=title)
+        png = _drawing.figure_png(figure)
 
         def write() -> None:
             import tensorflow as tf
@@ -460,6 +327,7 @@ class TensorBoardLogger(keras.callbacks.Callback):  # type: ignore[misc]
 
         self._write(split, write)
 
+    @params(start_time=TIME)
     def start_session(self, *, start_time: float | None = None) -> None:
         """Write the HParams session start: the ``hparams`` into the log folder itself.
 
@@ -476,9 +344,9 @@ class TensorBoardLogger(keras.callbacks.Callback):  # type: ignore[misc]
             StorageError: The record cannot be written.
         """
         hparams = self._need_hparams("start_session")
-        start = _check_time(start_time, "start_time")
-        self._write(_ROOT, lambda: _hparams.write_session_start(hparams, start_time=start))
+        self._write(_ROOT, lambda: _hparams.write_session_start(hparams, start_time=start_time))
 
+    @params(metrics=METRICS, step=STEP, end_time=TIME)
     def end_session(
         self,
         metrics: Mapping[str, float],
@@ -508,14 +376,11 @@ class TensorBoardLogger(keras.callbacks.Callback):  # type: ignore[misc]
             StorageError: The records cannot be written.
         """
         self._need_hparams("end_session")
-        values = _check_metrics(metrics)
-        step = _check_step(step)
-        checked = _hparams.check_status(status)
-        end = _check_time(end_time, "end_time")
+        values = check_metrics(metrics)
 
         def write() -> None:
-            _write_scalars(values, step)
-            _hparams.write_session_end(checked, step=step, end_time=end)
+            write_scalars(values, step)
+            _hparams.write_session_end(status, step=step, end_time=end_time)
 
         self._write(_ROOT, write)
 
@@ -540,7 +405,7 @@ class TensorBoardLogger(keras.callbacks.Callback):  # type: ignore[misc]
         """
         import tensorflow as tf
 
-        folder = self.log_dir if split == _ROOT else self.log_dir / _check_split(split)
+        folder = self.log_dir if split == _ROOT else self.log_dir / check_split(split)
         with self._guard(folder):
             writer = self._writers.get(split)
             if writer is None:
@@ -554,166 +419,4 @@ class TensorBoardLogger(keras.callbacks.Callback):  # type: ignore[misc]
 
     def _guard(self, path: Path) -> Any:
         """Raise an OS or TensorFlow error writing ``path`` as :attr:`error_type`."""
-        return _guarded(path, self.error_type, self.error_hint)
-
-
-def _check_domains(domains: object) -> list[HParamDomain]:
-    if isinstance(domains, (str, bytes)) or not isinstance(domains, Sequence):
-        raise ArgumentError(f"domains must be a sequence of HParamDomain; got {shown(domains)}.")
-    bad = [d for d in domains if not isinstance(d, HParamDomain)]
-    if bad:
-        raise ArgumentError(
-            f"domains must be a sequence of HParamDomain; got an item {shown(bad[0])}."
-        )
-    return list(domains)
-
-
-def _check_metric_names(metrics: object) -> list[tuple[str, str]]:
-    def good(pair: object) -> bool:
-        if not isinstance(pair, tuple) or len(pair) != 2:
-            return False
-        group, tag = pair
-        if not isinstance(tag, str) or not tag or not isinstance(group, str):
-            return False
-        try:
-            return group == "" or _check_split(group) == group
-        except ArgumentError:
-            return False
-
-    if isinstance(metrics, (str, bytes)) or not isinstance(metrics, Sequence):
-        raise ArgumentError(
-            f"metrics must be a sequence of (group, tag) pairs, such as [('', "
-            f"'val_accuracy'), ('validation', 'epoch_loss')]; got {shown(metrics)}."
-        )
-    for pair in metrics:
-        if not good(pair):
-            raise ArgumentError(
-                f"metrics must be (group, tag) pairs: the group '' or a sub-folder name, the "
-                f"tag a non-empty string; got {shown(pair)}."
-            )
-    return list(metrics)
-
-
-def write_hparams_experiment(
-    log_dir: PathLike,
-    domains: Sequence[HParamDomain],
-    metrics: Sequence[tuple[str, str]],
-    *,
-    description: str = "",
-    error_type: type[StorageError] = StorageError,
-) -> None:
-    """Write an HParams experiment (domains and metrics) into ``log_dir``, above its sessions.
-
-    TensorBoard's dashboard then lists exactly these hyperparameters and metrics for the
-    sessions in the sub-folders of ``log_dir``. Needs the ``tensorboard`` package.
-
-    Args:
-        log_dir: The folder above the sessions' folders.
-        domains: One domain per hyperparameter.
-        metrics: ``(group, tag)`` pairs: the sub-folder of a session the scalar is in (``""``
-            for the session's own folder) and its tag.
-        description: The experiment's description. Defaults to none.
-        error_type: The :class:`~fashionkit.exceptions.StorageError` class a failed write
-            raises. Defaults to ``StorageError``.
-
-    Raises:
-        ConfigError: The ``tensorboard`` package is not installed.
-        ArgumentError: An argument has the wrong type or value.
-        StorageError: The record cannot be written (as ``error_type``).
-    """
-    folder = _check_folder(log_dir, "log_dir")
-    checked_domains = _check_domains(domains)
-    names = _check_metric_names(metrics)
-    text = _check_text(description, "description")
-    error = _check_error_type(error_type)
-    _require_hparams()
-
-    def write() -> None:
-        _hparams.write_experiment(checked_domains, names, description=text)
-
-    _write_once(folder, write, error)
-
-
-def write_hparams_session(
-    log_dir: PathLike,
-    hparams: Mapping[str, HParamValue],
-    metrics: Mapping[str, float],
-    step: int,
-    *,
-    status: SessionStatus = "success",
-    start_time: float | None = None,
-    end_time: float | None = None,
-    group_name: str | None = None,
-    error_type: type[StorageError] = StorageError,
-) -> None:
-    """Write a whole HParams session into ``log_dir``: start, final metrics and end, in one file.
-
-    Everything is checked before anything is written. Needs the ``tensorboard`` package.
-
-    Args:
-        log_dir: The session's folder.
-        hparams: Names and booleans, numbers or strings.
-        metrics: The final metrics: names and numbers, written as scalars at ``step``.
-        step: The step of the metrics and the session end (an integer >= 0).
-        status: How the session ended. Defaults to ``"success"``.
-        start_time: Seconds since the epoch; defaults to now.
-        end_time: Seconds since the epoch; defaults to now.
-        group_name: The dashboard row the session joins; by default sessions with the same
-            values share one.
-        error_type: The :class:`~fashionkit.exceptions.StorageError` class a failed write
-            raises. Defaults to ``StorageError``.
-
-    Raises:
-        ConfigError: The ``tensorboard`` package is not installed.
-        ArgumentError: An argument has the wrong type or value.
-        StorageError: The records cannot be written (as ``error_type``).
-    """
-    folder = _check_folder(log_dir, "log_dir")
-    values = _hparams.check_hparams(hparams)
-    numbers = _check_metrics(metrics)
-    step = _check_step(step)
-    checked = _hparams.check_status(status)
-    start = _check_time(start_time, "start_time")
-    end = _check_time(end_time, "end_time")
-    group = _check_text(group_name, "group_name", empty=False) if group_name is not None else None
-    error = _check_error_type(error_type)
-    _require_hparams()
-
-    def write() -> None:
-        _hparams.write_session_start(values, group_name=group, start_time=start)
-        _write_scalars(numbers, step)
-        _hparams.write_session_end(checked, step=step, end_time=end)
-
-    _write_once(folder, write, error)
-
-
-def _require_hparams() -> None:
-    require("tensorboard", extra=_EXTRA, purpose="Writing TensorBoard's HParams records")
-
-
-def _write_once(folder: Path, write: Callable[[], None], error_type: type[StorageError]) -> None:
-    """Open one writer on ``folder``, call ``write`` with it as the default, flush, close it."""
-    import tensorflow as tf
-
-    with _guarded(folder, error_type):
-        folder.mkdir(parents=True, exist_ok=True)
-        writer = tf.summary.create_file_writer(str(folder))
-        try:
-            with writer.as_default():
-                write()
-            writer.flush()
-        finally:
-            writer.close()
-
-
-@contextmanager
-def _guarded(path: Path, error_type: type[StorageError], hint: str = "") -> Iterator[None]:
-    """Raise an OS or TensorFlow error writing ``path`` as ``error_type``, with ``hint``."""
-    import tensorflow as tf
-
-    with os_errors_as(error_type, path, hint=hint):
-        try:
-            yield
-        except tf.errors.OpError as exc:
-            message = f"Cannot write TensorBoard logs to {path}: {exc.message}"
-            raise error_type(f"{message} {hint}".strip()) from exc
+        return guarded(path, self.error_type, self.error_hint)

@@ -7,7 +7,7 @@ from typing import Any
 
 import keras
 
-from fashionkit._validation import check_scalar
+from fashionkit._validation import Interval, params
 from fashionkit.callbacks._context import TrainingContext
 
 
@@ -24,7 +24,7 @@ class TimeBudget(keras.callbacks.Callback):  # type: ignore[misc]
         seconds: The budget, counted from the start of ``fit``; must be positive.
 
     Raises:
-        ConfigError: ``seconds`` is not a positive number.
+        ArgumentError: ``seconds`` is not a positive number.
 
     Attributes:
         stopped: Whether the budget stopped the last ``fit``.
@@ -40,9 +40,10 @@ class TimeBudget(keras.callbacks.Callback):  # type: ignore[misc]
         False
     """
 
+    @params(seconds=Interval("number", gt=0))
     def __init__(self, seconds: float) -> None:
         super().__init__()
-        self.seconds = check_scalar(seconds, "TimeBudget(seconds=...)", kind="number", gt=0)
+        self.seconds = float(seconds)
         self.stopped = False
         self.stopped_epoch: int | None = None
         self.epoch_cut_short = False
@@ -50,6 +51,7 @@ class TimeBudget(keras.callbacks.Callback):  # type: ignore[misc]
         self._epoch = 0
         self._context: TrainingContext | None = None
 
+    @params()
     def set_context(self, context: TrainingContext) -> None:
         """Remember the run, to report the stop to it."""
         self._context = context

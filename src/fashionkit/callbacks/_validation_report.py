@@ -8,7 +8,7 @@ import keras
 import numpy as np
 from numpy.typing import NDArray
 
-from fashionkit._validation import check_scalar
+from fashionkit._validation import ArrayLike, Interval, NoneOr, params
 from fashionkit.callbacks._context import TrainingContext
 from fashionkit.evaluation import Evaluator
 from fashionkit.exceptions import InputValidationError
@@ -34,8 +34,8 @@ class ValidationReport(keras.callbacks.Callback):  # type: ignore[misc]
         batch_size: Images per forward pass. Defaults to 1024.
 
     Raises:
-        InputValidationError: Only one of ``x`` and ``y`` given, invalid arrays, or ``every``
-            not a positive integer.
+        InputValidationError: Only one of ``x`` and ``y`` given, or invalid arrays.
+        ArgumentError: ``every`` or ``batch_size`` is not a positive integer.
 
     Attributes:
         confusion_matrices: ``(num_classes, num_classes)`` count matrices of the last ``fit``,
@@ -49,6 +49,12 @@ class ValidationReport(keras.callbacks.Callback):  # type: ignore[misc]
         (10, 10)
     """
 
+    @params(
+        x=NoneOr(ArrayLike("validation images (N, 28, 28), uint8 or scaled floats")),
+        y=NoneOr(ArrayLike("integer validation labels (N,)")),
+        every=Interval("int", ge=1),
+        batch_size=Interval("int", ge=1),
+    )
     def __init__(
         self,
         x: object | None = None,
@@ -58,7 +64,6 @@ class ValidationReport(keras.callbacks.Callback):  # type: ignore[misc]
         batch_size: int = 1024,
     ) -> None:
         super().__init__()
-        check_scalar(every, "every", ge=1)
         if (x is None) != (y is None):
             raise InputValidationError("ValidationReport needs both x and y, or neither.")
         self.every = every
@@ -69,6 +74,7 @@ class ValidationReport(keras.callbacks.Callback):  # type: ignore[misc]
         self._shared: Evaluator | None = None
         self.confusion_matrices: dict[int, NDArray[np.int64]] = {}
 
+    @params()
     def set_context(self, context: TrainingContext) -> None:
         """Use the run's validation evaluator when no data was given."""
         self._shared = context.validation

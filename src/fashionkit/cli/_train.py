@@ -21,7 +21,7 @@ from fashionkit.cli._options import Commands, choices, data_options, gpu_list
 from fashionkit.cli._tflog import start_tensorflow
 from fashionkit.config import TrainConfig, settable_keys
 from fashionkit.devices import is_chief_task
-from fashionkit.lr_finder import check_range_arguments, find_learning_rate
+from fashionkit.lr_finder import RangeTestOptions, find_learning_rate
 from fashionkit.models import list_architectures
 from fashionkit.plots import check_plot_path, plot_learning_rate_sweep
 from fashionkit.presets import get_preset, list_presets
@@ -225,17 +225,11 @@ def add_lr_find(commands: Commands) -> None:
 def _cmd_lr_find(args: argparse.Namespace) -> int:
     config = train_config(args)
     # Refuse what would fail after the sweep, before the data is loaded.
-    check_range_arguments(min_lr=args.min_lr, max_lr=args.max_lr, steps=args.steps)
+    options = RangeTestOptions(min_lr=args.min_lr, max_lr=args.max_lr, steps=args.steps)
     if args.plot is not None:
         check_plot_path(args.plot)
     start_tensorflow(args)
-    sweep = find_learning_rate(
-        config,
-        dataset=_options.load_data(args),
-        min_lr=args.min_lr,
-        max_lr=args.max_lr,
-        steps=args.steps,
-    )
+    sweep = find_learning_rate(config, options, dataset=_options.load_data(args))
     if args.plot is not None:
         plot_learning_rate_sweep(sweep, args.plot)
     if args.json:

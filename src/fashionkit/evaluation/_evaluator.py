@@ -11,14 +11,25 @@ from numpy.typing import NDArray
 
 from fashionkit._constants import CLASS_NAMES
 from fashionkit._pipeline import model_layout, predict_in_batches
-from fashionkit._validation import check_images, check_same_length, integer_labels
+from fashionkit._validation import (
+    ArrayLike,
+    KerasModel,
+    check_images,
+    check_same_length,
+    integer_labels,
+    params,
+)
+from fashionkit.calibration import PROBABILITIES, TEMPERATURE
 from fashionkit.evaluation._report import (
+    BATCH_SIZE,
+    CLASS_NAMES_RULE,
     EvaluationReport,
-    _check_batch_size,
-    _check_tta,
-    _class_names,
     report_from_probabilities,
 )
+from fashionkit.preprocessing import IMAGES
+
+#: What the ``labels`` of an evaluated split are (checked inside by ``integer_labels``).
+LABELS_OR_ROWS = ArrayLike("integer labels (N,) or one-hot rows (N, num_classes)")
 
 __all__ = ["Evaluator"]
 
@@ -37,13 +48,15 @@ class Evaluator:
             :func:`~fashionkit.preprocessing.check_images` accepts with floats allowed).
         labels: Integer labels ``(N,)`` or one-hot rows ``(N, num_classes)``.
         split: Name recorded in the reports. Defaults to ``"validation"``.
-        class_names: Names in label order. Defaults to :data:`~fashionkit.datasets.CLASS_NAMES`.
-        batch_size: Images per forward pass. Defaults to 1024.
+        class_names: Names in label order, at least two. Defaults to
+            :data:`~fashionkit.datasets.CLASS_NAMES`.
+        batch_size: Images per forward pass, at least 1. Defaults to 1024.
         tta: Flip test-time augmentation: average the probabilities of each image and its mirror
             image (two forward passes). Defaults to ``False``.
 
     Raises:
         InputValidationError: Bad images or labels, or different lengths.
+        ArgumentError: A bad ``batch_size``, ``tta`` or ``class_names``.
 
     Attributes:
         latest: The report of the most recent call, or ``None`` before the first.
@@ -55,6 +68,9 @@ class Evaluator:
         (4, True)
     """
 
+    @params(
+        images=IMAGES, labels=LABELS_OR_ROWS, class_names=CLASS_NAMES_RULE, batch_size=BATCH_SIZE
+    )
     def __init__(
         self,
         images: object,
@@ -65,10 +81,8 @@ class Evaluator:
         batch_size: int = 1024,
         tta: bool = False,
     ) -> None:
-        _check_batch_size(batch_size)
-        _check_tta(tta)
         self.tta = tta
-        self.class_names = _class_names(class_names)
+        self.class_names = tuple(class_names)
         self.labels = integer_labels(labels, num_classes=len(self.class_names))
         self.images = check_images(images, allow_float=True)
         check_same_length(self.images, self.labels, names="images and labels")
@@ -79,6 +93,7 @@ class Evaluator:
     def __len__(self) -> int:
         return int(self.labels.shape[0])
 
+    @params()
     def with_tta(self, tta: bool) -> Evaluator:
         """Return an evaluator of the same split and images with test-time augmentation on or off.
 
@@ -92,12 +107,12 @@ class Evaluator:
             >>> plain.tta, plain.images is evaluator.images
             (False, True)
         """
-        _check_tta(tta)
         other = copy.copy(self)
         other.tta = tta
         other.latest = None
         return other
 
+    @params(model=KerasModel())
     def probabilities(self, model: Any) -> NDArray[np.float32]:
         """Predict the split with ``model`` and return the ``(N, num_classes)`` softmax outputs."""
         return predict_in_batches(
@@ -108,6 +123,7 @@ class Evaluator:
             tta=self.tta,
         )
 
+    @params(probabilities=PROBABILITIES, temperature=TEMPERATURE)
     def report(self, probabilities: object, *, temperature: float = 1.0) -> EvaluationReport:
         """The report of probabilities :meth:`probabilities` returned, remembered as latest.
 

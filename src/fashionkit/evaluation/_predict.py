@@ -11,21 +11,25 @@ from numpy.typing import NDArray
 
 from fashionkit._constants import CLASS_NAMES
 from fashionkit._pipeline import model_layout, predict_in_batches
-from fashionkit._validation import check_images, check_probabilities
-from fashionkit.calibration import apply_temperature, check_temperature
-from fashionkit.evaluation._evaluator import Evaluator
-from fashionkit.evaluation._report import (
-    EvaluationReport,
-    _check_batch_size,
-    _check_tta,
-    _class_names,
+from fashionkit._validation import (
+    CheckedBy,
+    KerasModel,
+    annotated_fields,
+    check_images,
+    check_probabilities,
+    field_validator,
+    params,
 )
+from fashionkit.calibration import TEMPERATURE, apply_temperature
+from fashionkit.evaluation._evaluator import LABELS_OR_ROWS, Evaluator
+from fashionkit.evaluation._report import BATCH_SIZE, CLASS_NAMES_RULE, EvaluationReport
 from fashionkit.exceptions import InputValidationError
+from fashionkit.preprocessing import IMAGES
 
 __all__ = ["Prediction", "Predictor", "evaluate", "predict"]
 
 
-@attrs.frozen(kw_only=True, eq=False)
+@attrs.frozen(kw_only=True, eq=False, field_transformer=annotated_fields)
 class Prediction:
     """Predicted classes of a batch of images.
 
@@ -42,18 +46,19 @@ class Prediction:
     names: tuple[str, ...]
     probabilities: NDArray[np.float32]
     tta: bool = False
-    temperature: float = 1.0
+    temperature: float = attrs.field(default=1.0, validator=field_validator(TEMPERATURE))
 
     def __len__(self) -> int:
         return len(self.names)
 
 
-def _tta(value: object) -> bool:
-    _check_tta(value)
-    return bool(value)
+def _names(class_names: Sequence[str]) -> tuple[str, ...]:
+    """``Predictor.class_names``'s converter: checked, then a tuple (a str is refused whole)."""
+    CLASS_NAMES_RULE.check(class_names, "Predictor.class_names")
+    return tuple(class_names)
 
 
-@attrs.frozen(kw_only=True, eq=False)
+@attrs.frozen(kw_only=True, eq=False, field_transformer=annotated_fields)
 class Predictor:
     """A trained model with the test-time augmentation and temperature it predicts with.
 
@@ -74,8 +79,8 @@ class Predictor:
             :data:`~fashionkit.datasets.CLASS_NAMES`.
 
     Raises:
-        InputValidationError: ``tta`` is not a bool, the temperature is not a positive finite
-            number, or the class names are not at least two strings.
+        ArgumentError: ``model`` is not a Keras model, ``tta`` is not a bool, the temperature
+            is not a positive finite number, or the class names are not at least two strings.
 
     Example:
         >>> predictor = Predictor(model=result.model, tta=True)  # doctest: +SKIP
@@ -83,11 +88,16 @@ class Predictor:
         ('Ankle boot', 'Pullover', 'Trouser')
     """
 
-    model: Any
-    tta: bool = attrs.field(default=False, converter=_tta)
-    temperature: float = attrs.field(default=1.0, converter=check_temperature)
-    class_names: tuple[str, ...] = attrs.field(default=CLASS_NAMES, converter=_class_names)
+    model: Any = attrs.field(validator=field_validator(KerasModel()))
+    tta: bool = False
+    temperature: float = attrs.field(default=1.0, validator=field_validator(TEMPERATURE))
+    class_names: tuple[str, ...] = attrs.field(
+        default=CLASS_NAMES,
+        converter=_names,
+        validator=field_validator(CheckedBy("its converter, before it makes a tuple")),
+    )
 
+    @params(images=IMAGES, batch_size=BATCH_SIZE)
     def probabilities(self, images: object, *, batch_size: int = 256) -> NDArray[np.float32]:
         """The ``(N, num_classes)`` probabilities of the images, TTA and temperature applied.
 
@@ -96,6 +106,7 @@ class Predictor:
         """
         return self.predict(images, batch_size=batch_size).probabilities
 
+    @params(images=IMAGES, batch_size=BATCH_SIZE)
     def predict(self, images: object, *, batch_size: int = 256) -> Prediction:
         """Classify one ``(28, 28)`` uint8 image or a batch ``(N, 28, 28)``.
 
@@ -113,7 +124,6 @@ class Predictor:
                 not probabilities (NaN, values outside ``[0, 1]``, or rows that do not sum to 1
                 within 0.01: no softmax output).
         """
-        _check_batch_size(batch_size)
         names = self.class_names
         x = check_images(images, allow_float=True)
         raw = predict_in_batches(
@@ -136,6 +146,7 @@ class Predictor:
             temperature=self.temperature,
         )
 
+    @params(images=IMAGES, labels=LABELS_OR_ROWS, batch_size=BATCH_SIZE)
     def evaluate(
         self, images: object, labels: object, *, split: str = "test", batch_size: int = 256
     ) -> EvaluationReport:
@@ -156,6 +167,13 @@ class Predictor:
         return evaluator(self.model, temperature=self.temperature)
 
 
+@params(
+    model=KerasModel(),
+    images=IMAGES,
+    class_names=CLASS_NAMES_RULE,
+    batch_size=BATCH_SIZE,
+    temperature=TEMPERATURE,
+)
 def predict(
     model: Any,
     images: object,
@@ -184,9 +202,12 @@ def predict(
 
     Raises:
         InputValidationError: Images of the wrong shape or dtype (nothing is resized), a model
-            whose output does not match ``class_names``, one whose outputs are not probabilities
-            (NaN, values outside ``[0, 1]``, or rows that do not sum to 1 within 0.01: no
-            softmax output), or a temperature that is not a positive finite number.
+            whose output does not match ``class_names``, or one whose outputs are not
+            probabilities (NaN, values outside ``[0, 1]``, or rows that do not sum to 1 within
+            0.01: no softmax output).
+        ArgumentError: An argument of the wrong type or range: no Keras model, a temperature
+            that is not a positive finite number, fewer than two class names, a batch size
+            below 1.
 
     Example:
         >>> result = fashionkit.train()  # doctest: +SKIP
@@ -199,6 +220,14 @@ def predict(
     return predictor.predict(images, batch_size=batch_size)
 
 
+@params(
+    model=KerasModel(),
+    images=IMAGES,
+    labels=LABELS_OR_ROWS,
+    class_names=CLASS_NAMES_RULE,
+    batch_size=BATCH_SIZE,
+    temperature=TEMPERATURE,
+)
 def evaluate(
     model: Any,
     images: object,
@@ -229,9 +258,9 @@ def evaluate(
         confusion matrix.
 
     Raises:
-        InputValidationError: Bad images or labels, different lengths, a model whose outputs
-            are not probabilities (see :func:`predict`), or a temperature that is not a
-            positive finite number.
+        InputValidationError: Bad images or labels, different lengths, or a model whose outputs
+            are not probabilities (see :func:`predict`).
+        ArgumentError: An argument of the wrong type or range (see :func:`predict`).
 
     Example:
         >>> report = evaluate(model, data.test.images, data.test.labels)  # doctest: +SKIP

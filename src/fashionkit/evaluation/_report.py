@@ -7,23 +7,45 @@ from typing import Any
 
 import attrs
 import numpy as np
+from numpy.typing import NDArray
 
 from fashionkit import _html, _schema
 from fashionkit._constants import CLASS_NAMES
-from fashionkit._validation import check_labels, check_probabilities, check_scalar
+from fashionkit._validation import (
+    InstanceOf,
+    Interval,
+    NoneOr,
+    SequenceOf,
+    annotated_fields,
+    check_labels,
+    check_probabilities,
+    field_validator,
+    params,
+)
 from fashionkit.calibration import (
     DEFAULT_BINS,
+    METRIC,
+    PROBABILITIES,
+    TEMPERATURE,
     apply_temperature,
-    check_temperature,
     expected_calibration_error,
     mean_cross_entropy,
 )
-from fashionkit.exceptions import InputValidationError
+from fashionkit.preprocessing import LABELS
 
 __all__ = ["ClassMetrics", "EvaluationReport", "report_from_probabilities"]
 
+#: What ``class_names`` parameters accept: the names in label order, at least two.
+CLASS_NAMES_RULE = SequenceOf(
+    InstanceOf((str,), "a str"),
+    min_length=2,
+    description="at least two class names (a list or tuple of str), in label order",
+)
+#: What ``batch_size`` parameters accept: images per forward pass.
+BATCH_SIZE = Interval("int", ge=1)
 
-@attrs.frozen(kw_only=True)
+
+@attrs.frozen(kw_only=True, field_transformer=annotated_fields)
 class ClassMetrics:
     """Precision, recall and F1 of one class.
 
@@ -42,7 +64,7 @@ class ClassMetrics:
     support: int
 
 
-@attrs.frozen(kw_only=True, eq=False)
+@attrs.frozen(kw_only=True, eq=False, field_transformer=annotated_fields)
 class EvaluationReport:
     """How well a model classifies one split.
 
@@ -66,14 +88,14 @@ class EvaluationReport:
     """
 
     split: str
-    loss: float
-    accuracy: float
+    loss: float = attrs.field(validator=field_validator(METRIC))
+    accuracy: float = attrs.field(validator=field_validator(METRIC))
     per_class: tuple[ClassMetrics, ...]
     confusion_matrix: tuple[tuple[int, ...], ...]
     class_names: tuple[str, ...]
     tta: bool = False
-    temperature: float = 1.0
-    ece: float | None = None
+    temperature: float = attrs.field(default=1.0, validator=field_validator(TEMPERATURE))
+    ece: float | None = attrs.field(default=None, validator=field_validator(NoneOr(METRIC)))
 
     @property
     def n_samples(self) -> int:
@@ -91,6 +113,7 @@ class EvaluationReport:
         return data
 
     @classmethod
+    @params()
     def from_dict(cls, data: dict[str, Any]) -> EvaluationReport:
         """Rebuild a report from :meth:`to_dict` output (as read back from JSON).
 
@@ -103,6 +126,7 @@ class EvaluationReport:
         """
         return _schema.from_data(data, cls)
 
+    @params(indent=NoneOr(Interval("int", ge=0)))
     def to_json(self, *, indent: int | None = 2) -> str:
         """Return :meth:`to_dict` as a JSON string (UTF-8 class names kept readable)."""
         return _schema.to_json(self, indent=indent)
@@ -127,6 +151,7 @@ class EvaluationReport:
             )
         return "\n".join(lines)
 
+    @params()
     def epoch_logs(self, prefix: str = "val_") -> dict[str, Any]:
         """The metrics training writes into an epoch's logs: loss, accuracy, per-class recall.
 
@@ -183,24 +208,12 @@ class EvaluationReport:
         )
 
 
-def _class_names(class_names: Sequence[str]) -> tuple[str, ...]:
-    names = tuple(class_names)
-    if len(names) < 2 or not all(isinstance(n, str) for n in names):
-        raise InputValidationError(
-            f"class_names must be at least two strings, in label order; got {class_names!r}."
-        )
-    return names
-
-
-def _check_batch_size(batch_size: object) -> None:
-    check_scalar(batch_size, "batch_size", ge=1)
-
-
-def _check_tta(tta: object) -> None:
-    if not isinstance(tta, bool):
-        raise InputValidationError(f"tta must be True or False; got {tta!r}.")
-
-
+@params(
+    probabilities=PROBABILITIES,
+    labels=LABELS,
+    class_names=CLASS_NAMES_RULE,
+    temperature=TEMPERATURE,
+)
 def report_from_probabilities(
     probabilities: object,
     labels: object,
@@ -223,7 +236,8 @@ def report_from_probabilities(
             to 1 (within 0.01, which float16 and bfloat16 outputs keep).
         labels: ``(N,)`` integer labels.
         split: Name recorded in the report.
-        class_names: Names in label order; their number is the number of classes.
+        class_names: Names in label order, at least two; their number is the number of
+            classes.
         tta: Recorded in the report: the probabilities come from flip test-time augmentation.
         temperature: Applied to the probabilities before scoring (see
             :func:`~fashionkit.calibration.apply_temperature`) and recorded. Defaults to 1.0.
@@ -231,8 +245,9 @@ def report_from_probabilities(
     Raises:
         InputValidationError: Labels out of range; probabilities that are not one distribution
             per row (the wrong shape, NaN, infinite or negative values, values above 1, rows
-            that do not sum to 1 within 0.01, such as logits or sigmoid scores); or a
-            temperature that is not a positive finite number.
+            that do not sum to 1 within 0.01, such as logits or sigmoid scores).
+        ArgumentError: A temperature that is not a positive finite number, or fewer than two
+            class names.
 
     Example:
         >>> import numpy as np
@@ -242,11 +257,11 @@ def report_from_probabilities(
         >>> report.confusion_matrix, round(report.accuracy, 4)
         (((1, 0), (1, 1)), 0.6667)
     """
-    names = _class_names(class_names)
+    names = tuple(class_names)
     n_classes = len(names)
     y = check_labels(labels, num_classes=n_classes).astype(np.intp)
     probs = check_probabilities(probabilities, rows=len(y), num_classes=n_classes)
-    t = check_temperature(temperature)
+    t = float(temperature)
     # The classes come from the model's own probabilities: a temperature never changes them,
     # not even where rounding the rescaled probabilities would break a near tie.
     predicted = probs.argmax(axis=1) if len(y) else np.zeros(0, np.intp)
@@ -255,6 +270,23 @@ def report_from_probabilities(
     matrix = np.bincount(y * n_classes + predicted, minlength=n_classes**2).reshape(
         n_classes, n_classes
     )
+    hits = np.diag(matrix).sum()
+    return EvaluationReport(
+        split=split,
+        loss=mean_cross_entropy(probs, y),
+        accuracy=float(hits / len(y)) if len(y) else float("nan"),
+        per_class=_per_class(matrix, names),
+        confusion_matrix=tuple(tuple(int(v) for v in row) for row in matrix),
+        class_names=names,
+        tta=bool(tta),
+        temperature=t,
+        ece=expected_calibration_error(probs, y, bins=DEFAULT_BINS),
+    )
+
+
+def _per_class(matrix: NDArray[np.int64], names: tuple[str, ...]) -> tuple[ClassMetrics, ...]:
+    """Precision, recall and F1 of each class from the confusion matrix (0 for 0 / 0)."""
+    n_classes = len(names)
     hits = np.diag(matrix).astype(np.float64)
     support = matrix.sum(axis=1)
     predicted_counts = matrix.sum(axis=0)
@@ -264,25 +296,13 @@ def report_from_probabilities(
     recall = np.divide(hits, support, out=np.zeros(n_classes), where=support > 0)
     both = precision + recall
     f1 = np.divide(2 * precision * recall, both, out=np.zeros(n_classes), where=both > 0)
-    loss = mean_cross_entropy(probs, y)
-    accuracy = float(hits.sum() / len(y)) if len(y) else float("nan")
-    return EvaluationReport(
-        split=split,
-        loss=loss,
-        accuracy=accuracy,
-        per_class=tuple(
-            ClassMetrics(
-                name=names[i],
-                precision=float(precision[i]),
-                recall=float(recall[i]),
-                f1=float(f1[i]),
-                support=int(support[i]),
-            )
-            for i in range(n_classes)
-        ),
-        confusion_matrix=tuple(tuple(int(v) for v in row) for row in matrix),
-        class_names=names,
-        tta=bool(tta),
-        temperature=t,
-        ece=expected_calibration_error(probs, y, bins=DEFAULT_BINS),
+    return tuple(
+        ClassMetrics(
+            name=names[i],
+            precision=float(precision[i]),
+            recall=float(recall[i]),
+            f1=float(f1[i]),
+            support=int(support[i]),
+        )
+        for i in range(n_classes)
     )

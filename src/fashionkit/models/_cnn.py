@@ -8,9 +8,15 @@ import attrs
 
 from fashionkit import _fields
 from fashionkit._constants import Layout
+from fashionkit._validation import params
 from fashionkit.exceptions import ConfigError
 from fashionkit.models._base import ModelConfig
-from fashionkit.models._layers import inputs_as, softmax_output
+from fashionkit.models._layers import (
+    INPUT_SHAPE_RULE,
+    NUM_CLASSES_RULE,
+    inputs_as,
+    softmax_output,
+)
 from fashionkit.models._registry import register_architecture
 
 
@@ -57,6 +63,7 @@ class CNNConfig(ModelConfig):
 
 
 @register_architecture(CNNConfig)
+@params(input_shape=INPUT_SHAPE_RULE, num_classes=NUM_CLASSES_RULE)
 def build_cnn(config: CNNConfig, *, input_shape: tuple[int, ...], num_classes: int) -> Any:
     """Convolution and max-pooling blocks, a dense layer with dropout, then softmax."""
     import keras

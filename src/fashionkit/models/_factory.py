@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fashionkit._constants import LAYOUT_CHOICES, NUM_CLASSES, LayoutChoice, input_shape_for
-from fashionkit._validation import check_scalar
+from fashionkit._constants import NUM_CLASSES, LayoutChoice, input_shape_for
+from fashionkit._validation import params
 from fashionkit.exceptions import ConfigError
 from fashionkit.models._base import ModelConfig
+from fashionkit.models._layers import NUM_CLASSES_RULE
 from fashionkit.models._registry import get_architecture
 
 
+@params(num_classes=NUM_CLASSES_RULE)
 def create_model(
     model: ModelConfig | str = "linear",
     *,
@@ -29,7 +31,7 @@ def create_model(
             Defaults to ``"linear"``.
         layout: Input layout, ``"flat"``, ``"image"`` or ``"auto"`` (the architecture's
             preference). Defaults to ``"auto"``.
-        num_classes: Units of the softmax output. Defaults to 10.
+        num_classes: Units of the softmax output, at least 2. Defaults to 10.
         **overrides: Config fields to set when ``model`` is a name, e.g. ``hidden_units=(256,)``.
 
     Returns:
@@ -38,8 +40,9 @@ def create_model(
 
     Raises:
         UnknownModelError: ``model`` names no registered architecture.
-        ConfigError: An override is not a field of the architecture or is invalid, or the layout
-            or number of classes is.
+        ConfigError: An override is not a field of the architecture or is invalid.
+        ArgumentError: An unknown layout, fewer than 2 classes, or a ``model`` that is neither
+            a config nor a name (an ArgumentError is a ConfigError too).
 
     Example:
         >>> model = create_model("mlp", hidden_units=(32,))
@@ -61,11 +64,6 @@ def create_model(
             f"The architecture {config.architecture!r} expects a {architecture.config.__name__}; "
             f"got {type(config).__name__}."
         )
-    if layout not in LAYOUT_CHOICES:
-        raise ConfigError(
-            f"layout must be one of {', '.join(map(repr, LAYOUT_CHOICES))}; got {layout!r}."
-        )
-    check_scalar(num_classes, "num_classes", ge=2)
     resolved = config.preferred_layout if layout == "auto" else layout
     return architecture.build(
         config, input_shape=input_shape_for(resolved), num_classes=num_classes

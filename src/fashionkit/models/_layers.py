@@ -5,6 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from fashionkit._constants import IMAGE_SHAPE
+from fashionkit._validation import Interval, SequenceOf
+
+#: What a builder's ``input_shape`` is: the shape of one example, ``(784,)`` or ``(28, 28, 1)``.
+INPUT_SHAPE_RULE = SequenceOf(Interval("int", ge=1), min_length=1)
+#: What ``num_classes`` is: the units of the softmax output.
+NUM_CLASSES_RULE = Interval("int", ge=2)
 
 
 def inputs_as(input_shape: tuple[int, ...], *, want: str) -> tuple[Any, Any]:

@@ -6,8 +6,14 @@ from typing import Any, ClassVar
 
 import attrs
 
+from fashionkit._validation import params
 from fashionkit.models._base import ModelConfig
-from fashionkit.models._layers import inputs_as, softmax_output
+from fashionkit.models._layers import (
+    INPUT_SHAPE_RULE,
+    NUM_CLASSES_RULE,
+    inputs_as,
+    softmax_output,
+)
 from fashionkit.models._registry import register_architecture
 
 
@@ -22,6 +28,7 @@ class LinearConfig(ModelConfig):
 
 
 @register_architecture(LinearConfig)
+@params(input_shape=INPUT_SHAPE_RULE, num_classes=NUM_CLASSES_RULE)
 def build_linear(config: LinearConfig, *, input_shape: tuple[int, ...], num_classes: int) -> Any:
     """The tutorial's single Dense softmax layer (multinomial logistic regression)."""
     import keras

@@ -8,8 +8,14 @@ import attrs
 
 from fashionkit import _fields
 from fashionkit._constants import ACTIVATIONS, Activation
+from fashionkit._validation import params
 from fashionkit.models._base import ModelConfig
-from fashionkit.models._layers import inputs_as, softmax_output
+from fashionkit.models._layers import (
+    INPUT_SHAPE_RULE,
+    NUM_CLASSES_RULE,
+    inputs_as,
+    softmax_output,
+)
 from fashionkit.models._registry import register_architecture
 
 
@@ -35,6 +41,7 @@ class MLPConfig(ModelConfig):
 
 
 @register_architecture(MLPConfig)
+@params(input_shape=INPUT_SHAPE_RULE, num_classes=NUM_CLASSES_RULE)
 def build_mlp(config: MLPConfig, *, input_shape: tuple[int, ...], num_classes: int) -> Any:
     """Hidden Dense layers with optional dropout, then a softmax layer."""
     import keras

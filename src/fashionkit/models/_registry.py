@@ -12,6 +12,7 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
+from fashionkit._validation import CheckedBy, annotated_fields, params
 from fashionkit.exceptions import ConfigError, UnknownModelError
 from fashionkit.models._base import ModelConfig
 
@@ -21,7 +22,7 @@ C = TypeVar("C", bound=ModelConfig)
 C.__module__ = "fashionkit.models"
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=annotated_fields)
 class Architecture(Generic[C]):
     """A registered architecture: its name, config class and builder.
 
@@ -41,6 +42,7 @@ class Architecture(Generic[C]):
 _REGISTRY: dict[str, Architecture[Any]] = {}
 
 
+@params(config=CheckedBy("register_architecture (a frozen attrs ModelConfig subclass with a name)"))
 def register_architecture(
     config: type[C], *, overwrite: bool = False
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -112,6 +114,11 @@ def register_architecture(
     return decorator
 
 
+#: Any name is looked up; one that is not registered (a non-str too) is an UnknownModelError.
+_NAME = CheckedBy("get_architecture, which lists the registered names")
+
+
+@params(name=_NAME)
 def unregister_architecture(name: str) -> None:
     """Remove a registered architecture (for tests and interactive sessions).
 
@@ -122,6 +129,7 @@ def unregister_architecture(name: str) -> None:
     del _REGISTRY[name]
 
 
+@params(name=_NAME)
 def get_architecture(name: str) -> Architecture[Any]:
     """Return the architecture registered under ``name``.
 
@@ -145,6 +153,7 @@ def get_architecture(name: str) -> Architecture[Any]:
         ) from None
 
 
+@params()
 def list_architectures(pattern: str | None = None) -> list[str]:
     """Return the registered architecture names, sorted, optionally filtered by a glob.
 

@@ -8,8 +8,14 @@ import attrs
 
 from fashionkit import _fields
 from fashionkit._constants import Layout
+from fashionkit._validation import params
 from fashionkit.models._base import ModelConfig
-from fashionkit.models._layers import inputs_as, softmax_output
+from fashionkit.models._layers import (
+    INPUT_SHAPE_RULE,
+    NUM_CLASSES_RULE,
+    inputs_as,
+    softmax_output,
+)
 from fashionkit.models._registry import register_architecture
 
 
@@ -66,6 +72,7 @@ def _block(x: Any, filters: int, *, stride: int, name: str) -> Any:
 
 
 @register_architecture(ResNetConfig)
+@params(input_shape=INPUT_SHAPE_RULE, num_classes=NUM_CLASSES_RULE)
 def build_resnet(config: ResNetConfig, *, input_shape: tuple[int, ...], num_classes: int) -> Any:
     """Residual stages with batch normalisation, global average pooling, then softmax."""
     import keras

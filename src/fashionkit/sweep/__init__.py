@@ -31,11 +31,26 @@ heartbeat; a trial whose worker died (even by ``SIGKILL``) is failed once its he
 stale and retried, resuming its run directory from its last checkpoint. Running the same
 command again continues the study until the requested number of trials has finished.
 
+**Where the study lives.** By default in SQLite, ``study.db`` in the sweep folder, which is for
+one machine only (SQLite's locks are unsafe on network filesystems). To share a study with
+workers on other machines, give :func:`sweep` a database URL Optuna supports
+(``postgresql://user:pass@host/db``), or ``journal:PATH``: Optuna's journal file, for a study
+shared through a file on a filesystem every worker mounts (NFS, say), with no server; a
+relative path is relative to the working directory.
+
+**The time budget.** ``sweep(timeout_seconds=...)`` is a wall-clock budget of the call: no
+trial starts after it, and running trials stop at their next batch, are marked failed and
+queued again, so that the next run resumes them from their last checkpoint. This is not
+:class:`~fashionkit.callbacks.TimeBudget`, which ends ``fit`` early and keeps the run as
+complete: a trial cut short that way would be scored on fewer epochs than the others and never
+trained further.
+
 The package is a front door over small rooms: the space language (``_space``), the sweep
 folder's layout (``_folder``), the records of what was found (``_records``), the Optuna adapters
 (``_study``: storage, heartbeat, pruner), the worker processes (``_worker``) and :func:`sweep`
-itself (``_sweep``), which checks its arguments, opens the study, runs the workers and collects
-the trials. The per-epoch report to the pruner is a callback, in :mod:`fashionkit.callbacks`.
+itself (``_sweep``), which opens the study, runs the workers and collects the trials (its
+arguments are declared with the parameter checks every public function has). The per-epoch
+report to the pruner is a callback, in :mod:`fashionkit.callbacks`.
 """
 
 from fashionkit.sweep import _study

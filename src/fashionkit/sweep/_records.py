@@ -9,12 +9,17 @@ import attrs
 
 from fashionkit import _schema
 from fashionkit._io import atomic_write_text, os_errors_as
+from fashionkit._validation import Interval, NoneOr, Options, annotated_fields, field_validator
 from fashionkit.config import TrainConfig
 from fashionkit.exceptions import StorageError
 from fashionkit.sweep._folder import BEST, TABLE
 
+#: The states of a trial, as Optuna names them (in lower case).
+TRIAL_STATES = ("complete", "pruned", "fail", "running", "waiting")
+_COUNT = field_validator(NoneOr(Interval("int", ge=0)))
 
-@attrs.frozen(kw_only=True)
+
+@attrs.frozen(kw_only=True, field_transformer=annotated_fields)
 class TrialRecord:
     """One trial of a sweep, as the study records it.
 
@@ -29,17 +34,19 @@ class TrialRecord:
         note: Why a trial failed or was stopped, when it did.
     """
 
-    number: int
-    state: str
+    number: int = attrs.field(validator=field_validator(Interval("int", ge=0)))
+    state: str = attrs.field(validator=field_validator(Options(TRIAL_STATES)))
     params: dict[str, Any]
     value: float | None = None
-    epochs: int | None = None
-    seconds: float | None = None
+    epochs: int | None = attrs.field(default=None, validator=_COUNT)
+    seconds: float | None = attrs.field(
+        default=None, validator=field_validator(NoneOr(Interval("number", ge=0)))
+    )
     run_dir: str | None = None
     note: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=annotated_fields)
 class SweepResult:
     """What a sweep found: every trial, the best, and its config.
 

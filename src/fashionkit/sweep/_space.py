@@ -10,12 +10,28 @@ from pathlib import Path
 from typing import Any, Literal
 
 import attrs
+import numpy as np
 
-from fashionkit import _schema
+from fashionkit import _schema, _validation
 from fashionkit._io import os_errors_as
 from fashionkit._typing import PathLike
+from fashionkit._validation import (
+    AnyOf,
+    Boolean,
+    CheckedBy,
+    Constraint,
+    InstanceOf,
+    Interval,
+    MappingOf,
+    NoneOr,
+    Options,
+    SequenceOf,
+    annotated_fields,
+    field_validator,
+    refusal,
+)
 from fashionkit.config import TrainConfig, key_types, set_keys, settable_keys
-from fashionkit.exceptions import ConfigError, ConfigFileNotFoundError, StorageError
+from fashionkit.exceptions import ArgumentError, ConfigError, ConfigFileNotFoundError, StorageError
 
 _CORNER_LIMIT = 256  # corners checked together; beyond, each value is checked alone
 
@@ -28,11 +44,45 @@ def _as_tuple(value: Any) -> Any:
     return tuple(value) if isinstance(value, list | tuple) else value
 
 
-def _params(value: Any) -> tuple[Parameter, ...]:
-    return tuple(value)
+def _plain_number(value: Any) -> Any:
+    """A NumPy number as Python's (so that an integer range stays one); anything else as is."""
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen
+class OptunaTrial(Constraint):
+    """An Optuna trial: anything with ``suggest_categorical``, ``suggest_int``, ``suggest_float``.
+
+    Checked by what it has rather than by class, so that Optuna is not imported to check it.
+    """
+
+    def allows(self, value: object) -> bool:
+        """Whether ``value`` can suggest values."""
+        names = ("suggest_categorical", "suggest_int", "suggest_float")
+        return all(callable(getattr(value, name, None)) for name in names)
+
+    def describe(self) -> str:
+        """``an Optuna trial``."""
+        return "an Optuna trial (optuna.trial.Trial)"
+
+
+#: What Optuna stores for a parameter: a choice that is a scalar, a number, or a list's index.
+_STORED = AnyOf(
+    (Options((None,)), Boolean(), Interval("number"), InstanceOf((str,), "a str")),
+)
+#: The choices of a parameter: at least one.
+_CHOICES = SequenceOf(
+    CheckedBy("Parameter: no None; the space: each a valid config value"),
+    min_length=1,
+    description="a non-empty list of values (numbers, strings, booleans or lists)",
+)
+
+
+@attrs.frozen(kw_only=True, field_transformer=annotated_fields)
 class Parameter:
     """One searched config field: a range or a list of choices.
 
@@ -47,7 +97,9 @@ class Parameter:
         choices: The values to choose from, instead of a range (any TOML values: numbers,
             strings, booleans, lists).
 
-    A range whose ends are both integers is sampled as integers.
+    A range whose ends are both integers is sampled as integers. Each field is checked on its
+    own (an :class:`~fashionkit.exceptions.ArgumentError`, which is a ``ConfigError``), then
+    the fields together (a ``ConfigError`` naming the key).
 
     Example:
         >>> Parameter(key="optimizer.learning_rate", low=1e-4, high=1e-2, log=True).kind
@@ -61,24 +113,26 @@ class Parameter:
     """
 
     key: str
-    low: int | float | None = None
-    high: int | float | None = None
+    low: int | float | None = attrs.field(default=None, converter=_plain_number)
+    high: int | float | None = attrs.field(default=None, converter=_plain_number)
     log: bool = False
-    step: float | None = None
-    choices: tuple[Any, ...] | None = attrs.field(default=None, converter=_as_tuple)
+    step: float | None = attrs.field(
+        default=None,
+        converter=_plain_number,
+        validator=field_validator(NoneOr(Interval("number", gt=0))),
+    )
+    choices: tuple[Any, ...] | None = attrs.field(
+        default=None, converter=_as_tuple, validator=field_validator(NoneOr(_CHOICES))
+    )
 
     def __attrs_post_init__(self) -> None:
         where = f"search parameter {self.key!r}"
-        if not isinstance(self.key, str) or not self.key:
-            raise ConfigError(f"a search parameter needs a dotted config key; got {self.key!r}.")
+        if not self.key:
+            raise ConfigError("a search parameter needs a dotted config key; got ''.")
         if self.choices is not None:
             if self.low is not None or self.high is not None or self.log or self.step is not None:
                 raise ConfigError(
                     f"{where}: give either choices, or low and high (with log and step); not both."
-                )
-            if not isinstance(self.choices, tuple) or not self.choices:
-                raise ConfigError(
-                    f"{where}: choices must be a non-empty list; got {self.choices!r}."
                 )
             if any(choice is None for choice in self.choices):
                 raise ConfigError(
@@ -86,25 +140,17 @@ class Parameter:
                     f"has no null); leave the field out of the search to keep it unset."
                 )
             return
-        if (
-            self.low is None
-            or self.high is None
-            or not (is_number(self.low) and is_number(self.high))
-        ):
+        if self.low is None or self.high is None:
             raise ConfigError(
                 f"{where}: give low and high (numbers) for a range, or choices = [...]; got "
                 f"low={self.low!r}, high={self.high!r}."
             )
-        if not (math.isfinite(self.low) and math.isfinite(self.high)) or self.low >= self.high:
+        if self.low >= self.high:
             raise ConfigError(
                 f"{where}: low must be below high; got low={self.low!r}, high={self.high!r}."
             )
-        if not isinstance(self.log, bool):
-            raise ConfigError(f"{where}: log must be true or false; got {self.log!r}.")
         if self.log and self.low <= 0:
             raise ConfigError(f"{where}: a log range needs low > 0; got low={self.low!r}.")
-        if self.step is not None and (not is_number(self.step) or self.step <= 0):
-            raise ConfigError(f"{where}: step must be a number above 0; got {self.step!r}.")
         if self.log and self.step is not None:
             raise ConfigError(f"{where}: a log range cannot have a step.")
         if self.step is not None:
@@ -131,6 +177,7 @@ class Parameter:
             return self.choices
         return (self.low, self.high)
 
+    @_validation.params(trial=OptunaTrial())
     def suggest(self, trial: Any) -> Any:
         """Sample a value with an Optuna trial (``trial.suggest_*``)."""
         if self.choices is not None:
@@ -144,6 +191,7 @@ class Parameter:
             return trial.suggest_int(self.key, int(low), int(high), step=step, log=self.log)
         return trial.suggest_float(self.key, low, high, step=self.step, log=self.log)
 
+    @_validation.params(stored=_STORED)
     def value_of(self, stored: Any) -> Any:
         """The config value of what Optuna stored for this parameter (an index for lists)."""
         if self.choices is not None and not all(_scalar(c) for c in self.choices):
@@ -237,7 +285,39 @@ def _check_keys(params: Sequence[Parameter]) -> None:
             )
 
 
-@attrs.frozen(kw_only=True)
+def _parameters(value: Any) -> Any:
+    """A list of parameters as a tuple; anything else is left for the check."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+#: What :attr:`SearchSpace.params` holds.
+_PARAMETERS = SequenceOf(
+    InstanceOf((Parameter,)),
+    min_length=1,
+    description="a list or tuple of at least one parameter (Parameter objects; the [search] "
+    "tables of a TOML space)",
+)
+
+
+def _check_parameters(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """Refuse anything but a non-empty sequence of parameters; one alone is told to wrap it."""
+    if not _PARAMETERS.allows(value):
+        hint = "Wrap a single one in a tuple: params=(parameter,)."
+        hint = hint if isinstance(value, Parameter) else ""
+        raise ArgumentError(refusal("SearchSpace.params", _PARAMETERS.describe(), value, hint))
+
+
+#: What :meth:`SearchSpace.from_dict` reads.
+_SPACE_TABLE = MappingOf(
+    InstanceOf((str,), "a str"),
+    CheckedBy("from_dict: the [fixed] and [search] tables"),
+    description="a table (a mapping) with the sections 'fixed' and 'search'",
+)
+
+
+# The methods below are declared with _validation.params: in the class body, ``params`` is
+# the field.
+@attrs.frozen(kw_only=True, field_transformer=annotated_fields)
 class SearchSpace:
     """A base config and the parameters a sweep searches; see the module documentation.
 
@@ -246,6 +326,8 @@ class SearchSpace:
         params: The searched parameters, in order.
 
     Raises:
+        ArgumentError: ``base`` is not a TrainConfig, or ``params`` not a list or tuple of at
+            least one :class:`Parameter` (an ArgumentError is a ConfigError).
         ConfigError: An unknown key, a bad range, or a corner of the space that is not a valid
             config (the message says which values and why).
 
@@ -263,15 +345,11 @@ class SearchSpace:
     """
 
     base: TrainConfig = attrs.field(factory=TrainConfig)
-    params: tuple[Parameter, ...] = attrs.field(converter=_params, default=())
+    params: tuple[Parameter, ...] = attrs.field(
+        converter=_parameters, default=(), validator=_check_parameters
+    )
 
     def __attrs_post_init__(self) -> None:
-        if not isinstance(self.base, TrainConfig):
-            raise ConfigError(f"SearchSpace.base must be a TrainConfig; got {self.base!r}.")
-        if not all(isinstance(p, Parameter) for p in self.params):
-            raise ConfigError("SearchSpace.params must be Parameter objects.")
-        if not self.params:
-            raise ConfigError("a search space needs at least one parameter under [search].")
         _check_keys(self.params)
         object.__setattr__(self, "params", _typed(self.params))
         self._check_corners()
@@ -297,6 +375,7 @@ class SearchSpace:
                     f"the search space includes an invalid config at {shown}: {exc}"
                 ) from None
 
+    @_validation.params()
     def config_for(self, values: Mapping[str, Any]) -> TrainConfig:
         """The base config with the parameters set to ``values`` (dotted keys).
 
@@ -305,6 +384,7 @@ class SearchSpace:
         """
         return _with_values(self.base, values)
 
+    @_validation.params(trial=OptunaTrial())
     def suggest(self, trial: Any) -> dict[str, Any]:
         """Sample every parameter with an Optuna trial; returns the dotted keys' values."""
         return {p.key: p.suggest(trial) for p in self.params}
@@ -321,14 +401,13 @@ class SearchSpace:
         return _schema.to_toml(self.to_dict())
 
     @classmethod
+    @_validation.params(data=_SPACE_TABLE)
     def from_dict(cls, data: Mapping[str, Any]) -> SearchSpace:
         """Build a space from the TOML layout; ``fixed.preset`` names a preset to start from.
 
         Raises:
             ConfigError: Unknown keys, a bad value, or an invalid corner of the space.
         """
-        if not isinstance(data, Mapping):
-            raise ConfigError(f"a search space is a table; got {type(data).__name__}.")
         unknown = sorted(set(data) - {"fixed", "search"})
         if unknown:
             raise ConfigError(
@@ -363,10 +442,11 @@ class SearchSpace:
                         ["low", "high", "log", "step", "choices"],
                     )
                 )
-            params.append(Parameter(key=key, **table))
+            params.append(_parameter(key, table))
         return cls(base=base, params=tuple(params))
 
     @classmethod
+    @_validation.params()
     def from_toml(cls, path: PathLike) -> SearchSpace:
         """Read a space from a TOML file.
 
@@ -385,3 +465,11 @@ class SearchSpace:
         except UnicodeDecodeError:
             raise ConfigError(f"{source} is not a UTF-8 text file, so not a TOML space.") from None
         return cls.from_dict(_schema.parse_toml(text, source=str(source)))
+
+
+def _parameter(key: str, table: Mapping[str, Any]) -> Parameter:
+    """The parameter of a ``[search]`` table; a field's refusal names the key it belongs to."""
+    try:
+        return Parameter(key=key, **table)
+    except ArgumentError as exc:
+        raise ArgumentError(f"search parameter {key!r}: {exc}") from None

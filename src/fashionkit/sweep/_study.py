@@ -10,8 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
+import attrs
+
 from fashionkit import _schema
 from fashionkit._typing import PathLike
+from fashionkit._validation import Constraint, NoneOr, params
 from fashionkit.exceptions import ConfigError, FashionkitError, StorageError
 from fashionkit.sweep._folder import STUDY_DB
 from fashionkit.sweep._space import SearchSpace
@@ -73,6 +76,39 @@ def journal_path(url: str) -> Path | None:
     if rest.startswith("//"):  # the URL form, journal:///abs/path
         rest = rest[2:]
     return Path(rest)
+
+
+@attrs.frozen
+class StorageURL(Constraint):
+    """Where a study lives: a database URL (``SCHEME://...``) or ``journal:PATH``."""
+
+    def allows(self, value: object) -> bool:
+        """Whether ``value`` is such a string (a journal with a path)."""
+        if not isinstance(value, str):
+            return False
+        if value.startswith(JOURNAL):
+            return value.strip() != JOURNAL
+        return "://" in value
+
+    def describe(self) -> str:
+        """What a storage may be."""
+        return (
+            "a database URL such as postgresql+psycopg2://user@host/db or "
+            "sqlite:///path/study.db, or journal:PATH for a journal file on a shared filesystem"
+        )
+
+
+@attrs.frozen
+class StudyName(Constraint):
+    """A study's name: a string that is not empty and not only spaces."""
+
+    def allows(self, value: object) -> bool:
+        """Whether ``value`` names a study."""
+        return isinstance(value, str) and bool(value.strip())
+
+    def describe(self) -> str:
+        """``a non-empty str``."""
+        return "a non-empty str (not only spaces)"
 
 
 def _retry_callback(optuna: Any) -> Any:
@@ -247,6 +283,7 @@ def start_study(
     return study
 
 
+@params(storage=NoneOr(StorageURL()), study_name=StudyName())
 def open_study(
     folder: PathLike, *, storage: str | None = None, study_name: str = "fashionkit"
 ) -> Any:
@@ -259,6 +296,8 @@ def open_study(
         study_name: The study's name. Defaults to ``"fashionkit"``.
 
     Raises:
+        ArgumentError: ``storage`` is not a database URL or ``journal:PATH``, or
+            ``study_name`` is blank.
         RunDirError: No study of that name at that storage.
         FashionkitError: Optuna is not installed.
     """

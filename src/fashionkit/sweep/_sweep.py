@@ -1,4 +1,4 @@
-"""``fashionkit.sweep.sweep``: check the arguments, open the study, run the workers, collect."""
+"""``fashionkit.sweep.sweep``: open the study, run the workers, collect the trials."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import attrs
 from fashionkit._extras import require
 from fashionkit._io import os_errors_as
 from fashionkit._typing import PathLike
-from fashionkit._validation import check_scalar
+from fashionkit._validation import Interval, NoneOr, params
 from fashionkit.datasets import FashionMNIST
 from fashionkit.exceptions import ConfigError, StorageError
 from fashionkit.sweep._folder import STUDY_DB, TENSORBOARD, TRIALS, check_folder
@@ -19,8 +19,9 @@ from fashionkit.sweep._records import SweepResult, TrialRecord, write_results
 from fashionkit.sweep._space import SearchSpace
 from fashionkit.sweep._study import (
     JOURNAL,
-    PRUNERS,
     PrunerName,
+    StorageURL,
+    StudyName,
     count_states,
     import_optuna,
     journal_path,
@@ -30,6 +31,15 @@ from fashionkit.sweep._study import (
 from fashionkit.sweep._worker import HPARAMS_METRICS, Job, hparam_domains, run_workers, work
 
 
+@params(
+    trials=Interval("int", ge=1),
+    workers=Interval("int", ge=1),
+    storage=NoneOr(StorageURL()),
+    study_name=StudyName(),
+    timeout_seconds=NoneOr(Interval("number", gt=0)),
+    heartbeat_seconds=Interval("number", gt=0),
+    seed=NoneOr(Interval("int", ge=0)),
+)
 def sweep(
     space: SearchSpace,
     folder: PathLike,
@@ -50,44 +60,36 @@ def sweep(
     Each trial samples the parameters (Optuna's default TPE sampler), trains the config into
     ``FOLDER/trials/trial-NNNN`` with its per-epoch validation accuracy reported to the pruner,
     and is scored by its best validation accuracy. Completed and pruned trials count as
-    finished; failed ones (a worker that died, an invalid corner of the space) do not.
+    finished; failed ones (a worker that died, an invalid corner of the space) do not. Where
+    the study lives and how the time budget stops trials: :mod:`fashionkit.sweep`.
 
     Args:
         space: What to search.
-        folder: The sweep folder; created if missing. It keeps ``space.toml`` (a folder of
-            another space is refused), the trials' run directories, ``study.db`` (the default
-            storage), ``trials.md`` and ``best.toml``.
-        trials: How many trials should have finished when the sweep ends, counting those of
-            earlier runs of the same sweep.
+        folder: The sweep folder (created if missing): ``space.toml`` (another space's is
+            refused), the trials' run directories, ``study.db``, ``trials.md``, ``best.toml``.
+        trials: How many trials should have finished when the sweep ends, earlier runs' too.
         workers: Worker processes on this machine, sharing the study. Defaults to 1 (this
             process).
-        storage: Where the study lives, to share it with workers on other machines: a
-            database URL Optuna supports (``postgresql://user:pass@host/db``), or
-            ``journal:PATH``, Optuna's journal file, for a study shared through a file on a
-            filesystem every worker mounts (NFS, say), with no server; relative paths are
-            relative to the working directory. Defaults to SQLite in the folder, which is for
-            one machine only (SQLite's locks are unsafe on network filesystems).
+        storage: A database URL (``postgresql://user:pass@host/db``) or ``journal:PATH``,
+            shared with other machines. Defaults to SQLite in the folder (one machine only).
         study_name: The study's name in the storage. Defaults to ``"fashionkit"``.
         pruner: ``"median"`` (default), ``"hyperband"`` or ``"none"``.
-        timeout_seconds: Wall-clock budget of this call: no trial starts after it, and running
-            trials stop at their next batch, are marked failed and queued again, so that the
-            next run resumes them from their last checkpoint. ``None`` for no budget. This is
-            not :class:`~fashionkit.callbacks.TimeBudget`, which ends ``fit`` early and keeps
-            the run as complete: a trial cut short that way would be scored on fewer epochs
-            than the others and never trained further.
+        timeout_seconds: Wall-clock budget of this call (no trial starts after it; running
+            trials stop and are queued again); ``None`` for no budget.
         dataset: The data; loaded by each worker when omitted.
         heartbeat_seconds: How often workers record that their trial is alive; a trial silent
             for three times as long is failed and retried. Defaults to 10.
         seed: Seed of the TPE sampler (worker ``i`` uses ``seed + i``), for a repeatable
-            single-worker sweep; ``None`` (default) seeds from the system. Each trial's
-            training is seeded by its config, as always.
+            single-worker sweep; ``None`` (default): from the system. Each trial's training is
+            seeded by its config, as always.
         progress: Print a line per finished trial (the command line sets it).
 
     Returns:
         The trials, the best one and its config.
 
     Raises:
-        ConfigError: Bad arguments, a folder of another space, or trials that keep failing.
+        ArgumentError: A bad argument (an ArgumentError is a ConfigError).
+        ConfigError: A folder of another space, multi_worker, or trials that keep failing.
         FashionkitError: Optuna is not installed, or a worker process failed.
 
     Example:
@@ -96,31 +98,14 @@ def sweep(
         >>> result.best_config.optimizer.learning_rate  # doctest: +SKIP
         0.0021
     """
-    _check_arguments(
-        space,
-        trials=trials,
-        workers=workers,
-        storage=storage,
-        study_name=study_name,
-        pruner=pruner,
-        timeout_seconds=timeout_seconds,
-        heartbeat_seconds=heartbeat_seconds,
-        seed=seed,
-    )
+    if space.base.device.strategy == "multi_worker":
+        raise ConfigError("sweeps train each trial on one machine; multi_worker is not supported.")
     optuna = import_optuna()
-    target = Path(folder)
-    if target.exists() and not target.is_dir():
-        raise StorageError(f"Cannot sweep into {target}: it is a file, not a folder.")
-    check_folder(target, space, write=False, study_name=study_name)  # before any write
-    journal = None if storage is None else journal_path(storage)
-    if journal is not None:  # absolute, for worker processes and the results
-        url = f"{JOURNAL}{journal.resolve()}"
-    else:
-        url = storage if storage is not None else f"sqlite:///{(target / STUDY_DB).resolve()}"
+    target = _checked_folder(Path(folder), space, study_name)
     job = Job(
         space=space,
         folder=target,
-        url=url,
+        url=_study_url(storage, target),
         study_name=study_name,
         trials=trials,
         pruner=pruner,
@@ -132,6 +117,13 @@ def sweep(
         seed=seed,
     )
     study = _open_folder(optuna, job, on_server=storage is not None)
+    result = _run(job, study, workers)
+    write_results(result)
+    return result
+
+
+def _run(job: Job, study: Any, workers: int) -> SweepResult:
+    """Run the workers (this process alone for one) until enough trials finished; collect."""
     counts = count_states(study)
     job = attrs.evolve(
         job, started=time.time(), finished_at_start=counts["complete"] + counts["pruned"]
@@ -140,53 +132,23 @@ def sweep(
         work(job)
     else:
         run_workers(job, workers)
-    result = _collect(job, study)
-    write_results(result)
-    return result
+    return _collect(job, study)
 
 
-def _check_arguments(
-    space: SearchSpace,
-    *,
-    trials: int,
-    workers: int,
-    storage: str | None,
-    study_name: str,
-    pruner: str,
-    timeout_seconds: float | None,
-    heartbeat_seconds: float,
-    seed: int | None,
-) -> None:
-    """Refuse a bad argument of :func:`sweep` with a :class:`ConfigError` naming it.
+def _checked_folder(target: Path, space: SearchSpace, study_name: str) -> Path:
+    """``target``, unless it is a file or holds another space or study (checked, not written)."""
+    if target.exists() and not target.is_dir():
+        raise StorageError(f"Cannot sweep into {target}: it is a file, not a folder.")
+    check_folder(target, space, write=False, study_name=study_name)  # before any write
+    return target
 
-    Plain numbers go through :func:`~fashionkit._validation.check_scalar` (an
-    :class:`~fashionkit.exceptions.ArgumentError`, which is a ``ConfigError``).
-    """
-    if not isinstance(space, SearchSpace):
-        raise ConfigError(f"sweep() takes a SearchSpace; got {type(space).__name__}.")
-    check_scalar(trials, "trials", ge=1)
-    check_scalar(workers, "workers", ge=1)
-    if pruner not in PRUNERS:
-        raise ConfigError(f"pruner must be one of {', '.join(PRUNERS)}; got {pruner!r}.")
-    if timeout_seconds is not None:
-        check_scalar(timeout_seconds, "timeout_seconds", kind="number", gt=0, hint="Or None.")
-    check_scalar(heartbeat_seconds, "heartbeat_seconds", kind="number", gt=0)
-    if seed is not None:
-        check_scalar(seed, "seed", ge=0, hint="Or None.")
-    if storage is not None and (
-        not isinstance(storage, str)
-        or ("://" not in storage and journal_path(storage) is None)
-        or storage.strip() == JOURNAL
-    ):
-        raise ConfigError(
-            f"storage must be a database URL such as postgresql+psycopg2://user@host/db or "
-            f"sqlite:///path/study.db, or journal:PATH for a journal file on a shared "
-            f"filesystem; got {storage!r}."
-        )
-    if not isinstance(study_name, str) or not study_name.strip():
-        raise ConfigError(f"study_name must be a non-empty string; got {study_name!r}.")
-    if space.base.device.strategy == "multi_worker":
-        raise ConfigError("sweeps train each trial on one machine; multi_worker is not supported.")
+
+def _study_url(storage: str | None, folder: Path) -> str:
+    """The study's URL: ``storage`` (a journal's path made absolute), or SQLite in ``folder``."""
+    journal = None if storage is None else journal_path(storage)
+    if journal is not None:  # absolute, for worker processes and the results
+        return f"{JOURNAL}{journal.resolve()}"
+    return storage if storage is not None else f"sqlite:///{(folder / STUDY_DB).resolve()}"
 
 
 def _open_folder(optuna: Any, job: Job, *, on_server: bool) -> Any:
@@ -213,7 +175,7 @@ def _write_experiment(job: Job) -> None:
     Raises:
         ConfigError: The ``tensorboard`` package is not installed.
     """
-    from fashionkit.callbacks._tensorboard import write_hparams_experiment
+    from fashionkit.callbacks._tensorboard_writers import write_hparams_experiment
 
     require(
         "tensorboard",

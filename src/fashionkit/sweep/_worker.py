@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 
 from fashionkit._io import folder_lock
+from fashionkit._validation import annotated_fields
 from fashionkit.datasets import FashionMNIST, load_fashion_mnist
 from fashionkit.exceptions import ConfigError, FashionkitError, StorageError, TrainingInterrupted
 from fashionkit.runs import RunLayout, load_run
@@ -45,7 +46,7 @@ def _run_name(study: Any, trial: Any) -> str:
     return f"trial-{trial.number:04d}"
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=annotated_fields)
 class Job:
     """What each worker needs (picklable, for worker processes)."""
 
@@ -231,7 +232,7 @@ def _log_session(
     Its metrics are those the sweep's experiment names: the best validation accuracy, the
     epochs trained, the seconds and whether the pruner stopped it (1) or not (0).
     """
-    from fashionkit.callbacks._tensorboard import write_hparams_session
+    from fashionkit.callbacks._tensorboard_writers import write_hparams_session
 
     scores = (best, float(epochs), seconds, 1.0 if pruned else 0.0)
     metrics = dict(zip(HPARAMS_METRICS, scores, strict=True))

@@ -2,30 +2,37 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
+from fashionkit._validation import Interval, KerasModel, NoneOr, Options, params
 from fashionkit.config import LossConfig, OptimizerConfig, TrainConfig
-from fashionkit.exceptions import ConfigError, FashionkitDeprecationWarning
+from fashionkit.exceptions import ConfigError
 from fashionkit.models import create_model
 
+#: A number of steps or batches: at least one.
+_STEPS = Interval("int", ge=1)
+#: How Keras reduces per-sample losses (``keras.losses.Loss``'s ``reduction``).
+_REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none")
 
+
+@params(total_steps=NoneOr(_STEPS))
 def make_optimizer(config: OptimizerConfig, *, total_steps: int | None = None) -> Any:
     """Return the Keras optimizer ``config`` describes: rate or schedule, decay, momentum, EMA.
 
     Args:
         config: The optimizer config.
-        total_steps: Optimizer steps of the whole run; needed when the learning rate follows
-            a schedule or a warm-up.
+        total_steps: Optimizer steps of the whole run, at least 1; needed when the learning
+            rate follows a schedule or a warm-up.
 
     Raises:
         ConfigError: A schedule is configured but ``total_steps`` is not given.
+        ArgumentError: ``total_steps`` below 1, or an argument of the wrong type.
     """
     import keras
 
     rate: Any = float(config.learning_rate)  # Keras refuses an integer rate (lr = 1)
     if config.needs_total_steps:
-        if total_steps is None or total_steps < 1:
+        if total_steps is None:
             raise ConfigError(
                 f"OptimizerConfig(schedule={config.schedule!r}) needs the run's number of steps: "
                 f"compile with total_steps=..., or through create_training_model with "
@@ -59,8 +66,13 @@ def make_optimizer(config: OptimizerConfig, *, total_steps: int | None = None) -
     return classes[config.name](**options)
 
 
+@params(reduction=NoneOr(Options(_REDUCTIONS)))
 def make_loss(config: LossConfig, *, reduction: str | None = "sum_over_batch_size") -> Any:
-    """Return the Keras loss object for ``config`` (``reduction=None`` gives per-sample losses)."""
+    """Return the Keras loss object for ``config`` (``reduction=None`` gives per-sample losses).
+
+    ``reduction`` is Keras's: ``"sum_over_batch_size"`` (the default), ``"sum"``, ``"mean"``,
+    ``"mean_with_sample_weight"``, ``"none"`` or ``None``.
+    """
     import keras
 
     if config.encoding == "sparse":
@@ -70,6 +82,7 @@ def make_loss(config: LossConfig, *, reduction: str | None = "sum_over_batch_siz
     )
 
 
+@params(model=KerasModel(), steps_per_execution=_STEPS, total_steps=NoneOr(_STEPS))
 def compile_model(
     model: Any,
     *,
@@ -85,11 +98,15 @@ def compile_model(
             :func:`~fashionkit.models.create_model` returns.
         loss: The loss; sparse categorical cross-entropy when omitted.
         optimizer: The optimizer; RMSprop at 0.001 when omitted.
-        steps_per_execution: Batches Keras runs per compiled call. Defaults to 1.
+        steps_per_execution: Batches Keras runs per compiled call, at least 1. Defaults to 1.
         total_steps: Optimizer steps of the whole run, for a learning-rate schedule.
 
     Returns:
         The same model, compiled.
+
+    Raises:
+        ConfigError: The optimizer follows a schedule and ``total_steps`` is not given.
+        ArgumentError: ``model`` is no Keras model, or a step count is below 1.
 
     Example:
         >>> from fashionkit.models import create_model
@@ -106,8 +123,9 @@ def compile_model(
     return model
 
 
+@params(wanted=_STEPS, steps_per_epoch=_STEPS)
 def aligned_steps_per_execution(wanted: int, steps_per_epoch: int) -> int:
-    """The largest divisor of ``steps_per_epoch`` that is at most ``wanted``.
+    """The largest divisor of ``steps_per_epoch`` that is at most ``wanted`` (both at least 1).
 
     Example:
         >>> aligned_steps_per_execution(64, 1500)
@@ -118,6 +136,7 @@ def aligned_steps_per_execution(wanted: int, steps_per_epoch: int) -> int:
     return max(d for d in range(1, min(wanted, steps_per_epoch) + 1) if steps_per_epoch % d == 0)
 
 
+@params(steps_per_epoch=NoneOr(_STEPS))
 def create_training_model(
     config: TrainConfig | None = None, *, steps_per_epoch: int | None = None
 ) -> Any:
@@ -125,7 +144,7 @@ def create_training_model(
 
     Args:
         config: The training config; :class:`~fashionkit.config.TrainConfig()` when omitted.
-        steps_per_epoch: Batches per epoch, when known. Keras runs whole groups of
+        steps_per_epoch: Batches per epoch (at least 1), when known. Keras runs whole groups of
             ``steps_per_execution`` batches, so a group would spill into the next epoch when
             that number does not divide the epoch; given the epoch length, the largest divisor
             not above ``config.steps_per_execution`` is used instead.
@@ -151,16 +170,3 @@ def create_training_model(
         steps_per_execution=steps,
         total_steps=total_steps,
     )
-
-
-def build_model(config: TrainConfig | None = None, *, steps_per_epoch: int | None = None) -> Any:
-    """Deprecated name of :func:`create_training_model`; it will be removed in 0.3.
-
-    "Build" means creating a layer's weights in Keras; this function creates and compiles.
-    """
-    warnings.warn(
-        "fashionkit.build_model is deprecated; use fashionkit.create_training_model.",
-        FashionkitDeprecationWarning,
-        stacklevel=2,
-    )
-    return create_training_model(config, steps_per_epoch=steps_per_epoch)

@@ -71,52 +71,11 @@ class MultiWorkerLoop:
     def run(self, setup: TrainingSetup, callbacks: list[Any]) -> float:
         """Train for the remaining epochs."""
         import keras
-        import tensorflow as tf
 
         config, model, strategy = setup.config, setup.model, setup.strategy
         batch_size = config.batch_size
-        loss = make_loss(config.loss, reduction=None)
-        one_hot = setup.train_targets.ndim == 2
-        steps = len(setup.train_images) // batch_size
-        if steps == 0:
-            raise ConfigError(
-                f"batch_size={batch_size} is larger than the {len(setup.train_images)} training "
-                f"images; the multi-worker loop drops incomplete batches, so nothing would be "
-                f"trained. Use a smaller batch size."
-            )
-        replicas = strategy.num_replicas_in_sync
-        if batch_size % replicas:
-            raise ConfigError(
-                f"batch_size={batch_size} does not split evenly over the {replicas} replicas "
-                f"of the multi-worker strategy; use a multiple of {replicas}."
-            )
-        optimizer = model.optimizer
-        with strategy.scope():
-            optimizer.build(model.trainable_variables)
-        scales_loss = hasattr(optimizer, "scale_loss")
-
-        def replica_step(xb: Any, yb: Any, wants: Any) -> tuple[Any, Any, Any]:
-            with tf.GradientTape() as tape:
-                probs = model(xb, training=True)
-                per_example = loss(yb, probs)
-                batch_loss = tf.nn.compute_average_loss(per_example, global_batch_size=batch_size)
-                scaled = optimizer.scale_loss(batch_loss) if scales_loss else batch_loss
-            grads = tape.gradient(scaled, model.trainable_variables)
-            optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
-            truth = tf.argmax(yb, axis=1) if one_hot else tf.cast(yb, tf.int64)
-            hits = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(probs, axis=1), truth), tf.float32))
-            return batch_loss, hits, tf.identity(wants)
-
-        def distributed_step(batch: Any, wants: Any) -> tuple[Any, Any, Any]:
-            batch_loss, hits, asked = strategy.run(replica_step, args=(*batch, wants))
-            total = tf.distribute.ReduceOp.SUM
-            return (
-                strategy.reduce(total, batch_loss, axis=None),
-                strategy.reduce(total, hits, axis=None),
-                strategy.reduce(total, asked, axis=None),
-            )
-
-        train_step = tf.function(distributed_step)
+        steps, replicas = _steps_and_replicas(setup)
+        train_step = _distributed_step(setup)
         agree = summed_over_replicas(strategy)
         stops = _Stops(model, callbacks)
         callback_list = keras.callbacks.CallbackList(
@@ -155,9 +114,74 @@ class MultiWorkerLoop:
             if stops.agreed(agree(stops.wants()), epoch=epoch, cut_short=False):
                 break
         # Keras's fit ends the same way: with weight averaging, the model keeps the average.
-        optimizer.finalize_variable_values(model.trainable_variables)
+        model.optimizer.finalize_variable_values(model.trainable_variables)
         callback_list.on_train_end()
         return time.perf_counter() - start
+
+
+def _steps_and_replicas(setup: TrainingSetup) -> tuple[int, int]:
+    """Complete batches per epoch, and the replicas.
+
+    Raises:
+        ConfigError: No batch is complete, or the batch does not split evenly over the
+            replicas.
+    """
+    batch_size = setup.config.batch_size
+    steps = len(setup.train_images) // batch_size
+    if steps == 0:
+        raise ConfigError(
+            f"batch_size={batch_size} is larger than the {len(setup.train_images)} training "
+            f"images; the multi-worker loop drops incomplete batches, so nothing would be "
+            f"trained. Use a smaller batch size."
+        )
+    replicas = int(setup.strategy.num_replicas_in_sync)
+    if batch_size % replicas:
+        raise ConfigError(
+            f"batch_size={batch_size} does not split evenly over the {replicas} replicas "
+            f"of the multi-worker strategy; use a multiple of {replicas}."
+        )
+    return steps, replicas
+
+
+def _distributed_step(setup: TrainingSetup) -> Any:
+    """The compiled training step: each replica's slice, the loss over the global batch.
+
+    It takes a batch and this worker's stop requests, and returns the global batch's summed
+    loss and hits and every worker's summed requests.
+    """
+    import tensorflow as tf
+
+    config, model, strategy = setup.config, setup.model, setup.strategy
+    batch_size = config.batch_size
+    loss = make_loss(config.loss, reduction=None)
+    one_hot = setup.train_targets.ndim == 2
+    optimizer = model.optimizer
+    with strategy.scope():
+        optimizer.build(model.trainable_variables)
+    scales_loss = hasattr(optimizer, "scale_loss")
+
+    def replica_step(xb: Any, yb: Any, wants: Any) -> tuple[Any, Any, Any]:
+        with tf.GradientTape() as tape:
+            probs = model(xb, training=True)
+            per_example = loss(yb, probs)
+            batch_loss = tf.nn.compute_average_loss(per_example, global_batch_size=batch_size)
+            scaled = optimizer.scale_loss(batch_loss) if scales_loss else batch_loss
+        grads = tape.gradient(scaled, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
+        truth = tf.argmax(yb, axis=1) if one_hot else tf.cast(yb, tf.int64)
+        hits = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(probs, axis=1), truth), tf.float32))
+        return batch_loss, hits, tf.identity(wants)
+
+    def distributed_step(batch: Any, wants: Any) -> tuple[Any, Any, Any]:
+        batch_loss, hits, asked = strategy.run(replica_step, args=(*batch, wants))
+        total = tf.distribute.ReduceOp.SUM
+        return (
+            strategy.reduce(total, batch_loss, axis=None),
+            strategy.reduce(total, hits, axis=None),
+            strategy.reduce(total, asked, axis=None),
+        )
+
+    return tf.function(distributed_step)
 
 
 def _worker_batches(

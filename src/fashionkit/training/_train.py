@@ -12,11 +12,12 @@ import attrs
 
 from fashionkit._averaging import finalize_average
 from fashionkit._typing import PathLike
+from fashionkit._validation import Constraint, InstanceOf, NoneOr, SequenceOf, params
 from fashionkit.calibration import Calibration, calibrate
 from fashionkit.config import TrainConfig
 from fashionkit.datasets import FashionMNIST
 from fashionkit.evaluation import EvaluationReport
-from fashionkit.exceptions import ConfigError, TrainingInterrupted
+from fashionkit.exceptions import TrainingInterrupted
 from fashionkit.results import TrainResult
 from fashionkit.training._loops import loop_for
 from fashionkit.training._setup import TrainingSetup, prepare
@@ -24,6 +25,29 @@ from fashionkit.training._setup import TrainingSetup, prepare
 logger = logging.getLogger("fashionkit")
 
 
+@attrs.frozen
+class _KerasCallback(Constraint):
+    """A Keras callback: an instance with Keras's hooks (not a class, not a plain function)."""
+
+    def allows(self, value: object) -> bool:
+        """Whether ``value`` is an instance with the hooks ``fit`` calls on every callback."""
+        hooks = ("set_model", "set_params", "on_epoch_end", "on_train_batch_end")
+        return not isinstance(value, type) and all(hasattr(value, hook) for hook in hooks)
+
+    def describe(self) -> str:
+        """What is allowed."""
+        return "a Keras callback (an instance of keras.callbacks.Callback)"
+
+
+@params(
+    config=NoneOr(
+        InstanceOf((TrainConfig,), "a TrainConfig (from a dict: TrainConfig.from_dict(data))")
+    ),
+    callbacks=SequenceOf(
+        _KerasCallback(),
+        description="a list or tuple of Keras callbacks (instances of keras.callbacks.Callback)",
+    ),
+)
 def train(
     config: TrainConfig | None = None,
     *,
@@ -34,46 +58,30 @@ def train(
 ) -> TrainResult:
     """Train a model on Fashion-MNIST as ``config`` describes, and evaluate it.
 
-    Three steps. **Setup**: apply the device config (before TensorFlow initialises) and create
-    the distribution strategy; open the run directory; load the data unless ``dataset`` is
-    given; hold out the validation split (by default the tutorial's, row for row); encode
-    labels for the loss; seed Python, NumPy and Keras (and turn on op determinism unless
-    ``config.deterministic`` is off); create and compile the model in the strategy's scope
-    under the configured precision, or restore it from the run directory. **Loop**: Keras's
-    ``fit`` (or, for ``multi_worker``, fashionkit's own loop) with fashionkit's callbacks, then
-    the user's, then the run directory's. **Finish**: evaluate the final model on the
-    validation and test splits and write the run directory's results.
-
-    With no arguments it reproduces the tutorial: the one-layer softmax model, sparse labels,
-    RMSprop, 5 epochs of batches of 32, the tutorial's 20% validation split (about 0.85
-    validation accuracy).
-
-    ``config.batch_size`` is the global batch: with several replicas (``mirrored`` or
-    ``multi_worker``) each replica computes ``batch_size / replicas`` examples per step, and an
-    epoch has the same number of steps as on one device.
-
-    SIGINT (Ctrl-C) and SIGTERM during training stop it at the next batch boundary: the epoch
-    in progress is dropped, every completed epoch stays in the run directory, and
-    :class:`~fashionkit.exceptions.TrainingInterrupted` is raised; training again resumes. A
-    signal during the final evaluation and writing is noted and the run is finished (it takes
-    seconds). Under ``multi_worker`` a signal to any one worker stops every worker after the
-    same step (a time budget and a callback's ``stop_training`` too).
+    Three steps, detailed in :mod:`fashionkit.training`: **setup** (devices, run directory,
+    data, validation split, seeds, model), the **loop** (Keras's ``fit``, or fashionkit's own
+    for ``multi_worker``) and **finish** (the final reports on the validation and test splits,
+    the run directory's results). With no arguments it reproduces the tutorial: the one-layer
+    softmax model, sparse labels, RMSprop, 5 epochs of batches of 32, the tutorial's 20%
+    validation split (about 0.85 validation accuracy). SIGINT (Ctrl-C) and SIGTERM stop
+    training at the next batch boundary and keep every completed epoch.
 
     Args:
-        config: What to train; :class:`~fashionkit.config.TrainConfig()` when omitted.
+        config: What to train; :class:`~fashionkit.config.TrainConfig()` when omitted. Its
+            ``batch_size`` is the global batch, split among the replicas.
         dataset: The data; loaded with :func:`~fashionkit.load_fashion_mnist` when omitted.
         callbacks: Keras callbacks, run after fashionkit's own (so the epoch's ``val_*``
-            metrics are already in the logs). Those with a ``set_context`` method receive the
-            run's :class:`~fashionkit.callbacks.TrainingContext` first.
+            metrics are already in the logs). Two hooks beyond Keras's reach them (see
+            :mod:`fashionkit.callbacks`): ``set_context(context)`` receives the run's
+            :class:`~fashionkit.callbacks.TrainingContext` before training starts, and
+            ``on_result(result)`` the :class:`~fashionkit.TrainResult` once the final model is
+            evaluated, before the run directory's results are written.
         run_dir: Folder to keep the run in (layout in :mod:`fashionkit.runs`): the config, a
             checkpoint after every epoch, the metrics log, the final model, the reports and the
             environment. If the folder holds an interrupted run of the same config, training
             resumes after its last completed epoch and ends at ``config.epochs``; each epoch's
             data order depends only on the seed and the epoch, so a resumed deterministic run
-            ends with the same metrics as an uninterrupted one. Under ``multi_worker`` give
-            every worker the same folder on a filesystem they all see: the chief (task
-            ``chief``, or worker 0) writes it, the others resume from its checkpoint and write
-            nothing.
+            ends with the same metrics as an uninterrupted one.
         live: In a Jupyter notebook, redraw the learning curves under the cell after every
             epoch (:class:`~fashionkit.callbacks.LiveCurves`, which needs the ``plot`` extra);
             elsewhere it changes nothing and the per-epoch line stays. Defaults to ``False``.
@@ -82,12 +90,13 @@ def train(
         The trained model, per-epoch history, validation and test reports, and timings.
 
     Raises:
+        ArgumentError: ``config`` is not a TrainConfig (a dict, say), a callback is not a Keras
+            callback instance, or another argument has the wrong type.
         DeviceError: The device config cannot be satisfied.
         RunDirError: ``run_dir`` is in use by another process, is a file, holds a different
             config, a completed run, or damaged files, or cannot be written.
         TrainingInterrupted: SIGINT or SIGTERM stopped training.
-        ConfigError: ``config`` is not a TrainConfig, or it asks for TensorBoard logs without a
-            run directory.
+        ConfigError: ``config`` asks for TensorBoard logs without a run directory.
         FashionkitError: Loading or validating the data failed (see
             :func:`~fashionkit.load_fashion_mnist`).
 
@@ -98,36 +107,42 @@ def train(
         0.85
     """
     started = time.perf_counter()
-    config = config if config is not None else TrainConfig()
-    if not isinstance(live, bool):
-        raise ConfigError(f"train(live=...) takes True or False; got {live!r}.")
-    if not isinstance(config, TrainConfig):
-        raise ConfigError(
-            f"train() takes a TrainConfig; got {type(config).__name__}. Build one with "
-            f"TrainConfig(...) or TrainConfig.from_dict(...)."
-        )
-    setup = prepare(config, dataset=dataset, run_dir=run_dir)
+    setup = prepare(
+        config if config is not None else TrainConfig(), dataset=dataset, run_dir=run_dir
+    )
     wiring: _Wiring | None = None
     try:
-        logger.info("device: %s", setup.placement)
         wiring = _wire_callbacks(setup, callbacks, live=live)
-        if setup.run is not None and setup.run.stop_reason is not None:
-            # The checkpoint was written when training stopped (early stopping, a time budget)
-            # and the process ended before the results: finish without training on.
-            wiring.context.stop_reason = setup.run.stop_reason
-            finalize_average(setup.model)
-            fit_seconds = 0.0
-        else:
-            fit_seconds = loop_for(setup).run(setup, wiring.callbacks)
+        fit_seconds = _loop(setup, wiring)
         _raise_if_interrupted(setup, wiring)
         return _finish(setup, wiring, fit_seconds=fit_seconds, started=started)
     finally:
-        if wiring is not None:
-            wiring.signals.restore()  # also when fit raised and on_train_end never ran
-        if wiring is not None and wiring.tensorboard is not None:
+        _close(setup, wiring)
+
+
+def _loop(setup: TrainingSetup, wiring: _Wiring) -> float:
+    """Train the remaining epochs; return the seconds spent fitting."""
+    logger.info("device: %s", setup.placement)
+    if setup.run is not None and setup.run.stop_reason is not None:
+        # The checkpoint was written when training stopped (early stopping, a time budget)
+        # and the process ended before the results: finish without training on.
+        wiring.context.stop_reason = setup.run.stop_reason
+        finalize_average(setup.model)
+        return 0.0
+    return loop_for(setup).run(setup, wiring.callbacks)
+
+
+def _close(setup: TrainingSetup, wiring: _Wiring | None) -> None:
+    """Restore the signal handlers, close the TensorBoard writers and the run directory.
+
+    Also when fit raised and ``on_train_end`` never ran.
+    """
+    if wiring is not None:
+        wiring.signals.restore()
+        if wiring.tensorboard is not None:
             wiring.tensorboard.close()
-        if setup.run is not None:
-            setup.run.close()
+    if setup.run is not None:
+        setup.run.close()
 
 
 @attrs.frozen(kw_only=True, eq=False)
