@@ -97,10 +97,10 @@ def test_to_dict_is_plain_json_ready_data() -> None:
 
 
 @pytest.mark.parametrize("name", ["EpochRecord", "TrainResult"])
-def test_results_are_exported_from_the_package_and_training(name: str) -> None:
-    """It offers the result types from fashionkit and fashionkit.training as well."""
+def test_results_are_exported_from_the_package_and_their_home_only(name: str) -> None:
+    """It offers the result types from fashionkit and fashionkit.results, and not from training."""
     assert getattr(fashionkit, name) is getattr(fashionkit.results, name)
-    assert getattr(fashionkit.training, name) is getattr(fashionkit.results, name)
+    assert name not in fashionkit.training.__all__
 
 
 # --- every field is declared ------------------------------------------------------------------

@@ -554,12 +554,12 @@ def _class_names(classes: NDArray[Any]) -> tuple[str, ...]:
 def _model_to_bytes(model: Any) -> bytes:
     """The bytes of ``model`` saved as a ``.keras`` file."""
     with tempfile.TemporaryDirectory(prefix="fashionkit-") as folder:
-        return save_model(model, Path(folder) / "model.keras").read_bytes()
+        return save_model(model, Path(folder) / "estimator.keras").read_bytes()
 
 
 def _model_from_bytes(data: bytes) -> Any:
     """The model saved by :func:`_model_to_bytes` (loaded with Keras's safe mode on)."""
     with tempfile.TemporaryDirectory(prefix="fashionkit-") as folder:
-        path = Path(folder) / "model.keras"
+        path = Path(folder) / "estimator.keras"
         path.write_bytes(data)
         return load_model(path)
