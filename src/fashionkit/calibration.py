@@ -63,6 +63,7 @@ __all__ = [
     "ReliabilityBins",
     "apply_temperature",
     "calibrate",
+    "check_temperature",
     "expected_calibration_error",
     "fit_temperature",
     "reliability_bins",

@@ -73,7 +73,8 @@ class TrainConfig(_fields.ConfigBase):
     Attributes:
         data: Split and input layout. Defaults to :class:`DataConfig()`.
         model: Architecture and its parameters; a name (``"mlp"``) or a mapping with an
-            ``architecture`` key is converted. Defaults to :class:`LinearConfig()`.
+            ``architecture`` key is converted. Defaults to ``LinearConfig()``
+            (:class:`~fashionkit.models.LinearConfig`).
         loss: Label encoding and label smoothing. Defaults to :class:`LossConfig()`.
         optimizer: Optimizer and learning rate. Defaults to :class:`OptimizerConfig()`.
         device: Compute device. Defaults to :class:`DeviceConfig()`.
@@ -177,8 +178,8 @@ class TrainConfig(_fields.ConfigBase):
     calibrate: bool = attrs.field(default=False, validator=_is_bool)
     tensorboard: bool = attrs.field(default=False, validator=_is_bool)
 
-    #: The fields that change what is printed or logged, not what is trained: a run may be
-    #: resumed with other values of them, and they are no hyperparameters.
+    #: The fields that change what is printed or logged and not what is trained. A run may
+    #: be resumed with other values of them, and they are no hyperparameters.
     REPORTING_FIELDS: ClassVar[frozenset[str]] = frozenset({"verbose", "tensorboard"})
 
     def __attrs_post_init__(self) -> None:
@@ -201,7 +202,7 @@ class TrainConfig(_fields.ConfigBase):
         """A copy with settings applied by their dotted keys, validated as a whole.
 
         Each setting is ``KEY=VALUE`` text, the value in TOML (``"model.filters=[16, 32]"``,
-        ``"optimizer.name=adam"``: a bare word is a string; see :func:`parse_override`), or a
+        ``"optimizer.name=adam"``: a bare word is a string; see :func:`~fashionkit.config.parse_override`), or a
         pair of a dotted key and a Python value (``("epochs", 3)``). They are applied in order,
         so a later setting of a key wins; setting ``model.architecture`` starts the model
         section from that architecture's defaults (see :func:`set_keys`). ``fashionkit train

@@ -132,7 +132,7 @@ class RunLayout:
 
     @params()
     def picture(self, name: ReportPicture) -> Path:
-        """A picture of ``fashionkit report`` (:data:`REPORT_PICTURES`), as PNG."""
+        """A picture of ``fashionkit report`` (:data:`~fashionkit.runs.REPORT_PICTURES`), as PNG."""
         return self.root / f"{name}.png"
 
     @property

@@ -20,7 +20,7 @@ __all__ = ["ResumeState", "check_contents", "refuse_file", "same_training"]
 def same_training(old: TrainConfig, new: TrainConfig) -> bool:
     """Whether a run of ``old`` may go on as a run of ``new`` (the check of a resume).
 
-    They may differ only in :attr:`TrainConfig.REPORTING_FIELDS` (what is printed, not what
+    They may differ only in :attr:`~fashionkit.config.TrainConfig.REPORTING_FIELDS` (what is printed, not what
     is trained). Sweeps ask it too, to tell a trial's own run directory.
     """
     return not training_differences(old, new)

@@ -40,7 +40,7 @@ class RunWriter(ResumeState):
 
     :meth:`open` locks the folder for this process, creates it (writing ``config.toml``) or
     checks that it holds an unfinished run of the same config, and reads the newest
-    checkpoint; training then takes the model to resume from with :meth:`restore_model`, the
+    checkpoint; training then takes the model to resume from with ``restore_model()``, the
     callbacks that keep the folder up to date with :meth:`callbacks`, writes the results with
     :meth:`write_results` and releases the lock with :meth:`close`. The lock is the operating
     system's: a process that dies, even by ``SIGKILL``, releases it.
