@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Final, Literal, get_args
 
+from fashionkit._messages import shown
 from fashionkit.exceptions import ConfigError
 
 #: English class names, indexed by label.
@@ -114,4 +115,4 @@ def input_shape_for(layout: str) -> tuple[int, ...]:
         return (PIXELS,)
     if layout == "image":
         return (*IMAGE_SHAPE, 1)
-    raise ConfigError(f"layout must be 'flat' or 'image'; got {layout!r}.")
+    raise ConfigError(f"layout must be 'flat' or 'image'; got {shown(layout)}.")

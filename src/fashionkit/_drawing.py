@@ -114,11 +114,23 @@ def confusion_matrix_figure(matrix: ArrayLike, class_names: Sequence[str], *, ti
     return fig
 
 
-def figure_png(fig: Any, *, dpi: float | None = None) -> bytes:
-    """Render a matplotlib figure on an Agg canvas and return it as PNG bytes.
+#: The picture formats fashionkit writes, by file name suffix (lower case): the format the
+#: suffix names, as matplotlib writes it.
+PICTURE_FORMATS: dict[str, str] = {
+    ".png": "png",
+    ".jpg": "jpeg",
+    ".jpeg": "jpeg",
+    ".svg": "svg",
+    ".pdf": "pdf",
+}
+
+
+def figure_bytes(fig: Any, *, format: str = "png", dpi: float | None = None) -> bytes:
+    """Render a matplotlib figure on an Agg canvas and return it in ``format``.
 
     Args:
         fig: The figure.
+        format: One of :data:`PICTURE_FORMATS`' values. Defaults to ``"png"``.
         dpi: Pixels per inch. Defaults to the figure's own (``figure(9, 8)``: 900 x 800
             pixels); :data:`SAVED_DPI` draws it for HiDPI screens (1800 x 1600).
     """
@@ -126,8 +138,13 @@ def figure_png(fig: Any, *, dpi: float | None = None) -> bytes:
 
     canvas: Any = FigureCanvasAgg(fig)  # also becomes fig.canvas
     buffer = io.BytesIO()
-    canvas.print_figure(buffer, format="png", dpi=dpi if dpi is not None else fig.dpi)
+    canvas.print_figure(buffer, format=format, dpi=dpi if dpi is not None else fig.dpi)
     return buffer.getvalue()
+
+
+def figure_png(fig: Any, *, dpi: float | None = None) -> bytes:
+    """Render a matplotlib figure as PNG bytes (see :func:`figure_bytes`)."""
+    return figure_bytes(fig, format="png", dpi=dpi)
 
 
 def png_size(png: bytes) -> tuple[int, int]:

@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Literal, Self
 import attrs
 
 from fashionkit import _html, _schema
+from fashionkit._messages import shown
 from fashionkit._validation import check_scalar
 from fashionkit.exceptions import ConfigError
 
@@ -37,9 +38,9 @@ def one_of(allowed: Iterable[str]) -> Validator:
         hint = ""
         if isinstance(value, str):
             close = difflib.get_close_matches(value, choices, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
+            hint = f" Did you mean {shown(close[0])}?" if close else ""
         raise ConfigError(
-            f"{where(instance, attribute)} must be one of {listed}; got {value!r}.{hint}"
+            f"{where(instance, attribute)} must be one of {listed}; got {shown(value)}.{hint}"
         )
 
     return check
@@ -80,7 +81,7 @@ def is_bool(instance: object, attribute: attrs.Attribute[Any], value: object) ->
     """Accept ``True`` or ``False`` only (not 0, 1 or strings)."""
     if not isinstance(value, bool):
         raise ConfigError(
-            f"{where(instance, attribute)} must be true or false; got {value!r} "
+            f"{where(instance, attribute)} must be true or false; got {shown(value)} "
             f"({type(value).__name__})."
         )
 
@@ -92,10 +93,10 @@ def positive_ints(instance: object, attribute: attrs.Attribute[Any], value: obje
         or not value
         or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in value)
     ):
-        shown = list(value) if isinstance(value, tuple) else value
+        given = list(value) if isinstance(value, tuple) else value
         raise ConfigError(
             f"{where(instance, attribute)} must be a non-empty list of positive integers, such "
-            f"as [128, 64]; got {shown!r}."
+            f"as [128, 64]; got {shown(given)}."
         )
 
 
@@ -128,7 +129,7 @@ def instance_of(cls: type) -> Validator:
         if not isinstance(value, cls):
             raise ConfigError(
                 f"{where(instance, attribute)} must be a {cls.__name__} or a mapping of its "
-                f"fields; got {value!r}."
+                f"fields; got {shown(value)}."
             )
 
     return check

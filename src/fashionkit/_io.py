@@ -2,7 +2,7 @@
 
 A reader never sees a half-written file under its final name: whole files are written to a
 temporary name beside the target, flushed, synced and renamed (:func:`staged`); log lines are
-appended and synced one at a time (:func:`append_line`). :func:`os_error_message` turns the
+appended and synced one at a time (``fashionkit._jsonl``). :func:`os_error_message` turns the
 operating system's errors into one sentence that names the path and says what to do, and
 :class:`DirectoryLock` keeps two processes from writing one run directory at once (its lock
 file, like :func:`folder_lock`'s, is removed when the lock is released).
@@ -273,17 +273,6 @@ def atomic_save_model(model: Any, path: Path) -> Path:
 def atomic_write_text(path: Path, text: str) -> Path:
     """Write ``text`` as UTF-8, atomically (see :func:`atomic_write_bytes`)."""
     return atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def append_line(path: Path, line: str) -> None:
-    """Append one line (a newline is added) to a UTF-8 file, flushed and synced before returning.
-
-    The file is opened for this line only, so no handle stays open if the process dies.
-    """
-    with path.open("a", encoding="utf-8") as out:
-        out.write(line + "\n")
-        out.flush()
-        os.fsync(out.fileno())
 
 
 def _same_file(fd: int, path: Path) -> bool:

@@ -31,6 +31,7 @@ import cattrs
 import numpy as np
 import tomli_w
 
+from fashionkit._messages import shown
 from fashionkit.exceptions import ConfigError
 
 __all__ = [
@@ -87,7 +88,7 @@ def unknown_keys_message(owner: str, unknown: list[str], allowed: list[str]) -> 
     hints = []
     for key in sorted(unknown, key=str):
         close = difflib.get_close_matches(str(key), allowed, n=1)
-        hints.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        hints.append(f"{shown(key)}" + (f" (did you mean {shown(close[0])}?)" if close else ""))
     return (
         f"{owner} got unknown key(s) {', '.join(hints)}; allowed keys are "
         f"{', '.join(allowed) or 'none'}."
@@ -100,15 +101,15 @@ def _structure_config(data: Any, cls: type[_T]) -> _T:
     if not isinstance(data, Mapping):
         raise ConfigError(
             f"{cls.__name__} must be built from a mapping (a TOML table) of its fields; got "
-            f"{type(data).__name__} {data!r}."
+            f"{type(data).__name__} {shown(data)}."
         )
     names = [f.name for f in attrs.fields(cls)]  # type: ignore[arg-type]
     fixed = dict(cls._fixed_keys())  # type: ignore[attr-defined]
     for key, value in fixed.items():
         if key in data and data[key] != value:
             raise ConfigError(
-                f"{cls.__name__} has {key} {value!r}; got {key}={data[key]!r}. Build the "
-                f"config class of {data[key]!r} instead."
+                f"{cls.__name__} has {key} {shown(value)}; got {key}={shown(data[key])}. Build the "
+                f"config class of {shown(data[key])} instead."
             )
     given = {k: v for k, v in data.items() if k not in fixed}
     unknown = [k for k in given if k not in names]
@@ -124,7 +125,7 @@ def _unstructure_path(path: Path) -> str:
 
 def _structure_float(value: Any, _: type) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise TypeError(f"expected a number, got {value!r}")
+        raise TypeError(f"expected a number, got {shown(value)}")
     return float(value)
 
 
@@ -140,19 +141,19 @@ def _structure_int(value: Any, _: type) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         if isinstance(value, float) and value.is_integer():
             return int(value)
-        raise TypeError(f"expected an integer, got {value!r}")
+        raise TypeError(f"expected an integer, got {shown(value)}")
     return value
 
 
 def _structure_str(value: Any, _: type) -> str:
     if not isinstance(value, str):
-        raise TypeError(f"expected a string, got {value!r}")
+        raise TypeError(f"expected a string, got {shown(value)}")
     return value
 
 
 def _structure_bool(value: Any, _: type) -> bool:
     if not isinstance(value, bool):
-        raise TypeError(f"expected true or false, got {value!r}")
+        raise TypeError(f"expected true or false, got {shown(value)}")
     return value
 
 
@@ -230,9 +231,40 @@ def to_toml(obj: Any) -> str:
     return tomli_w.dumps(drop_none(to_data(obj)))
 
 
+#: How deep a config or search-space file may nest arrays and tables (fashionkit's own go three
+#: deep); a deeper one is refused before Python's recursion limit is reached.
+MAX_TOML_DEPTH = 32
+
+
+def _depth(value: Any) -> int:
+    """How deep ``value`` nests lists and dicts (a scalar is 0), without recursion."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        deepest = max(deepest, level)
+        if isinstance(item, dict):
+            stack.extend((v, level + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, level + 1) for v in item)
+    return deepest
+
+
 def parse_toml(text: str, *, source: str) -> dict[str, Any]:
-    """Parse TOML text; a syntax error becomes a :class:`ConfigError` naming ``source``."""
+    """Parse TOML text; a syntax error or a file nested too deep is a ConfigError naming ``source``.
+
+    Raises:
+        ConfigError: Not TOML, or arrays and tables nested deeper than :data:`MAX_TOML_DEPTH`.
+    """
+    too_deep = ConfigError(
+        f"{source} nests arrays or tables deeper than {MAX_TOML_DEPTH} levels, fashionkit's "
+        f"limit for config and search-space files (theirs need three); it is not one of them."
+    )
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source} is not valid TOML: {exc}.") from exc
+    except RecursionError:
+        raise too_deep from None
+    if _depth(data) > MAX_TOML_DEPTH:
+        raise too_deep
+    return data

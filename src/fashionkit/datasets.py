@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 
 from fashionkit._constants import CLASS_NAMES, CLASS_NAMES_KO, IMAGE_SHAPE, NUM_CLASSES
 from fashionkit._io import converted, folder_lock, os_errors_as, staged
+from fashionkit._messages import brief, shown
 from fashionkit._typing import ImagesU8, LabelsU8, PathLike
 from fashionkit._validation import (
     CheckedBy,
@@ -215,7 +216,7 @@ def _env_verify() -> bool:
     if word in _FALSE_WORDS:
         return False
     raise ConfigError(
-        f"{VERIFY_ENV} must be one of 1/true/yes/on or 0/false/no/off; got {raw!r}. "
+        f"{VERIFY_ENV} must be one of 1/true/yes/on or 0/false/no/off; got {shown(raw)}. "
         f"Unset it to verify checksums (the default)."
     )
 
@@ -503,7 +504,7 @@ def download_file(
         except StorageError:
             raise  # the folder, not the mirror, is at fault: another mirror would not help
         except (OSError, http.client.HTTPException, ValueError) as exc:
-            failures.append(f"{url}: {type(exc).__name__}: {exc}")
+            failures.append(f"{url}: {brief(exc)}")
         else:
             return destination
     detail = "\n  ".join(failures)
@@ -522,7 +523,7 @@ def download_file(
 def _fetch(url: str, destination: Path, *, sha256: str, timeout: float) -> None:
     scheme = urllib.parse.urlsplit(url).scheme
     if scheme not in ("http", "https"):
-        raise ValueError(f"only http and https mirrors are supported, not {scheme!r}")
+        raise ValueError(f"only http and https mirrors are supported, not {shown(scheme)}")
     # staged() publishes the file only if this block ends normally and deletes it otherwise
     # (Ctrl-C included): a short or wrong download never appears under the real name.
     with _writing(destination), staged(destination, suffix=".part") as tmp:

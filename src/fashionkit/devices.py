@@ -17,6 +17,7 @@ from typing import Any, Literal
 import attrs
 
 from fashionkit._constants import StrategyName
+from fashionkit._messages import shown
 from fashionkit._validation import Interval, annotated_fields, field_validator, params
 from fashionkit.config import DeviceConfig
 from fashionkit.exceptions import DeviceError, FashionkitWarning
@@ -109,11 +110,11 @@ def _parse_tf_config(tf_config: str | None) -> dict[str, Any]:
     except (ValueError, KeyError, TypeError) as exc:
         raise DeviceError(
             f"TF_CONFIG is not valid: it must be JSON with cluster.worker (a list of host:port) "
-            f"and task.index; got {tf_config!r} ({exc})."
+            f"and task.index; got {shown(tf_config)} ({exc})."
         ) from exc
     if not isinstance(workers, list) or not isinstance(index, int) or not 0 <= index < len(workers):
         raise DeviceError(
-            f"TF_CONFIG task.index must point into cluster.worker; got index {index!r} for "
+            f"TF_CONFIG task.index must point into cluster.worker; got index {shown(index)} for "
             f"{len(workers) if isinstance(workers, list) else 'no'} workers."
         )
     return dict(parsed)

@@ -41,6 +41,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from fashionkit._messages import shown
 from fashionkit._pipeline import model_layout, predict_in_batches
 from fashionkit._validation import (
     ArrayLike,
@@ -49,6 +50,7 @@ from fashionkit._validation import (
     NoneOr,
     Options,
     annotated_fields,
+    check_images,
     check_labels,
     field_validator,
     params,
@@ -145,7 +147,8 @@ def _inputs_and_classes(
     model: Any, images: object, classes: object | None, batch_size: int
 ) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.int64]]:
     """The model's inputs, its probabilities, and the classes to explain (checked)."""
-    x = prepare_images(images, layout=model_layout(model))
+    checked = check_images(images, allow_float=True, nonempty=True)
+    x = prepare_images(checked, layout=model_layout(model))
     probabilities = predict_in_batches(model, x, batch_size=batch_size)
     if classes is None:
         return x, probabilities, probabilities.argmax(axis=1).astype(np.int64)
@@ -308,13 +311,13 @@ def grad_cam(
     usable = feature_layers(model)
     if not usable:
         raise InputValidationError(
-            f"Grad-CAM needs convolutional feature maps, and {model.name!r} has none (a dense "
+            f"Grad-CAM needs convolutional feature maps, and {shown(model.name)} has none (a dense "
             f"model); use saliency() instead, or explain(), which chooses."
         )
     name = usable[-1] if layer is None else layer
     if name not in usable:
         raise InputValidationError(
-            f"layer {name!r} has no usable feature maps; choose one of {', '.join(usable)}."
+            f"layer {shown(name)} has no usable feature maps; choose one of {', '.join(usable)}."
         )
     probe, logits = _score_model(model, model.get_layer(name))
     maps = np.zeros((len(x), 28, 28), dtype=np.float32)

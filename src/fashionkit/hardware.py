@@ -28,6 +28,7 @@ from typing import Literal
 import attrs
 
 from fashionkit._constants import ConcretePrecision, Precision
+from fashionkit._messages import shown
 from fashionkit._validation import (
     CheckedBy,
     Constraint,
@@ -83,7 +84,9 @@ def _lower_flags(flags: Iterable[str]) -> frozenset[str]:
     allowed = "a collection of flag names (a set, list or tuple of str), not one string"
     given: object = flags  # anything may arrive at run time
     if isinstance(given, str):
-        raise ArgumentError(refusal("CPU.flags", allowed, given, f"Give one as {{{given!r}}}."))
+        raise ArgumentError(
+            refusal("CPU.flags", allowed, given, f"Give one as {{{shown(given)}}}.")
+        )
     if isinstance(given, bytes) or not isinstance(given, Iterable):
         raise ArgumentError(refusal("CPU.flags", allowed, given))
     names = tuple(given)
@@ -336,7 +339,7 @@ def warn_if_emulated(choice: PrecisionChoice) -> None:
         return
     _WARNED.add((choice.precision, choice.reason))
     warnings.warn(
-        f"DeviceConfig(precision={choice.precision!r}): {choice.reason}. Use "
+        f"DeviceConfig(precision={shown(choice.precision)}): {choice.reason}. Use "
         f"precision='auto' (or 'float32') to train at this device's speed.",
         FashionkitWarning,
         stacklevel=3,

@@ -111,7 +111,7 @@ def _read_npy(path: Path) -> NDArray[np.generic]:
             f"fashionkit does not resize silently."
         )
     # The pixel type the header declares: uint8 0..255, or floats already scaled to [0, 1].
-    return check_images(batch, name=str(path), allow_float=True)
+    return check_images(batch, name=str(path), allow_float=True, nonempty=True)
 
 
 @params(

@@ -41,6 +41,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fashionkit import _schema
+from fashionkit._messages import shown
 from fashionkit._validation import (
     Constraint,
     InstanceOf,
@@ -158,8 +159,9 @@ class RangeTestOptions:
     def __attrs_post_init__(self) -> None:
         if not self.min_lr < self.max_lr:
             raise ArgumentError(
-                f"RangeTestOptions: min_lr must be below max_lr; got min_lr={self.min_lr!r} and "
-                f"max_lr={self.max_lr!r}. Swap them, or widen the range."
+                f"RangeTestOptions: min_lr must be below max_lr; got min_lr={shown(self.min_lr)} "
+                "and "
+                f"max_lr={shown(self.max_lr)}. Swap them, or widen the range."
             )
 
 

@@ -31,6 +31,7 @@ from fashionkit._validation import (
     check_probabilities,
     check_same_length,
     params,
+    shown,
 )
 from fashionkit.calibration import (
     BINS,
@@ -87,20 +88,40 @@ _LABELS = ArrayLike("integer labels (N,)")
 _PROBABILITIES = ArrayLike("probabilities (N, num_classes), each row summing to 1")
 
 
+def _picture_format(target: Path) -> str:
+    """The format a picture's name asks for (see :func:`check_plot_path`)."""
+    suffix = target.suffix.lower()
+    if suffix not in _drawing.PICTURE_FORMATS:
+        named = (
+            f"its name ends in {shown(target.suffix)}"
+            if target.suffix
+            else "its name has no suffix"
+        )
+        raise InputValidationError(
+            f"Cannot write a picture to {target}: {named}. fashionkit writes the format the "
+            f"suffix names: {', '.join(_drawing.PICTURE_FORMATS)} (PNG, JPEG, SVG or PDF)."
+        )
+    return _drawing.PICTURE_FORMATS[suffix]
+
+
 @params()
 def check_plot_path(path: PathLike) -> Path:
     """Check, before the work that a picture shows, that it can be drawn and written at ``path``.
 
-    Missing folders are created when the picture is written.
+    A picture is written in the format its name's suffix names: ``.png``, ``.jpg`` or
+    ``.jpeg``, ``.svg`` or ``.pdf``; any other name is refused. Missing folders are created
+    when the picture is written.
 
     Raises:
         FashionkitError: matplotlib is not installed.
+        InputValidationError: The name's suffix names no picture format fashionkit writes.
         StorageError: ``path`` is a folder, or a parent of it is a file.
     """
     _figure_class()  # raises when matplotlib is missing
     target = Path(path)
     if target.is_dir():
         raise StorageError(f"Cannot write {target}: it is a folder; give a file name (.png).")
+    _picture_format(target)
     check_parents(target)
     return target
 
@@ -435,19 +456,25 @@ def plot_reliability_diagram(
 
 @params(fig=_Figure())
 def save_figure(fig: Any, path: PathLike) -> Path:
-    """Write a figure as PNG at ``path``, whole or not at all (missing folders are created).
+    """Write a figure at ``path``, whole or not at all (missing folders are created).
 
-    The picture is drawn at 200 pixels per inch, twice the figure's own 100 dpi, so that it
-    stays sharp on HiDPI screens: show it at half its pixel size (a 9-inch-wide figure as
-    900 pixels) for the text sizes it was designed with.
+    The format is the one the name's suffix names: PNG (``.png``), JPEG (``.jpg``,
+    ``.jpeg``), SVG (``.svg``) or PDF (``.pdf``); any other name is refused. The picture is
+    drawn at 200 pixels per inch, twice the figure's own 100 dpi, so that it stays sharp on
+    HiDPI screens: show it at half its pixel size (a 9-inch-wide figure as 900 pixels) for the
+    text sizes it was designed with.
+
+    Returns:
+        The path written, resolved (a folder that is a symbolic link is followed).
 
     Raises:
+        InputValidationError: The name's suffix names no picture format fashionkit writes.
         StorageError: The file cannot be written (nothing half-written is left).
     """
-    png = _drawing.figure_png(fig, dpi=_drawing.SAVED_DPI)
     target = Path(path)
+    data = _drawing.figure_bytes(fig, format=_picture_format(target), dpi=_drawing.SAVED_DPI)
     with os_errors_as(StorageError, target):
-        return atomic_write_bytes(target, png)
+        return atomic_write_bytes(target, data).resolve()
 
 
 _save = save_figure

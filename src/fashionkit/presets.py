@@ -14,6 +14,7 @@ import difflib
 
 import attrs
 
+from fashionkit._messages import shown
 from fashionkit._validation import annotated_fields, params
 from fashionkit.config import (
     AugmentConfig,
@@ -126,9 +127,9 @@ def get_preset(name: str) -> TrainConfig:
         return _PRESETS[name].config
     except KeyError:
         close = difflib.get_close_matches(name, list(_PRESETS), n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
+        hint = f" Did you mean {shown(close[0])}?" if close else ""
         raise ConfigError(
-            f"No preset named {name!r}.{hint} Presets: {', '.join(list_presets())}."
+            f"No preset named {shown(name)}.{hint} Presets: {', '.join(list_presets())}."
         ) from None
 
 

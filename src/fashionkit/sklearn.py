@@ -39,6 +39,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from fashionkit._constants import CLASS_NAMES, NUM_CLASSES, PIXELS
 from fashionkit._fields import ConfigBase
+from fashionkit._messages import shown
 from fashionkit._validation import CheckedBy, check_images, check_same_length, params
 from fashionkit.config import (
     AugmentConfig,
@@ -270,9 +271,9 @@ class FashionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             name, sep, rest = key.partition("__")
             if name not in values:
                 close = difflib.get_close_matches(name, PARAMETER_NAMES, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                hint = f" (did you mean {shown(close[0])}?)" if close else ""
                 raise ConfigError(
-                    f"Invalid parameter {name!r} for estimator FashionClassifier{hint}. Valid "
+                    f"Invalid parameter {shown(name)} for estimator FashionClassifier{hint}. Valid "
                     f"parameters are: {', '.join(PARAMETER_NAMES)}; a key of a nested config is "
                     f"written name__key, such as optimizer__learning_rate."
                 )
@@ -490,16 +491,17 @@ def _encode_labels(y: object) -> tuple[NDArray[Any], NDArray[np.uint8]]:
         raise InputValidationError(f"y cannot be read as class labels: {exc}") from exc
     if kind not in ("binary", "multiclass") or labels.ndim != 1:
         raise InputValidationError(
-            f"Unknown label type: {kind!r} of shape {labels.shape}. y must hold one class label "
+            f"Unknown label type: {shown(kind)} of shape {labels.shape}. y must hold one class "
+            "label "
             f"per image (integers, strings, ...), 1-d; regression targets, one-hot or "
             f"multi-label rows are not accepted (use labels.argmax(axis=1) for one-hot rows)."
         )
     classes, encoded = np.unique(labels, return_inverse=True)
     if not 2 <= len(classes) <= NUM_CLASSES:
-        shown = f": {classes.tolist()!r}" if len(classes) <= 2 * NUM_CLASSES else ""
+        listed = f": {shown(classes.tolist())}" if len(classes) <= 2 * NUM_CLASSES else ""
         raise InputValidationError(
             f"FashionClassifier needs 2 to {NUM_CLASSES} classes in y (its networks end in a "
-            f"{NUM_CLASSES}-way softmax); got {len(classes)} class(es){shown}."
+            f"{NUM_CLASSES}-way softmax); got {len(classes)} class(es){listed}."
         )
     return classes, encoded.astype(np.uint8)
 
@@ -524,7 +526,7 @@ def _images(X: object) -> NDArray[np.uint8]:  # noqa: N803
         if raw.dtype.kind != "u" and bool((raw < 0).any()):
             raise InputValidationError(
                 f"Negative values in data passed to X: pixels are uint8 0..255 or floats in "
-                f"[0, 1]; got a minimum of {raw[raw < 0].min()!r}."
+                f"[0, 1]; got a minimum of {shown(raw[raw < 0].min())}."
             )
         if raw.ndim == 2 and raw.shape[1] != PIXELS:
             raise InputValidationError(

@@ -39,7 +39,7 @@ def _as_array(value: object, name: str) -> NDArray[Any]:
 
 @params(images=ArrayLike("uint8 images (N, 28, 28)"))
 def check_images(
-    images: object, *, name: str = "images", allow_float: bool = False
+    images: object, *, name: str = "images", allow_float: bool = False, nonempty: bool = False
 ) -> NDArray[np.generic]:
     """Validate images and return them as an ``(N, 28, 28)`` array.
 
@@ -52,13 +52,15 @@ def check_images(
         name: How to call the argument in error messages.
         allow_float: Also accept already scaled floating-point pixels, which must be finite
             and within ``[0, 1]``. Defaults to ``False``.
+        nonempty: Refuse a batch of no images (what predicts, evaluates or explains needs at
+            least one). Defaults to ``False``.
 
     Returns:
         The images (uint8, or floating point when allowed), without a copy when possible.
 
     Raises:
-        InputValidationError: Wrong dtype, NaN or out-of-range floats, or a shape that is not
-            one of the above.
+        InputValidationError: Wrong dtype, NaN or out-of-range floats, a shape that is not one
+            of the above, or no images with ``nonempty``.
 
     Example:
         >>> import numpy as np
@@ -83,16 +85,20 @@ def check_images(
                 f"scaled pixels must lie in [0, 1]. Pass the raw uint8 images instead."
             )
     if array.shape == IMAGE_SHAPE:
-        return array[np.newaxis]
-    if array.ndim == 2 and array.shape[1] == PIXELS:
-        return array.reshape(-1, *IMAGE_SHAPE)
-    if array.ndim == 4 and array.shape[1:] == (*IMAGE_SHAPE, 1):
-        return array[..., 0]
+        array = array[np.newaxis]
+    elif array.ndim == 2 and array.shape[1] == PIXELS:
+        array = array.reshape(-1, *IMAGE_SHAPE)
+    elif array.ndim == 4 and array.shape[1:] == (*IMAGE_SHAPE, 1):
+        array = array[..., 0]
     if array.ndim != 3 or array.shape[1:] != IMAGE_SHAPE:
         raise InputValidationError(
             f"{name} must have shape (N, 28, 28), (28, 28), (N, 784) or (N, 28, 28, 1); got "
             f"{array.shape}. Images of other sizes are not resized: crop or resize them to "
             f"28x28 first."
+        )
+    if nonempty and not len(array):
+        raise InputValidationError(
+            f"{name} holds no images (shape {array.shape}); give at least one 28x28 image."
         )
     return array
 

@@ -171,7 +171,7 @@ class Options(Constraint):
             return ""
         strings = [v for v in self.values if isinstance(v, str)]
         close = difflib.get_close_matches(value, strings, n=1)
-        return f"Did you mean {close[0]!r}?" if close else ""
+        return f"Did you mean {shown(close[0])}?" if close else ""
 
 
 @attrs.frozen
@@ -477,7 +477,7 @@ def _resolve(
         constraint = declared[name] if name in declared else constraint_for(hints.get(name, Any))
         if constraint is None:
             raise TypeError(
-                f"{func.__qualname__}: parameter {name!r} declares no constraint; its "
+                f"{func.__qualname__}: parameter {shown(name)} declares no constraint; its "
                 f"annotation ({hints.get(name, 'none')}) says too little. Declare it with "
                 f"@params({name}=...)."
             )

@@ -3,41 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sized
 from typing import Any, Literal, overload
 
 import numpy as np
 
+from fashionkit._messages import SHOWN_LENGTH, shown
 from fashionkit.exceptions import ArgumentError, FashionkitError
 
 __all__ = ["SHOWN_LENGTH", "bounds_text", "check_scalar", "shown"]
-
-#: How many characters of a value a message shows; a longer one is cut (see :func:`shown`).
-SHOWN_LENGTH = 80
-
-
-def shown(value: object, *, limit: int = SHOWN_LENGTH) -> str:
-    """``repr(value)`` for a message, cut to ``limit`` characters with its full length said.
-
-    Every message that echoes a user's value goes through it, so that a huge value (a 1 MB
-    string, a long list) never floods the terminal.
-
-    Example:
-        >>> shown("adam")
-        "'adam'"
-        >>> shown("x" * 1000, limit=12)
-        "'xxxxxxxxxx... (a str of 1000 characters)"
-    """
-    text = repr(value)
-    if len(text) <= limit:
-        return text
-    if isinstance(value, (str, bytes)):
-        size = f"a {type(value).__name__} of {len(value)} characters"
-    elif isinstance(value, Sized) and not isinstance(value, Mapping):
-        size = f"a {type(value).__name__} of {len(value)} items"
-    else:
-        size = f"{len(text)} characters as text"
-    return f"{text[: max(limit - 1, 1)]}... ({size})"
 
 
 def bounds_text(
@@ -151,7 +124,9 @@ def check_scalar(
     if numpy:
         types += (np.integer,) if integer else (np.integer, np.floating)
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, types):
-        raise error(f"{name} must be {wanted}; got {value!r} ({type(value).__name__}).{suffix}")
+        raise error(
+            f"{name} must be {wanted}; got {shown(value)} ({type(value).__name__}).{suffix}"
+        )
     # Integers are compared as integers: a huge one is finite, but float() would overflow.
     checked: Any = value  # an int, a float or a NumPy number, as tested just above
     number: int | float = int(checked) if isinstance(checked, (int, np.integer)) else float(checked)
@@ -162,10 +137,12 @@ def check_scalar(
         or (le is not None and number > le)
         or (lt is not None and number >= lt)
     ):
-        raise error(f"{name} must be {wanted}; got {value!r}.{suffix}")
+        raise error(f"{name} must be {wanted}; got {shown(value)}.{suffix}")
     if integer:
         return number
     try:
         return float(number)
     except OverflowError:  # an int beyond any float, with no upper bound to refuse it
-        raise error(f"{name} must be {wanted} within float range; got {value!r}.{suffix}") from None
+        raise error(
+            f"{name} must be {wanted} within float range; got {shown(value)}.{suffix}"
+        ) from None

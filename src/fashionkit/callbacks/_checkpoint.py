@@ -11,6 +11,7 @@ import keras
 
 from fashionkit import _schema
 from fashionkit._io import atomic_save_model, atomic_write_text, os_errors_as
+from fashionkit._messages import shown
 from fashionkit._typing import PathLike
 from fashionkit._validation import params
 from fashionkit.callbacks._context import TrainingContext
@@ -119,7 +120,7 @@ class EpochCheckpoint(keras.callbacks.Callback):  # type: ignore[misc]
             if data.best is not None and data.best.checkpoint is not None:
                 names.append(data.best.checkpoint)
             if data.epoch < 1 or any(Path(name).name != name for name in names):
-                raise ValueError(f"epoch {data.epoch}, files {names!r}")
+                raise ValueError(f"epoch {data.epoch}, files {shown(names)}")
         except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
             raise RunDirError(
                 f"{state} is corrupted ({exc}); delete the checkpoint folder to start over."

@@ -82,7 +82,7 @@ def check_hparams(hparams: object, *, name: str = "hparams") -> dict[str, HParam
                 item = value  # an array of several values: refused below
         if not isinstance(item, (bool, int, float, str)):
             raise ArgumentError(
-                f"{name}: hyperparameter {key!r} must be a boolean, a number or a string "
+                f"{name}: hyperparameter {shown(key)} must be a boolean, a number or a string "
                 f"(TensorBoard shows no other kind); got {shown(value)}."
             )
         out[key] = item
@@ -135,13 +135,13 @@ class HParamDomain:
         ranged = self.low is not None or self.high is not None
         if listed == ranged:
             raise ArgumentError(
-                f"domain {self.name!r}: give either values or low and high; got values="
-                f"{shown(self.values)}, low={self.low!r}, high={self.high!r}."
+                f"domain {shown(self.name)}: give either values or low and high; got values="
+                f"{shown(self.values)}, low={shown(self.low)}, high={shown(self.high)}."
             )
         if ranged and (self.low is None or self.high is None or self.low > self.high):
             raise ArgumentError(
-                f"domain {self.name!r}: give numbers low <= high; got low={self.low!r}, "
-                f"high={self.high!r}."
+                f"domain {shown(self.name)}: give numbers low <= high; got low={shown(self.low)}, "
+                f"high={shown(self.high)}."
             )
 
     @property

@@ -11,7 +11,8 @@ import keras
 import numpy as np
 
 from fashionkit import _schema
-from fashionkit._io import append_line, os_errors_as
+from fashionkit._io import folder_lock, os_errors_as
+from fashionkit._jsonl import append_record, repair
 from fashionkit._typing import PathLike
 from fashionkit._validation import params
 from fashionkit.callbacks._checks import StorageErrorClass
@@ -37,7 +38,10 @@ class JSONLinesLogger(keras.callbacks.Callback):  # type: ignore[misc]
     Keras logged (``loss``, ``accuracy``, ``val_loss``, ...); under :func:`fashionkit.train`, an
     epoch that a callback cut short also gets ``"partial": true``. The line is flushed and
     ``fsync``-ed before the next epoch starts, so a crash or a kill loses no completed epoch,
-    and a reader never sees half a line from a finished epoch.
+    and a reader never sees half a line from a finished epoch. Each write holds the file's
+    lock (a hidden ``.NAME.lock`` beside it). With ``append``, a last line that a writer killed
+    mid-append left torn is cut off when training begins (with a warning saying what was
+    dropped and kept), and a damaged line elsewhere is refused, leaving the file as it is.
 
     Args:
         path: The ``.jsonl`` file; its folder is created if needed.
@@ -84,8 +88,11 @@ class JSONLinesLogger(keras.callbacks.Callback):  # type: ignore[misc]
         """Create the folder, and empty the file unless ``append`` is set."""
         with os_errors_as(self.error_type, self.path, hint=self.error_hint):
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            if not self.append:
-                self.path.write_text("", encoding="utf-8")
+            with folder_lock(self.path.parent, f".{self.path.name}.lock"):
+                if self.append:
+                    repair(self.path, error=self.error_type)
+                else:
+                    self.path.write_text("", encoding="utf-8")
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         """Start the epoch's clock."""
@@ -103,5 +110,8 @@ class JSONLinesLogger(keras.callbacks.Callback):  # type: ignore[misc]
         if self._context is not None and self._context.partial_epoch == epoch + 1:
             record["partial"] = True
         # Opened per line: no handle is left open if fit dies, and each line is durable.
-        with os_errors_as(self.error_type, self.path, hint=self.error_hint):
-            append_line(self.path, json.dumps(record, ensure_ascii=False))
+        with (
+            os_errors_as(self.error_type, self.path, hint=self.error_hint),
+            folder_lock(self.path.parent, f".{self.path.name}.lock"),
+        ):
+            append_record(self.path, json.dumps(record, ensure_ascii=False))

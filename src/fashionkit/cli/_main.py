@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from fashionkit import __version__
 from fashionkit._io import os_error_message
+from fashionkit._messages import brief
 from fashionkit._validation import params
 from fashionkit.cli._data import add_baseline, add_info
 from fashionkit.cli._export import add_export
@@ -52,7 +53,7 @@ def _message(exc: BaseException) -> str:
     if isinstance(exc, OSError):
         where = exc.filename if exc.filename is not None else "a file"
         return os_error_message(exc, where, action="use")
-    return f"{type(exc).__name__}: {exc}"
+    return brief(exc)
 
 
 @params()

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeAlias
 
+from fashionkit._messages import shown
 from fashionkit.datasets import load_fashion_mnist
 
 #: Environment variable that turns on ``--debug`` (tracebacks, TensorFlow's start-up log).
@@ -32,7 +33,7 @@ def positive(text: str) -> int:
     except ValueError:
         value = 0
     if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a positive integer; got {shown(text)}")
     return value
 
 
@@ -44,7 +45,7 @@ def nonzero(text: str) -> int:
         value = 0
     if value == 0:
         raise argparse.ArgumentTypeError(
-            f"expected a non-zero integer (-1: every core); got {text!r}"
+            f"expected a non-zero integer (-1: every core); got {shown(text)}"
         )
     return value
 
@@ -55,7 +56,7 @@ def gpu_list(text: str) -> list[int]:
         return [int(part) for part in text.split(",")]
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"expected comma-separated GPU indices such as 0,1; got {text!r}"
+            f"expected comma-separated GPU indices such as 0,1; got {shown(text)}"
         ) from None
 
 

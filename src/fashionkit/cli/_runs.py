@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,8 @@ from fashionkit.runs import RunLayout, load_model, load_run
 
 #: A run directory's file names, for help texts (RunLayout spells them).
 _NAMES = RunLayout(".")
+#: Images per picture of ``fashionkit explain``: more make one picture per page of this many.
+EXPLAIN_PAGE = 16
 
 
 def _add_model_options(command: argparse.ArgumentParser, *, prediction: bool = True) -> None:
@@ -164,7 +167,8 @@ def add_explain(commands: Commands) -> None:
         help="draw what the model looked at in each image (Grad-CAM, saliency, SmoothGrad)",
         description="Classify the images and draw, beside each one, the map of the pixels that "
         "made the model choose its class: Grad-CAM for convolutional models and gradient "
-        "saliency for dense ones (--method), into one PNG.",
+        f"saliency for dense ones (--method), into one picture per {EXPLAIN_PAGE} images "
+        "(several: NAME_1.png, NAME_2.png, ..., with a progress line for each).",
     )
     ex.add_argument("run", type=Path, help="a run directory or a .keras file")
     ex.add_argument("images", type=Path, nargs="+", help="28x28 grayscale .png or .npy files")
@@ -178,12 +182,17 @@ def add_explain(commands: Commands) -> None:
     ex.add_argument(
         "--out",
         type=Path,
-        help=f"the PNG to write (default: {_NAMES.explanations.name} in the run directory, or "
-        f"beside the .keras file)",
+        help=f"the picture to write, in the format its suffix names (.png, .jpg, .svg or .pdf; "
+        f"default: {_NAMES.explanations.name} in the run directory, or beside the .keras file)",
     )
     ex.add_argument("--json", action="store_true", help="print the classes as JSON")
     _add_model_options(ex, prediction=False)
     ex.set_defaults(func=_cmd_explain)
+
+
+def _page_path(out: Path, page: int, pages: int) -> Path:
+    """``out`` for one page, ``NAME_1.png``, ``NAME_2.png``... when there are several."""
+    return out if pages == 1 else out.with_name(f"{out.stem}_{page}{out.suffix}")
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
@@ -193,22 +202,32 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     start_tensorflow(args)
     images, names = read_images(args.images)
     model = _predictor_for(args).model
-    shown = explain(model, images, method=args.method)
-    figure = plot_explanations(images, shown, CLASS_NAMES, titles=names)
-    path = save_figure(figure, out)
-    rows = [
-        {"image": name, "class": CLASS_NAMES[int(c)], "class_ko": CLASS_NAMES_KO[int(c)],
-         "probability": float(p.max())}
-        for name, c, p in zip(names, shown.classes, shown.probabilities, strict=True)
-    ]  # fmt: skip
+    pages = -(-len(images) // EXPLAIN_PAGE)
+    rows: list[dict[str, Any]] = []
+    paths: list[Path] = []
+    for page, start in enumerate(range(0, len(images), EXPLAIN_PAGE), start=1):
+        chunk, titles = images[start : start + EXPLAIN_PAGE], names[start : start + EXPLAIN_PAGE]
+        shown = explain(model, chunk, method=args.method)
+        figure = plot_explanations(chunk, shown, CLASS_NAMES, titles=titles)
+        paths.append(save_figure(figure, _page_path(out, page, pages)))
+        rows += [
+            {"image": name, "class": CLASS_NAMES[int(c)], "class_ko": CLASS_NAMES_KO[int(c)],
+             "probability": float(p.max())}
+            for name, c, p in zip(titles, shown.classes, shown.probabilities, strict=True)
+        ]  # fmt: skip
+        if pages > 1:  # progress, off standard output (which --json keeps for the result)
+            print(f"explained {len(rows)} of {len(images)} images; wrote {paths[-1]}",
+                  file=sys.stderr, flush=True)  # fmt: skip
     if args.json:
-        print(json.dumps({"method": shown.method, "layer": shown.layer, "picture": str(path),
-                          "images": rows}, ensure_ascii=False, indent=2))  # fmt: skip
+        print(json.dumps({"method": shown.method, "layer": shown.layer,
+                          "pictures": [str(p) for p in paths], "images": rows},
+                         ensure_ascii=False, indent=2))  # fmt: skip
         return 0
     where = f", layer {shown.layer}" if shown.layer else ""
     for row in rows:
         print(f"{row['image']}: {row['class']} ({row['class_ko']}) {row['probability']:.3f}")
-    print(f"wrote {path} ({shown.method}{where})")
+    written = str(paths[0]) if pages == 1 else f"{pages} pictures, {paths[0]} to {paths[-1]}"
+    print(f"wrote {written} ({shown.method}{where})")
     return 0
 
 

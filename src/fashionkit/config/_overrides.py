@@ -6,6 +6,7 @@ import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from fashionkit._schema import parse_toml
 from fashionkit._validation import CheckedBy, params, shown
 from fashionkit.exceptions import ArgumentError, ConfigError
 
@@ -53,8 +54,12 @@ def parse_override(text: str, *, context: str = "") -> tuple[KeyPath, Any]:
             f"--list-keys' lists the keys."
         )
     try:
-        value = tomllib.loads(f"value = {raw.strip()}")["value"]
-    except tomllib.TOMLDecodeError:
+        value = parse_toml(f"value = {raw.strip()}", source=f"the value of {'.'.join(path)}")[
+            "value"
+        ]
+    except ConfigError as exc:
+        if not isinstance(exc.__cause__, tomllib.TOMLDecodeError):
+            raise  # nested too deep
         value = raw.strip()  # adam, one_hot, cpu: plain words need no quotes
     return path, value
 
@@ -159,7 +164,7 @@ def set_keys(
             if not isinstance(child, dict):
                 raise ConfigError(
                     f"{context}{sep.join(path)}: {sep.join(path[: depth + 1])} is a value, not "
-                    f"a section, so it has no key {path[depth + 1]!r}."
+                    f"a section, so it has no key {shown(path[depth + 1])}."
                 )
             section = child
         section[path[-1]] = value

@@ -27,6 +27,7 @@ from fashionkit._constants import (
     ScheduleName,
     StrategyChoice,
 )
+from fashionkit._messages import shown
 from fashionkit.exceptions import ConfigError
 
 __all__ = [
@@ -97,7 +98,7 @@ class LossConfig(_fields.ConfigBase):
             raise ConfigError(
                 f"LossConfig.label_smoothing={self.label_smoothing} needs encoding='one_hot' "
                 f"(Keras's sparse_categorical_crossentropy has no label smoothing); got "
-                f"encoding={self.encoding!r}. Use encoding='one_hot' or label_smoothing=0."
+                f"encoding={shown(self.encoding)}. Use encoding='one_hot' or label_smoothing=0."
             )
 
     @property
@@ -175,12 +176,12 @@ class OptimizerConfig(_fields.ConfigBase):
         if self.momentum > 0 and self.name not in ("sgd", "rmsprop"):
             raise ConfigError(
                 f"OptimizerConfig.momentum={self.momentum} applies to 'sgd' and 'rmsprop'; got "
-                f"name={self.name!r}. Use one of those, or momentum=0."
+                f"name={shown(self.name)}. Use one of those, or momentum=0."
             )
         if self.nesterov and (self.name != "sgd" or self.momentum == 0):
             raise ConfigError(
                 f"OptimizerConfig.nesterov=True needs name='sgd' and momentum above 0; got "
-                f"name={self.name!r}, momentum={self.momentum}. Use name='sgd', momentum=0.9."
+                f"name={shown(self.name)}, momentum={self.momentum}. Use name='sgd', momentum=0.9."
             )
 
     @property
@@ -298,7 +299,7 @@ def _gpu_indices(instance: object, attribute: attrs.Attribute[Any], value: objec
         raise ConfigError(
             f"{_fields.where(instance, attribute)} must be a non-empty list of distinct GPU "
             f"indices (integers >= 0, as TensorFlow numbers them), such as [0, 1], or unset for "
-            f"every GPU; got {list(value) if isinstance(value, tuple) else value!r}."
+            f"every GPU; got {shown(list(value) if isinstance(value, tuple) else value)}."
         )
 
 

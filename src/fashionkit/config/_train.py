@@ -10,6 +10,7 @@ import attrs
 from fashionkit import _fields, _schema
 from fashionkit._constants import Layout
 from fashionkit._io import atomic_write_text, os_errors_as
+from fashionkit._messages import shown
 from fashionkit._typing import PathLike
 from fashionkit._validation import params
 from fashionkit.config._overrides import parse_override, set_keys
@@ -59,7 +60,7 @@ def _is_model(instance: object, attribute: attrs.Attribute[Any], value: object) 
     if not isinstance(value, ModelConfig):
         raise ConfigError(
             f"{_fields.where(instance, attribute)} must be a ModelConfig (such as LinearConfig()), "
-            f"an architecture name or a mapping with an 'architecture' key; got {value!r}."
+            f"an architecture name or a mapping with an 'architecture' key; got {shown(value)}."
         )
 
 
@@ -202,8 +203,9 @@ class TrainConfig(_fields.ConfigBase):
         """A copy with settings applied by their dotted keys, validated as a whole.
 
         Each setting is ``KEY=VALUE`` text, the value in TOML (``"model.filters=[16, 32]"``,
-        ``"optimizer.name=adam"``: a bare word is a string; see :func:`~fashionkit.config.parse_override`), or a
-        pair of a dotted key and a Python value (``("epochs", 3)``). They are applied in order,
+        ``"optimizer.name=adam"``: a bare word is a string; see
+        :func:`~fashionkit.config.parse_override`), or a pair of a dotted key and a Python value
+        (``("epochs", 3)``). They are applied in order,
         so a later setting of a key wins; setting ``model.architecture`` starts the model
         section from that architecture's defaults (see :func:`set_keys`). ``fashionkit train
         --set`` and the benchmarks build their configs this way.
@@ -259,7 +261,7 @@ class TrainConfig(_fields.ConfigBase):
         if not path.exists():
             raise ConfigFileNotFoundError(
                 f"Config file {path} does not exist. Check the path, or write one with "
-                f"TrainConfig().write_toml({str(path)!r}) (fashionkit train --save-config)."
+                f"TrainConfig().write_toml({shown(str(path))}) (fashionkit train --save-config)."
             )
         try:
             with os_errors_as(StorageError, path, action="read"):

@@ -125,7 +125,7 @@ class Predictor:
                 within 0.01: no softmax output).
         """
         names = self.class_names
-        x = check_images(images, allow_float=True)
+        x = check_images(images, allow_float=True, nonempty=True)
         raw = predict_in_batches(
             self.model, x, layout=model_layout(self.model), batch_size=batch_size, tta=self.tta
         )
@@ -153,11 +153,11 @@ class Predictor:
         """Evaluate on labelled images: the report :func:`evaluate` returns.
 
         Raises:
-            InputValidationError: Bad images or labels, different lengths, or outputs that
-                are not probabilities.
+            InputValidationError: Bad images or labels, no images, different lengths, or
+                outputs that are not probabilities.
         """
         evaluator = Evaluator(
-            images,
+            check_images(images, allow_float=True, nonempty=True),
             labels,
             split=split,
             class_names=self.class_names,

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from fashionkit._io import sync_tree
+from fashionkit._messages import brief
 from fashionkit.exceptions import ExportError
 
 __all__ = ["INSTALL", "keras_export", "quiet"]
@@ -38,6 +39,6 @@ def keras_export(serving: Any, tmp: Path, keras_format: str, **options: Any) -> 
             serving.export(str(tmp), format=keras_format, verbose=False, **options)
     except Exception as exc:  # converters raise many types
         raise ExportError(
-            f"Keras could not export the model to {keras_format} ({type(exc).__name__}: {exc})."
+            f"Keras could not export the model to {keras_format} ({brief(exc)})."
         ) from exc
     sync_tree(tmp)

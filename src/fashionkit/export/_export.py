@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 
 from fashionkit._constants import ExportSource
 from fashionkit._io import os_errors_as
+from fashionkit._messages import shown
 from fashionkit._typing import PathLike
 from fashionkit._validation import ArrayLike, Interval, KerasModel, NoneOr, params
 from fashionkit.config import TrainConfig
@@ -146,7 +147,7 @@ def _checked_arrays(
         (
             options.quantize != "int8" and representative_images is not None,
             f"representative_images calibrate an int8 model; give them with quantize='int8' "
-            f"only (got quantize={options.quantize!r}).",
+            f"only (got quantize={shown(options.quantize)}).",
         ),
         (
             options.representative_size is not None,

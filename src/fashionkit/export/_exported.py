@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fashionkit._constants import IMAGE_SHAPE, ExportFormat
+from fashionkit._messages import brief
 from fashionkit._typing import PathLike
 from fashionkit._validation import ArrayLike, IsCallable, check_images, params
 from fashionkit.exceptions import ExportError, InputValidationError
@@ -96,6 +97,6 @@ def load(path: Path, format: ExportFormat) -> ExportedModel:
         raise
     except Exception as exc:  # each runtime raises its own types for a damaged file
         raise ExportError(
-            f"{path} could not be loaded as a {format} model ({type(exc).__name__}: {exc})."
+            f"{path} could not be loaded as a {format} model ({brief(exc)})."
         ) from exc
     return ExportedModel(path, format, runner)

@@ -7,6 +7,7 @@ from typing import Any
 import attrs
 
 from fashionkit._constants import EXPORT_FORMATS, ExportFormat, Quantization
+from fashionkit._messages import shown
 from fashionkit._validation import Constraint, Interval, NoneOr, Options, annotated_fields, refusal
 from fashionkit.exceptions import ArgumentError
 
@@ -95,24 +96,25 @@ class ExportOptions:
         rules = (
             (
                 self.quantize is not None and self.format != "tflite",
-                f"ExportOptions.quantize={self.quantize!r} applies to the tflite format only; "
-                f"got format={self.format!r}. Use format='tflite', or quantize=None.",
+                f"ExportOptions.quantize={shown(self.quantize)} applies to the tflite format only; "
+                f"got format={shown(self.format)}. Use format='tflite', or quantize=None.",
             ),
             (
                 self.quantize is not None and self.check_accuracy is False,
-                f"ExportOptions.check_accuracy=False contradicts quantize={self.quantize!r}: a "
+                f"ExportOptions.check_accuracy=False contradicts quantize={shown(self.quantize)}: "
+                "a "
                 f"quantized export is always checked by its accuracy (check_accuracy=False "
                 f"applies to float32 exports only). Raise max_accuracy_loss to allow more loss.",
             ),
             (
                 self.representative_size is not None and self.quantize != "int8",
                 f"ExportOptions.representative_size sets the images that calibrate an int8 "
-                f"model; give it with quantize='int8' only (got quantize={self.quantize!r}).",
+                f"model; give it with quantize='int8' only (got quantize={shown(self.quantize)}).",
             ),
             (
                 self.integer_output and self.quantize != "int8",
                 f"ExportOptions.integer_output applies to quantize='int8' only; got "
-                f"quantize={self.quantize!r}.",
+                f"quantize={shown(self.quantize)}.",
             ),
         )
         for broken, message in rules:

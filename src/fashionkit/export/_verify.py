@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fashionkit._constants import IMAGE_SHAPE, NUM_CLASSES, Quantization
+from fashionkit._messages import brief
 from fashionkit._validation import check_images
 from fashionkit.exceptions import ExportError, InputValidationError
 from fashionkit.export._exported import ExportedModel
@@ -121,7 +122,7 @@ def verify(
     except Exception as exc:  # each runtime raises its own types
         raise ExportError(
             f"The exported {what} model could not be run by its runtime "
-            f"({type(exc).__name__}: {exc}), so it was not written."
+            f"({brief(exc)}), so it was not written."
         ) from exc
     expected = serving.expected
     same_shape = got.shape == expected.shape

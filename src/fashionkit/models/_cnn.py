@@ -8,6 +8,7 @@ import attrs
 
 from fashionkit import _fields
 from fashionkit._constants import Layout
+from fashionkit._messages import shown
 from fashionkit._validation import params
 from fashionkit.exceptions import ConfigError
 from fashionkit.models._base import ModelConfig
@@ -53,7 +54,7 @@ class CNNConfig(ModelConfig):
         if len(self.filters) > 4:
             raise ConfigError(
                 f"CNNConfig.filters has {len(self.filters)} blocks; at most 4 fit a 28x28 image "
-                f"(each block halves it). Got {list(self.filters)!r}."
+                f"(each block halves it). Got {shown(list(self.filters))}."
             )
         if self.kernel_size % 2 == 0:
             raise ConfigError(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fashionkit._constants import NUM_CLASSES, LayoutChoice, input_shape_for
+from fashionkit._messages import shown
 from fashionkit._validation import params
 from fashionkit.exceptions import ConfigError
 from fashionkit.models._base import ModelConfig
@@ -61,7 +62,8 @@ def create_model(
     architecture = get_architecture(config.architecture)
     if not isinstance(config, architecture.config):
         raise ConfigError(
-            f"The architecture {config.architecture!r} expects a {architecture.config.__name__}; "
+            f"The architecture {shown(config.architecture)} expects a "
+            f"{architecture.config.__name__}; "
             f"got {type(config).__name__}."
         )
     resolved = config.preferred_layout if layout == "auto" else layout

@@ -12,6 +12,7 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
+from fashionkit._messages import shown
 from fashionkit._validation import CheckedBy, annotated_fields, params
 from fashionkit.exceptions import ConfigError, UnknownModelError
 from fashionkit.models._base import ModelConfig
@@ -90,19 +91,21 @@ def register_architecture(
         and "__attrs_attrs__" in vars(config)
     ):
         raise ConfigError(
-            f"register_architecture needs a frozen attrs subclass of ModelConfig; got {config!r}."
+            "register_architecture needs a frozen attrs subclass of ModelConfig; got "
+            f"{shown(config)}."
         )
     name = config.architecture
     if not name or not name.isidentifier():
         raise ConfigError(
             f"{config.__name__}.architecture must be a non-empty identifier such as 'resnet'; "
-            f"got {name!r}."
+            f"got {shown(name)}."
         )
 
     def decorator(build: Callable[..., Any]) -> Callable[..., Any]:
         if name in _REGISTRY and not overwrite:
             raise ConfigError(
-                f"An architecture named {name!r} is already registered; pass overwrite=True to "
+                f"An architecture named {shown(name)} is already registered; pass overwrite=True "
+                "to "
                 f"replace it, or choose another name."
             )
         doc = (build.__doc__ or "").strip().splitlines()
@@ -146,9 +149,9 @@ def get_architecture(name: str) -> Architecture[Any]:
     except (KeyError, TypeError):  # TypeError: an unhashable name
         known = sorted(_REGISTRY)
         close = difflib.get_close_matches(str(name), known, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
+        hint = f" Did you mean {shown(close[0])}?" if close else ""
         raise UnknownModelError(
-            f"No architecture named {name!r}.{hint} Registered architectures: "
+            f"No architecture named {shown(name)}.{hint} Registered architectures: "
             f"{', '.join(known)}. Add one with fashionkit.register_architecture."
         ) from None
 
@@ -181,8 +184,9 @@ def model_config_from(value: object) -> object:
         if not isinstance(name, str):
             raise ConfigError(
                 "TrainConfig.model needs an 'architecture' key naming a registered architecture "
-                f"({', '.join(map(repr, list_architectures()))}); got architecture={name!r} in "
-                f"{dict(value)!r}."  # type: ignore[call-overload]
+                f"({', '.join(map(repr, list_architectures()))}); got architecture={shown(name)} "
+                "in "
+                f"{shown(dict(value))}."  # type: ignore[call-overload]
             )
         config: object = get_architecture(name).config.from_dict(fields)
         return config

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from fashionkit._io import os_errors_as
+from fashionkit._jsonl import read_records
+from fashionkit._validation import shown
 from fashionkit.calibration import Calibration
 from fashionkit.config import TrainConfig
 from fashionkit.evaluation import EvaluationReport
@@ -79,7 +81,7 @@ def read_report(path: Path) -> EvaluationReport:
     try:
         return EvaluationReport.from_dict(read_object(path))
     except (KeyError, TypeError, ValueError) as exc:
-        raise RunDirError(f"{path} is not an evaluation report ({exc!r}).") from exc
+        raise RunDirError(f"{path} is not an evaluation report ({shown(exc)}).") from exc
 
 
 def read_calibration(path: Path) -> Calibration | None:
@@ -93,7 +95,7 @@ def read_calibration(path: Path) -> Calibration | None:
     try:
         return Calibration.from_dict(read_object(path))
     except (KeyError, TypeError, ValueError) as exc:
-        raise RunDirError(f"{path} is not a calibration record ({exc!r}).") from exc
+        raise RunDirError(f"{path} is not a calibration record ({shown(exc)}).") from exc
 
 
 def read_epoch_lines(path: Path, *, through: int | None = None) -> list[dict[str, Any]]:
@@ -106,26 +108,10 @@ def read_epoch_lines(path: Path, *, through: int | None = None) -> list[dict[str
         RunDirError: The log is unreadable, not UTF-8, or holds a line that is not an epoch
             record.
     """
-    if not path.is_file():
-        return []
-    try:
-        with os_errors_as(RunDirError, path, action="read"):
-            text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise RunDirError(f"{path} is not UTF-8 text ({exc}).") from exc
     lines = []
-    rows = text.splitlines()
-    for number, line in enumerate(rows, start=1):
-        if not line.strip():
-            continue
-        try:
-            parsed = json.loads(line)
-        except ValueError as exc:
-            if number == len(rows) and not text.endswith("\n"):
-                break  # a last line cut short by a crash: its epoch was never completed
-            raise RunDirError(f"{path} line {number} is not JSON ({exc}).") from exc
+    for number, parsed in enumerate(read_records(path, error=RunDirError), start=1):
         if not isinstance(parsed, dict) or not isinstance(parsed.get("epoch"), int):
-            raise RunDirError(f"{path} line {number} is not an epoch record: {line[:80]!r}.")
+            raise RunDirError(f"{path} record {number} is not an epoch record: {shown(parsed)}.")
         if through is None or parsed["epoch"] <= through:
             lines.append(parsed)
     return lines

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from fashionkit._io import atomic_save_model, check_parents, os_errors_as
+from fashionkit._messages import brief, shown
 from fashionkit._typing import PathLike
 from fashionkit._validation import KerasModel, params
 from fashionkit.exceptions import InputValidationError, RunDirError, StorageError
@@ -57,7 +58,9 @@ def load_model(path: PathLike) -> Any:
     if not path.is_file():
         raise RunDirError(f"{path} is missing: there is no model file there.")
     if path.suffix != ".keras":
-        raise RunDirError(f"{path} is not a .keras model file (its suffix is {path.suffix!r}).")
+        raise RunDirError(
+            f"{path} is not a .keras model file (its suffix is {shown(path.suffix)})."
+        )
     import keras
 
     import fashionkit._schedules  # noqa: F401 - registers the schedule a checkpoint may hold
@@ -66,6 +69,4 @@ def load_model(path: PathLike) -> Any:
         # Safe mode refuses to deserialise code (lambdas) from the file.
         return keras.saving.load_model(path, safe_mode=True)
     except Exception as exc:  # Keras raises many types for a damaged archive
-        raise RunDirError(
-            f"{path} is corrupted or not a Keras model ({type(exc).__name__}: {exc})."
-        ) from exc
+        raise RunDirError(f"{path} is corrupted or not a Keras model ({brief(exc)}).") from exc

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from fashionkit._messages import shown
 from fashionkit._validation import params
 from fashionkit.config import TrainConfig, training_differences
 from fashionkit.exceptions import RunDirError
@@ -20,8 +21,8 @@ __all__ = ["ResumeState", "check_contents", "refuse_file", "same_training"]
 def same_training(old: TrainConfig, new: TrainConfig) -> bool:
     """Whether a run of ``old`` may go on as a run of ``new`` (the check of a resume).
 
-    They may differ only in :attr:`~fashionkit.config.TrainConfig.REPORTING_FIELDS` (what is printed, not what
-    is trained). Sweeps ask it too, to tell a trial's own run directory.
+    They may differ only in :attr:`~fashionkit.config.TrainConfig.REPORTING_FIELDS` (what is
+    printed, not what is trained). Sweeps ask it too, to tell a trial's own run directory.
     """
     return not training_differences(old, new)
 
@@ -134,10 +135,12 @@ def check_contents(layout: RunLayout, config: TrainConfig) -> None:
     if diffs and not _has_progress(layout) and not layout.summary.exists():
         return  # an earlier attempt failed before its first epoch: the new config replaces it
     if diffs:
-        shown = "; ".join(f"{key}: {a!r} in the directory, {b!r} now" for key, a, b in diffs)
+        listed = "; ".join(
+            f"{key}: {shown(a)} in the directory, {shown(b)} now" for key, a, b in diffs
+        )
         raise RunDirError(
             f"{directory} holds a run with a different config, so it cannot be resumed: "
-            f"{shown}. Use the same config to resume, or a new run directory."
+            f"{listed}. Use the same config to resume, or a new run directory."
         )
     if layout.summary.is_file():
         raise RunDirError(

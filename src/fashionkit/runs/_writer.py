@@ -19,6 +19,7 @@ from fashionkit._io import (
     os_errors_as,
     staged,
 )
+from fashionkit._jsonl import repair
 from fashionkit._typing import PathLike
 from fashionkit._validation import params
 from fashionkit.config import TrainConfig
@@ -214,9 +215,14 @@ def _remove_staged_leftovers(layout: RunLayout) -> None:
 
 
 def _trim_metrics(path: Path, *, keep_through: int) -> tuple[EpochRecord, ...]:
-    """Keep the lines of epochs up to ``keep_through``: later ones belong to lost work."""
+    """Keep the lines of epochs up to ``keep_through``: later ones belong to lost work.
+
+    A torn last line (the process was killed while appending it) is cut off first, with a
+    warning (see ``fashionkit._jsonl.repair``).
+    """
     if not path.is_file():
         return ()
+    repair(path, error=RunDirError)
     lines = read_epoch_lines(path, through=keep_through)
     atomic_write_text(path, "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines))
     return records(lines, path)

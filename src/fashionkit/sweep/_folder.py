@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fashionkit._io import atomic_write_text, os_errors_as
+from fashionkit._messages import shown
 from fashionkit.config import TrainConfig
 from fashionkit.exceptions import ConfigError, StorageError
 from fashionkit.runs import RunLayout, same_training
@@ -58,8 +59,9 @@ def check_folder(
             recorded = marker.read_text(encoding="utf-8").strip()
         if recorded != study_name:
             raise ConfigError(
-                f"{folder} holds the sweep of the study {recorded!r}; continue it with "
-                f"--study-name {recorded}, or sweep the study {study_name!r} into another folder."
+                f"{folder} holds the sweep of the study {shown(recorded)}; continue it with "
+                f"--study-name {recorded}, or sweep the study {shown(study_name)} into another "
+                "folder."
             )
     elif write:
         with os_errors_as(StorageError, marker):

@@ -14,6 +14,7 @@ import numpy as np
 
 from fashionkit import _schema, _validation
 from fashionkit._io import os_errors_as
+from fashionkit._messages import shown
 from fashionkit._typing import PathLike
 from fashionkit._validation import (
     AnyOf,
@@ -30,7 +31,7 @@ from fashionkit._validation import (
     field_validator,
     refusal,
 )
-from fashionkit.config import TrainConfig, key_types, set_keys, settable_keys
+from fashionkit.config import TrainConfig, key_types, settable_keys
 from fashionkit.exceptions import ArgumentError, ConfigError, ConfigFileNotFoundError, StorageError
 
 _CORNER_LIMIT = 256  # corners checked together; beyond, each value is checked alone
@@ -126,7 +127,7 @@ class Parameter:
     )
 
     def __attrs_post_init__(self) -> None:
-        where = f"search parameter {self.key!r}"
+        where = f"search parameter {shown(self.key)}"
         if not self.key:
             raise ConfigError("a search parameter needs a dotted config key; got ''.")
         if self.choices is not None:
@@ -143,22 +144,24 @@ class Parameter:
         if self.low is None or self.high is None:
             raise ConfigError(
                 f"{where}: give low and high (numbers) for a range, or choices = [...]; got "
-                f"low={self.low!r}, high={self.high!r}."
+                f"low={shown(self.low)}, high={shown(self.high)}."
             )
         if self.low >= self.high:
             raise ConfigError(
-                f"{where}: low must be below high; got low={self.low!r}, high={self.high!r}."
+                f"{where}: low must be below high; got low={shown(self.low)}, "
+                f"high={shown(self.high)}."
             )
         if self.log and self.low <= 0:
-            raise ConfigError(f"{where}: a log range needs low > 0; got low={self.low!r}.")
+            raise ConfigError(f"{where}: a log range needs low > 0; got low={shown(self.low)}.")
         if self.log and self.step is not None:
             raise ConfigError(f"{where}: a log range cannot have a step.")
         if self.step is not None:
             count = (self.high - self.low) / self.step
             if abs(count - round(count)) > 1e-9 * max(1.0, abs(count)):
                 raise ConfigError(
-                    f"{where}: step={self.step!r} does not divide the range from {self.low!r} to "
-                    f"{self.high!r} into whole steps; choose a step that does, or move high."
+                    f"{where}: step={shown(self.step)} does not divide the range from "
+                    f"{shown(self.low)} to "
+                    f"{shown(self.high)} into whole steps; choose a step that does, or move high."
                 )
 
     @property
@@ -215,14 +218,20 @@ def _scalar(value: object) -> bool:
 
 
 def _with_values(base: TrainConfig, values: Mapping[str, Any]) -> TrainConfig:
-    """``base`` with dotted keys set; a new architecture starts from its own defaults."""
-    data = base.to_dict()
-    set_keys(
-        data,
-        [(key.split("."), value) for key, value in values.items()],
-        context="search parameter ",
-    )
-    return TrainConfig.from_dict(data)
+    """``base`` with dotted keys set (a new architecture starts from its own defaults).
+
+    Raises:
+        ConfigError: The values do not make a valid config, or one a sweep cannot train: each
+            trial trains on one machine, so ``device.strategy = "multi_worker"`` is refused.
+    """
+    config = base.with_overrides(*values.items(), context="search parameter")
+    if config.device.strategy == "multi_worker":
+        raise ConfigError(
+            "sweeps train each trial on one machine; device.strategy = 'multi_worker' is not "
+            "supported (use several sweep workers instead: --workers, or --storage on several "
+            "machines)."
+        )
+    return config
 
 
 def _merge(start: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -262,8 +271,8 @@ def _typed(params: Sequence[Parameter]) -> tuple[Parameter, ...]:
             p = attrs.evolve(p, choices=tuple(float(c) if is_number(c) else c for c in p.choices))
         elif p.choices is None and kinds == {int} and p.kind != "int":
             raise ConfigError(
-                f"search parameter {p.key!r} is an integer field; give integer low, high and "
-                f"step; got low={p.low!r}, high={p.high!r}, step={p.step!r}."
+                f"search parameter {shown(p.key)} is an integer field; give integer low, high and "
+                f"step; got low={shown(p.low)}, high={shown(p.high)}, step={shown(p.step)}."
             )
         out.append(p)
     return tuple(out)
@@ -274,13 +283,13 @@ def _check_keys(params: Sequence[Parameter]) -> None:
     seen: set[str] = set()
     for p in params:
         if p.key in seen:
-            raise ConfigError(f"search parameter {p.key!r} is given twice.")
+            raise ConfigError(f"search parameter {shown(p.key)} is given twice.")
         seen.add(p.key)
         if p.key not in allowed:
             close = difflib.get_close_matches(p.key, allowed, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            hint = f" (did you mean {shown(close[0])}?)" if close else ""
             raise ConfigError(
-                f"search parameter {p.key!r} is not a config key{hint}; "
+                f"search parameter {shown(p.key)} is not a config key{hint}; "
                 f"'fashionkit train --list-keys' lists them."
             )
 
@@ -370,9 +379,9 @@ class SearchSpace:
             try:
                 _with_values(self.base, chosen)
             except ConfigError as exc:
-                shown = ", ".join(f"{k}={v!r}" for k, v in chosen.items())
+                where = ", ".join(f"{k}={shown(v)}" for k, v in chosen.items())
                 raise ConfigError(
-                    f"the search space includes an invalid config at {shown}: {exc}"
+                    f"the search space includes an invalid config at {where}: {exc}"
                 ) from None
 
     @_validation.params()
@@ -430,14 +439,14 @@ class SearchSpace:
         for key, table in search.items():
             if not isinstance(table, Mapping):
                 raise ConfigError(
-                    f"search parameter {key!r} must be a table such as "
-                    f"{{ low = 0.0, high = 0.5 }} or {{ choices = [64, 128] }}; got {table!r}."
+                    f"search parameter {shown(key)} must be a table such as "
+                    f"{{ low = 0.0, high = 0.5 }} or {{ choices = [64, 128] }}; got {shown(table)}."
                 )
             extra = sorted(set(table) - {"low", "high", "log", "step", "choices"})
             if extra:
                 raise ConfigError(
                     _schema.unknown_keys_message(
-                        f"search parameter {key!r}",
+                        f"search parameter {shown(key)}",
                         extra,
                         ["low", "high", "log", "step", "choices"],
                     )
@@ -472,4 +481,4 @@ def _parameter(key: str, table: Mapping[str, Any]) -> Parameter:
     try:
         return Parameter(key=key, **table)
     except ArgumentError as exc:
-        raise ArgumentError(f"search parameter {key!r}: {exc}") from None
+        raise ArgumentError(f"search parameter {shown(key)}: {exc}") from None

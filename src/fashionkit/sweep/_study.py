@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 import time
 import warnings
@@ -13,6 +14,8 @@ from typing import Any, Literal
 import attrs
 
 from fashionkit import _schema
+from fashionkit._jsonl import append_record, repair
+from fashionkit._messages import brief, shown
 from fashionkit._typing import PathLike
 from fashionkit._validation import Constraint, NoneOr, params
 from fashionkit.exceptions import ConfigError, FashionkitError, StorageError
@@ -195,12 +198,39 @@ def _journal_storage(path: Path, heartbeat: float) -> Any:
             return callback
 
     try:
-        return HeartbeatJournal(JournalFileBackend(str(path)))
+        return HeartbeatJournal(_repairing_backend(JournalFileBackend, path))
     except OSError as exc:
         raise StorageError(
             f"Cannot open the journal {path} ({exc.strerror or exc}); check that every worker "
             f"can read and write it."
         ) from exc
+
+
+def _repairing_backend(base: type, path: Path) -> Any:
+    """Optuna's journal file, whose torn tail (a worker killed mid-append) is cut, not fatal.
+
+    Optuna's ``JournalFileBackend`` appends each record under its lock, but a worker killed
+    while appending leaves an unterminated last line; Optuna then fails on it, and its next
+    append glues a new record onto the torn one, so the journal never opens again. This
+    backend checks the journal when it is opened and before every append, under Optuna's own
+    lock (see ``fashionkit._jsonl.repair``): a torn last record is cut off (with a warning
+    saying how many bytes were dropped and records kept), a damaged record elsewhere is refused
+    naming its line, and every append starts on a fresh line.
+    """
+    from optuna.storages.journal._file import get_lock_file
+
+    class RepairingJournalFile(base):  # type: ignore[misc]  # Optuna's class
+        def __init__(self, file_path: str) -> None:
+            super().__init__(file_path)
+            with get_lock_file(self._lock):
+                repair(Path(file_path))
+
+        def append_logs(self, logs: list[dict[str, Any]]) -> None:
+            text = "\n".join(json.dumps(log, separators=(",", ":")) for log in logs)
+            with get_lock_file(self._lock):
+                append_record(Path(self._file_path), text)
+
+    return RepairingJournalFile(str(path))
 
 
 def make_pruner(name: str, epochs: int) -> Any:
@@ -268,7 +298,7 @@ def start_study(
                 "psycopg2-binary, for mysql:// URLs PyMySQL (and write mysql+pymysql://)."
             )
         raise StorageError(
-            f"Cannot open the study {study_name!r} at {masked(url)} "
+            f"Cannot open the study {shown(study_name)} at {masked(url)} "
             f"({type(exc).__name__}: {masked(reason)}).{hint}"
         ) from None
     searched = _schema.to_json(space.to_dict(), indent=None)
@@ -277,7 +307,7 @@ def start_study(
         study.set_user_attr("fashionkit_space", searched)
     elif stored != searched:
         raise ConfigError(
-            f"The study {study_name!r} at {masked(url)} searches another space; "
+            f"The study {shown(study_name)} at {masked(url)} searches another space; "
             f"use another --study-name, or the space it was created with."
         )
     return study
@@ -317,6 +347,4 @@ def open_study(
     except StorageError:
         raise
     except Exception as exc:  # a missing study is KeyError; a bad URL many others
-        raise RunDirError(
-            f"No study {study_name!r} at {masked(url)} ({type(exc).__name__}: {exc})."
-        ) from exc
+        raise RunDirError(f"No study {shown(study_name)} at {masked(url)} ({brief(exc)}).") from exc

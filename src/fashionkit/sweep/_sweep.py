@@ -13,7 +13,7 @@ from fashionkit._io import os_errors_as
 from fashionkit._typing import PathLike
 from fashionkit._validation import Interval, NoneOr, params
 from fashionkit.datasets import FashionMNIST
-from fashionkit.exceptions import ConfigError, StorageError
+from fashionkit.exceptions import StorageError
 from fashionkit.sweep._folder import STUDY_DB, TENSORBOARD, TRIALS, check_folder
 from fashionkit.sweep._records import SweepResult, TrialRecord, write_results
 from fashionkit.sweep._space import SearchSpace
@@ -89,7 +89,8 @@ def sweep(
 
     Raises:
         ArgumentError: A bad argument (an ArgumentError is a ConfigError).
-        ConfigError: A folder of another space, multi_worker, or trials that keep failing.
+        ConfigError: A folder of another space, trials that keep failing, or the
+            ``tensorboard`` package missing (checked before anything is written).
         FashionkitError: Optuna is not installed, or a worker process failed.
 
     Example:
@@ -98,8 +99,11 @@ def sweep(
         >>> result.best_config.optimizer.learning_rate  # doctest: +SKIP
         0.0021
     """
-    if space.base.device.strategy == "multi_worker":
-        raise ConfigError("sweeps train each trial on one machine; multi_worker is not supported.")
+    require(
+        "tensorboard",
+        extra="sweep",
+        purpose="A sweep writes TensorBoard's HParams records of its trials",
+    )
     optuna = import_optuna()
     target = _checked_folder(Path(folder), space, study_name)
     job = Job(
@@ -170,18 +174,11 @@ def _write_experiment(job: Job) -> None:
     """The sweep's HParams experiment: the searched parameters' domains and the metrics.
 
     Written once, when the folder has none (the space of a folder never changes). Writing
-    HParams records needs the ``tensorboard`` package, which the ``sweep`` extra installs.
-
-    Raises:
-        ConfigError: The ``tensorboard`` package is not installed.
+    HParams records needs the ``tensorboard`` package, which the ``sweep`` extra installs
+    (:func:`sweep` checks that first, before it writes anything).
     """
     from fashionkit.callbacks._tensorboard_writers import write_hparams_experiment
 
-    require(
-        "tensorboard",
-        extra="sweep",
-        purpose="A sweep writes TensorBoard's HParams records of its trials",
-    )
     board = job.folder / TENSORBOARD
     if board.is_dir() and any(board.glob("events.out.tfevents.*")):
         return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fashionkit._messages import shown
 from fashionkit._validation import Interval, KerasModel, NoneOr, Options, params
 from fashionkit.config import LossConfig, OptimizerConfig, TrainConfig
 from fashionkit.exceptions import ConfigError
@@ -34,7 +35,8 @@ def make_optimizer(config: OptimizerConfig, *, total_steps: int | None = None) -
     if config.needs_total_steps:
         if total_steps is None:
             raise ConfigError(
-                f"OptimizerConfig(schedule={config.schedule!r}) needs the run's number of steps: "
+                f"OptimizerConfig(schedule={shown(config.schedule)}) needs the run's number of "
+                "steps: "
                 f"compile with total_steps=..., or through create_training_model with "
                 f"steps_per_epoch=..."
             )
