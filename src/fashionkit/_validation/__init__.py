@@ -18,6 +18,8 @@ allowed and what was received, with the value shortened (:func:`shown`). It need
 and attrs only.
 """
 
+from fashionkit._messages import SHOWN_LENGTH as SHOWN_LENGTH
+from fashionkit._messages import shown as shown
 from fashionkit._validation._arrays import PROBABILITY_SUM_TOLERANCE as PROBABILITY_SUM_TOLERANCE
 from fashionkit._validation._arrays import check_images as check_images
 from fashionkit._validation._arrays import check_labels as check_labels
@@ -25,29 +27,27 @@ from fashionkit._validation._arrays import check_probabilities as check_probabil
 from fashionkit._validation._arrays import check_same_length as check_same_length
 from fashionkit._validation._arrays import check_targets as check_targets
 from fashionkit._validation._arrays import integer_labels as integer_labels
-from fashionkit._validation._params import AnyOf as AnyOf
-from fashionkit._validation._params import ArrayLike as ArrayLike
-from fashionkit._validation._params import Boolean as Boolean
-from fashionkit._validation._params import CheckedBy as CheckedBy
-from fashionkit._validation._params import Constraint as Constraint
-from fashionkit._validation._params import InstanceOf as InstanceOf
-from fashionkit._validation._params import Interval as Interval
-from fashionkit._validation._params import IsCallable as IsCallable
-from fashionkit._validation._params import KerasModel as KerasModel
-from fashionkit._validation._params import MappingOf as MappingOf
-from fashionkit._validation._params import NoneOr as NoneOr
-from fashionkit._validation._params import Options as Options
-from fashionkit._validation._params import PathLike as PathLike
-from fashionkit._validation._params import SequenceOf as SequenceOf
+from fashionkit._validation._constraints import AnyOf as AnyOf
+from fashionkit._validation._constraints import ArrayLike as ArrayLike
+from fashionkit._validation._constraints import Boolean as Boolean
+from fashionkit._validation._constraints import CheckedBy as CheckedBy
+from fashionkit._validation._constraints import Constraint as Constraint
+from fashionkit._validation._constraints import InstanceOf as InstanceOf
+from fashionkit._validation._constraints import Interval as Interval
+from fashionkit._validation._constraints import IsCallable as IsCallable
+from fashionkit._validation._constraints import KerasModel as KerasModel
+from fashionkit._validation._constraints import MappingOf as MappingOf
+from fashionkit._validation._constraints import NoneOr as NoneOr
+from fashionkit._validation._constraints import Options as Options
+from fashionkit._validation._constraints import PathLike as PathLike
+from fashionkit._validation._constraints import SequenceOf as SequenceOf
+from fashionkit._validation._constraints import check_scalar as check_scalar
+from fashionkit._validation._constraints import field_validator as field_validator
+from fashionkit._validation._constraints import refusal as refusal
 from fashionkit._validation._params import annotated_fields as annotated_fields
 from fashionkit._validation._params import constraint_for as constraint_for
 from fashionkit._validation._params import declared_params as declared_params
-from fashionkit._validation._params import field_validator as field_validator
 from fashionkit._validation._params import params as params
-from fashionkit._validation._params import refusal as refusal
-from fashionkit._validation._scalars import SHOWN_LENGTH as SHOWN_LENGTH
-from fashionkit._validation._scalars import check_scalar as check_scalar
-from fashionkit._validation._scalars import shown as shown
 
 __all__ = [
     "PROBABILITY_SUM_TOLERANCE",

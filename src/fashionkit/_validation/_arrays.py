@@ -9,7 +9,8 @@ from numpy.typing import NDArray
 
 from fashionkit._constants import IMAGE_SHAPE, LABEL_ENCODINGS, NUM_CLASSES, PIXELS
 from fashionkit._typing import LabelsU8
-from fashionkit._validation._params import ArrayLike, Interval, Options, params
+from fashionkit._validation._constraints import ArrayLike, Interval, Options
+from fashionkit._validation._params import params
 from fashionkit.exceptions import InputValidationError, LabelEncodingError
 
 __all__ = [

@@ -57,19 +57,16 @@ def sweep(
 ) -> SweepResult:
     """Search ``space`` with Optuna until ``trials`` trials have finished; resumable.
 
-    Each trial samples the parameters (Optuna's default TPE sampler), trains the config into
-    ``FOLDER/trials/trial-NNNN`` with its per-epoch validation accuracy reported to the pruner,
-    and is scored by its best validation accuracy. Completed and pruned trials count as
-    finished; failed ones (a worker that died, an invalid corner of the space) do not. Where
-    the study lives and how the time budget stops trials: :mod:`fashionkit.sweep`.
+    Each trial samples the parameters (Optuna's TPE), trains into ``FOLDER/trials/trial-NNNN``
+    reporting each epoch's validation accuracy to the pruner, and is scored by its best one.
+    Completed and pruned trials count as finished, failed ones do not. Storage and time
+    budget: :mod:`fashionkit.sweep`.
 
     Args:
         space: What to search.
-        folder: The sweep folder (created if missing): ``space.toml`` (another space's is
-            refused), the trials' run directories, ``study.db``, ``trials.md``, ``best.toml``.
+        folder: The sweep folder (created if missing; another space's is refused).
         trials: How many trials should have finished when the sweep ends, earlier runs' too.
-        workers: Worker processes on this machine, sharing the study. Defaults to 1 (this
-            process).
+        workers: Worker processes on this machine. Defaults to 1 (this process).
         storage: A database URL (``postgresql://user:pass@host/db``) or ``journal:PATH``,
             shared with other machines. Defaults to SQLite in the folder (one machine only).
         study_name: The study's name in the storage. Defaults to ``"fashionkit"``.
@@ -77,11 +74,10 @@ def sweep(
         timeout_seconds: Wall-clock budget of this call (no trial starts after it; running
             trials stop and are queued again); ``None`` for no budget.
         dataset: The data; loaded by each worker when omitted.
-        heartbeat_seconds: How often workers record that their trial is alive; a trial silent
-            for three times as long is failed and retried. Defaults to 10.
+        heartbeat_seconds: How often a worker records that its trial is alive (a trial silent
+            three times as long is retried). Defaults to 10.
         seed: Seed of the TPE sampler (worker ``i`` uses ``seed + i``), for a repeatable
-            single-worker sweep; ``None`` (default): from the system. Each trial's training is
-            seeded by its config, as always.
+            single-worker sweep; ``None`` (default): from the system.
         progress: Print a line per finished trial (the command line sets it).
 
     Returns:
@@ -89,8 +85,8 @@ def sweep(
 
     Raises:
         ArgumentError: A bad argument (an ArgumentError is a ConfigError).
-        ConfigError: A folder of another space, trials that keep failing, or the
-            ``tensorboard`` package missing (checked before anything is written).
+        ConfigError: A folder of another space, trials that keep failing, or ``tensorboard``
+            missing (checked before anything is written).
         FashionkitError: Optuna is not installed, or a worker process failed.
 
     Example:
@@ -99,12 +95,7 @@ def sweep(
         >>> result.best_config.optimizer.learning_rate  # doctest: +SKIP
         0.0021
     """
-    require(
-        "tensorboard",
-        extra="sweep",
-        purpose="A sweep writes TensorBoard's HParams records of its trials",
-    )
-    optuna = import_optuna()
+    optuna = _sweep_extra()
     target = _checked_folder(Path(folder), space, study_name)
     job = Job(
         space=space,
@@ -124,6 +115,21 @@ def sweep(
     result = _run(job, study, workers)
     write_results(result)
     return result
+
+
+def _sweep_extra() -> Any:
+    """Optuna, once the ``sweep`` extra's packages are known to be there (before any write).
+
+    Raises:
+        ConfigError: ``tensorboard`` is missing (a sweep writes its trials' HParams records).
+        FashionkitError: Optuna is missing.
+    """
+    require(
+        "tensorboard",
+        extra="sweep",
+        purpose="A sweep writes TensorBoard's HParams records of its trials",
+    )
+    return import_optuna()
 
 
 def _run(job: Job, study: Any, workers: int) -> SweepResult:
