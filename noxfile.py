@@ -18,7 +18,7 @@ PYTHON = "3.11"
 def tests(session: nox.Session) -> None:
     """Run the test suite, doctests of the package included (pass pytest options after --)."""
     session.install("-e", ".[dev,plot,export,sweep]")
-    session.run("pytest", *(session.posargs or ["--doctest-modules", "src", "tests"]))
+    session.run("pytest", *(session.posargs or ["-n", "2", "--doctest-modules", "src", "tests"]))
 
 
 @nox.session(python=PYTHON)

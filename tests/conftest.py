@@ -1,92 +1,75 @@
-"""Shared fixtures and helpers: the real Fashion-MNIST files, small synthetic data and runs."""
+"""Shared fixtures and hooks: the real Fashion-MNIST files, small synthetic data and tiny runs.
+
+How the tests are laid out: ``tests/`` mirrors ``src/fashionkit/``. A subpackage has a folder
+(``tests/callbacks/``, ``tests/cli/``, ...) with one module per module of the subpackage, named
+after it without the underscore (``tests/callbacks/test_tensorboard.py`` tests
+``callbacks/_tensorboard.py``); a top-level module has ``tests/test_<module>.py`` (all of
+``datasets.py``, its downloads and concurrent loads included, is in ``tests/test_datasets.py``).
+A test goes where the code it exercises lives: a test of the ``evaluate`` command is in
+``tests/cli/test_runs.py`` because the command is in ``cli/_runs.py``. Tests of the package as
+a whole (public API, parameters, documentation examples, notebooks, fuzzing, GPU) stay at the
+top. Every folder is a package (``__init__.py``), so equal file names in different folders
+work; shared helper functions are in ``tests/helpers.py`` (``from tests.helpers import ...``),
+and ``conftest.py`` files hold fixtures and hooks only. Tests that start several TensorFlow
+processes at once, or hang on timing, carry ``@pytest.mark.xdist_group("processes")`` so that
+under ``pytest -n 2`` two of them never run at the same moment.
+"""
 
 from __future__ import annotations
 
-import collections
-import contextlib
-import gzip
-import http.server
+import json
 import os
 import shutil
-import struct
 import subprocess
 import sys
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-import attrs
-import numpy as np
 import pytest
 
 import fashionkit
 from fashionkit.datasets import DATA_DIR_ENV
+from tests.helpers import (
+    CALIBRATED_CNN,
+    MLP_64,
+    PLAIN_MLP,
+    TinyRun,
+    balanced_labels,
+    band_dataset,
+    copy_run,
+    crash_after,
+    logs_kept,
+    synthetic_images,
+    write_idx_gz,
+    write_synthetic_files,
+)
 
 # The offline copy beside the checkout (see ../shared/data/fashion-mnist/README.md).
 _SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "fashion-mnist"
 
 
-def idx_bytes(array: np.ndarray) -> bytes:
-    """Encode a uint8 array as an (uncompressed) IDX file."""
-    header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
-    return header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
-
-
-def write_idx_gz(path: Path, array: np.ndarray) -> Path:
-    """Write ``array`` as a gzip-compressed IDX file and return the path."""
-    path.write_bytes(gzip.compress(idx_bytes(array)))
-    return path
-
-
-def synthetic_images(n: int, *, seed: int = 0) -> np.ndarray:
-    """Random uint8 images of shape (n, 28, 28)."""
-    return np.random.default_rng(seed).integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
-
-
-def balanced_labels(n: int) -> np.ndarray:
-    """Labels 0..9 repeated, so every class has n/10 images."""
-    return (np.arange(n) % 10).astype(np.uint8)
-
-
-@contextlib.contextmanager
-def serving(body_for: Callable[[str], bytes]) -> Iterator[tuple[str, collections.Counter[str]]]:
-    """A local HTTP server on 127.0.0.1 answering GET /NAME with ``body_for(NAME)``.
-
-    Yields the base URL and a counter of the requests for each name.
-    """
-    hits: collections.Counter[str] = collections.Counter()
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            name = self.path.rsplit("/", 1)[-1]
-            hits[name] += 1
-            body = body_for(name)
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/", hits
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 @pytest.fixture
 def synthetic_dir(tmp_path: Path) -> Path:
     """A folder with four small, valid Fashion-MNIST-format files (50 train, 20 test)."""
-    write_idx_gz(tmp_path / "train-images-idx3-ubyte.gz", synthetic_images(50))
-    write_idx_gz(tmp_path / "train-labels-idx1-ubyte.gz", balanced_labels(50))
-    write_idx_gz(tmp_path / "t10k-images-idx3-ubyte.gz", synthetic_images(20, seed=1))
-    write_idx_gz(tmp_path / "t10k-labels-idx1-ubyte.gz", balanced_labels(20))
-    return tmp_path
+    return write_synthetic_files(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def synthetic_data_args(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """Command-line data options pointing at small synthetic files (50 train, 20 test)."""
+    directory = write_synthetic_files(tmp_path_factory.mktemp("synthetic-data"))
+    return ["--data-dir", str(directory), "--no-verify"]
+
+
+@pytest.fixture(scope="session")
+def slow_epoch_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A synthetic data folder large enough for a small CNN's epoch to take about a second."""
+    folder = tmp_path_factory.mktemp("slow-epoch-data")
+    write_idx_gz(folder / "train-images-idx3-ubyte.gz", synthetic_images(5000))
+    write_idx_gz(folder / "train-labels-idx1-ubyte.gz", balanced_labels(5000))
+    write_idx_gz(folder / "t10k-images-idx3-ubyte.gz", synthetic_images(500, seed=1))
+    write_idx_gz(folder / "t10k-labels-idx1-ubyte.gz", balanced_labels(500))
+    return folder
 
 
 @pytest.fixture
@@ -128,95 +111,84 @@ def tutorial_run(real_data: fashionkit.FashionMNIST) -> fashionkit.TrainResult:
     return fashionkit.train(fashionkit.TrainConfig(verbose=0), dataset=real_data)
 
 
-def sample_result(**changes: Any) -> fashionkit.TrainResult:
-    """A TrainResult built by hand (no model, no training), for layout tests."""
-    from fashionkit.devices import Placement
-    from fashionkit.evaluation import report_from_probabilities
-
-    labels = balanced_labels(20)
-    probabilities = np.full((20, 10), 0.05)
-    probabilities[np.arange(20), labels] = 0.55
-    fields: dict[str, Any] = {
-        "model": None,
-        "config": fashionkit.TrainConfig(epochs=2),
-        "history": (
-            fashionkit.EpochRecord(
-                epoch=1,
-                loss=0.9,
-                accuracy=0.7,
-                val_loss=0.8,
-                val_accuracy=0.75,
-                val_per_class_accuracy=(0.75,) * 10,
-                seconds=1.5,
-            ),
-            fashionkit.EpochRecord(
-                epoch=2,
-                loss=0.5,
-                accuracy=0.8,
-                val_loss=0.6,
-                val_accuracy=0.8,
-                val_per_class_accuracy=(0.8,) * 10,
-                seconds=1.25,
-                extra={"lr": 0.001},
-            ),
-        ),
-        "validation": report_from_probabilities(probabilities, labels, split="validation"),
-        "test": report_from_probabilities(probabilities, labels, split="test"),
-        "placement": Placement(accelerator="cpu", devices=("/device:CPU:0",), requested="auto"),
-        "fit_seconds": 2.75,
-        "total_seconds": 3.5,
-    }
-    fields.update(changes)
-    return fashionkit.TrainResult(**fields)
-
-
-def crash_after(epoch: int) -> Any:
-    """A callback that raises KeyboardInterrupt as 1-based ``epoch`` ends, before it is kept."""
-    import keras
-
-    class Crash(keras.callbacks.Callback):  # type: ignore[misc]
-        def on_epoch_end(self, index: int, logs: dict[str, Any] | None = None) -> None:
-            if index + 1 == epoch:
-                raise KeyboardInterrupt
-
-    return Crash()
-
-
-def metrics_only(history: Sequence[fashionkit.EpochRecord]) -> list[fashionkit.EpochRecord]:
-    """The records without their wall-clock ``seconds``, to compare the metrics of two runs."""
-    return [attrs.evolve(record, seconds=None) for record in history]
-
-
-def band_dataset(
-    train: int, test: int, *, seed: int, noise: int = 40, band: int = 230
-) -> fashionkit.FashionMNIST:
-    """A synthetic dataset whose classes are learnable: class c is a bright band at rows 2c..2c+2.
-
-    The background is uniform noise below ``noise``; the band's pixels are ``band``.
-    """
-    rng = np.random.default_rng(seed)
-
-    def make(n: int) -> fashionkit.Split:
-        labels = balanced_labels(n)
-        images = rng.integers(0, noise, size=(n, 28, 28), dtype=np.uint8)
-        for i, label in enumerate(labels):
-            images[i, 2 * label : 2 * label + 3, :] = band
-        return fashionkit.Split(images=images, labels=labels)
-
-    source = fashionkit.DataSource(directory=Path("."), origin="argument", verified=False)
-    return fashionkit.FashionMNIST(train=make(train), test=make(test), source=source)
-
-
 @pytest.fixture(scope="session")
 def tiny_dataset() -> fashionkit.FashionMNIST:
-    """A 200/50-image :func:`band_dataset`.
+    """A 200/50-image :func:`~tests.helpers.band_dataset`.
 
     Session-scoped: a FashionMNIST is frozen and its arrays are read-only.
     """
     return band_dataset(200, 50, seed=7)
 
 
-_REAL_DATA_FIXTURES = frozenset({"real_data", "shared_data_dir"})
+@pytest.fixture(scope="session")
+def tiny_run(
+    tiny_dataset: fashionkit.FashionMNIST, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[..., TinyRun]:
+    """Train a run of a config on ``tiny_dataset`` once per session; return the same run after.
+
+    ``tiny_run(config)`` trains into a run directory; ``run_dir=False`` trains without one;
+    ``crash_after=N`` stops the run with a KeyboardInterrupt as epoch N ends (before it is
+    checkpointed), leaving a resumable folder and no result. Runs are cached by config and
+    those two options and shared by every test of the session (of the xdist worker): a test
+    must not change a run's files (``tests.helpers.copy_run`` gives it a copy) or its model.
+    """
+    cache: dict[tuple[str, bool, int | None], TinyRun] = {}
+
+    def trained(
+        config: fashionkit.TrainConfig, *, run_dir: bool = True, crash_after: int | None = None
+    ) -> TinyRun:
+        key = (json.dumps(config.to_dict(), sort_keys=True), run_dir, crash_after)
+        if key not in cache:
+            cache[key] = _train_tiny(config, tiny_dataset, tmp_path_factory, run_dir, crash_after)
+        return cache[key]
+
+    return trained
+
+
+def _train_tiny(
+    config: fashionkit.TrainConfig,
+    dataset: fashionkit.FashionMNIST,
+    tmp_path_factory: pytest.TempPathFactory,
+    run_dir: bool,
+    stop_after: int | None,
+) -> TinyRun:
+    """Train one run for the ``tiny_run`` fixture."""
+    path = tmp_path_factory.mktemp("tiny-run") / "run" if run_dir else None
+    logs = logs_kept()
+    callbacks = [logs] if stop_after is None else [logs, crash_after(stop_after)]
+    if stop_after is None:
+        result = fashionkit.train(config, dataset=dataset, run_dir=path, callbacks=callbacks)
+        return TinyRun(path=path, result=result, logs=tuple(logs.logs))
+    with pytest.raises(KeyboardInterrupt):
+        fashionkit.train(config, dataset=dataset, run_dir=path, callbacks=callbacks)
+    return TinyRun(path=path, result=None, logs=tuple(logs.logs))
+
+
+@pytest.fixture
+def calibrated_run(tiny_run: Callable[..., TinyRun]) -> Path:
+    """A small CNN run with flip TTA and a fitted temperature; do not modify."""
+    path = tiny_run(CALIBRATED_CNN).path
+    assert path is not None
+    return path
+
+
+@pytest.fixture
+def plain_run(tiny_run: Callable[..., TinyRun]) -> Path:
+    """A small uncalibrated MLP run that ends with its last epoch's weights; do not modify."""
+    path = tiny_run(PLAIN_MLP).path
+    assert path is not None
+    return path
+
+
+@pytest.fixture(scope="module")
+def mlp_run(tiny_run: Callable[..., TinyRun], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This module's copy of a small MLP run (a 784 x 64 kernel), which its tests export into."""
+    path = tiny_run(MLP_64).path
+    assert path is not None
+    return copy_run(path, tmp_path_factory.mktemp("mlp-run"))
+
+
+_REAL_DATA_FIXTURES = frozenset({"real_data", "shared_data_dir", "tutorial_run"})
 
 
 def _no_gpu_reason() -> str | None:
@@ -245,10 +217,13 @@ def _no_gpu_reason() -> str | None:
     return "no GPU visible to TensorFlow (a GPU is present but TensorFlow lists none)"
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist files the tests by their xdist_group
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Check the markers, and skip the ``gpu`` tests, saying why, where there is no GPU.
 
     A test that reads the real shared data without the ``integration`` marker is refused.
+    The tests that train the tutorial's run on the real data share one ``xdist_group``, so
+    that under ``pytest -n 2`` one worker trains it, not both.
     """
     gpu_items = [item for item in items if item.get_closest_marker("gpu") is not None]
     if gpu_items:
@@ -267,40 +242,27 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             "tests that use the real Fashion-MNIST files must be marked integration (and slow "
             f"when they train on them): {', '.join(unmarked)}"
         )
+    for item in items:
+        if "tutorial_run" in getattr(item, "fixturenames", ()) and not item.get_closest_marker(
+            "xdist_group"
+        ):
+            item.add_marker(pytest.mark.xdist_group("tutorial"))
 
 
-def read_hparams(log_dir: Path) -> tuple[Any, Any]:
-    """The HParams experiment and session groups TensorBoard's own backend reads from log_dir.
+@pytest.hookimpl(tryfirst=True)  # before an xdist worker reports what it collected
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Give each test of an ``xdist_group`` the group in its id, as ``--dist loadgroup`` needs.
 
-    What the dashboard's table and parallel coordinates show: the experiment's hyperparameter
-    and metric infos, and per session group its values, status and metric values.
+    pytest-xdist files a grouped test by appending ``@GROUP`` to its id, which pytest 9.2's
+    structured ids no longer take (pytest-xdist issue 1386: the tests are then spread over the
+    workers as if unmarked). Where the id lacks the group after collection, it is set here;
+    with a pytest or xdist that keep it, nothing changes.
     """
-    from tensorboard import context as tb_context
-    from tensorboard.backend.event_processing import data_provider, plugin_event_multiplexer
-    from tensorboard.plugins import base_plugin
-    from tensorboard.plugins.hparams import (
-        api_pb2,
-        backend_context,
-        get_experiment,
-        list_session_groups,
-    )
+    if not getattr(session.config.option, "loadgroup", False):
+        return
+    for item in session.items:
+        groups = sorted({str(mark.args[0]) for mark in item.iter_markers("xdist_group")})
+        if groups and "@" not in item.nodeid and hasattr(item, "_id"):
+            from _pytest.nodeid import NodeId
 
-    multiplexer = plugin_event_multiplexer.EventMultiplexer()
-    multiplexer.AddRunsFromDirectory(str(log_dir))
-    multiplexer.Reload()
-    provider = data_provider.MultiplexerDataProvider(multiplexer, str(log_dir))
-    board = base_plugin.TBContext(
-        logdir=str(log_dir), multiplexer=multiplexer, data_provider=provider
-    )
-    backend = backend_context.Context(board)
-    request = tb_context.RequestContext()
-    experiment = get_experiment.Handler(request, backend, "", api_pb2.GetExperimentRequest()).run()
-    groups = list_session_groups.Handler(
-        request,
-        backend,
-        "",
-        api_pb2.ListSessionGroupsRequest(
-            start_index=0, slice_size=1000, allowed_statuses=[0, 1, 2, 3]
-        ),
-    ).run()
-    return experiment, groups
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(groups)}")

@@ -19,6 +19,7 @@ from fashionkit.calibration import (
 )
 from fashionkit.evaluation import report_from_probabilities
 from fashionkit.exceptions import InputValidationError, RunDirError
+from tests.helpers import CALIBRATED_LINEAR, SMALL, TinyRunFactory, copy_run
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -240,12 +241,13 @@ def test_predict_and_evaluate_apply_the_temperature() -> None:
 
 
 def test_train_with_calibrate_fits_stores_and_applies(
-    tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
+    tiny_dataset: fashionkit.FashionMNIST, tiny_run: TinyRunFactory
 ) -> None:
     """It fits a temperature in train, applies it to the reports and stores it for load_run."""
-    config = fashionkit.TrainConfig(verbose=0, epochs=3, calibrate=True)
-    run = tmp_path / "run"
-    result = fashionkit.train(config, dataset=tiny_dataset, run_dir=run)
+    trained = tiny_run(CALIBRATED_LINEAR)  # TrainConfig(verbose=0, epochs=3, calibrate=True)
+    run, result = trained.path, trained.result
+    assert run is not None
+    assert result is not None
     calibration = result.calibration
     assert calibration is not None
     assert result.validation.temperature == calibration.temperature
@@ -274,27 +276,24 @@ def test_train_with_calibrate_fits_stores_and_applies(
     assert "calibrated: temperature" in result.summary()
 
 
-def test_train_without_calibrate_writes_no_calibration(
-    tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
-) -> None:
+def test_train_without_calibrate_writes_no_calibration(tiny_run: TinyRunFactory) -> None:
     """It writes no calibration.json without calibrate, and the temperature stays 1.0."""
-    result = fashionkit.train(
-        fashionkit.TrainConfig(verbose=0, epochs=1), dataset=tiny_dataset, run_dir=tmp_path / "r"
-    )
+    trained = tiny_run(SMALL)  # a finished tiny run: calibrate is off by default
+    run, result = trained.path, trained.result
+    assert run is not None
+    assert result is not None
     assert result.calibration is None
     assert result.test.temperature == 1.0
     assert result.test.ece is not None
-    assert not (tmp_path / "r" / "calibration.json").exists()
-    assert fashionkit.load_run(tmp_path / "r").temperature == 1.0
+    assert not (run / "calibration.json").exists()
+    assert fashionkit.load_run(run).temperature == 1.0
 
 
-def test_a_damaged_calibration_file_is_named(
-    tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
-) -> None:
+def test_a_damaged_calibration_file_is_named(tiny_run: TinyRunFactory, tmp_path: Path) -> None:
     """It names calibration.json when the file holds a temperature that is not a number."""
-    run = tmp_path / "run"
-    config = fashionkit.TrainConfig(verbose=0, epochs=1, calibrate=True)
-    fashionkit.train(config, dataset=tiny_dataset, run_dir=run)
+    calibrated = tiny_run(CALIBRATED_LINEAR).path
+    assert calibrated is not None
+    run = copy_run(calibrated, tmp_path)
     (run / "calibration.json").write_text('{"temperature": "hot"}')
     with pytest.raises(RunDirError, match=r"calibration\.json"):
         fashionkit.load_run(run)

@@ -219,6 +219,50 @@ def test_the_picture_and_the_command_line(
     printed = json.loads(capsys.readouterr().out)
     assert printed["method"] == "grad_cam"
     assert len(printed["images"]) == 3
-    picture = Path(printed["picture"])
-    assert picture == tmp_path / "explanations.png"
+    [picture] = [Path(p) for p in printed["pictures"]]
+    assert picture == (tmp_path / "explanations.png").resolve()
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_many_images_are_drawn_sixteen_to_a_picture_with_progress(
+    mlp: Any,
+    tiny_dataset: fashionkit.FashionMNIST,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """17 images give two pictures, NAME_1 and NAME_2, listed in order; progress is on stderr."""
+    pytest.importorskip("matplotlib")
+    from fashionkit.cli import main
+
+    model_path = tmp_path / "model.keras"
+    mlp.save(model_path)
+    npy = tmp_path / "many.npy"
+    np.save(npy, _images(tiny_dataset, 17))
+    out = tmp_path / "pages" / "why.png"
+    out.parent.mkdir()
+    assert main(["explain", str(model_path), str(npy), "--out", str(out), "--json"]) == 0
+    captured = capsys.readouterr()
+    printed = json.loads(captured.out)
+    assert printed["pictures"] == [str((out.parent / f"why_{k}.png").resolve()) for k in (1, 2)]
+    assert len(printed["images"]) == 17
+    assert sorted(p.name for p in out.parent.iterdir()) == ["why_1.png", "why_2.png"]
+    assert "explained 16 of 17 images" in captured.err
+    assert "explained 17 of 17 images" in captured.err
+
+
+def test_no_images_are_refused_by_the_function_and_the_command(
+    mlp: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An empty batch is an InputValidationError, and the command exits 1 writing nothing."""
+    from fashionkit.cli import main
+
+    empty = np.zeros((0, 28, 28), np.uint8)
+    with pytest.raises(InputValidationError, match="at least one 28x28 image"):
+        explain(mlp, empty)
+    model_path = tmp_path / "model.keras"
+    mlp.save(model_path)
+    npy = tmp_path / "empty.npy"
+    np.save(npy, empty)
+    assert main(["explain", str(model_path), str(npy)]) == 1
+    assert "at least one 28x28 image" in capsys.readouterr().err
+    assert not (tmp_path / "explanations.png").exists()

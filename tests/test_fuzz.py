@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import fashionkit
-from conftest import idx_bytes
 from fashionkit.datasets import parse_idx_gz
 from fashionkit.exceptions import FashionkitError
+from tests.helpers import idx_bytes
 
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 
 import fashionkit
-from conftest import sample_result
 from fashionkit.calibration import calibrate
 from fashionkit.evaluation import report_from_probabilities
 from fashionkit.models import CNNConfig
+from tests.helpers import sample_result
 
 
 class _Cells(HTMLParser):

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import synthetic_images
 from fashionkit.exceptions import ArgumentError, InputValidationError
 from fashionkit.images import read_images
+from tests.helpers import synthetic_images
 
 
 def _png(path: Path, array: np.ndarray) -> Path:

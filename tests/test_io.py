@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+import fashionkit
 from fashionkit import _io
 from fashionkit.exceptions import ConfigError, RunDirError, StorageError
 
@@ -83,14 +85,6 @@ def test_staged_deletes_the_temporary_file_on_failure(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_append_line_adds_whole_lines(tmp_path: Path) -> None:
-    """It appends one newline-terminated line per call."""
-    path = tmp_path / "log.jsonl"
-    _io.append_line(path, '{"a": 1}')
-    _io.append_line(path, '{"a": 2}')
-    assert path.read_text(encoding="utf-8") == '{"a": 1}\n{"a": 2}\n'
-
-
 _HOLD = textwrap.dedent(
     """
     import sys, time
@@ -142,6 +136,7 @@ def test_directory_lock_is_released_when_the_holder_is_killed(tmp_path: Path) ->
     assert not (tmp_path / ".lock").exists()
 
 
+@pytest.mark.xdist_group("processes")
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX file locks")
 def test_folder_lock_makes_processes_take_turns(tmp_path: Path) -> None:
     """It blocks a second process until the first leaves the critical section."""
@@ -277,3 +272,79 @@ def test_lockers_that_remove_the_lock_file_still_exclude_each_other(
     assert [child.returncode for child in children] == [0] * processes, errors
     assert (tmp_path / "counter.txt").read_text() == str(processes * rounds)  # no lost update
     assert sorted(p.name for p in tmp_path.iterdir()) == ["counter.txt"]  # no lock file left
+
+
+# --- every writer cleans up after a writer of the same target that was killed ------------------
+
+# A process that writes a file through one of fashionkit's writers and blocks just before the
+# rename that would publish it, until the test kills it.
+_KILLED_WRITER = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+
+    from fashionkit import _io
+
+    def stuck(tmp, path):
+        print("staged", flush=True)
+        sys.stdin.read()  # blocks until the test kills this process
+
+    _io.publish = stuck
+    target = Path(sys.argv[2])
+    if sys.argv[1] == "config":
+        import fashionkit
+        fashionkit.TrainConfig(epochs=2).write_toml(target)
+    elif sys.argv[1] == "picture":
+        import matplotlib.figure
+        from fashionkit.plots import save_figure
+        save_figure(matplotlib.figure.Figure(), target)
+    else:
+        _io.atomic_write_text(target, "text")
+    """
+)
+
+
+def _write_with(writer: str, target: Path) -> None:
+    """The same writer as in _KILLED_WRITER, in this process."""
+    if writer == "config":
+        fashionkit.TrainConfig(epochs=2).write_toml(target)
+    elif writer == "picture":
+        import matplotlib.figure
+
+        from fashionkit.plots import save_figure
+
+        save_figure(matplotlib.figure.Figure(), target)
+    else:
+        _io.atomic_write_text(target, "text")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL and POSIX file locks")
+@pytest.mark.parametrize(
+    ("writer", "name"), [("config", "run.toml"), ("picture", "curves.png"), ("text", "best.toml")]
+)
+def test_what_a_killed_writer_left_is_removed_by_the_next_writer(
+    writer: str, name: str, tmp_path: Path
+) -> None:
+    """It removes the staged file a writer killed by SIGKILL left, and publishes the new one."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+    target = folder / name
+    (folder / "mine.txt").write_text("a user's file", encoding="utf-8")
+    child = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_WRITER, writer, str(target)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        ready, _, _ = select.select([child.stdout], [], [], 120)
+        assert ready
+        assert child.stdout.readline().strip() == "staged"
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.communicate()
+    left = sorted(p.name for p in folder.iterdir())
+    assert any(n.startswith(f".{name}.") and not n.endswith(".lock") for n in left), left
+    _write_with(writer, target)
+    assert sorted(p.name for p in folder.iterdir()) == sorted([name, "mine.txt"])

@@ -12,9 +12,6 @@ import numpy as np
 import pytest
 
 import fashionkit
-from conftest import balanced_labels, synthetic_images, write_idx_gz
-from fashionkit import cli
-from fashionkit.cli import main
 from fashionkit.config import OptimizerConfig, TrainConfig
 from fashionkit.exceptions import ArgumentError, ConfigError
 from fashionkit.lr_finder import (
@@ -379,98 +376,6 @@ def test_the_plot_title_says_when_there_is_no_suggestion() -> None:
     ax = fig.axes[0]
     assert len(ax.get_lines()) == 2
     assert "no suggestion" in ax.get_title()
-
-
-# --- the command line --------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def data_args(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
-    """Data options pointing the command at small synthetic files (50 train, 20 test)."""
-    directory = tmp_path_factory.mktemp("lr-data")
-    write_idx_gz(directory / "train-images-idx3-ubyte.gz", synthetic_images(50))
-    write_idx_gz(directory / "train-labels-idx1-ubyte.gz", balanced_labels(50))
-    write_idx_gz(directory / "t10k-images-idx3-ubyte.gz", synthetic_images(20, seed=1))
-    write_idx_gz(directory / "t10k-labels-idx1-ubyte.gz", balanced_labels(20))
-    return ["--data-dir", str(directory), "--no-verify"]
-
-
-def test_lr_find_json_prints_the_sweep_with_the_train_flags_applied(
-    data_args: list[str], capsys: pytest.CaptureFixture[str]
-) -> None:
-    """It builds the config as train does, sweeps, and prints LearningRateRange.to_dict."""
-    argv = [
-        "lr-find", *data_args, "--model", "mlp", "--optimizer", "adam", "--batch-size", "8",
-        "--set", "model.dropout=0.1", "--steps", "12", "--min-lr", "1e-5", "--max-lr", "0.1",
-        "--json",
-    ]  # fmt: skip
-    assert main(argv) == 0
-    data = json.loads(capsys.readouterr().out)
-    assert list(data) == [
-        "rates", "losses", "smoothed_losses", "suggestion", "minimum_rate", "reason",
-        "stopped_early", "config", "seconds",
-    ]  # fmt: skip
-    config = TrainConfig.from_dict(data["config"])
-    assert config.model.architecture == "mlp"
-    assert config.model.dropout == 0.1  # type: ignore[attr-defined]
-    assert config.optimizer.name == "adam"
-    assert config.batch_size == 8
-    assert data["rates"][0] == 1e-5
-    assert len(data["rates"]) == len(data["losses"]) <= 12
-    assert isinstance(data["reason"], str)
-
-
-def test_lr_find_prints_the_suggestion_and_writes_the_plot(
-    data_args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """It prints the summary and writes the picture when asked."""
-    pytest.importorskip("matplotlib")
-    path = tmp_path / "sweep.png"
-    assert main(["lr-find", *data_args, "--steps", "10", "--plot", str(path)]) == 0
-    out = capsys.readouterr().out
-    assert out.startswith("learning-rate sweep: model linear, optimizer rmsprop, ")
-    assert "suggested learning rate: " in out
-    assert f"plot written to {path}" in out
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-
-@pytest.mark.parametrize(
-    ("flags", "expected"),
-    [
-        (["--min-lr", "0"], "RangeTestOptions.min_lr must be a number > 0; got 0.0"),
-        (["--max-lr", "20"], "max_lr must be a number > 0 and <= 10.0; got 20.0"),
-        (["--steps", "5"], "steps must be an integer >= 10 and <= 100000; got 5"),
-        (["--min-lr", "0.1", "--max-lr", "0.01"], "min_lr must be below max_lr"),
-        (["--preset", "fsat"], "Did you mean 'fast'?"),
-        (["--epochs", "0"], "TrainConfig.epochs must be an integer >= 1; got 0"),
-    ],
-)
-def test_lr_find_rejects_bad_flags_with_a_message(
-    flags: list[str],
-    expected: str,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """It exits with status 1 and the library's message, without a traceback or loading data."""
-    monkeypatch.setattr(cli._options, "load_fashion_mnist", lambda *a, **k: pytest.fail("loaded"))
-    assert main(["lr-find", "--no-download", *flags]) == 1
-    err = capsys.readouterr().err
-    assert err.startswith("fashionkit lr-find: error:")
-    assert expected in err
-    assert "Traceback" not in err
-    assert len(err.strip().splitlines()) <= 2
-
-
-def test_lr_find_refuses_a_plot_path_inside_a_file(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """It checks the picture's path before loading the data and sweeping."""
-    pytest.importorskip("matplotlib")
-    monkeypatch.setattr(cli._options, "load_fashion_mnist", lambda *a, **k: pytest.fail("loaded"))
-    blocker = tmp_path / "file"
-    blocker.write_text("")
-    assert main(["lr-find", "--no-download", "--plot", str(blocker / "lr.png")]) == 1
-    assert "is a file, not a folder" in capsys.readouterr().err
 
 
 def test_the_old_names_of_the_range_test_are_gone() -> None:

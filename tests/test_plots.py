@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 from pathlib import Path
 from typing import Any
@@ -10,12 +11,8 @@ import numpy as np
 import pytest
 
 import fashionkit
-from conftest import sample_result
-from fashionkit.exceptions import ArgumentError, FashionkitError, InputValidationError, RunDirError
-
-pytest.importorskip("matplotlib")
-
 from fashionkit import _drawing
+from fashionkit.exceptions import ArgumentError, FashionkitError, InputValidationError, RunDirError
 from fashionkit.plots import (
     plot_confident_mistakes,
     plot_confusion_matrix,
@@ -24,6 +21,9 @@ from fashionkit.plots import (
     save_figure,
     write_report,
 )
+from tests.helpers import SMALL, Faults, TinyRunFactory, copy_run, sample_result
+
+pytest.importorskip("matplotlib")
 
 
 def test_learning_curves_plot_training_and_validation_per_epoch() -> None:
@@ -131,15 +131,58 @@ def test_save_figure_refuses_what_is_not_a_figure(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.fixture(scope="module")
-def finished_run(
-    tiny_dataset: fashionkit.FashionMNIST, tmp_path_factory: pytest.TempPathFactory
-) -> Path:
-    """A completed two-epoch run directory on the tiny dataset."""
-    run_dir = tmp_path_factory.mktemp("plots") / "run"
-    config = fashionkit.TrainConfig(epochs=2, batch_size=16, verbose=0)
-    fashionkit.train(config, dataset=tiny_dataset, run_dir=run_dir)
-    return run_dir
+def _figure() -> Any:
+    """A small figure with one line."""
+    import matplotlib.figure
+
+    figure = matplotlib.figure.Figure(figsize=(2, 2))
+    figure.add_subplot().plot([0, 1], [1, 0])
+    return figure
+
+
+@pytest.mark.parametrize(
+    ("name", "starts"),
+    [
+        ("a.png", b"\x89PNG\r\n\x1a\n"),
+        ("a.jpg", b"\xff\xd8\xff"),
+        ("a.JPEG", b"\xff\xd8\xff"),
+        ("a.pdf", b"%PDF-"),
+        ("a.svg", b"<?xml"),
+    ],
+)
+def test_pictures_are_written_in_the_format_their_suffix_names(
+    name: str, starts: bytes, tmp_path: Path
+) -> None:
+    """The bytes written are the format the suffix names, not PNG under another name."""
+    written = save_figure(_figure(), tmp_path / name)
+    assert written == (tmp_path / name).resolve()
+    assert written.read_bytes().startswith(starts)
+
+
+@pytest.mark.parametrize("name", ["a.gif", "a.webp", "a", "a.png.txt"])
+def test_a_suffix_that_names_no_picture_format_is_refused_before_drawing(
+    name: str, tmp_path: Path
+) -> None:
+    """It raises InputValidationError listing the formats, and writes nothing."""
+    with pytest.raises(InputValidationError, match=r"\.png.*\.jpg.*\.svg.*\.pdf"):
+        save_figure(_figure(), tmp_path / name)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_path_reported_is_the_resolved_one(tmp_path: Path) -> None:
+    """A picture written through a symbolic link to a folder is reported in that folder."""
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "link").symlink_to(real, target_is_directory=True)
+    written = save_figure(_figure(), tmp_path / "link" / "c.png")
+    assert written == real.resolve() / "c.png"
+    assert written.is_file()
+
+
+@pytest.fixture
+def finished_run(tiny_run: TinyRunFactory, tmp_path: Path) -> Path:
+    """A copy of a finished tiny run (the report writes into the run directory)."""
+    return copy_run(tiny_run(SMALL).path, tmp_path)
 
 
 def test_write_report_writes_five_pictures(
@@ -237,3 +280,49 @@ def test_saved_pictures_are_drawn_for_hidpi_screens(tmp_path: Path) -> None:
 def test_figures_fit_a_page_column_without_shrinking_their_text_past_reading(draw: Any) -> None:
     """At most 9 inches wide, so a 736-pixel column shows them at 80% or more of their size."""
     assert draw().get_size_inches()[0] <= 9
+
+
+def test_a_fault_while_writing_pictures_leaves_no_partial_png(
+    tiny_run: TinyRunFactory,
+    tiny_dataset: fashionkit.FashionMNIST,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """It raises StorageError from write_report and leaves no half-written picture."""
+    pytest.importorskip("matplotlib")
+    from fashionkit.plots import write_report
+
+    run_dir = copy_run(tiny_run(SMALL).path, tmp_path)
+    faults = Faults(2, errno.ENOSPC)
+    faults.install(monkeypatch)
+    with pytest.raises(fashionkit.StorageError, match="the disk is full"):
+        write_report(run_dir, dataset=tiny_dataset)
+    assert not [p.name for p in run_dir.glob(".*png*")]
+    assert (run_dir / "learning_curves.png").is_file()  # the first picture was complete
+    assert not (run_dir / "confusion_matrix.png").exists()
+
+
+def test_long_titles_keep_their_end_and_the_layout(tmp_path: Path) -> None:
+    """A long file path as a title is cut to its end; the picture is drawn without collapsing."""
+    import warnings
+
+    from fashionkit.explain import Explanation
+    from fashionkit.plots import plot_explanations
+
+    images = np.zeros((3, 28, 28), np.uint8)
+    shown = Explanation(
+        method="saliency",
+        layer=None,
+        maps=np.zeros((3, 28, 28), np.float32),
+        classes=np.zeros(3, np.int64),
+        probabilities=np.full((3, 10), 0.1, np.float32),
+    )
+    titles = [f"/{'very-long-folder/' * 12}image-{i}.npy" for i in range(3)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a collapsed constrained layout warns
+        figure = plot_explanations(images, shown, fashionkit.CLASS_NAMES, titles=titles)
+        save_figure(figure, tmp_path / "e.png")
+    left = [ax.get_title(loc="left") for ax in figure.axes if ax.get_title(loc="left")]
+    drawn = [title.splitlines()[0] for title in left]
+    assert drawn == [f"\u2026{t[-29:]}" for t in titles]
+    assert all(d.endswith(f"image-{i}.npy") for i, d in enumerate(drawn))

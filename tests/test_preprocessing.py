@@ -10,7 +10,6 @@ import pytest
 from sklearn.model_selection import train_test_split
 
 import fashionkit
-from conftest import balanced_labels, synthetic_images
 from fashionkit import _validation
 from fashionkit.exceptions import InputValidationError
 from fashionkit.preprocessing import (
@@ -19,6 +18,7 @@ from fashionkit.preprocessing import (
     scale,
     train_validation_split,
 )
+from tests.helpers import balanced_labels, synthetic_images
 
 # --- scale ---------------------------------------------------------------------------------
 

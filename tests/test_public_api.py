@@ -59,7 +59,9 @@ def _documented_members(cls: type) -> list[tuple[str, Any]]:
     return members
 
 
-@pytest.mark.parametrize(("name", "obj"), _public_objects(), ids=lambda v: str(v)[:60])
+@pytest.mark.parametrize(
+    ("name", "obj"), _public_objects(), ids=[name for name, _ in _public_objects()]
+)
 def test_every_public_name_has_a_docstring(name: str, obj: Any) -> None:
     """It gives every exported function, class, module and public method a docstring."""
     if not (inspect.isclass(obj) or inspect.isfunction(obj) or inspect.ismodule(obj)):

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import fashionkit
-from conftest import sample_result
 from fashionkit.results import EpochRecord
+from tests.helpers import sample_result
 
 
 def test_from_logs_reads_the_known_metrics_and_keeps_the_rest_as_extra() -> None:

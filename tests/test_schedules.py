@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 import fashionkit
-from conftest import metrics_only
 from fashionkit._schedules import START_FACTOR, WarmupSchedule
 from fashionkit.config import OptimizerConfig, TrainConfig
 from fashionkit.exceptions import ConfigError
 from fashionkit.training import make_optimizer
+from tests.helpers import metrics_only
 
 
 def _rates(schedule: WarmupSchedule, steps: list[int]) -> list[float]:
@@ -63,16 +63,6 @@ def test_one_cycle_defaults_to_a_thirty_percent_warm_up() -> None:
     assert OptimizerConfig(schedule="cosine").resolved_warmup_fraction == 0.0
     assert OptimizerConfig(schedule="cosine", warmup_fraction=0.1).needs_total_steps
     assert not OptimizerConfig().needs_total_steps
-
-
-def test_make_optimizer_passes_decay_momentum_and_nesterov() -> None:
-    """It builds the Keras optimizer with the configured decay, momentum and Nesterov flag."""
-    sgd = make_optimizer(
-        OptimizerConfig(name="sgd", momentum=0.9, nesterov=True, weight_decay=5e-4)
-    )
-    assert isinstance(sgd, keras.optimizers.SGD)
-    assert (sgd.momentum, sgd.nesterov, sgd.weight_decay) == (0.9, True, 5e-4)
-    assert make_optimizer(OptimizerConfig(name="adamw")).weight_decay == pytest.approx(0.004)
 
 
 def test_a_schedule_needs_the_number_of_steps() -> None:

@@ -12,7 +12,6 @@ import attrs
 import pytest
 
 import fashionkit
-from conftest import sample_result
 from fashionkit import _schema
 from fashionkit.config import DataConfig, DeviceConfig, LossConfig, OptimizerConfig, TrainConfig
 from fashionkit.devices import Placement
@@ -20,6 +19,7 @@ from fashionkit.evaluation import EvaluationReport
 from fashionkit.exceptions import ConfigError
 from fashionkit.models import CNNConfig, MLPConfig, get_architecture, list_architectures
 from fashionkit.results import EpochRecord
+from tests.helpers import sample_result
 
 # --- configs -------------------------------------------------------------------------------
 
@@ -329,3 +329,37 @@ def test_numpy_values_become_plain_data() -> None:
         "b": [0, 1, 2],
         "c": "nan",
     }
+
+
+# --- files nested too deep -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("levels", [_schema.MAX_TOML_DEPTH + 1, 5000])
+def test_toml_nested_deeper_than_the_limit_is_a_config_error(levels: int) -> None:
+    """Arrays nested past the limit, or past Python's recursion limit, are a ConfigError."""
+    text = "x = " + "[" * levels + "]" * levels
+    with pytest.raises(ConfigError, match=r"^deep\.toml nests arrays or tables deeper than 32"):
+        _schema.parse_toml(text, source="deep.toml")
+
+
+def test_toml_at_the_limit_is_read() -> None:
+    """A document exactly as deep as the limit parses."""
+    levels = _schema.MAX_TOML_DEPTH - 1  # the top-level table is one level
+    data = _schema.parse_toml("x = " + "[" * levels + "]" * levels, source="ok.toml")
+    assert "x" in data
+
+
+def test_config_space_and_override_files_nested_too_deep_are_refused(tmp_path: Path) -> None:
+    """TrainConfig.from_toml, SearchSpace.from_toml and a --set value refuse deep nesting alike."""
+    from fashionkit.config import parse_override
+    from fashionkit.sweep import SearchSpace
+
+    deep = "[" * 3000 + "]" * 3000
+    path = tmp_path / "deep.toml"
+    path.write_text(f"epochs = {deep}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="deeper than 32 levels"):
+        TrainConfig.from_toml(path)
+    with pytest.raises(ConfigError, match="deeper than 32 levels"):
+        SearchSpace.from_toml(path)
+    with pytest.raises(ConfigError, match="deeper than 32 levels"):
+        parse_override(f"epochs={deep}")

@@ -1,7 +1,7 @@
 """Facts about Fashion-MNIST and the choice lists of fashionkit's options.
 
-The bottom layer of the package beside :mod:`fashionkit.exceptions`: it imports only the
-standard library. Every choice list is a
+Near the bottom of the package: it imports only the standard library,
+:mod:`fashionkit.exceptions` and the message helpers. Every choice list is a
 ``Literal`` type, and the tuple of its values (for validators, error messages and CLI help) is
 derived from it with :func:`typing.get_args`, so each list is written exactly once.
 """
@@ -53,7 +53,7 @@ LayoutChoice = Literal["auto", "flat", "image"]
 #: The label encoding: ``"sparse"`` integer labels or ``"one_hot"`` rows of 10 floats.
 LabelEncoding = Literal["sparse", "one_hot"]
 #: Optimizers, by their Keras names.
-OptimizerName = Literal["rmsprop", "adam", "adamw", "sgd", "nadam", "adagrad"]
+OptimizerName = Literal["rmsprop", "adam", "adamw", "sgd", "nadam", "adagrad", "muon"]
 #: Learning-rate schedules: constant, cosine decay, or one cycle (triangular).
 ScheduleName = Literal["constant", "cosine", "one_cycle"]
 #: Horizontal-flip augmentation: none, a coin per image and epoch, or a coin per image flipped

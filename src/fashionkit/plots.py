@@ -264,7 +264,8 @@ def plot_explanations(
             returned for them.
         class_names: Names in label order.
         labels: The true labels, to show beside the prediction; optional.
-        titles: A first title line per image (a file name, say); optional.
+        titles: A first title line per image (a file name, say), its last 30 characters shown
+            when longer; optional.
         columns: Images per row. Defaults to 4.
 
     Returns:
@@ -304,7 +305,7 @@ def plot_explanations(
         left.imshow(images[i], cmap="gray_r", vmin=0, vmax=brightest)
         right.imshow(images[i], cmap="gray", vmin=0, vmax=brightest, alpha=0.45)
         right.imshow(explanation.maps[i], cmap="inferno", vmin=0, vmax=1, alpha=0.7)
-        lines = [titles[i]] if titles is not None else []
+        lines = [_tail(titles[i], _TITLE_CHARACTERS)] if titles is not None else []
         predicted = int(explanation.predicted[i])
         lines.append(f"{class_names[predicted]} (p = {confidence[i]:.2f})")
         if labels is not None:
@@ -316,6 +317,19 @@ def plot_explanations(
     where = f", layer {explanation.layer}" if explanation.layer else ""
     fig.suptitle(f"What the model looked at ({method}{where})")
     return fig
+
+
+#: How many characters of an image's title fit above its 2.2-inch panel pair at 8 points.
+_TITLE_CHARACTERS = 30
+
+
+def _tail(text: str, limit: int) -> str:
+    """``text``, or its last characters after an ellipsis when longer than ``limit``.
+
+    A file path keeps its file name, the part that tells images apart; the whole title would
+    widen the panel past the figure and collapse the layout.
+    """
+    return text if len(text) <= limit else "\u2026" + text[-(limit - 1) :]
 
 
 @params()

@@ -100,7 +100,7 @@ def settable_keys() -> list[tuple[str, str]]:
 
     Example:
         >>> dict(settable_keys())["optimizer.name"]
-        'rmsprop | adam | adamw | sgd | nadam | adagrad'
+        'rmsprop | adam | adamw | sgd | nadam | adagrad | muon'
     """
     return [
         (key, _describe(kind) + (f" ({name})" if name is not None else ""))

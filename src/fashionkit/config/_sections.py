@@ -121,7 +121,9 @@ class OptimizerConfig(_fields.ConfigBase):
 
     Attributes:
         name: One of ``rmsprop`` (Keras's default, used by the tutorial), ``adam``, ``adamw``,
-            ``sgd``, ``nadam``, ``adagrad``. Defaults to ``"rmsprop"``.
+            ``sgd``, ``nadam``, ``adagrad``, or ``muon``: Muon (momentum 0.95, Nesterov,
+            orthogonalised updates) on the convolution kernels and AdamW on every other weight.
+            Defaults to ``"rmsprop"``.
         learning_rate: Positive step size; the peak of a schedule. Defaults to 0.001, Keras's
             default for RMSprop.
         schedule: ``"constant"``; ``"cosine"``, cosine decay from the peak to 0 over the run;

@@ -26,6 +26,7 @@ from fashionkit.models._registry import register_architecture as register_archit
 from fashionkit.models._registry import unregister_architecture as unregister_architecture
 from fashionkit.models._resnet import ResNetConfig as ResNetConfig
 from fashionkit.models._resnet import build_resnet as build_resnet
+from fashionkit.models._whitening import adapt_to_data as adapt_to_data
 
 __all__ = [
     "Architecture",
@@ -34,6 +35,7 @@ __all__ = [
     "MLPConfig",
     "ModelConfig",
     "ResNetConfig",
+    "adapt_to_data",
     "build_cnn",
     "build_linear",
     "build_mlp",

@@ -9,7 +9,7 @@ import attrs
 from fashionkit import _fields
 from fashionkit._constants import Layout
 from fashionkit._messages import shown
-from fashionkit._validation import params
+from fashionkit._validation import Options, field_validator, params
 from fashionkit.exceptions import ConfigError
 from fashionkit.models._base import ModelConfig
 from fashionkit.models._layers import (
@@ -19,6 +19,7 @@ from fashionkit.models._layers import (
     softmax_output,
 )
 from fashionkit.models._registry import register_architecture
+from fashionkit.models._whitening import WHITENING_SIZES, whitening_layer
 
 
 @attrs.frozen(kw_only=True)
@@ -28,6 +29,8 @@ class CNNConfig(ModelConfig):
     Each block is ``Conv2D(filters, kernel_size, relu, padding="same")`` (with
     ``batch_norm``: the convolution, ``BatchNormalization``, then ReLU) and ``MaxPooling2D(2)``;
     then ``Flatten``, ``Dense(dense_units, relu)``, ``Dropout`` and ``Dense(10, softmax)``.
+    With ``whiten``, a frozen patch-whitening convolution and a ReLU come first (see
+    :func:`~fashionkit.models.adapt_to_data`).
 
     Attributes:
         filters: Filters of each convolution block; its length is the number of blocks
@@ -37,6 +40,16 @@ class CNNConfig(ModelConfig):
         dropout: Dropout rate before the output layer, in [0, 1). Defaults to 0.3.
         batch_norm: Normalise each convolution's output over the batch before its ReLU.
             Defaults to ``False``.
+        norm_after_pool: With ``batch_norm``, order each block convolution, pooling, batch
+            normalisation, ReLU: the same kind of network (max pooling commutes with the ReLU)
+            whose normalisation runs on a quarter of the values. Defaults to ``False``.
+        whiten: ``0`` for none, or the patch side (2 or 3) of a frozen first layer of
+            ``2 * whiten**2`` filters that whitens the image's patches, computed from the
+            training images when training starts and saved with the model. Defaults to 0.
+
+    Example:
+        >>> CNNConfig(filters=(16, 64), batch_norm=True, norm_after_pool=True, whiten=3).whiten
+        3
     """
 
     architecture: ClassVar[str] = "cnn"
@@ -49,6 +62,8 @@ class CNNConfig(ModelConfig):
     dense_units: int = attrs.field(default=100, validator=_fields.number(integer=True, ge=1))
     dropout: float = attrs.field(default=0.3, validator=_fields.number(ge=0.0, lt=1.0))
     batch_norm: bool = attrs.field(default=False, validator=_fields.is_bool)
+    norm_after_pool: bool = attrs.field(default=False, validator=_fields.is_bool)
+    whiten: int = attrs.field(default=0, validator=field_validator(Options((0, *WHITENING_SIZES))))
 
     def __attrs_post_init__(self) -> None:
         if len(self.filters) > 4:
@@ -56,11 +71,38 @@ class CNNConfig(ModelConfig):
                 f"CNNConfig.filters has {len(self.filters)} blocks; at most 4 fit a 28x28 image "
                 f"(each block halves it). Got {shown(list(self.filters))}."
             )
+        if self.norm_after_pool and not self.batch_norm:
+            raise ConfigError(
+                "CNNConfig.norm_after_pool=True moves the batch normalisation after the pooling; "
+                "it needs batch_norm=True. Set both, or leave norm_after_pool off."
+            )
         if self.kernel_size % 2 == 0:
             raise ConfigError(
                 f"CNNConfig.kernel_size must be odd so that 'same' padding stays centred; got "
                 f"{self.kernel_size}. Use {self.kernel_size + 1} or {self.kernel_size - 1}."
             )
+
+
+def _block(x: Any, config: CNNConfig, filters: int, *, name: str) -> Any:
+    """One convolution block in the order the config asks for."""
+    import keras
+
+    layers = keras.layers
+    if not config.batch_norm:
+        x = layers.Conv2D(
+            filters, config.kernel_size, activation="relu", padding="same", name=f"conv_{name}"
+        )(x)
+        return layers.MaxPooling2D(2, name=f"pool_{name}")(x)
+    x = layers.Conv2D(
+        filters, config.kernel_size, padding="same", use_bias=False, name=f"conv_{name}"
+    )(x)
+    if config.norm_after_pool:
+        x = layers.MaxPooling2D(2, name=f"pool_{name}")(x)
+    x = layers.BatchNormalization(name=f"norm_{name}")(x)
+    x = layers.ReLU(name=f"relu_{name}")(x)
+    if not config.norm_after_pool:
+        x = layers.MaxPooling2D(2, name=f"pool_{name}")(x)
+    return x
 
 
 @register_architecture(CNNConfig)
@@ -70,18 +112,11 @@ def build_cnn(config: CNNConfig, *, input_shape: tuple[int, ...], num_classes: i
     import keras
 
     inputs, x = inputs_as(input_shape, want="image")
+    if config.whiten:
+        x = whitening_layer(config.whiten)(x)
+        x = keras.layers.ReLU(name="whiten_relu")(x)
     for i, filters in enumerate(config.filters):
-        if config.batch_norm:
-            x = keras.layers.Conv2D(
-                filters, config.kernel_size, padding="same", use_bias=False, name=f"conv_{i}"
-            )(x)
-            x = keras.layers.BatchNormalization(name=f"norm_{i}")(x)
-            x = keras.layers.ReLU(name=f"relu_{i}")(x)
-        else:
-            x = keras.layers.Conv2D(
-                filters, config.kernel_size, activation="relu", padding="same", name=f"conv_{i}"
-            )(x)
-        x = keras.layers.MaxPooling2D(2, name=f"pool_{i}")(x)
+        x = _block(x, config, filters, name=str(i))
     x = keras.layers.Flatten(name="flatten")(x)
     x = keras.layers.Dense(config.dense_units, activation="relu", name="dense")(x)
     if config.dropout > 0:

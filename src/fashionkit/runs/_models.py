@@ -63,6 +63,7 @@ def load_model(path: PathLike) -> Any:
         )
     import keras
 
+    import fashionkit._optimizers
     import fashionkit._schedules  # noqa: F401 - registers the schedule a checkpoint may hold
 
     try:

@@ -31,6 +31,8 @@ def make_optimizer(config: OptimizerConfig, *, total_steps: int | None = None) -
     """
     import keras
 
+    from fashionkit._optimizers import ConvMuon
+
     rate: Any = float(config.learning_rate)  # Keras refuses an integer rate (lr = 1)
     if config.needs_total_steps:
         if total_steps is None:
@@ -51,6 +53,8 @@ def make_optimizer(config: OptimizerConfig, *, total_steps: int | None = None) -
     options: dict[str, Any] = {"learning_rate": rate}
     if config.weight_decay is not None:
         options["weight_decay"] = config.weight_decay
+        if config.name == "muon":
+            options["adam_weight_decay"] = config.weight_decay
     if config.name in ("sgd", "rmsprop"):
         options["momentum"] = config.momentum
     if config.name == "sgd":
@@ -64,6 +68,7 @@ def make_optimizer(config: OptimizerConfig, *, total_steps: int | None = None) -
         "sgd": keras.optimizers.SGD,
         "nadam": keras.optimizers.Nadam,
         "adagrad": keras.optimizers.Adagrad,
+        "muon": ConvMuon,
     }
     return classes[config.name](**options)
 

@@ -25,6 +25,7 @@ from fashionkit.devices import (
 )
 from fashionkit.evaluation import Evaluator
 from fashionkit.exceptions import ConfigError, RunDirError
+from fashionkit.models import adapt_to_data
 from fashionkit.preprocessing import TrainValidationSplit, encode_labels, train_validation_split
 from fashionkit.runs import RunFollower, RunWriter
 from fashionkit.training._compile import create_training_model
@@ -190,6 +191,9 @@ def _prepare_in(
         model = run.restore_model() if run is not None else None
         if model is None:
             model = _create_in_scope(config, placement, steps_per_epoch=steps_per_epoch)
+            # A frozen whitening layer is computed from the training split (a restored model
+            # carries it, as the saved model does).
+            adapt_to_data(model, train_images)
     validation = Evaluator(
         parts.validation_images,
         parts.validation_labels,

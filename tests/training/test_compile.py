@@ -1,0 +1,90 @@
+"""Compiling: losses, optimizers, steps per execution."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+import fashionkit
+from fashionkit._constants import OPTIMIZERS
+from fashionkit.config import LossConfig, OptimizerConfig, TrainConfig
+from fashionkit.training import (
+    aligned_steps_per_execution,
+    compile_model,
+    create_training_model,
+    make_loss,
+    make_optimizer,
+)
+
+# --- compiling -----------------------------------------------------------------------------
+
+
+def test_compile_model_defaults_to_the_tutorials_loss_and_optimizer() -> None:
+    """It compiles with sparse categorical cross-entropy, RMSprop at 0.001 and accuracy."""
+    model = compile_model(fashionkit.create_model("linear"))
+    assert type(model.loss).__name__ == "SparseCategoricalCrossentropy"
+    assert type(model.optimizer).__name__ == "RMSprop"
+    assert float(model.optimizer.learning_rate) == pytest.approx(1e-3)
+    assert model.steps_per_execution == 1
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_make_optimizer_builds_every_listed_optimizer(name: str) -> None:
+    """It returns the Keras optimizer of every allowed name with the configured learning rate."""
+    optimizer = make_optimizer(OptimizerConfig(name=name, learning_rate=0.02))
+    assert type(optimizer).__name__.lower() == name
+    assert float(optimizer.learning_rate) == pytest.approx(0.02)
+
+
+def test_make_loss_without_reduction_gives_per_sample_losses() -> None:
+    """It returns one loss per sample with reduction=None and their mean by default."""
+    probabilities = np.array([[0.9, 0.1], [0.2, 0.8], [0.5, 0.5]], np.float32)
+    labels = np.array([0, 0, 1])
+    per_sample = np.asarray(make_loss(LossConfig(), reduction=None)(labels, probabilities))
+    np.testing.assert_allclose(per_sample, -np.log([0.9, 0.2, 0.5]), rtol=1e-5)
+    mean = float(make_loss(LossConfig())(labels, probabilities))
+    assert mean == pytest.approx(per_sample.mean(), rel=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("wanted", "steps", "expected"),
+    [(64, 1500, 60), (64, 1499, 1), (64, 375, 25), (10, 10, 10), (100, 10, 10), (1, 50, 1)],
+)
+def test_aligned_steps_per_execution_is_the_largest_divisor_not_above_wanted(
+    wanted: int, steps: int, expected: int
+) -> None:
+    """It picks the largest divisor of the epoch's steps that does not exceed the wish."""
+    assert aligned_steps_per_execution(wanted, steps) == expected
+
+
+def test_create_training_model_aligns_steps_per_execution_with_the_epoch() -> None:
+    """It compiles the configured value, or its largest divisor of the epoch's batch count."""
+    config = TrainConfig(steps_per_execution=64)
+    assert create_training_model(config).steps_per_execution == 64
+    assert create_training_model(config, steps_per_epoch=375).steps_per_execution == 25
+
+
+@pytest.mark.parametrize(("wanted", "steps"), [(0, 10), (4, 0), (4.0, 10), (4, "10")])
+def test_aligned_steps_refuses_counts_below_one(wanted: object, steps: object) -> None:
+    """It raises ArgumentError naming the count, not a ValueError from max() of nothing."""
+    with pytest.raises(fashionkit.ArgumentError, match=r"must be an integer >= 1"):
+        aligned_steps_per_execution(wanted, steps)  # type: ignore[arg-type]
+
+
+def test_make_loss_refuses_an_unknown_reduction() -> None:
+    """It raises ArgumentError listing Keras's reductions, with the close one as a hint."""
+    with pytest.raises(
+        fashionkit.ArgumentError, match=r"^reduction must be one of .*Did you mean 'sum'"
+    ):
+        make_loss(LossConfig(), reduction="summ")
+
+
+def test_make_optimizer_passes_decay_momentum_and_nesterov() -> None:
+    """It builds the Keras optimizer with the configured decay, momentum and Nesterov flag."""
+    sgd = make_optimizer(
+        OptimizerConfig(name="sgd", momentum=0.9, nesterov=True, weight_decay=5e-4)
+    )
+    assert isinstance(sgd, keras.optimizers.SGD)
+    assert (sgd.momentum, sgd.nesterov, sgd.weight_decay) == (0.9, True, 5e-4)
+    assert make_optimizer(OptimizerConfig(name="adamw")).weight_decay == pytest.approx(0.004)
