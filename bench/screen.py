@@ -80,9 +80,19 @@ def _first(epochs: list[dict[str, Any]], target: float) -> float | None:
     return next((e["seconds"] for e in epochs if e["validation_accuracy"] >= target), None)
 
 
+def _machine(facts: dict[str, Any]) -> str:
+    """The machine in words: CPU, cores, flags, the precision used, oneDNN and versions."""
+    return (
+        f"{facts['cpu']} ({facts['cpu_family']}), {facts['cores']} cores, "
+        f"{' '.join(facts['isa'])}; precision {facts['auto_precision']} "
+        f"({facts['auto_reason']}); oneDNN {facts['onednn']}; TensorFlow "
+        f"{facts['tensorflow']}, Keras {facts['keras']}, Python {facts['python']}"
+    )
+
+
 def _table(rows: list[dict[str, Any]], preset: str) -> str:
     targets = (0.91, 0.92) if preset != "accurate" else (0.93, 0.94)
-    machine = rows[0]["machine"] if rows else ""
+    machine = _machine(rows[0]["machine"]) if rows else ""
     lines = [
         f"# Screening `{preset}` on the validation split",
         "",
@@ -130,7 +140,14 @@ def main() -> int:
     parser.add_argument("--seeds", nargs="*", type=int, default=[42])
     parser.add_argument("--out", type=Path)
     parser.add_argument("--list", action="store_true")
+    parser.add_argument(
+        "--table", action="store_true", help="only rewrite --out's screen.md from its JSON lines"
+    )
     args = parser.parse_args()
+    if args.table:
+        rows = [json.loads(line) for line in (args.out / "screen.jsonl").read_text().splitlines()]
+        (args.out / "screen.md").write_text(_table(rows, args.preset))
+        return 0
     variants = dict(VARIANTS)
     for spec in args.set:  # ad-hoc variants: name=key=value;key=value
         name, _, body = spec.partition("=")

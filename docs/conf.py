@@ -5,8 +5,8 @@ Build (as CI does)::
     sphinx-build -n -W --keep-going -b html docs docs/_build/html
     sphinx-build -n -W -b doctest docs docs/_build/doctest
 
-The doctests load the real data: set FASHIONKIT_DATA_DIR (and FASHIONKIT_VERIFY=0 for the
-project's offline copy) first.
+The doctests load the real data: set FASHIONKIT_DATA_DIR (and FASHIONKIT_VERIFY=0 for a copy
+whose files differ from the canonical ones) first.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ from sphinx.application import Sphinx
 import fashionkit
 import fashionkit.exceptions
 
-# Local extensions: build-time figures (fashionkit_figures) and site polish (fashionkit_site).
+# Local extensions: build-time figures (fashionkit_figures), site polish (fashionkit_site) and
+# the measured figures of docs/measured.toml (fashionkit_measured).
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "_ext"))
 
 # -- Project information -----------------------------------------------------------------------
@@ -55,6 +56,7 @@ extensions = [
     "sphinx_copybutton",
     "fashionkit_figures",
     "fashionkit_site",
+    "fashionkit_measured",
 ]
 exclude_patterns = ["_build", "**.ipynb_checkpoints"]
 

@@ -339,3 +339,77 @@ def test_prefer_onednn_refuses_an_environment_that_cannot_be_written() -> None:
     """It raises ArgumentError for a read-only mapping rather than failing deep inside."""
     with pytest.raises(ArgumentError, match=r"^environ must be a mutable mapping"):
         hardware.prefer_onednn(types.MappingProxyType({}))  # type: ignore[arg-type]
+
+
+SKYLAKE_X = CPU(model="Intel Xeon Gold 6148", cores=2, flags={"avx2", "fma", "avx512f"})
+OLD = CPU(model="Intel Core 2", cores=2, flags={"sse4_1"})
+
+
+@pytest.mark.parametrize(
+    ("cpu", "kind"),
+    [
+        (SAPPHIRE_RAPIDS, "amx"),
+        (ZEN4, "avx512_bf16"),
+        (ZEN3, "avx2"),
+        (SKYLAKE_X, "avx2"),
+        (OLD, "other"),
+        (UNKNOWN, "other"),
+    ],
+)
+def test_each_cpu_falls_into_the_kind_its_bfloat16_support_decides(
+    cpu: CPU, kind: hardware.CPUKind
+) -> None:
+    """It sorts a CPU by AMX, then AVX512_BF16, then AVX2 with FMA, into one of CPU_KINDS."""
+    assert cpu.kind == kind
+    assert kind in hardware.CPU_KINDS
+
+
+def test_the_speed_flags_list_each_flag_present_or_not() -> None:
+    """It lists all six flags that decide precision and speed, AMX from amx_bf16."""
+    assert SAPPHIRE_RAPIDS.speed_flags == {
+        "AVX2": True,
+        "FMA": True,
+        "AVX512F": True,
+        "AVX512_VNNI": True,
+        "AVX512_BF16": False,
+        "AMX": True,
+    }
+    assert [name for name, on in ZEN3.speed_flags.items() if on] == ["AVX2", "FMA"]
+    assert ZEN3.speed_flags["AVX512F"] is False
+    assert ZEN4.isa == ("AVX2", "FMA", "AVX512F", "AVX512_VNNI", "AVX512_BF16")
+
+
+@pytest.mark.parametrize(
+    ("cpu", "precision", "why"),
+    [
+        (ZEN4, "mixed_bfloat16", "bfloat16 runs in hardware here (AVX512_BF16)"),
+        (SAPPHIRE_RAPIDS, "mixed_bfloat16", "bfloat16 runs in hardware here (AMX)"),
+        (ZEN3, "float32", "no AVX512_BF16 or AMX here: bfloat16 would be emulated"),
+    ],
+)
+def test_the_machine_summary_names_the_cpu_its_flags_and_what_auto_picks_and_why(
+    cpu: CPU, precision: str, why: str
+) -> None:
+    """It prints the model, every speed flag with yes or no, the kind, auto's pick and why."""
+    lines = hardware.machine_summary(cpu, environ={}).splitlines()
+    fields = {line.split(":", 1)[0]: line.split(":", 1)[1].strip() for line in lines}
+    assert list(fields) == ["cpu", "flags", "kind", "precision", "why", "oneDNN", "versions"]
+    assert fields["cpu"] == f"{cpu.model}, 2 cores"
+    for name, present in cpu.speed_flags.items():
+        assert f"{name} {'yes' if present else 'no'}" in fields["flags"]
+    assert fields["kind"].startswith(f"{cpu.kind}: ")
+    assert fields["precision"] == f"auto picks {precision} for training on this CPU"
+    assert fields["why"].startswith(why)
+    assert fields["oneDNN"].startswith("on" if cpu.onednn_default else "off")
+
+
+def test_describe_machine_says_what_auto_picks_on_this_cpu() -> None:
+    """It records this CPU's kind, flags and the precision auto picks, as choose_precision does."""
+    facts = hardware.describe_machine()
+    cpu = hardware.read_cpu()
+    assert facts["cpu_kind"] == cpu.kind
+    assert facts["flags"] == cpu.speed_flags
+    expected = choose_precision("auto", accelerator="cpu", cpu=cpu).precision
+    assert facts["auto_precision"] == expected
+    assert isinstance(facts["auto_reason"], str)
+    assert "precision" not in facts

@@ -11,23 +11,18 @@ The site is written in English (``language = "en"``) except for the Korean tutor
   the same in both languages;
 - puts the notebook file beside each page rendered from a notebook (``docs/notebooks/``) and a
   "download" line at the top of the page, so that a reader can open it in Jupyter;
-- adds the role ``:measured:`section.key```, which inserts a figure from
-  ``docs/measured.toml``: a figure that several pages quote is kept there once, so the pages
-  cannot drift apart. An unknown key is an error that names the keys there are.
+- (The measured figures, ``docs/measured.toml`` and its role, are ``fashionkit_measured``.)
 """
 
 from __future__ import annotations
 
-import functools
 import html
 import posixpath
 import shutil
-import tomllib
 from pathlib import Path
 from typing import Any
 
 from docutils import nodes
-from docutils.parsers.rst.states import Inliner
 
 #: Pages written in Korean, by docname, and the language they are served in.
 KOREAN_PAGES = frozenset({"tutorial.ko", "notebooks/tutorial.ko"})
@@ -39,41 +34,6 @@ DOWNLOAD = {
     "여세요).",
 }
 ENGLISH_MARK = "영어"
-#: The figures that more than one page quotes.
-MEASURED = Path(__file__).resolve().parents[1] / "measured.toml"
-
-
-@functools.cache
-def _measured_figures() -> dict[str, str]:
-    """``docs/measured.toml`` flattened to ``{"section.key": "figure"}``."""
-    with MEASURED.open("rb") as file:
-        table = tomllib.load(file)
-    return {
-        f"{section}.{key}": str(value)
-        for section, values in table.items()
-        for key, value in values.items()
-    }
-
-
-def measured_role(
-    name: str,
-    rawtext: str,
-    text: str,
-    lineno: int,
-    inliner: Inliner,
-    options: dict[str, Any] | None = None,
-    content: list[str] | None = None,
-) -> tuple[list[nodes.Node], list[nodes.system_message]]:
-    """``:measured:`section.key``` → the figure ``docs/measured.toml`` keeps under that key."""
-    figures = _measured_figures()
-    if text not in figures:
-        message = inliner.reporter.error(
-            f"measured: no figure {text!r} in {MEASURED.name}; there are: "
-            + ", ".join(sorted(figures)),
-            line=lineno,
-        )
-        return [inliner.problematic(rawtext, rawtext, message)], [message]
-    return [nodes.Text(figures[text])], []
 
 
 def _page_language(
@@ -131,5 +91,4 @@ def setup(app: Any) -> dict[str, Any]:
     app.connect("html-page-context", _page_language)
     app.connect("html-page-context", _notebook_download)
     app.connect("doctree-resolved", _mark_english_links)
-    app.add_role("measured", measured_role)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

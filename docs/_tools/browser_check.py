@@ -20,8 +20,22 @@ descriptors 3 and 4, one JSON message per NUL-terminated chunk). A page fails th
 - a picture drawn for 1x screens (fewer than 1.5 image pixels per CSS pixel at the desktop
   width) or shrunk so far that its text cannot be read (more than 2.8; the gallery's
   thumbnails, in ``.fk-thumbnails``, are shrunk on purpose);
-- on the landing page at the desktop width, an install command or code example that is not
-  above the fold (inside the first 900 CSS pixels);
+- on the landing page and on Getting started at the desktop width, an install command or the
+  quickstart's code that is not above the fold (inside the first 900 CSS pixels);
+- at the desktop width, a code block or table whose text is cut off at its right edge (wider
+  than its box, so part of it is hidden until scrolled): long output must wrap and a table fit;
+- placeholder output in a code block: ``...`` where a value belongs ("accuracy ..., loss ...",
+  a table of dots; a line of only ``...``, as under "Traceback (most recent call last):",
+  reads as the traceback's elision and is allowed), or a
+  range check such as ``>>> 0.5 < x <= 1.0`` answered by ``True``;
+- a measured figure that disagrees with ``docs/measured.toml``: a figure inserted from it
+  (``.fk-measured``) whose text is not a figure there (a stale page), or a "mean ± std" figure
+  in a table row, paragraph or list item that names a preset (``fast``) and is not a figure
+  there, unless it sits in an element marked ``.fk-other-measure`` (a table of another
+  measure, such as an export's accuracy) or on the changelog, which keeps superseded figures
+  labelled;
+- at the desktop width, a long page (more than three screens) without its in-page table of
+  contents on screen (furo's "On this page" column);
 - a page served in the wrong language (``tutorial.ko`` must be ``<html lang="ko">``).
 
 Every built page (not only those above) is also opened once at the desktop width and checked
@@ -52,6 +66,7 @@ import sys
 import tempfile
 import threading
 import time
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +77,7 @@ ROOT = Path(__file__).resolve().parents[2]
 #: looked for by name anywhere in the site (per-object API pages may live in another folder).
 REQUIRED_PAGES = (
     "index.html",
+    "getting-started.html",
     "tutorial.html",
     "tutorial.ko.html",
     "api.html",
@@ -82,7 +98,17 @@ WIDTHS = (1280, 412)
 VIEWPORT_HEIGHT = 900
 #: What a page must show above the fold (inside the first VIEWPORT_HEIGHT pixels) at the
 #: desktop width: text that some code block of the page holds.
-ABOVE_THE_FOLD = {"index.html": ("pip install", "fashionkit.train(")}
+ABOVE_THE_FOLD = {
+    "index.html": ("pip install", "fashionkit.train("),
+    "getting-started.html": ("pip install", "fashionkit.train(", "fashionkit.predict("),
+}
+#: A page taller than this many screens must show its in-page table of contents at the
+#: desktop width.
+LONG_PAGE_SCREENS = 3
+#: Pages that keep superseded figures on purpose, labelled (the figure check skips them).
+HISTORY_PAGES = ("changelog.html",)
+#: The measured figures the pages may quote (see docs/_ext/fashionkit_measured.py).
+MEASURED = ROOT / "docs" / "measured.toml"
 #: Image pixels per CSS pixel that a picture in an article must have at the desktop width:
 #: at least HIDPI_LOW (sharp on a HiDPI screen), at most HIDPI_HIGH (drawn at 2x and shown
 #: at no less than 70% of its design size, so that its text stays readable).
@@ -293,8 +319,77 @@ CHECKER = r"""
                        : `no code block shows ${JSON.stringify(needle)}`});
     }
   }
-  return {findings, images: images.length, lang: page.getAttribute("lang"),
-          height: Math.ceil(page.scrollHeight)};
+  // Clipped: at the desktop width, a code block or a table must show all of its text.
+  if (args.desktop) {
+    for (const box of article.querySelectorAll("pre, .table-wrapper, table")) {
+      if (!visible(box) || box.closest(".fk-thumbnails")) continue;
+      const wrapped = box.parentElement.classList.contains("table-wrapper");
+      if (box.tagName === "TABLE" && wrapped) continue;
+      if (box.scrollWidth > box.clientWidth + 1) {
+        findings.push({kind: "clipped", where: describe(box),
+                       message: `${box.tagName === "PRE" ? "a code block" : "a table"} hides ` +
+                         `${box.scrollWidth - box.clientWidth} px of its text past its right ` +
+                         `edge (wrap it or make it narrower)`,
+                       text: snippet(box.textContent)});
+      }
+    }
+  }
+
+  // Placeholders: "..." standing for a value in output, and range checks answered by True.
+  for (const pre of article.querySelectorAll("pre")) {
+    const lines = pre.textContent.split("\n");
+    for (let k = 0; k < lines.length; k++) {
+      const line = lines[k].trim();
+      const prompt = /^(>>>|\.\.\.\s|\$\s)/.test(line) || line === "...";
+      if (!prompt && /(^|[\s(\[{,;:=])\.\.\.([\s)\]},;]|$)/.test(line)) {
+        findings.push({kind: "placeholder", where: describe(pre), text: snippet(line),
+                       message: "output shows ... where a value belongs"});
+      }
+      if (/^>>> .*[^<>=!]<=?\s.*\s<=?[^<>=]/.test(line) && (lines[k + 1] || "").trim() === "True") {
+        findings.push({kind: "placeholder", where: describe(pre), text: snippet(line),
+                       message: "a range check answered by True stands where the value belongs"});
+      }
+    }
+  }
+
+  // Figures: what was inserted from measured.toml, and "mean ± std" figures beside a preset.
+  const measured = new Set(args.measured);
+  for (const figure of article.querySelectorAll(".fk-measured")) {
+    const text = figure.textContent.trim();
+    if (!measured.has(text)) {
+      findings.push({kind: "figure", where: describe(figure), text,
+                     message: "a figure from measured.toml is not in measured.toml (stale page?)"});
+    }
+  }
+  const presets = new Set(args.presets);
+  const figurePattern = /\d+\.\d+ ± \d+\.\d+/g;
+  for (const block of args.history ? [] : article.querySelectorAll("tr, p, li")) {
+    if (block.querySelector("tr, p, li") || block.closest(".fk-other-measure, pre")) continue;
+    const names = [...block.querySelectorAll("code")].map((c) => c.textContent.trim());
+    if (!names.some((name) => presets.has(name))) continue;
+    for (const match of block.textContent.matchAll(figurePattern)) {
+      if (!measured.has(match[0])) {
+        findings.push({kind: "figure", where: describe(block), text: snippet(block.textContent),
+                       message: `${match[0]} quoted beside a preset is not a figure of ` +
+                         `docs/measured.toml (a superseded figure?)`});
+      }
+    }
+  }
+
+  // In-page contents: a long page shows its "On this page" column at the desktop width.
+  const height = Math.ceil(page.scrollHeight);
+  if (args.desktop && height > args.longPage) {
+    const toc = document.querySelector(".toc-drawer");
+    const rect = toc ? toc.getBoundingClientRect() : null;
+    const links = toc ? toc.querySelectorAll(".toc-tree a").length : 0;
+    const shown = rect && visible(toc) && rect.width > 0 && rect.left >= 0
+      && rect.right <= window.innerWidth + 1;
+    if (!shown || links === 0) {
+      findings.push({kind: "toc", message: `a page ${Math.round(height / window.innerHeight)} ` +
+                     `screens long shows no in-page table of contents at ${window.innerWidth} px`});
+    }
+  }
+  return {findings, images: images.length, lang: page.getAttribute("lang"), height};
 })
 """
 
@@ -407,7 +502,8 @@ class DevTools:
         self.events: queue.Queue[dict[str, Any]] = queue.Queue()
         self._stderr: list[bytes] = []
         threading.Thread(target=self._read, daemon=True).start()
-        threading.Thread(target=self._drain_stderr, daemon=True).start()
+        self._drainer = threading.Thread(target=self._drain_stderr, daemon=True)
+        self._drainer.start()
 
     def _drain_stderr(self) -> None:
         if self.process.stderr is None:
@@ -476,6 +572,9 @@ class DevTools:
             self.process.kill()
             self.process.wait()
         os.close(self._to_browser)
+        self._drainer.join(timeout=5)  # the browser's stderr ends with the browser
+        if self.process.stderr is not None:
+            self.process.stderr.close()
 
 
 def find_browser(requested: str | None) -> str | None:
@@ -509,7 +608,47 @@ def console_errors(events: list[dict[str, Any]], session: str) -> list[dict[str,
     return findings
 
 
-def check_page(tools: DevTools, base: str, page: str, width: int, out: Path) -> dict[str, Any]:
+def measured_figures(path: Path = MEASURED) -> tuple[list[str], list[str]]:
+    """Every figure of ``measured.toml`` as pages show it, and the names of its presets.
+
+    The same flattening as ``docs/_ext/fashionkit_measured.py`` (every string value, and each
+    run's fit seconds as "33.2 s"), kept here so that the check needs only the standard library.
+    """
+    if not path.is_file():
+        return [], []
+    with path.open("rb") as file:
+        table = tomllib.load(file)
+    values: set[str] = set()
+
+    def collect(value: Any) -> None:
+        if isinstance(value, dict):
+            for item in value.values():
+                collect(item)
+        elif isinstance(value, list):
+            for item in value:
+                collect(item)
+        elif isinstance(value, str):
+            values.add(value)
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            values.add(str(value))
+            seconds = float(value)
+            values.add(f"{seconds:.1f} s")
+            if seconds >= 600:
+                minutes, rest = divmod(round(seconds), 60)
+                values.add(f"{minutes} min {rest} s")
+
+    collect(table)
+    return sorted(values), sorted(table.get("presets", {}))
+
+
+def check_page(
+    tools: DevTools,
+    base: str,
+    page: str,
+    width: int,
+    out: Path,
+    measured: tuple[list[str], list[str]] = ([], []),
+) -> dict[str, Any]:
     """Open ``page`` at ``width``, check it and save its screenshot; return the findings."""
     target = tools.send("Target.createTarget", {"url": "about:blank"})["targetId"]
     session = tools.send("Target.attachToTarget", {"targetId": target, "flatten": True})[
@@ -547,6 +686,10 @@ def check_page(tools: DevTools, base: str, page: str, width: int, out: Path) -> 
             "fold": list(ABOVE_THE_FOLD.get(page, ())) if width >= 1000 else [],
             "hidpiLow": HIDPI_LOW,
             "hidpiHigh": HIDPI_HIGH,
+            "measured": measured[0],
+            "presets": measured[1],
+            "longPage": LONG_PAGE_SCREENS * VIEWPORT_HEIGHT,
+            "history": page in HISTORY_PAGES,
         }
         result = tools.send(
             "Runtime.evaluate",
@@ -664,6 +807,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--html", type=Path, default=ROOT / "docs/_build/html")
     parser.add_argument("--out", type=Path, default=ROOT / "docs/_build/browser-check")
     parser.add_argument("--browser", help="Chromium executable (default: $CHROMIUM or PATH)")
+    parser.add_argument(
+        "--measured", type=Path, default=MEASURED, help="the measured figures (measured.toml)"
+    )
     parser.add_argument("pages", nargs="*", help="pages to check instead of the default ones")
     args = parser.parse_args(argv)
 
@@ -692,6 +838,7 @@ def main(argv: list[str] | None = None) -> int:
     for old in args.out.glob("*.png"):
         old.unlink()
 
+    measured = measured_figures(args.measured)
     started = time.monotonic()
     server, base = serve(args.html)
     results: list[dict[str, Any]] = []
@@ -710,7 +857,7 @@ def main(argv: list[str] | None = None) -> int:
                             }
                         )
                         continue
-                    results.append(check_page(tools, base, page, width, args.out))
+                    results.append(check_page(tools, base, page, width, args.out, measured))
             if not args.pages:
                 every = structure_pages(args.html)
                 results.extend(check_structure(tools, base, every))
@@ -721,6 +868,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             tools.close()
             server.shutdown()
+            server.server_close()
 
     for missing in QuietHandler.missing:
         notes.append(f"not found on the server: {missing}")

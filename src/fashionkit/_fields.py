@@ -177,7 +177,8 @@ class ConfigBase:
             >>> LossConfig.from_dict({"encodng": "one_hot"})
             Traceback (most recent call last):
             ...
-            fashionkit.exceptions.ConfigError: LossConfig got unknown key(s) 'encodng' (did ...
+            fashionkit.exceptions.ConfigError: LossConfig got unknown key(s) 'encodng' (did you
+            mean 'encoding'?); allowed keys are encoding, label_smoothing.
         """
         return _schema.from_data(data, cls)
 

@@ -5,7 +5,8 @@ the one TensorFlow variable that must be set before TensorFlow starts. The decis
 functions of data (CPU flags, GPU compute capabilities), so every branch can be tested on any
 machine: :func:`choose_precision` picks ``DeviceConfig(precision="auto")``'s policy and says
 why; :func:`read_cpu` reads the CPU's model name and instruction-set flags (``/proc/cpuinfo`` on
-Linux).
+Linux); :attr:`CPU.kind` sorts a CPU into the kinds the documentation's presets table has a row
+for, and :func:`machine_summary` prints all of it, as ``fashionkit info`` does.
 
 Example:
     >>> cpu = CPU(model="AMD EPYC 7B13", cores=2, flags=frozenset({"avx2", "fma"}))
@@ -19,6 +20,7 @@ from __future__ import annotations
 import os
 import platform
 import sys
+import typing
 import warnings
 from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from functools import lru_cache
@@ -45,9 +47,11 @@ from fashionkit.exceptions import ArgumentError, FashionkitWarning
 
 __all__ = [
     "CPU",
+    "CPU_KINDS",
     "PrecisionChoice",
     "choose_precision",
     "describe_machine",
+    "machine_summary",
     "onednn_setting",
     "package_version",
     "parse_cpuinfo",
@@ -56,16 +60,41 @@ __all__ = [
     "warn_if_emulated",
 ]
 
-#: The instruction-set extensions that decide how fast TensorFlow trains, in the order shown.
+#: The instruction-set extensions that decide how fast TensorFlow trains, in the order shown:
+#: Linux's flag name and the name Intel's and AMD's manuals use.
 ISA_FLAGS: tuple[tuple[str, str], ...] = (
     ("avx2", "AVX2"),
     ("fma", "FMA"),
-    ("avx512f", "AVX-512"),
+    ("avx512f", "AVX512F"),
     ("avx512_vnni", "AVX512_VNNI"),
     ("avx512_bf16", "AVX512_BF16"),
     ("avx512_fp16", "AVX512_FP16"),
     ("amx_bf16", "AMX_BF16"),
 )
+#: The flags ``fashionkit info`` always lists, present or not: those that decide the precision
+#: ``auto`` picks and how fast the presets train.
+SPEED_FLAGS: tuple[tuple[str, str], ...] = (
+    ("avx2", "AVX2"),
+    ("fma", "FMA"),
+    ("avx512f", "AVX512F"),
+    ("avx512_vnni", "AVX512_VNNI"),
+    ("avx512_bf16", "AVX512_BF16"),
+    ("amx_bf16", "AMX"),
+)
+
+#: The kinds of CPU the presets were measured on, fastest first: ``amx`` (AMX_BF16),
+#: ``avx512_bf16`` (AVX512_BF16 without AMX), ``avx2`` (AVX2 and FMA, no bfloat16 instructions:
+#: the presets train in float32) and ``other`` (neither).
+CPUKind = Literal["amx", "avx512_bf16", "avx2", "other"]
+#: Every kind of CPU (``CPUKind``), in that order.
+CPU_KINDS: tuple[CPUKind, ...] = typing.get_args(CPUKind)
+#: How each kind reads in a table and in ``fashionkit info``.
+KIND_TITLES: dict[CPUKind, str] = {
+    "amx": "AMX (bfloat16 in hardware)",
+    "avx512_bf16": "AVX512_BF16 (bfloat16 in hardware)",
+    "avx2": "AVX2 and FMA, no bfloat16 instructions",
+    "other": "without AVX2",
+}
 #: CPU flags with which bfloat16 matrix arithmetic runs in hardware rather than emulated.
 NATIVE_BFLOAT16_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
 #: CPU flags with which TensorFlow turns oneDNN on by default (TensorFlow 2.9 and later, Linux).
@@ -135,12 +164,42 @@ class CPU:
         """The extensions of ``ISA_FLAGS`` this CPU has, by their usual names."""
         return tuple(name for flag, name in ISA_FLAGS if flag in self.flags)
 
+    @property
+    def speed_flags(self) -> dict[str, bool]:
+        """Whether the CPU has each flag that decides precision and speed, by the flag's name.
+
+        Example:
+            >>> CPU(model="x", cores=2, flags={"avx2", "fma"}).speed_flags["AVX512_BF16"]
+            False
+        """
+        return {name: flag in self.flags for flag, name in SPEED_FLAGS}
+
+    @property
+    def kind(self) -> CPUKind:
+        """The kind of CPU, as the presets table of the documentation names its rows.
+
+        ``amx`` with AMX_BF16, ``avx512_bf16`` with AVX512_BF16 (and no AMX), ``avx2`` with
+        AVX2 and FMA but no bfloat16 instructions (AVX512F without AVX512_BF16 included),
+        ``other`` otherwise.
+
+        Example:
+            >>> CPU(model="x", cores=2, flags={"avx2", "fma", "avx512f"}).kind
+            'avx2'
+        """
+        if "amx_bf16" in self.flags:
+            return "amx"
+        if "avx512_bf16" in self.flags:
+            return "avx512_bf16"
+        if {"avx2", "fma"} <= self.flags:
+            return "avx2"
+        return "other"
+
     def describe(self) -> str:
         """One line: model, cores and the extensions that matter.
 
         Example:
             >>> CPU(model="AMD EPYC", cores=2, flags={"avx2", "fma", "avx512f"}).describe()
-            'AMD EPYC, 2 cores, AVX2 FMA AVX-512'
+            'AMD EPYC, 2 cores, AVX2 FMA AVX512F'
         """
         isa = " ".join(self.isa) or "no AVX2"
         name = f"{self.model} ({self.family})" if self.family else self.model
@@ -428,14 +487,37 @@ def describe_machine(precision: str | None = None) -> dict[str, object]:
     """The facts every published figure names: CPU, flags, cores, versions, oneDNN, precision.
 
     Reads versions from the installed packages' metadata (TensorFlow is not imported).
+
+    Args:
+        precision: The precision a run used, recorded as ``precision`` when given.
+
+    Returns:
+        ``cpu`` (the model name), ``cpu_family``, ``cores``, ``isa`` (the extensions of
+        ``ISA_FLAGS`` present), ``flags`` (each flag that decides precision and speed:
+        present or not), ``cpu_kind`` (:attr:`CPU.kind`), ``native_bfloat16``,
+        ``auto_precision`` and ``auto_reason`` (what ``precision="auto"`` picks for training on
+        this CPU, and why), ``onednn``, ``tensorflow``, ``keras``, ``python``, and
+        ``precision`` when given. :func:`machine_summary` prints the same facts.
+
+    Example:
+        >>> facts = describe_machine()
+        >>> facts["auto_precision"] in ("float32", "mixed_bfloat16")
+        True
+        >>> sorted(facts["flags"])
+        ['AMX', 'AVX2', 'AVX512F', 'AVX512_BF16', 'AVX512_VNNI', 'FMA']
     """
     cpu = read_cpu()
+    auto = choose_precision("auto", accelerator="cpu", cpu=cpu)
     facts: dict[str, object] = {
         "cpu": cpu.model,
         "cpu_family": cpu.family,
         "cores": cpu.cores,
         "isa": list(cpu.isa),
+        "flags": cpu.speed_flags,
+        "cpu_kind": cpu.kind,
         "native_bfloat16": cpu.native_bfloat16,
+        "auto_precision": auto.precision,
+        "auto_reason": _auto_why(cpu),
         "onednn": onednn_setting(cpu=cpu),
         "tensorflow": package_version("tensorflow"),
         "keras": package_version("keras"),
@@ -444,3 +526,60 @@ def describe_machine(precision: str | None = None) -> dict[str, object]:
     if precision is not None:
         facts["precision"] = precision
     return facts
+
+
+def _auto_why(cpu: CPU) -> str:
+    """Why ``precision="auto"`` picks what it picks on ``cpu``, in one line."""
+    if cpu.native_bfloat16:
+        have = " and ".join(
+            name for flag, name in SPEED_FLAGS if flag in NATIVE_BFLOAT16_FLAGS & cpu.flags
+        )
+        return f"bfloat16 runs in hardware here ({have}), faster than float32"
+    return "no AVX512_BF16 or AMX here: bfloat16 would be emulated, slower than float32"
+
+
+@params()
+def machine_summary(cpu: CPU | None = None, *, environ: Mapping[str, str] | None = None) -> str:
+    r"""What ``fashionkit info`` prints about the machine: CPU, flags, kind, precision, oneDNN.
+
+    The lines name the CPU model, each flag that decides precision and speed (present or
+    not), the CPU's kind (its row in the presets table of the documentation), the precision
+    ``precision="auto"`` picks for training on the CPU and why, how oneDNN was chosen and the
+    versions of TensorFlow, Keras and Python.
+
+    Args:
+        cpu: The CPU to describe. Defaults to this machine's (:func:`read_cpu`).
+        environ: The environment that decides oneDNN. Defaults to :data:`os.environ`.
+
+    Example:
+        >>> zen4 = CPU(model="AMD EPYC 9B14", cores=2,
+        ...            flags={"avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16"})
+        >>> summary = machine_summary(zen4, environ={"TF_ENABLE_ONEDNN_OPTS": "1"})
+        >>> print("\n".join(summary.splitlines()[:6]))  # the last line: the versions
+        cpu:       AMD EPYC 9B14, 2 cores
+        flags:     AVX2 yes, FMA yes, AVX512F yes, AVX512_VNNI yes, AVX512_BF16 yes, AMX no
+        kind:      avx512_bf16: AVX512_BF16 (bfloat16 in hardware)
+        precision: auto picks mixed_bfloat16 for training on this CPU
+        why:       bfloat16 runs in hardware here (AVX512_BF16), faster than float32
+        oneDNN:    on (TF_ENABLE_ONEDNN_OPTS=1)
+    """
+    cpu = read_cpu() if cpu is None else cpu
+    auto = choose_precision("auto", accelerator="cpu", cpu=cpu)
+    name = f"{cpu.model} ({cpu.family})" if cpu.family else cpu.model
+    flags = ", ".join(
+        f"{flag} {'yes' if present else 'no'}" for flag, present in cpu.speed_flags.items()
+    )
+    versions = ", ".join(
+        f"{shown_name} {package_version(dist) or 'not installed'}"
+        for shown_name, dist in (("TensorFlow", "tensorflow"), ("Keras", "keras"))
+    )
+    lines = [
+        f"cpu:       {name}, {cpu.cores} core{'s' if cpu.cores != 1 else ''}",
+        f"flags:     {flags}",
+        f"kind:      {cpu.kind}: {KIND_TITLES[cpu.kind]}",
+        f"precision: auto picks {auto.precision} for training on this CPU",
+        f"why:       {_auto_why(cpu)}",
+        f"oneDNN:    {onednn_setting(environ, cpu=cpu)}",
+        f"versions:  {versions}, Python {platform.python_version()}",
+    ]
+    return "\n".join(lines)

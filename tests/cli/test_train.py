@@ -81,7 +81,7 @@ def test_train_device_flags_reach_the_config(tmp_path: Path) -> None:
     assert config.device.virtual_cpus == 2
     assert config.device.precision == "float32"  # the preset's is auto
     assert config.deterministic is False
-    assert config.optimizer.name == "adamw"  # from the preset
+    assert config.optimizer.name == fashionkit.presets.get_preset("fast").optimizer.name
     assert config.optimizer.schedule == "one_cycle"
     assert config.optimizer.learning_rate == 0.01
     assert config.model.architecture == "cnn"
@@ -129,6 +129,9 @@ _SET_CASES: list[tuple[str, str | None, str, Any, list[str]]] = [
     ("model.dense_units", "cnn", "16", 16, []),
     ("model.dropout", "cnn", "0.125", 0.125, []),
     ("model.batch_norm", "cnn", "true", True, []),
+    ("model.norm_after_pool", "cnn", "true", True, ["model.batch_norm=true"]),
+    ("model.whiten", "cnn", "3", 3, []),
+    ("model.whiten_stride", "cnn", "2", 2, ["model.whiten=2"]),
     ("model.width", "resnet", "16", 16, []),
     ("model.stages", "resnet", "2", 2, []),
     ("model.blocks", "resnet", "3", 3, []),
@@ -340,6 +343,17 @@ def test_train_json_prints_the_results_layout(
     assert result["history"][-1]["val_loss"] == result["validation"]["loss"]
     assert len(result["history"][-1]["val_per_class_accuracy"]) == 10
     assert fashionkit.EvaluationReport.from_dict(result["test"]).n_samples == 20
+
+
+def test_train_json_keeps_the_progress_bar_off_standard_output(
+    synthetic_data_args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without --quiet, Keras's progress goes to stderr and stdout is still one JSON line."""
+    assert main(["train", *synthetic_data_args, "--epochs", "1", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert len(captured.out.strip().splitlines()) == 1
+    assert json.loads(captured.out)["history"][0]["epoch"] == 1
+    assert "accuracy:" in captured.err  # the progress bar
 
 
 def test_a_run_dir_that_is_a_file_is_refused(

@@ -148,6 +148,8 @@ _BAD_VALUES: list[tuple[type[Any], str, Any]] = [
     (CNNConfig, "whiten", 1),
     (CNNConfig, "whiten", 5),
     (CNNConfig, "whiten", 2.0),
+    (CNNConfig, "whiten_stride", 0),
+    (CNNConfig, "whiten_stride", "2"),
     (ResNetConfig, "width", 2),
     (ResNetConfig, "width", 512),
     (ResNetConfig, "stages", 4),

@@ -180,3 +180,35 @@ def test_the_new_fields_round_trip_through_toml(tmp_path: Path) -> None:
     path = tmp_path / "c.toml"
     config.write_toml(path)
     assert fashionkit.TrainConfig.from_toml(path) == config
+
+
+def test_a_stride_of_2_whitens_every_other_patch_and_halves_the_image() -> None:
+    """The layer's maps are 14x14, and the unfitted layer picks the patches' pixels."""
+    import keras
+
+    model = create_model(CNNConfig(filters=(8,), whiten=2, whiten_stride=2))
+    layer = model.get_layer(WHITENING_LAYER)
+    assert layer.strides == (2, 2)
+    probe = keras.Model(model.input, layer.output)
+    image = np.random.default_rng(2).random((1, 28, 28, 1)).astype(np.float32)
+    maps = np.asarray(probe(image))
+    assert maps.shape == (1, 14, 14, 8)
+    np.testing.assert_allclose(maps[0, ..., 0], image[0, ::2, ::2, 0], atol=1e-6)
+    np.testing.assert_allclose(maps[0, ..., 3], image[0, 1::2, 1::2, 0], atol=1e-6)
+    assert model.get_layer("pool_0").output.shape[1:] == (7, 7, 8)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"whiten_stride": 2}, "needs whiten=2 or 3"),
+        ({"whiten_stride": 3, "whiten": 2}, r"whiten_stride must be one of 1 or 2"),
+        ({"whiten_stride": 2, "whiten": 3, "filters": (8, 8, 8, 8)}, "at most 3 fit"),
+    ],
+)
+def test_a_stride_needs_whitening_and_room_for_the_blocks(
+    fields: dict[str, Any], message: str
+) -> None:
+    """The stride is 1 or 2, only with a whitening layer, and leaves room for the blocks."""
+    with pytest.raises(ConfigError, match=message):
+        CNNConfig(**fields)

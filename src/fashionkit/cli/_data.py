@@ -1,4 +1,4 @@
-"""``fashionkit info`` and ``fashionkit baseline``: the data and the tutorial's baseline."""
+"""``fashionkit info`` and ``fashionkit baseline``: the machine and data, the baseline."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from fashionkit._constants import CLASS_NAMES, CLASS_NAMES_KO
 from fashionkit.baseline import baseline
 from fashionkit.cli import _options
 from fashionkit.cli._options import Commands, data_options, nonzero, positive
+from fashionkit.hardware import describe_machine, machine_summary
 
 # fashionkit info
 
@@ -19,7 +20,13 @@ def add_info(commands: Commands) -> None:
     info = commands.add_parser(
         "info",
         parents=[data_options()],
-        help="where the data is, whether it verified, shapes and counts",
+        help="this machine (CPU, flags, the precision auto picks) and the data",
+        description=(
+            "Print this machine's CPU model, the flags that decide precision and speed "
+            "(AVX2, FMA, AVX512F, AVX512_VNNI, AVX512_BF16, AMX), its kind (the row of the "
+            "presets table that applies), the precision precision='auto' picks and why, then "
+            "where the data is, whether it was verified, its shapes and class counts."
+        ),
     )
     info.add_argument("--json", action="store_true", help="print JSON")
     info.set_defaults(func=_cmd_info)
@@ -37,6 +44,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - start
     src = data.source
     info = {
+        "machine": describe_machine(),
         "directory": str(src.directory),
         "origin": src.origin,
         "verified": src.verified,
@@ -56,6 +64,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(info, ensure_ascii=False, indent=2))
         return 0
+    print(machine_summary())
     status = "verified against the canonical SHA-256" if src.verified else "NOT verified"
     print(f"data:     {src.directory} (from {src.origin}; {status})")
     if src.downloaded:

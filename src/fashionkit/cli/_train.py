@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -178,9 +180,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
         from fashionkit.callbacks import JSONLinesLogger
 
         callbacks.append(JSONLinesLogger(args.metrics_log))
-    result = train(
-        config, dataset=_options.load_data(args), callbacks=callbacks, run_dir=args.run_dir
-    )
+    # With --json, standard output holds the one JSON line: Keras's progress goes to stderr.
+    with contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext():
+        result = train(
+            config, dataset=_options.load_data(args), callbacks=callbacks, run_dir=args.run_dir
+        )
     if args.save_model:
         save_model(result.model, args.save_model)
     if args.json:

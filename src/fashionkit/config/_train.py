@@ -226,7 +226,9 @@ class TrainConfig(_fields.ConfigBase):
             >>> TrainConfig().with_overrides("optimizer.learnig_rate=0.1")
             Traceback (most recent call last):
             ...
-            fashionkit.exceptions.ConfigError: OptimizerConfig got unknown key(s) ...
+            fashionkit.exceptions.ConfigError: OptimizerConfig got unknown key(s) 'learnig_rate'
+            (did you mean 'learning_rate'?); allowed keys are name, learning_rate, schedule,
+            warmup_fraction, weight_decay, momentum, nesterov, ema_momentum.
         """
         changes = [
             (tuple(setting[0].split(".")), setting[1])

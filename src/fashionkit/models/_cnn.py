@@ -46,6 +46,9 @@ class CNNConfig(ModelConfig):
         whiten: ``0`` for none, or the patch side (2 or 3) of a frozen first layer of
             ``2 * whiten**2`` filters that whitens the image's patches, computed from the
             training images when training starts and saved with the model. Defaults to 0.
+        whiten_stride: The whitening layer's stride: 1, or 2 to whiten non-overlapping
+            patches and halve the image (14x14) before the first block, a quarter of the
+            first block's work. Defaults to 1.
 
     Example:
         >>> CNNConfig(filters=(16, 64), batch_norm=True, norm_after_pool=True, whiten=3).whiten
@@ -64,6 +67,7 @@ class CNNConfig(ModelConfig):
     batch_norm: bool = attrs.field(default=False, validator=_fields.is_bool)
     norm_after_pool: bool = attrs.field(default=False, validator=_fields.is_bool)
     whiten: int = attrs.field(default=0, validator=field_validator(Options((0, *WHITENING_SIZES))))
+    whiten_stride: int = attrs.field(default=1, validator=field_validator(Options((1, 2))))
 
     def __attrs_post_init__(self) -> None:
         if len(self.filters) > 4:
@@ -75,6 +79,16 @@ class CNNConfig(ModelConfig):
             raise ConfigError(
                 "CNNConfig.norm_after_pool=True moves the batch normalisation after the pooling; "
                 "it needs batch_norm=True. Set both, or leave norm_after_pool off."
+            )
+        if self.whiten_stride != 1 and not self.whiten:
+            raise ConfigError(
+                f"CNNConfig.whiten_stride={self.whiten_stride} is the stride of the whitening "
+                f"layer; it needs whiten=2 or 3. Set whiten, or leave whiten_stride at 1."
+            )
+        if len(self.filters) + (self.whiten_stride == 2) > 4:
+            raise ConfigError(
+                f"CNNConfig.filters has {len(self.filters)} blocks after a whitening stride of "
+                f"2; at most 3 fit the 14x14 image it leaves. Got {shown(list(self.filters))}."
             )
         if self.kernel_size % 2 == 0:
             raise ConfigError(
@@ -113,7 +127,7 @@ def build_cnn(config: CNNConfig, *, input_shape: tuple[int, ...], num_classes: i
 
     inputs, x = inputs_as(input_shape, want="image")
     if config.whiten:
-        x = whitening_layer(config.whiten)(x)
+        x = whitening_layer(config.whiten, stride=config.whiten_stride)(x)
         x = keras.layers.ReLU(name="whiten_relu")(x)
     for i, filters in enumerate(config.filters):
         x = _block(x, config, filters, name=str(i))

@@ -29,8 +29,10 @@ WHITENING_EPSILON = 5e-4
 WHITENING_IMAGES = 10_000
 
 
-def whitening_layer(size: int) -> Any:
+def whitening_layer(size: int, *, stride: int = 1) -> Any:
     """The frozen ``Conv2D`` of ``2 * size * size`` filters, before it is fitted to data.
+
+    With ``stride=2`` it whitens every other patch and halves the image.
 
     Until :func:`adapt_to_data` sets it, each filter picks one pixel of the patch (with both
     signs), so an unfitted layer passes the image on unchanged.
@@ -42,6 +44,7 @@ def whitening_layer(size: int) -> Any:
     return keras.layers.Conv2D(
         2 * size * size,
         size,
+        strides=stride,
         padding="same",
         trainable=False,
         kernel_initializer=keras.initializers.Constant(kernel),
@@ -77,6 +80,7 @@ def patch_whitening(
         negatives.
 
     Example:
+        >>> import numpy as np
         >>> rng = np.random.default_rng(0)
         >>> kernel, bias = patch_whitening(rng.random((20, 28, 28)), 2)
         >>> kernel.shape, bias.shape
@@ -117,6 +121,7 @@ def adapt_to_data(model: Any, images: NDArray[Any]) -> bool:
         Whether the model had such a layer (``False``: nothing changed).
 
     Example:
+        >>> import numpy as np
         >>> from fashionkit.models import CNNConfig, create_model
         >>> model = create_model(CNNConfig(filters=(8,), whiten=2))
         >>> adapt_to_data(model, np.zeros((10, 28, 28), np.uint8))

@@ -58,12 +58,12 @@ def train(
 ) -> TrainResult:
     """Train a model on Fashion-MNIST as ``config`` describes, and evaluate it.
 
-    Three steps, detailed in :mod:`fashionkit.training`: **setup** (devices, run directory,
-    data, validation split, seeds, model), the **loop** (Keras's ``fit``, or fashionkit's own
-    for ``multi_worker``) and **finish** (the final reports on the validation and test splits,
-    the run directory's results). With no arguments it reproduces the tutorial: the one-layer
-    softmax model, sparse labels, RMSprop, 5 epochs of batches of 32, the tutorial's 20%
-    validation split (about 0.85 validation accuracy). SIGINT (Ctrl-C) and SIGTERM stop
+    With no arguments it reproduces the tutorial: the one-layer softmax model, sparse labels,
+    RMSprop, 5 epochs of batches of 32, the tutorial's 20% validation split (about 0.85
+    validation accuracy). It loads and checks the data, holds out the validation split,
+    seeds everything, places the model on the device the config asks for, trains it, and
+    returns the validation and test reports with the model; with ``run_dir`` it also saves
+    everything needed to resume, reload and export the run. SIGINT (Ctrl-C) and SIGTERM stop
     training at the next batch boundary and keep every completed epoch.
 
     Args:
