@@ -30,6 +30,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from time_to_accuracy import describe  # the benchmark beside this script: one machine line
+
 #: The variants: settings laid over the preset (dotted keys, TOML values as for --set).
 VARIANTS: dict[str, dict[str, Any]] = {
     "base": {},
@@ -62,7 +64,7 @@ for record in result.history:
                    "validation_accuracy": record.val_accuracy})
 print(json.dumps({"fit_seconds": round(result.fit_seconds, 2), "epochs": epochs,
                   "final_validation": result.validation.accuracy,
-                  "machine": describe_machine(precision=result.config.device.precision)}))
+                  "machine": describe_machine(precision=result.placement.precision)}))
 """
 
 
@@ -81,13 +83,8 @@ def _first(epochs: list[dict[str, Any]], target: float) -> float | None:
 
 
 def _machine(facts: dict[str, Any]) -> str:
-    """The machine in words: CPU, cores, flags, the precision used, oneDNN and versions."""
-    return (
-        f"{facts['cpu']} ({facts['cpu_family']}), {facts['cores']} cores, "
-        f"{' '.join(facts['isa'])}; precision {facts['auto_precision']} "
-        f"({facts['auto_reason']}); oneDNN {facts['onednn']}; TensorFlow "
-        f"{facts['tensorflow']}, Keras {facts['keras']}, Python {facts['python']}"
-    )
+    """The benchmark's machine line, with the precision the run computed in and why."""
+    return f"{describe(facts)}; precision {facts['auto_precision']} ({facts['auto_reason']})"
 
 
 def _table(rows: list[dict[str, Any]], preset: str) -> str:
@@ -100,7 +97,8 @@ def _table(rows: list[dict[str, Any]], preset: str) -> str:
         "",
         "`python bench/screen.py --preset "
         + preset
-        + "`; one fresh process per (seed, variant). Fit seconds: the epochs' wall time, "
+        + f"`; seeds {', '.join(map(str, sorted({r['seed'] for r in rows})))}, one fresh "
+        "process per (seed, variant). Fit seconds: the epochs' wall time, "
         "the preset's per-epoch validation included. A target column gives the mean fit "
         "seconds at which the per-epoch validation accuracy (without test-time augmentation) "
         "first reached it (— when it did not in some seed). The final validation accuracy is "

@@ -31,11 +31,14 @@ def test_convolution_kernels_take_muon_and_everything_else_adamw() -> None:
         assert optimizer._should_use_adamw(variable) == (len(variable.shape) != 4)
 
 
-def test_one_step_moves_a_kernel_by_an_orthogonalised_update() -> None:
-    """The first update of a conv kernel, as a matrix, has singular values close together."""
+def _first_step_spread(name: str) -> float:
+    """Largest over smallest singular value of conv_1's first update under optimizer ``name``."""
+    import keras
+
+    keras.utils.set_random_seed(1)  # the same initial weights for every optimizer
     model = create_model(CNNConfig(filters=(8, 16), dense_units=16))
     compile_model(
-        model, loss=LossConfig(), optimizer=OptimizerConfig(name="muon", learning_rate=0.01)
+        model, loss=LossConfig(), optimizer=OptimizerConfig(name=name, learning_rate=0.01)
     )
     kernel = model.get_layer("conv_1").kernel
     before = np.asarray(kernel).copy()
@@ -43,12 +46,22 @@ def test_one_step_moves_a_kernel_by_an_orthogonalised_update() -> None:
     images = rng.random((64, 28, 28, 1)).astype(np.float32)
     labels = rng.integers(0, 10, 64)  # sparse: integer labels
     model.train_on_batch(images, labels)
-    step = (np.asarray(kernel) - before).reshape(-1, 16)
-    singular = np.linalg.svd(step, compute_uv=False)
-    assert singular.min() > 0
-    # Newton-Schulz leaves the singular values of the update near one another (about 0.7 to
-    # 1.2 of their mean); a plain gradient step of this random batch spreads them far wider.
-    assert singular.max() / singular.min() < 3.0
+    singular = np.linalg.svd((np.asarray(kernel) - before).reshape(-1, 16), compute_uv=False)
+    # A filter whose units are all dead gets no gradient from any optimizer: leave those out.
+    moved = singular[singular > 1e-6 * singular.max()]
+    assert len(moved) >= 12
+    return float(moved.max() / moved.min())
+
+
+def test_one_step_moves_a_kernel_by_an_orthogonalised_update() -> None:
+    """The first update of a conv kernel, as a matrix, has singular values close together.
+
+    Newton-Schulz leaves them near one another; the plain gradient step of SGD on the same
+    batch and weights spreads them several times wider.
+    """
+    muon, sgd = _first_step_spread("muon"), _first_step_spread("sgd")
+    assert muon < 3.0
+    assert sgd > 2 * muon
 
 
 def test_a_muon_run_saves_and_reloads(

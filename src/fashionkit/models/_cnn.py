@@ -70,11 +70,6 @@ class CNNConfig(ModelConfig):
     whiten_stride: int = attrs.field(default=1, validator=field_validator(Options((1, 2))))
 
     def __attrs_post_init__(self) -> None:
-        if len(self.filters) > 4:
-            raise ConfigError(
-                f"CNNConfig.filters has {len(self.filters)} blocks; at most 4 fit a 28x28 image "
-                f"(each block halves it). Got {shown(list(self.filters))}."
-            )
         if self.norm_after_pool and not self.batch_norm:
             raise ConfigError(
                 "CNNConfig.norm_after_pool=True moves the batch normalisation after the pooling; "
@@ -85,10 +80,13 @@ class CNNConfig(ModelConfig):
                 f"CNNConfig.whiten_stride={self.whiten_stride} is the stride of the whitening "
                 f"layer; it needs whiten=2 or 3. Set whiten, or leave whiten_stride at 1."
             )
-        if len(self.filters) + (self.whiten_stride == 2) > 4:
+        # Each block halves the image: 28x28 fits 4, the 14x14 a whitening stride leaves 3.
+        side, room = (28, 4) if self.whiten_stride == 1 else (14, 3)
+        if len(self.filters) > room:
+            after = " after a whitening stride of 2" if side == 14 else ""
             raise ConfigError(
-                f"CNNConfig.filters has {len(self.filters)} blocks after a whitening stride of "
-                f"2; at most 3 fit the 14x14 image it leaves. Got {shown(list(self.filters))}."
+                f"CNNConfig.filters has {len(self.filters)} blocks{after}; at most {room} fit a "
+                f"{side}x{side} image (each block halves it). Got {shown(list(self.filters))}."
             )
         if self.kernel_size % 2 == 0:
             raise ConfigError(
