@@ -519,3 +519,39 @@ def sweep_space() -> Any:
             },
         }
     )
+
+
+def module_from_file(path: Path) -> Any:
+    """The Python file ``path`` (a docs extension or tool, not a package module), imported.
+
+    It is registered in ``sys.modules`` under its stem, once, as Sphinx would import it.
+    """
+    import importlib.util
+
+    name = path.stem
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def assert_session_results(session: Any, result: Any, *, epochs: int) -> Any:
+    """Check an HParams session's status and final metrics against ``result``; return them.
+
+    The metrics are returned by tag (those outside any group), for further checks.
+    """
+    from tensorboard.plugins.hparams import api_pb2
+
+    assert session.status == api_pb2.STATUS_SUCCESS
+    values = {v.name.tag: v for v in session.metric_values if not v.name.group}
+    assert values["final_validation_accuracy"].value == pytest.approx(
+        result.validation.accuracy, abs=1e-6
+    )
+    assert values["final_test_loss"].value == pytest.approx(result.test.loss, rel=1e-5)
+    assert values["epochs_trained"].value == epochs
+    return values

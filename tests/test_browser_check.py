@@ -8,29 +8,18 @@ long page without its in-page table of contents).
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
+from tests.helpers import module_from_file
+
 TOOL = Path(__file__).resolve().parents[1] / "docs" / "_tools" / "browser_check.py"
 
 
-def _tool() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("browser_check", TOOL)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("browser_check", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-browser_check = _tool()
+browser_check = module_from_file(TOOL)
 
 STYLE = """
 body { font: 16px/1.5 sans-serif; margin: 0; }

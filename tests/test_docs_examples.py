@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import module_from_file
+
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 PAGES = sorted([*DOCS.glob("*.rst"), *(DOCS / "howto").glob("*.rst")])
 
@@ -124,17 +126,7 @@ def test_every_quoted_figure_comes_from_the_one_file() -> None:
     A plain section's figure is shown where a page quotes its key; a preset's runs are shown by
     the presets table (``.. measured-presets::``), which some page must hold.
     """
-    import importlib.util
-    import sys
-
-    spec = importlib.util.spec_from_file_location(
-        "fashionkit_measured", DOCS / "_ext" / "fashionkit_measured.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    measured = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("fashionkit_measured", measured)
-    spec.loader.exec_module(measured)
+    measured = module_from_file(DOCS / "_ext" / "fashionkit_measured.py")
     figures = set(measured.figures())
     texts = [page.read_text(encoding="utf-8") for page in PAGES]
     used = {key for text in texts for key in re.findall(r"(?<!`):measured:`([^`]+)`", text)}

@@ -2,35 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import attrs
 import pytest
 
 from fashionkit.hardware import CPU_KINDS
 from fashionkit.presets import get_preset, list_presets
+from tests.helpers import module_from_file
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
-def _extension() -> ModuleType:
-    """docs/_ext/fashionkit_measured.py, imported from its file."""
-    spec = importlib.util.spec_from_file_location(
-        "fashionkit_measured", DOCS / "_ext" / "fashionkit_measured.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("fashionkit_measured", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-measured = _extension()
+measured = module_from_file(DOCS / "_ext" / "fashionkit_measured.py")
 TABLE = measured.load()
 
 

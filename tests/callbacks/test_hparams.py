@@ -16,7 +16,7 @@ from fashionkit.callbacks._tensorboard_writers import (
 )
 from fashionkit.exceptions import ArgumentError, InputValidationError
 from fashionkit.presets import get_preset
-from tests.helpers import read_hparams
+from tests.helpers import assert_session_results, read_hparams
 
 
 def test_a_session_s_values_group_and_times_read_back_through_tensorboard(
@@ -174,13 +174,7 @@ def test_runs_with_tensorboard_are_compared_in_the_hparams_dashboard(
         rate = group.hparams["optimizer.learning_rate"].number_value
         result = results[rate]
         (session,) = group.sessions
-        assert session.status == api_pb2.STATUS_SUCCESS
-        values = {v.name.tag: v for v in session.metric_values if not v.name.group}
-        assert values["final_validation_accuracy"].value == pytest.approx(
-            result.validation.accuracy, abs=1e-6
-        )
-        assert values["final_test_loss"].value == pytest.approx(result.test.loss, rel=1e-5)
-        assert values["epochs_trained"].value == 2
+        values = assert_session_results(session, result, epochs=2)
         assert values["final_test_accuracy"].training_step == 2
         assert group.hparams["model.architecture"].string_value == "mlp"
 

@@ -27,7 +27,7 @@ from fashionkit.exceptions import (
     RunDirError,
     StorageError,
 )
-from tests.helpers import read_hparams
+from tests.helpers import assert_session_results, read_hparams
 
 STEPS_PER_EPOCH = 4  # 64 examples in batches of 16
 
@@ -390,8 +390,6 @@ def test_a_logger_of_your_own_writes_the_final_matrix_and_ends_its_session(
     tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
 ) -> None:
     """It writes the matrix at the final model's epoch and ends the session in on_result."""
-    from tensorboard.plugins.hparams import api_pb2
-
     config = fashionkit.TrainConfig(epochs=2, verbose=0)
     logger = TensorBoardLogger(tmp_path / "logs" / "mine", hparams={"epochs": 2})
     result = fashionkit.train(config, dataset=tiny_dataset, callbacks=[logger])
@@ -400,13 +398,7 @@ def test_a_logger_of_your_own_writes_the_final_matrix_and_ends_its_session(
     _, groups = read_hparams(tmp_path / "logs")
     [group] = groups.session_groups
     [session] = group.sessions
-    assert session.status == api_pb2.STATUS_SUCCESS
-    values = {v.name.tag: v for v in session.metric_values if not v.name.group}
-    assert values["final_validation_accuracy"].value == pytest.approx(
-        result.validation.accuracy, abs=1e-6
-    )
-    assert values["final_test_loss"].value == pytest.approx(result.test.loss, rel=1e-5)
-    assert values["epochs_trained"].value == 2
+    values = assert_session_results(session, result, epochs=2)
     assert values["epochs_trained"].training_step == 2
     # With the best epoch's weights restored, the matrix is at that epoch.
     restored = attrs.evolve(result, restored_best=True, best_epoch=1)
