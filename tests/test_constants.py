@@ -31,6 +31,7 @@ _CHOICE_LISTS = {
     "ACCELERATORS": "Accelerator",
     "STRATEGIES": "StrategyChoice",
     "PRECISIONS": "Precision",
+    "JIT_COMPILE_CHOICES": "JitCompile",
     "EXPORT_FORMATS": "ExportFormat",
     "EXPORT_SOURCES": "ExportSource",
     "QUANTIZATIONS": "Quantization",

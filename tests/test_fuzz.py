@@ -87,6 +87,7 @@ _SECTION_KEYS = st.sampled_from(
         "architecture", "dropout", "filters", "hidden_units", "kernel_size", "name",
         "learning_rate", "encoding", "label_smoothing", "accelerator", "gpus", "layout",
         "stratify", "validation_fraction", "precision", "strategy", "virtual_cpus",
+        "jit_compile",
     ]
 )  # fmt: skip
 

@@ -71,6 +71,8 @@ StrategyChoice = Literal["auto", "one_device", "mirrored", "multi_worker"]
 StrategyName = Literal["default", "one_device", "mirrored", "multi_worker"]
 #: Keras dtype policies a config may ask for (``auto``: chosen for the device).
 Precision = Literal["auto", "float32", "mixed_float16", "mixed_bfloat16"]
+#: Whether the training step is compiled with XLA (``auto``: Keras's rule).
+JitCompile = Literal["auto", "on", "off"]
 #: The Keras dtype policy actually used (``auto`` resolved).
 ConcretePrecision = Literal["float32", "mixed_float16", "mixed_bfloat16"]
 #: Formats :func:`fashionkit.export.export_run` and :func:`~fashionkit.export.export_model` write.
@@ -87,6 +89,7 @@ ACTIVATIONS: Final[tuple[str, ...]] = get_args(Activation)
 ACCELERATORS: Final[tuple[str, ...]] = get_args(Accelerator)
 STRATEGIES: Final[tuple[str, ...]] = get_args(StrategyChoice)
 PRECISIONS: Final[tuple[str, ...]] = get_args(Precision)
+JIT_COMPILE_CHOICES: Final[tuple[str, ...]] = get_args(JitCompile)
 EXPORT_FORMATS: Final[tuple[str, ...]] = get_args(ExportFormat)
 
 #: Which of a run's models an export takes: the best epoch's (``best.keras``) or the final one

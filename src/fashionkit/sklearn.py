@@ -174,6 +174,7 @@ class FashionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         early_stopping: EarlyStoppingConfig | Mapping[str, Any] = _DEFAULT.early_stopping,
         tta: bool = _DEFAULT.tta,
         tta_each_epoch: bool = _DEFAULT.tta_each_epoch,
+        validate_last_epochs: int | None = _DEFAULT.validate_last_epochs,
         calibrate: bool = _DEFAULT.calibrate,
         tensorboard: bool = _DEFAULT.tensorboard,
     ) -> None:
@@ -194,6 +195,7 @@ class FashionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.early_stopping = early_stopping
         self.tta = tta
         self.tta_each_epoch = tta_each_epoch
+        self.validate_last_epochs = validate_last_epochs
         self.calibrate = calibrate
         self.tensorboard = tensorboard
 

@@ -113,6 +113,7 @@ _SET_CASES: list[tuple[str, str | None, str, Any, list[str]]] = [
     ("device.precision", None, '"mixed_bfloat16"', "mixed_bfloat16", []),
     ("device.strategy", None, "one_device", "one_device", []),
     ("device.virtual_cpus", None, "2", 2, []),
+    ("device.jit_compile", None, "off", "off", []),
     ("epochs", None, "2", 2, []),
     ("batch_size", None, "64", 64, []),
     ("seed", None, "0", 0, []),
@@ -152,6 +153,7 @@ _SET_CASES: list[tuple[str, str | None, str, Any, list[str]]] = [
     ("early_stopping.restore_best", None, "true", True, []),
     ("tta", None, "true", True, []),
     ("tta_each_epoch", None, "true", True, ["tta=true"]),
+    ("validate_last_epochs", None, "2", 2, []),
     ("calibrate", None, "true", True, []),
     ("tensorboard", None, "true", True, []),
 ]

@@ -138,6 +138,8 @@ _BAD_VALUES: list[Any] = [
     (DeviceConfig, {}, "strategy", "horovod"),
     (DeviceConfig, {}, "virtual_cpus", 0),
     (DeviceConfig, {}, "virtual_cpus", 65),
+    (DeviceConfig, {}, "jit_compile", "xla"),
+    (DeviceConfig, {}, "jit_compile", True),
     # TrainConfig
     (TrainConfig, {}, "data", 5),
     (TrainConfig, {}, "data", "flat"),
@@ -171,6 +173,9 @@ _BAD_VALUES: list[Any] = [
     (TrainConfig, {}, "early_stopping", 3),
     (TrainConfig, {}, "tta", "yes"),
     (TrainConfig, {"tta": True}, "tta_each_epoch", "yes"),
+    (TrainConfig, {}, "validate_last_epochs", 0),
+    (TrainConfig, {}, "validate_last_epochs", 1.0),
+    (TrainConfig, {}, "validate_last_epochs", True),
     (TrainConfig, {}, "calibrate", 1),
     (TrainConfig, {}, "tensorboard", "on"),
 ]

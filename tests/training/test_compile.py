@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import keras
 import numpy as np
 import pytest
@@ -9,6 +11,8 @@ import pytest
 import fashionkit
 from fashionkit._constants import OPTIMIZERS
 from fashionkit.config import LossConfig, OptimizerConfig, TrainConfig
+from fashionkit.devices import configure_determinism
+from fashionkit.exceptions import ConfigError
 from fashionkit.training import (
     aligned_steps_per_execution,
     compile_model,
@@ -89,3 +93,56 @@ def test_make_optimizer_passes_decay_momentum_and_nesterov() -> None:
     assert isinstance(sgd, keras.optimizers.SGD)
     assert (sgd.momentum, sgd.nesterov, sgd.weight_decay) == (0.9, True, 5e-4)
     assert make_optimizer(OptimizerConfig(name="adamw")).weight_decay == pytest.approx(0.004)
+
+
+@pytest.fixture
+def without_op_determinism() -> Iterator[None]:
+    """Turn TensorFlow's op determinism off for a test, and back on after it if it was on."""
+    from tensorflow.python.framework import config as tf_framework_config
+
+    was_on = tf_framework_config.is_op_determinism_enabled()
+    configure_determinism(0, deterministic=False)
+    yield
+    if was_on:
+        configure_determinism(0, deterministic=True)
+
+
+@pytest.mark.usefixtures("without_op_determinism")
+@pytest.mark.parametrize(("choice", "keras_value"), [("on", True), ("off", False), ("auto", None)])
+def test_the_device_config_decides_whether_the_step_is_compiled_with_xla(
+    choice: str, keras_value: bool | None
+) -> None:
+    """``on`` and ``off`` are passed to Keras; ``auto`` leaves Keras's rule (no XLA on a CPU)."""
+    import tensorflow as tf
+
+    if keras_value is None and tf.config.list_physical_devices("GPU"):
+        pytest.skip("Keras's rule may choose XLA where a GPU is visible")
+    config = TrainConfig(device={"accelerator": "cpu", "jit_compile": choice}, deterministic=False)
+    model = create_training_model(config, steps_per_epoch=10)
+    assert model.jit_compile is (False if keras_value is None else keras_value)
+
+
+@pytest.mark.usefixtures("without_op_determinism")
+def test_a_run_compiled_with_xla_trains_to_the_same_metrics_as_without() -> None:
+    """XLA changes how the step runs, not what it computes (up to float rounding)."""
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (64, 28, 28), dtype=np.uint8)
+    y = rng.integers(0, 10, 64).astype(np.uint8)
+    losses = {}
+    for choice in ("on", "off"):
+        config = TrainConfig(
+            device={"accelerator": "cpu", "jit_compile": choice}, seed=3, deterministic=False
+        )
+        keras.utils.set_random_seed(3)
+        model = create_training_model(config, steps_per_epoch=4)
+        history = model.fit(x.reshape(64, -1) / 255.0, y, batch_size=16, epochs=2, verbose=0)
+        losses[choice] = history.history["loss"]
+    np.testing.assert_allclose(losses["on"], losses["off"], rtol=1e-4)
+
+
+def test_xla_is_refused_under_a_distribution_strategy_and_with_op_determinism() -> None:
+    """Keras would quietly train without XLA in both cases: the config says so instead."""
+    with pytest.raises(ConfigError, match=r"jit_compile='on' .* strategy='mirrored'"):
+        TrainConfig(device={"jit_compile": "on", "strategy": "mirrored"}, deterministic=False)
+    with pytest.raises(ConfigError, match=r"jit_compile='on' needs TrainConfig.deterministic"):
+        TrainConfig(device={"jit_compile": "on"})

@@ -442,6 +442,45 @@ def test_per_epoch_validation_skips_tta_unless_asked(
     assert tta_epochs.history[-1].val_loss == pytest.approx(tta_epochs.validation.loss, rel=1e-6)
 
 
+def test_validating_the_last_epochs_only_changes_nothing_but_the_early_val_logs(
+    tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
+) -> None:
+    """The early epochs log no validation; training, the best epoch and the reports are the same."""
+    every = fashionkit.train(recipe_config(epochs=4), dataset=tiny_dataset)
+    config = recipe_config(epochs=4, validate_last_epochs=2, early_stopping={"patience": 1})
+    last = fashionkit.train(config, dataset=tiny_dataset, run_dir=tmp_path / "last")
+    assert [math.isnan(r.val_accuracy) for r in last.history] == [True, True, False, False]
+    assert [math.isnan(r.val_loss) for r in last.history] == [True, True, False, False]
+    assert last.history[0].val_per_class_accuracy == ()
+    for skipped, validated in zip(last.history, every.history, strict=True):
+        assert (skipped.loss, skipped.accuracy) == (validated.loss, validated.accuracy)
+    assert metrics_only(last.history[2:]) == metrics_only(every.history[2:])
+    assert last.best_epoch in (3, 4)
+    assert len(last.history) == 4  # the unvalidated epochs did not use up the patience
+    assert last.validation.to_dict() == every.validation.to_dict()
+    assert last.test.to_dict() == every.test.to_dict()
+    # The run directory's metrics log holds the same records, read back as NaN.
+    reread = fashionkit.load_run(tmp_path / "last").history
+    assert [math.isnan(r.val_accuracy) for r in reread] == [True, True, False, False]
+
+
+def test_a_run_validating_its_last_epochs_resumes_to_the_same_result(
+    tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
+) -> None:
+    """Cut before validation begins, the resumed run validates the same epochs."""
+    config = recipe_config(epochs=4, validate_last_epochs=1)
+    whole = fashionkit.train(config, dataset=tiny_dataset, run_dir=tmp_path / "whole")
+    with pytest.raises(KeyboardInterrupt):
+        fashionkit.train(
+            config, dataset=tiny_dataset, run_dir=tmp_path / "cut", callbacks=[crash_after(3)]
+        )
+    resumed = fashionkit.train(config, dataset=tiny_dataset, run_dir=tmp_path / "cut")
+    assert resumed.resumed_from_epoch == 2
+    assert [math.isnan(r.val_accuracy) for r in resumed.history] == [True, True, True, False]
+    assert resumed.best_epoch == whole.best_epoch == 4
+    assert resumed.test.to_dict() == whole.test.to_dict()
+
+
 def test_a_stopped_run_killed_before_its_results_finishes_without_training_on(
     tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

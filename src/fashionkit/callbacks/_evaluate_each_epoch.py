@@ -7,7 +7,7 @@ from typing import Any
 import keras
 
 from fashionkit._averaging import averaged_weights
-from fashionkit._validation import params
+from fashionkit._validation import Interval, params
 from fashionkit.evaluation import Evaluator
 
 
@@ -19,15 +19,23 @@ class EvaluateEachEpoch(keras.callbacks.Callback):  # type: ignore[misc]
     evaluation function or holding float copies of the split, and the metrics are the ones the
     final reports hold (see :mod:`fashionkit.evaluation` for what ``val_loss`` is). Both
     training loops use it. With weight averaging the averaged weights are evaluated.
+
+    Args:
+        evaluator: The validation split's evaluator.
+        first_epoch: The 1-based first epoch evaluated (``TrainConfig.first_validated_epoch``);
+            the epochs before it get no ``val_*`` logs.
     """
 
-    @params()
-    def __init__(self, evaluator: Evaluator) -> None:
+    @params(first_epoch=Interval("int", ge=1))
+    def __init__(self, evaluator: Evaluator, *, first_epoch: int = 1) -> None:
         super().__init__()
         self.evaluator = evaluator
+        self.first_epoch = first_epoch
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        """Evaluate and write the metrics into ``logs``."""
+        """Evaluate and write the metrics into ``logs`` (from ``first_epoch`` on)."""
+        if epoch + 1 < self.first_epoch:
+            return
         with averaged_weights(self.model):
             report = self.evaluator(self.model)
         if logs is not None:

@@ -89,7 +89,12 @@ def make_loss(config: LossConfig, *, reduction: str | None = "sum_over_batch_siz
     )
 
 
-@params(model=KerasModel(), steps_per_execution=_STEPS, total_steps=NoneOr(_STEPS))
+@params(
+    model=KerasModel(),
+    steps_per_execution=_STEPS,
+    total_steps=NoneOr(_STEPS),
+    jit_compile=Options((True, False, "auto")),
+)
 def compile_model(
     model: Any,
     *,
@@ -97,6 +102,7 @@ def compile_model(
     optimizer: OptimizerConfig | None = None,
     steps_per_execution: int = 1,
     total_steps: int | None = None,
+    jit_compile: bool | str = "auto",
 ) -> Any:
     """Compile ``model`` with the configured loss, optimizer and the accuracy metric.
 
@@ -107,6 +113,8 @@ def compile_model(
         optimizer: The optimizer; RMSprop at 0.001 when omitted.
         steps_per_execution: Batches Keras runs per compiled call, at least 1. Defaults to 1.
         total_steps: Optimizer steps of the whole run, for a learning-rate schedule.
+        jit_compile: Keras's ``jit_compile``: ``True``, ``False`` or ``"auto"`` (see
+            :attr:`fashionkit.config.DeviceConfig.jit_compile`). Defaults to ``"auto"``.
 
     Returns:
         The same model, compiled.
@@ -126,6 +134,7 @@ def compile_model(
         loss=make_loss(loss or LossConfig()),
         metrics=["accuracy"],
         steps_per_execution=steps_per_execution,
+        jit_compile=jit_compile,
     )
     return model
 
@@ -176,4 +185,5 @@ def create_training_model(
         optimizer=config.optimizer,
         steps_per_execution=steps,
         total_steps=total_steps,
+        jit_compile=config.device.keras_jit_compile,
     )

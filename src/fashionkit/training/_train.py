@@ -185,7 +185,7 @@ def _wire_callbacks(setup: TrainingSetup, user: Sequence[Any], *, live: bool = F
     own: list[Any] = [
         signals,
         ReseedEachEpoch(config.seed),
-        EvaluateEachEpoch(setup.epoch_validation),
+        EvaluateEachEpoch(setup.epoch_validation, first_epoch=config.first_validated_epoch),
         best,
     ]
     if config.time_budget_seconds is not None:
