@@ -210,6 +210,23 @@ print(json.dumps({"replicas": r.placement.replicas, "strategy": r.placement.stra
     assert result["steps_per_execution"] == 1
 
 
+def test_xla_is_refused_where_auto_mirrors_over_virtual_cpus() -> None:
+    """``strategy="auto"`` resolves to mirrored here: ``jit_compile="on"`` fails before training."""
+    result = _run_python(
+        _TINY
+        + """
+config = fashionkit.TrainConfig(
+    epochs=1, verbose=0, deterministic=False,
+    device={"accelerator": "cpu", "virtual_cpus": 2, "jit_compile": "on"})
+try:
+    fashionkit.train(config, dataset=data)
+except fashionkit.ConfigError as exc:
+    print(json.dumps({"error": str(exc)}))
+"""
+    )
+    assert "strategy='auto' chose 'mirrored' for 2 devices" in result["error"]
+
+
 def test_changing_devices_after_tensorflow_started_is_a_clear_error() -> None:
     """It raises DeviceError, not TensorFlow's RuntimeError, when the runtime is already up."""
     result = _run_python(

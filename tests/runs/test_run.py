@@ -115,3 +115,33 @@ def test_an_unregistered_architecture_in_a_run_says_to_register_it(
     )
     with pytest.raises(RunDirError, match="Register it"):
         load_run(run_dir)
+
+
+def test_a_run_that_stopped_before_any_validated_epoch_ended_with_its_final_model(
+    tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
+) -> None:
+    """restore_best with no best epoch: the run says "final", and its model loads and predicts."""
+    import keras
+
+    class StopAfterFirst(keras.callbacks.Callback):  # type: ignore[misc]
+        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            self.model.stop_training = True
+
+    config = fashionkit.TrainConfig(
+        model="mlp",
+        epochs=3,
+        verbose=0,
+        validate_last_epochs=1,
+        early_stopping=fashionkit.EarlyStoppingConfig(restore_best=True),
+    )
+    result = fashionkit.train(
+        config, dataset=tiny_dataset, run_dir=tmp_path / "run", callbacks=[StopAfterFirst()]
+    )
+    assert result.best_epoch is None
+    assert not result.restored_best
+    run = load_run(tmp_path / "run")
+    assert run.ended_with == "final"
+    again = fashionkit.evaluate(run.model, tiny_dataset.test.images, tiny_dataset.test.labels)
+    assert again.accuracy == result.test.accuracy
+    predicted = run.predictor().evaluate(tiny_dataset.test.images, tiny_dataset.test.labels)
+    assert predicted.accuracy == result.test.accuracy

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,30 @@ def test_every_sweep_trial_is_a_session_of_the_sweep_s_experiment(
         assert group.hparams["model.hidden_units"].string_value == json.dumps(
             list(trial.params["model.hidden_units"])
         )
+
+
+def test_a_pruned_sweep_of_a_config_that_validates_late_warns_and_still_scores(
+    tiny_dataset: fashionkit.FashionMNIST, tmp_path: Path
+) -> None:
+    """validate_last_epochs hides the early epochs from the pruner: said, and trials still score."""
+    space = SearchSpace(
+        base=fashionkit.TrainConfig(
+            epochs=2, batch_size=16, model="mlp", validate_last_epochs=1, verbose=0
+        ),
+        params=(Parameter(key="optimizer.learning_rate", low=1e-3, high=0.1, log=True),),
+    )
+    # Recorded, not pytest.warns: that re-emits TensorFlow's own warnings as errors here.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = sweep(space, tmp_path / "late", trials=1, dataset=tiny_dataset, seed=0)
+    ours = [w for w in caught if issubclass(w.category, fashionkit.FashionkitWarning)]
+    assert len(ours) == 1
+    assert "validates only from epoch 2 of 2" in str(ours[0].message)
+    assert ours[0].filename == __file__  # it points at the caller of sweep()
+    (trial,) = result.trials
+    assert trial.value is not None
+    run = fashionkit.load_run(tmp_path / "late" / str(trial.run_dir))
+    assert trial.value == pytest.approx(run.history[-1].val_accuracy)
 
 
 def test_a_sweep_s_number_choices_stay_numbers_and_its_experiment_is_written_once(

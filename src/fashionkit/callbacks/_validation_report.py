@@ -96,7 +96,7 @@ class ValidationReport(keras.callbacks.Callback):  # type: ignore[misc]
             report = self._own(self.model)
         elif self._shared is not None and self._shared.latest is not None:
             report = self._shared.latest
-        else:  # pragma: no cover - train() evaluates before any user callback runs
+        else:  # an epoch train() does not validate (TrainConfig.validate_last_epochs)
             return
         self.confusion_matrices[epoch + 1] = np.asarray(report.confusion_matrix, dtype=np.int64)
         # Inside train(), val_per_class_accuracy already describes the run's validation split;

@@ -348,8 +348,9 @@ class DeviceConfig(_fields.ConfigBase):
             about 2.7 times slower). ``"on"`` compiles it wherever training runs; it needs
             ``TrainConfig.deterministic = false`` (Keras compiles no XLA step while op
             determinism is on), so on a GPU it trades reproducibility for speed. ``"off"``
-            never compiles with XLA. Not with the ``mirrored`` or ``multi_worker`` strategies,
-            which Keras runs without XLA. Defaults to ``"auto"``.
+            never compiles with XLA. ``"on"`` is refused with the ``mirrored`` and
+            ``multi_worker`` strategies, also where ``strategy = "auto"`` mirrors over several
+            devices: fashionkit runs those without XLA. Defaults to ``"auto"``.
 
     Example:
         >>> DeviceConfig(memory_growth=True, memory_limit_mb=2048)
@@ -394,9 +395,9 @@ class DeviceConfig(_fields.ConfigBase):
     def __attrs_post_init__(self) -> None:
         if self.jit_compile == "on" and self.strategy in ("mirrored", "multi_worker"):
             raise ConfigError(
-                f"DeviceConfig.jit_compile='on' compiles the step with XLA, which Keras does "
-                f"not use under strategy={self.strategy!r}. Use jit_compile='auto' or 'off', "
-                f"or strategy='auto' or 'one_device'."
+                f"DeviceConfig.jit_compile='on' compiles the step with XLA, which fashionkit "
+                f"does not do under strategy={self.strategy!r}. Use jit_compile='auto' or "
+                f"'off', or strategy='one_device'."
             )
         if self.memory_growth and self.memory_limit_mb is not None:
             raise ConfigError(

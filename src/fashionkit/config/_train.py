@@ -113,7 +113,8 @@ class TrainConfig(_fields.ConfigBase):
             one pass. Needs ``tta``. Defaults to ``False``.
         validate_last_epochs: Evaluate the per-epoch validation after only the last this many
             epochs of the schedule (at least 1); the epochs before log no ``val_*`` metrics
-            (NaN in the history), are never the best epoch and do not count towards the
+            (NaN in the history, absent from ``metrics.jsonl``), are never the best epoch and
+            do not count towards the
             early-stopping patience. On a fixed schedule whose last epoch is its best, as the
             presets' one-cycle schedules are, 1 saves one pass over the validation split per
             epoch (about a tenth of ``fast``'s epoch) and changes nothing else; the final

@@ -71,8 +71,13 @@ class Run:
 
     @property
     def ended_with(self) -> ExportSource:
-        """``"best"`` when the run ended with its best epoch's weights, else ``"final"``."""
-        return "best" if self.config.early_stopping.restore_best else "final"
+        """``"best"`` when the run ended with its best epoch's weights, else ``"final"``.
+
+        A run with ``restore_best`` that never had a best epoch (it stopped before any epoch
+        was validated, or every score was NaN) ended with its final weights.
+        """
+        restored = self.summary.get("restored_best", self.config.early_stopping.restore_best)
+        return "best" if restored else "final"
 
     @property
     def tta(self) -> bool:

@@ -8,6 +8,7 @@ integer) or a list of choices. It is written in TOML::
     [fixed]
     preset = "fast"          # optional: start from a preset, then the keys below
     epochs = 5
+    validate_last_epochs = 5 # the presets validate after their last epoch only
 
     [search."optimizer.learning_rate"]
     low = 1e-4
@@ -25,11 +26,12 @@ that trial fails with the config's message).
 :func:`sweep` runs the trials with Optuna: each trial samples the parameters, trains the
 config with :func:`~fashionkit.train` into its own run directory under the sweep folder, and
 is scored by its best validation accuracy; a pruner stops trials whose per-epoch validation
-accuracy is poor. The study lives in a database: SQLite in the sweep folder by default, or any
-database URL Optuna supports, shared by workers on several machines. Workers record a
-heartbeat; a trial whose worker died (even by ``SIGKILL``) is failed once its heartbeat is
-stale and retried, resuming its run directory from its last checkpoint. Running the same
-command again continues the study until the requested number of trials has finished.
+accuracy is poor (from the first validated epoch: :func:`sweep` warns when the fixed config
+validates only its last epochs). The study lives in a database: SQLite in the sweep folder by
+default, or any database URL Optuna supports, shared by workers on several machines. Workers
+record a heartbeat; a trial whose worker died (even by ``SIGKILL``) is failed once its
+heartbeat is stale and retried, resuming its run directory from its last checkpoint. Running
+the same command again continues the study until the requested number of trials has finished.
 
 **Where the study lives.** By default in SQLite, ``study.db`` in the sweep folder, which is for
 one machine only (SQLite's locks are unsafe on network filesystems). To share a study with

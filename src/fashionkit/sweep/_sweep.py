@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from fashionkit._io import os_errors_as
 from fashionkit._typing import PathLike
 from fashionkit._validation import Interval, NoneOr, params
 from fashionkit.datasets import FashionMNIST
-from fashionkit.exceptions import StorageError
+from fashionkit.exceptions import FashionkitWarning, StorageError
 from fashionkit.sweep._folder import STUDY_DB, TENSORBOARD, TRIALS, check_folder
 from fashionkit.sweep._records import SweepResult, TrialRecord, write_results
 from fashionkit.sweep._space import SearchSpace
@@ -97,6 +98,17 @@ def sweep(
     """
     optuna = _sweep_extra()
     target = _checked_folder(Path(folder), space, study_name)
+    first = space.base.first_validated_epoch
+    if pruner != "none" and first > 1:
+        warnings.warn(
+            f"The sweep's fixed config validates only from epoch {first} of "
+            f"{space.base.epochs} (validate_last_epochs={space.base.validate_last_epochs}, as "
+            f"the presets set it), so the {pruner} pruner sees no score before then and prunes "
+            f"nothing earlier. Set validate_last_epochs = {space.base.epochs} under [fixed] to "
+            f"prune from the first epoch.",
+            FashionkitWarning,
+            stacklevel=3,  # past the params wrapper: the caller of sweep
+        )
     job = Job(
         space=space,
         folder=target,

@@ -108,6 +108,14 @@ def prepare(
             purpose="TrainConfig.tensorboard=True writes TensorBoard logs",
         )
     strategy, placement = apply_device_config(config.device)
+    if config.device.jit_compile == "on" and placement.strategy in ("mirrored", "multi_worker"):
+        # The config refuses an explicit strategy; "auto" is resolved only here.
+        raise ConfigError(
+            f"DeviceConfig.jit_compile='on' compiles the step with XLA, but strategy='auto' "
+            f"chose {placement.strategy!r} for {len(placement.devices)} devices, which "
+            f"fashionkit runs without XLA. Use jit_compile='auto' or 'off', or "
+            f"strategy='one_device'."
+        )
     run: RunWriter | RunFollower | None = None
     if run_dir is not None:
         if placement.strategy == "multi_worker" and not is_chief_task(os.environ.get("TF_CONFIG")):
