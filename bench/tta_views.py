@@ -28,20 +28,15 @@ _CHILD = """
 import json, sys
 import numpy as np
 import fashionkit
-from fashionkit.preprocessing import prepare_images, train_validation_split
+from fashionkit.preprocessing import prepare_images
 from fashionkit.presets import get_preset
+from fashionkit.training._setup import run_split  # the split train() holds out
 
 preset, seed, settings = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
 config = get_preset(preset).with_overrides(*settings, ("seed", seed), ("verbose", 0))
 data = fashionkit.load_fashion_mnist()
 result = fashionkit.train(config, dataset=data)
-split = train_validation_split(
-    data.train.images,
-    data.train.labels,
-    fraction=config.data.validation_fraction,
-    seed=config.data.split_seed,
-    stratify=config.data.stratify,
-)
+split = run_split(config, data)
 
 
 def shifted(images, dy, dx):

@@ -194,6 +194,17 @@ class CPU:
             return "avx2"
         return "other"
 
+    @property
+    def title(self) -> str:
+        """The model name with its family numbers, and the cores, as tables name a CPU.
+
+        Example:
+            >>> CPU(model="AMD EPYC", cores=1, flags=set(), family="family 25 model 1").title
+            'AMD EPYC (family 25 model 1), 1 core'
+        """
+        name = f"{self.model} ({self.family})" if self.family else self.model
+        return f"{name}, {self.cores} core{'s' if self.cores != 1 else ''}"
+
     def describe(self) -> str:
         """One line: model, cores and the extensions that matter.
 
@@ -201,9 +212,7 @@ class CPU:
             >>> CPU(model="AMD EPYC", cores=2, flags={"avx2", "fma", "avx512f"}).describe()
             'AMD EPYC, 2 cores, AVX2 FMA AVX512F'
         """
-        isa = " ".join(self.isa) or "no AVX2"
-        name = f"{self.model} ({self.family})" if self.family else self.model
-        return f"{name}, {self.cores} core{'s' if self.cores != 1 else ''}, {isa}"
+        return f"{self.title}, {' '.join(self.isa) or 'no AVX2'}"
 
 
 def _cores() -> int:
@@ -565,7 +574,6 @@ def machine_summary(cpu: CPU | None = None, *, environ: Mapping[str, str] | None
     """
     cpu = read_cpu() if cpu is None else cpu
     auto = choose_precision("auto", accelerator="cpu", cpu=cpu)
-    name = f"{cpu.model} ({cpu.family})" if cpu.family else cpu.model
     flags = ", ".join(
         f"{flag} {'yes' if present else 'no'}" for flag, present in cpu.speed_flags.items()
     )
@@ -574,7 +582,7 @@ def machine_summary(cpu: CPU | None = None, *, environ: Mapping[str, str] | None
         for shown_name, dist in (("TensorFlow", "tensorflow"), ("Keras", "keras"))
     )
     lines = [
-        f"cpu:       {name}, {cpu.cores} core{'s' if cpu.cores != 1 else ''}",
+        f"cpu:       {cpu.title}",
         f"flags:     {flags}",
         f"kind:      {cpu.kind}: {KIND_TITLES[cpu.kind]}",
         f"precision: auto picks {auto.precision} for training on this CPU",

@@ -135,6 +135,7 @@ def test_a_run_compiled_with_xla_trains_to_the_same_metrics_as_without() -> None
         )
         keras.utils.set_random_seed(3)
         model = create_training_model(config, steps_per_epoch=4)
+        assert model.jit_compile is (choice == "on")  # Keras kept the choice
         history = model.fit(x.reshape(64, -1) / 255.0, y, batch_size=16, epochs=2, verbose=0)
         losses[choice] = history.history["loss"]
     np.testing.assert_allclose(losses["on"], losses["off"], rtol=1e-4)

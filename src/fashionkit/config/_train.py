@@ -117,7 +117,8 @@ class TrainConfig(_fields.ConfigBase):
             do not count towards the
             early-stopping patience. On a fixed schedule whose last epoch is its best, as the
             presets' one-cycle schedules are, 1 saves one pass over the validation split per
-            epoch (about a tenth of ``fast``'s epoch) and changes nothing else; the final
+            epoch (about a tenth of ``fast``'s epoch on two AVX2 cores of an AMD EPYC, float32)
+            and changes nothing else; the final
             validation and test reports are made as always. ``None`` validates after every
             epoch. Defaults to ``None``.
         calibrate: After training, fit a temperature on the validation split's probabilities
