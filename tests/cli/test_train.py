@@ -133,6 +133,7 @@ _SET_CASES: list[tuple[str, str | None, str, Any, list[str]]] = [
     ("model.norm_after_pool", "cnn", "true", True, ["model.batch_norm=true"]),
     ("model.whiten", "cnn", "3", 3, []),
     ("model.whiten_stride", "cnn", "2", 2, ["model.whiten=2"]),
+    ("model.identity_init", "cnn", "true", True, []),
     ("model.width", "resnet", "16", 16, []),
     ("model.stages", "resnet", "2", 2, []),
     ("model.blocks", "resnet", "3", 3, []),

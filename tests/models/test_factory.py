@@ -150,6 +150,7 @@ _BAD_VALUES: list[tuple[type[Any], str, Any]] = [
     (CNNConfig, "whiten", 2.0),
     (CNNConfig, "whiten_stride", 0),
     (CNNConfig, "whiten_stride", "2"),
+    (CNNConfig, "identity_init", 1),
     (ResNetConfig, "width", 2),
     (ResNetConfig, "width", 512),
     (ResNetConfig, "stages", 4),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import attrs
+import numpy as np
 
 from fashionkit import _fields
 from fashionkit._constants import Layout
@@ -49,6 +50,11 @@ class CNNConfig(ModelConfig):
         whiten_stride: The whitening layer's stride: 1, or 2 to whiten non-overlapping
             patches and halve the image (14x14) before the first block, a quarter of the
             first block's work. Defaults to 1.
+        identity_init: Start each block's convolution as close to the identity as its shape
+            allows: its first ``min(in_channels, filters)`` filters each pass one input channel
+            through (the kernel's centre tap set to 1, the rest 0), the others start as Keras's
+            default (Glorot uniform). The network then starts out passing its input, or the
+            whitened patches, on to the next layer. Defaults to ``False``.
 
     Example:
         >>> CNNConfig(filters=(16, 64), batch_norm=True, norm_after_pool=True, whiten=3).whiten
@@ -68,6 +74,7 @@ class CNNConfig(ModelConfig):
     norm_after_pool: bool = attrs.field(default=False, validator=_fields.is_bool)
     whiten: int = attrs.field(default=0, validator=field_validator(Options((0, *WHITENING_SIZES))))
     whiten_stride: int = attrs.field(default=1, validator=field_validator(Options((1, 2))))
+    identity_init: bool = attrs.field(default=False, validator=_fields.is_bool)
 
     def __attrs_post_init__(self) -> None:
         if self.norm_after_pool and not self.batch_norm:
@@ -95,19 +102,39 @@ class CNNConfig(ModelConfig):
             )
 
 
+def identity_start(conv: Any) -> None:
+    """Set a built ``Conv2D``'s first ``min(in, out)`` filters to pass one channel each.
+
+    Filter ``j`` gets a kernel whose centre tap on input channel ``j`` is 1 and every other
+    tap 0; the remaining filters keep the values they were initialised with.
+    """
+    kernel = np.array(conv.kernel.numpy())
+    height, width, channels, filters = kernel.shape
+    kept = min(channels, filters)
+    kernel[:, :, :, :kept] = 0.0
+    kernel[height // 2, width // 2, np.arange(kept), np.arange(kept)] = 1.0
+    conv.kernel.assign(kernel)
+
+
 def _block(x: Any, config: CNNConfig, filters: int, *, name: str) -> Any:
     """One convolution block in the order the config asks for."""
     import keras
 
     layers = keras.layers
     if not config.batch_norm:
-        x = layers.Conv2D(
+        conv = layers.Conv2D(
             filters, config.kernel_size, activation="relu", padding="same", name=f"conv_{name}"
-        )(x)
+        )
+        x = conv(x)
+        if config.identity_init:
+            identity_start(conv)
         return layers.MaxPooling2D(2, name=f"pool_{name}")(x)
-    x = layers.Conv2D(
+    conv = layers.Conv2D(
         filters, config.kernel_size, padding="same", use_bias=False, name=f"conv_{name}"
-    )(x)
+    )
+    x = conv(x)
+    if config.identity_init:
+        identity_start(conv)
     if config.norm_after_pool:
         x = layers.MaxPooling2D(2, name=f"pool_{name}")(x)
     x = layers.BatchNormalization(name=f"norm_{name}")(x)
