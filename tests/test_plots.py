@@ -39,6 +39,25 @@ def test_learning_curves_plot_training_and_validation_per_epoch() -> None:
         assert ax.get_title() == f"{metric} per epoch"
 
 
+def test_learning_curves_leave_out_a_validation_that_never_ran() -> None:
+    """A run stopped before its first validated epoch has no validation line, nor legend entry."""
+    import math
+
+    import attrs
+
+    history = [
+        attrs.evolve(r, val_loss=math.nan, val_accuracy=math.nan) for r in sample_result().history
+    ]
+    fig = plot_learning_curves(history)
+    for ax in fig.axes:
+        (training,) = ax.get_lines()
+        assert training.get_label() == "training"
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == ["training"]
+    late = [history[0], sample_result().history[1]]  # validated after the last epoch only
+    for ax in plot_learning_curves(late).axes:
+        assert [line.get_label() for line in ax.get_lines()] == ["training", "validation"]
+
+
 def test_confusion_matrix_plot_shows_the_counts_and_class_names() -> None:
     """It draws the report's matrix with class names on both axes and every count written."""
     report = sample_result().test

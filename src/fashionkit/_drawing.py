@@ -80,6 +80,20 @@ def figure(width: float, height: float) -> Any:
     return figure_class()(figsize=(width, height), dpi=100, layout="constrained")
 
 
+def plot_series(
+    ax: Any, x: Sequence[float], values: Sequence[float], *args: Any, **kwargs: Any
+) -> bool:
+    """Plot ``values`` against ``x`` on ``ax`` unless every value is NaN; says whether it did.
+
+    A series with no number at all (the validation of a run stopped before its first validated
+    epoch) would leave an empty entry in the legend: it is left out instead.
+    """
+    if all(np.isnan(float(v)) for v in values):
+        return False
+    ax.plot(x, values, *args, **kwargs)
+    return True
+
+
 def confusion_matrix_figure(matrix: ArrayLike, class_names: Sequence[str], *, title: str) -> Any:
     """A confusion matrix drawn by scikit-learn's ``ConfusionMatrixDisplay``: 900 x 800 pixels.
 

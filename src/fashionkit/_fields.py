@@ -53,11 +53,12 @@ def number(
     gt: float | None = None,
     lt: float | None = None,
     le: float | None = None,
+    hint: str = "",
 ) -> Validator:
     """Accept a finite Python number (an ``int`` when ``integer``) within the given bounds.
 
     The check is :func:`fashionkit._validation.check_scalar`'s, raising ``ConfigError`` that
-    names ``Class.field``.
+    names ``Class.field``; ``hint`` is a sentence appended to its message.
     """
     kind: Literal["int", "number"] = "int" if integer else "number"
 
@@ -70,11 +71,52 @@ def number(
             gt=gt,
             le=le,
             lt=lt,
+            hint=hint,
             numpy=False,
             error=ConfigError,
         )
 
     return check
+
+
+#: The word that unsets an optional field where no null can be written (``--set KEY=none``,
+#: a TOML file, a sweep's fixed values).
+UNSET_WORD = "none"
+
+
+def unset_word(value: object) -> object:
+    """``None`` for the word ``none`` (any case, spaces around it); other values unchanged."""
+    if isinstance(value, str) and value.strip().lower() == UNSET_WORD:
+        return None
+    return value
+
+
+def optional_number(
+    *,
+    unset: str,
+    integer: bool = False,
+    ge: float | None = None,
+    gt: float | None = None,
+    lt: float | None = None,
+    le: float | None = None,
+) -> Any:
+    """An optional number field: ``None`` by default, the word ``none`` unsets it.
+
+    Args:
+        unset: What leaving the field unset does, completing "or none to ...", such as
+            ``"validate after every epoch"``; it ends the message of a refused value.
+        integer: Accept integers only.
+        ge: The bounds, as for :func:`number` (likewise ``gt``, ``lt``, ``le``).
+        gt: See ``ge``.
+        lt: See ``ge``.
+        le: See ``ge``.
+    """
+    check = number(
+        integer=integer, ge=ge, gt=gt, lt=lt, le=le, hint=f"Or set it to {UNSET_WORD} to {unset}."
+    )
+    return attrs.field(
+        default=None, converter=unset_word, validator=attrs.validators.optional(check)
+    )
 
 
 def is_bool(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -108,7 +150,8 @@ def to_tuple(value: object) -> object:
 
 
 def optional_tuple(value: object) -> object:
-    """:func:`to_tuple`, keeping ``None``."""
+    """:func:`to_tuple`, keeping ``None`` (and reading the word ``none`` as ``None``)."""
+    value = unset_word(value)
     return None if value is None else to_tuple(value)
 
 

@@ -140,14 +140,16 @@ def plot_learning_curves(history: Sequence[EpochRecord]) -> Any:
     fig = _figure(8, 3.6)
     epochs = [h.epoch for h in history]
     for ax, metric in zip(fig.subplots(1, 2), ("loss", "accuracy"), strict=True):
-        ax.plot(epochs, [getattr(h, metric) for h in history], "o-", label="training")
-        ax.plot(epochs, [getattr(h, f"val_{metric}") for h in history], "s--", label="validation")
+        for prefix, style, label in (("", "o-", "training"), ("val_", "s--", "validation")):
+            values = [getattr(h, f"{prefix}{metric}") for h in history]
+            _drawing.plot_series(ax, epochs, values, style, label=label)
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
         ax.set_title(f"{metric} per epoch")
         ax.set_xticks(epochs)
         ax.grid(alpha=0.3)
-        ax.legend()
+        if ax.lines:
+            ax.legend()
     return fig
 
 

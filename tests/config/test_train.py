@@ -209,18 +209,19 @@ def test_every_field_rejects_a_bad_value_naming_field_and_value(
     assert shown(list(value) if isinstance(value, list) else value) in message
 
 
-@pytest.mark.parametrize(
-    "cls",
-    [
-        DataConfig,
-        LossConfig,
-        OptimizerConfig,
-        DeviceConfig,
-        AugmentConfig,
-        EarlyStoppingConfig,
-        TrainConfig,
-    ],
+#: Every config class whose fields these tests walk.
+_CONFIG_CLASSES = (
+    DataConfig,
+    LossConfig,
+    OptimizerConfig,
+    DeviceConfig,
+    AugmentConfig,
+    EarlyStoppingConfig,
+    TrainConfig,
 )
+
+
+@pytest.mark.parametrize("cls", _CONFIG_CLASSES)
 def test_bad_value_table_covers_every_field(cls: type) -> None:
     """It lists at least one bad value for every field, so a new field cannot go untested."""
     covered = {_case(e)[2] for e in _BAD_VALUES if _case(e)[0] is cls}
@@ -536,3 +537,61 @@ def test_tta_each_epoch_without_tta_is_refused_naming_both_fields() -> None:
     with pytest.raises(ConfigError, match=r"tta_each_epoch=True needs tta=True"):
         TrainConfig(tta_each_epoch=True)
     assert TrainConfig(tta=True, tta_each_epoch=True).tta_each_epoch
+
+
+def _optional_fields() -> list[tuple[type, str]]:
+    """Every config field whose annotation admits ``None``."""
+    import typing
+
+    found: list[tuple[type, str]] = []
+    for cls in _CONFIG_CLASSES:
+        hints = typing.get_type_hints(cls)
+        for field in attrs.fields(cls):
+            if type(None) in typing.get_args(hints[field.name]):
+                found.append((cls, field.name))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("cls", "field"), _optional_fields(), ids=lambda v: getattr(v, "__name__", v)
+)
+def test_every_optional_field_is_unset_by_the_word_none(cls: type, field: str) -> None:
+    """TOML and ``--set`` have no null: the word ``none`` (any case) unsets an optional field."""
+    assert getattr(cls(**{field: " None "}), field) is None
+    with pytest.raises(ConfigError, match=r"none") as info:
+        cls(**{field: "nothing"})
+    assert f"{cls.__name__}.{field}" in str(info.value)
+
+
+def test_a_preset_s_optional_fields_can_be_unset_from_the_command_line_s_settings(
+    tmp_path: Path,
+) -> None:
+    """``--set validate_last_epochs=none`` brings back the validation after every epoch."""
+    from fashionkit.presets import get_preset
+
+    config = get_preset("fast").with_overrides("validate_last_epochs=none", "device.gpus=NONE")
+    assert config.validate_last_epochs is None
+    assert config.device.gpus is None
+    assert config.first_validated_epoch == 1
+    assert TrainConfig.from_toml(config.write_toml(tmp_path / "c.toml")) == config
+    (tmp_path / "unset.toml").write_text('validate_last_epochs = "none"\n')
+    assert TrainConfig.from_toml(tmp_path / "unset.toml").validate_last_epochs is None
+
+
+@pytest.mark.parametrize(("validated", "patience"), [(1, 1), (1, 3), (3, 3), (3, 5)])
+def test_a_patience_that_only_unvalidated_epochs_could_reach_is_refused(
+    validated: int, patience: int
+) -> None:
+    """Early stopping counts validated epochs: it can stop only within the validated ones."""
+    with pytest.raises(ConfigError, match=rf"patience={patience} could never stop") as info:
+        TrainConfig(epochs=6, validate_last_epochs=validated, early_stopping={"patience": patience})
+    assert f"validate_last_epochs to {patience + 1} or more" in str(info.value)
+
+
+@pytest.mark.parametrize(("validated", "patience"), [(3, 2), (6, 6), (9, 6), (None, 9)])
+def test_a_patience_that_can_stop_the_run_is_kept(validated: int | None, patience: int) -> None:
+    """Within the validated epochs, or where every epoch is validated, any patience is fine."""
+    config = TrainConfig(
+        epochs=6, validate_last_epochs=validated, early_stopping={"patience": patience}
+    )
+    assert config.early_stopping.patience == patience

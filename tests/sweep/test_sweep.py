@@ -87,12 +87,38 @@ def test_a_pruned_sweep_of_a_config_that_validates_late_warns_and_still_scores(
         result = sweep(space, tmp_path / "late", trials=1, dataset=tiny_dataset, seed=0)
     ours = [w for w in caught if issubclass(w.category, fashionkit.FashionkitWarning)]
     assert len(ours) == 1
-    assert "validates only from epoch 2 of 2" in str(ours[0].message)
+    assert "validate only from epoch 2 of 2" in str(ours[0].message)
+    assert 'validate_last_epochs = "none"' in str(ours[0].message)
     assert ours[0].filename == __file__  # it points at the caller of sweep()
     (trial,) = result.trials
     assert trial.value is not None
     run = fashionkit.load_run(tmp_path / "late" / str(trial.run_dir))
     assert trial.value == pytest.approx(run.history[-1].val_accuracy)
+
+
+@pytest.mark.parametrize(
+    ("fixed", "epochs", "warned"),
+    [
+        # The base validates from its first epoch; the 6-epoch trials only from epoch 5.
+        ({"epochs": 2, "validate_last_epochs": 2}, Parameter(key="epochs", choices=(2, 6)), 5),
+        # The base validates late, but the space searches validate_last_epochs down to 1.
+        (
+            {"epochs": 4, "validate_last_epochs": 4},
+            Parameter(key="validate_last_epochs", low=1, high=4),
+            4,
+        ),
+        # Every trial validates every epoch: nothing to say.
+        ({"epochs": 3, "validate_last_epochs": "none"}, Parameter(key="epochs", low=2, high=5), 0),
+    ],
+)
+def test_the_late_validation_warning_reads_the_searched_epochs(
+    fixed: dict[str, Any], epochs: Parameter, warned: int
+) -> None:
+    """The warning is about the trial that validates latest, not just the base config."""
+    from fashionkit.sweep._sweep import _latest_validation_start
+
+    space = SearchSpace(base=fashionkit.TrainConfig(model="mlp", **fixed), params=(epochs,))
+    assert _latest_validation_start(space).first_validated_epoch == max(warned, 1)
 
 
 def test_a_sweep_s_number_choices_stay_numbers_and_its_experiment_is_written_once(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import keras
 import numpy as np
@@ -147,3 +148,32 @@ def test_xla_is_refused_under_a_distribution_strategy_and_with_op_determinism() 
         TrainConfig(device={"jit_compile": "on", "strategy": "mirrored"}, deterministic=False)
     with pytest.raises(ConfigError, match=r"jit_compile='on' needs TrainConfig.deterministic"):
         TrainConfig(device={"jit_compile": "on"})
+
+
+@pytest.mark.usefixtures("without_op_determinism")
+def test_auto_never_compiles_with_xla_on_the_cpu_even_beside_a_hidden_gpu(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On a GPU machine told to train on the CPU, TensorFlow still lists the hidden GPU.
+
+    Keras's own ``"auto"`` would then compile the step with XLA on the CPU; training's model
+    creation turns ``auto`` into no XLA wherever the placement is the CPU.
+    """
+    import tensorflow as tf
+
+    from fashionkit.devices import Placement
+    from fashionkit.training._setup import _create_in_scope
+
+    listed = tf.config.list_physical_devices
+    fake = tf.config.PhysicalDevice(name="/physical_device:GPU:0", device_type="GPU")
+
+    def with_a_gpu(kind: str | None = None) -> list[Any]:
+        return [*listed(kind), *([fake] if kind in (None, "GPU") else [])]
+
+    monkeypatch.setattr(tf.config, "list_physical_devices", with_a_gpu)
+    config = TrainConfig(device={"accelerator": "cpu"}, deterministic=False)
+    assert create_training_model(config, steps_per_epoch=10).jit_compile is True  # Keras's rule
+    cpu = Placement(accelerator="cpu", devices=("/device:CPU:0",), requested="cpu")
+    assert _create_in_scope(config, cpu, steps_per_epoch=10).jit_compile is False
+    wanted = TrainConfig(device={"accelerator": "cpu", "jit_compile": "on"}, deterministic=False)
+    assert _create_in_scope(wanted, cpu, steps_per_epoch=10).jit_compile is True

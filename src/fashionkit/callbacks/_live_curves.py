@@ -103,8 +103,7 @@ class LiveCurves(keras.callbacks.Callback):  # type: ignore[misc]
         for ax, (title, train_key, val_key) in zip(axes, _PANELS, strict=True):
             for key, label, style in ((train_key, "training", "-"), (val_key, "validation", "--")):
                 values = self.history.get(key, [])
-                if any(not math.isnan(v) for v in values):
-                    ax.plot(self._epochs, values, style, marker="o", label=label)
+                _drawing.plot_series(ax, self._epochs, values, style, marker="o", label=label)
             ax.set_title(title)
             ax.set_xlabel("epoch")
             ax.grid(alpha=0.3)

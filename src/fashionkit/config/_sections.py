@@ -164,16 +164,16 @@ class OptimizerConfig(_fields.ConfigBase):
     schedule: ScheduleName = attrs.field(
         default="constant", converter=_fields.snake, validator=_one_of(SCHEDULES)
     )
-    warmup_fraction: float | None = attrs.field(
-        default=None, validator=attrs.validators.optional(_number(ge=0.0, lt=1.0))
+    warmup_fraction: float | None = _fields.optional_number(
+        ge=0.0, lt=1.0, unset="use the schedule's default"
     )
-    weight_decay: float | None = attrs.field(
-        default=None, validator=attrs.validators.optional(_number(ge=0.0, lt=1.0))
+    weight_decay: float | None = _fields.optional_number(
+        ge=0.0, lt=1.0, unset="keep Keras's default for the optimizer"
     )
     momentum: float = attrs.field(default=0.0, validator=_number(ge=0.0, lt=1.0))
     nesterov: bool = attrs.field(default=False, validator=_is_bool)
-    ema_momentum: float | None = attrs.field(
-        default=None, validator=attrs.validators.optional(_number(gt=0.0, lt=1.0))
+    ema_momentum: float | None = _fields.optional_number(
+        gt=0.0, lt=1.0, unset="keep no average of the weights"
     )
 
     def __attrs_post_init__(self) -> None:
@@ -279,9 +279,7 @@ class EarlyStoppingConfig(_fields.ConfigBase):
     monitor: Monitor = attrs.field(
         default="val_accuracy", converter=_fields.lower, validator=_one_of(MONITORS)
     )
-    patience: int | None = attrs.field(
-        default=None, validator=attrs.validators.optional(_number(integer=True, ge=1))
-    )
+    patience: int | None = _fields.optional_number(integer=True, ge=1, unset="never stop early")
     min_delta: float = attrs.field(default=0.0, validator=_number(ge=0.0))
     restore_best: bool = attrs.field(default=False, validator=_is_bool)
 
@@ -302,7 +300,7 @@ def _gpu_indices(instance: object, attribute: attrs.Attribute[Any], value: objec
     ):
         raise ConfigError(
             f"{_fields.where(instance, attribute)} must be a non-empty list of distinct GPU "
-            f"indices (integers >= 0, as TensorFlow numbers them), such as [0, 1], or unset for "
+            f"indices (integers >= 0, as TensorFlow numbers them), such as [0, 1], or none for "
             f"every GPU; got {shown(list(value) if isinstance(value, tuple) else value)}."
         )
 
@@ -367,8 +365,8 @@ class DeviceConfig(_fields.ConfigBase):
         default=None, converter=_fields.optional_tuple, validator=_gpu_indices
     )
     memory_growth: bool = attrs.field(default=False, validator=_is_bool)
-    memory_limit_mb: int | None = attrs.field(
-        default=None, validator=attrs.validators.optional(_number(integer=True, ge=1))
+    memory_limit_mb: int | None = _fields.optional_number(
+        integer=True, ge=1, unset="leave the GPUs' memory uncapped"
     )
     precision: Precision = attrs.field(
         default="float32", converter=_fields.lower, validator=_one_of(PRECISIONS)

@@ -112,15 +112,18 @@ class TrainConfig(_fields.ConfigBase):
             as it is, which picks the same epochs in practice and keeps the per-epoch cost to
             one pass. Needs ``tta``. Defaults to ``False``.
         validate_last_epochs: Evaluate the per-epoch validation after only the last this many
-            epochs of the schedule (at least 1); the epochs before log no ``val_*`` metrics
-            (NaN in the history, absent from ``metrics.jsonl``), are never the best epoch and
-            do not count towards the
-            early-stopping patience. On a fixed schedule whose last epoch is its best, as the
-            presets' one-cycle schedules are, 1 saves one pass over the validation split per
-            epoch (about a tenth of ``fast``'s epoch on two AVX2 cores of an AMD EPYC, float32)
-            and changes nothing else; the final
-            validation and test reports are made as always. ``None`` validates after every
-            epoch. Defaults to ``None``.
+            epochs of the schedule (at least 1), counted from ``epochs``, not from where a
+            time budget or an interruption stops the run; the epochs before log no ``val_*``
+            metrics (NaN in the history, absent from ``metrics.jsonl``), are never the best
+            epoch and do not count towards the early-stopping patience, which must therefore
+            be below this number (it is refused otherwise: it could never stop the run). A
+            run stopped before its first validated epoch has no best epoch and writes no
+            ``best.keras``. On a fixed schedule whose last epoch is its best, as the presets'
+            one-cycle schedules are, 1 saves one pass over the validation split per epoch
+            (about a tenth of ``fast``'s epoch on two AVX2 cores of an AMD EPYC, float32) and
+            changes nothing else; the final validation and test reports are made as always.
+            ``None`` (``none`` in TOML and ``--set``) validates after every epoch. Defaults to
+            ``None``.
         calibrate: After training, fit a temperature on the validation split's probabilities
             (temperature scaling, see :mod:`fashionkit.calibration`); the final reports, the
             run directory's predictions and the exported models then use the calibrated
@@ -167,8 +170,8 @@ class TrainConfig(_fields.ConfigBase):
     batch_size: int = attrs.field(default=32, validator=_number(integer=True, ge=1))
     seed: int = attrs.field(default=42, validator=_number(integer=True, ge=0, lt=2**32))
     verbose: int = attrs.field(default=1, validator=_number(integer=True, ge=0, le=2))
-    time_budget_seconds: float | None = attrs.field(
-        default=None, validator=attrs.validators.optional(_number(gt=0.0))
+    time_budget_seconds: float | None = _fields.optional_number(
+        gt=0.0, unset="train without a time budget"
     )
     deterministic: bool = attrs.field(default=True, validator=_is_bool)
     steps_per_execution: int = attrs.field(
@@ -186,8 +189,8 @@ class TrainConfig(_fields.ConfigBase):
     )
     tta: bool = attrs.field(default=False, validator=_is_bool)
     tta_each_epoch: bool = attrs.field(default=False, validator=_is_bool)
-    validate_last_epochs: int | None = attrs.field(
-        default=None, validator=attrs.validators.optional(_number(integer=True, ge=1))
+    validate_last_epochs: int | None = _fields.optional_number(
+        integer=True, ge=1, unset="validate after every epoch (as any value >= epochs does)"
     )
     calibrate: bool = attrs.field(default=False, validator=_is_bool)
     tensorboard: bool = attrs.field(default=False, validator=_is_bool)
@@ -203,6 +206,17 @@ class TrainConfig(_fields.ConfigBase):
                 "does not compile a step with XLA while TensorFlow's op determinism is on. Set "
                 "deterministic=false to trade reproducibility for XLA, or leave jit_compile at "
                 "'auto'."
+            )
+        validated = self.validate_last_epochs
+        patience = self.early_stopping.patience
+        if validated is not None and patience is not None and patience >= validated < self.epochs:
+            lower = f"at most {validated - 1} (or none)" if validated > 1 else "none"
+            raise ConfigError(
+                f"EarlyStoppingConfig.patience={patience} could never stop this run: with "
+                f"TrainConfig.validate_last_epochs={validated}, only the last {validated} of "
+                f"{self.epochs} epochs are validated, and a stop needs {patience} validated "
+                f"epochs without improvement after the best one. Set patience to {lower}, or "
+                f"validate_last_epochs to {patience + 1} or more (or none for every epoch)."
             )
         if self.tta_each_epoch and not self.tta:
             raise ConfigError(

@@ -18,7 +18,8 @@ fashionkit's one serialisation layer and shown in the documentation's "File form
 ``checkpoint/``      the latest epoch's full model while training runs (removed at the end)
 ``model.keras``      the final model
 ``best.keras``       the model of the best epoch by ``early_stopping.monitor`` (while training,
-                     ``checkpoint/best-NNNN.keras``, named by ``checkpoint/state.json``)
+                     ``checkpoint/best-NNNN.keras``, named by ``checkpoint/state.json``);
+                     absent when no validated epoch scored a finite value
 ``validation.json``  :class:`~fashionkit.EvaluationReport` of the validation split
 ``test.json``        :class:`~fashionkit.EvaluationReport` of the test split
 ``calibration.json`` :class:`~fashionkit.calibration.Calibration`: the temperature fitted on the

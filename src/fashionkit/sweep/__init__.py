@@ -8,7 +8,7 @@ integer) or a list of choices. It is written in TOML::
     [fixed]
     preset = "fast"          # optional: start from a preset, then the keys below
     epochs = 5
-    validate_last_epochs = 5 # the presets validate after their last epoch only
+    validate_last_epochs = "none"  # every epoch (the presets validate the last only)
 
     [search."optimizer.learning_rate"]
     low = 1e-4

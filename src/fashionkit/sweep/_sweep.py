@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import time
 import warnings
 from pathlib import Path
@@ -13,8 +15,9 @@ from fashionkit._extras import require
 from fashionkit._io import os_errors_as
 from fashionkit._typing import PathLike
 from fashionkit._validation import Interval, NoneOr, params
+from fashionkit.config import TrainConfig
 from fashionkit.datasets import FashionMNIST
-from fashionkit.exceptions import FashionkitWarning, StorageError
+from fashionkit.exceptions import ConfigError, FashionkitWarning, StorageError
 from fashionkit.sweep._folder import STUDY_DB, TENSORBOARD, TRIALS, check_folder
 from fashionkit.sweep._records import SweepResult, TrialRecord, write_results
 from fashionkit.sweep._space import SearchSpace
@@ -98,14 +101,14 @@ def sweep(
     """
     optuna = _sweep_extra()
     target = _checked_folder(Path(folder), space, study_name)
-    first = space.base.first_validated_epoch
-    if pruner != "none" and first > 1:
+    latest = _latest_validation_start(space)
+    if pruner != "none" and latest.first_validated_epoch > 1:
         warnings.warn(
-            f"The sweep's fixed config validates only from epoch {first} of "
-            f"{space.base.epochs} (validate_last_epochs={space.base.validate_last_epochs}, as "
-            f"the presets set it), so the {pruner} pruner sees no score before then and prunes "
-            f"nothing earlier. Set validate_last_epochs = {space.base.epochs} under [fixed] to "
-            f"prune from the first epoch.",
+            f"Some of the sweep's trials validate only from epoch "
+            f"{latest.first_validated_epoch} of {latest.epochs} (validate_last_epochs="
+            f"{latest.validate_last_epochs}), so the {pruner} pruner sees no score of theirs "
+            f'before then and prunes nothing earlier. Set validate_last_epochs = "none" '
+            f"under [fixed] to validate, and prune, from the first epoch.",
             FashionkitWarning,
             stacklevel=3,  # past the params wrapper: the caller of sweep
         )
@@ -127,6 +130,22 @@ def sweep(
     result = _run(job, study, workers)
     write_results(result)
     return result
+
+
+def _latest_validation_start(space: SearchSpace) -> TrainConfig:
+    """The config of the space whose per-epoch validation starts latest.
+
+    Only ``epochs`` and ``validate_last_epochs`` move the start, each monotonically, so the
+    ends of their ranges (or their choices) decide it; the other keys keep the base values.
+    """
+    searched = [p for p in space.params if p.key in ("epochs", "validate_last_epochs")]
+    configs = [space.base]
+    for combo in itertools.product(*(p.corners() for p in searched)):
+        with contextlib.suppress(ConfigError):  # invalid with the base's other values only
+            configs.append(
+                space.config_for(dict(zip([p.key for p in searched], combo, strict=True)))
+            )
+    return max(configs, key=lambda config: config.first_validated_epoch)
 
 
 def _sweep_extra() -> Any:

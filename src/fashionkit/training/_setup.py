@@ -240,6 +240,11 @@ def _create_in_scope(config: TrainConfig, placement: Placement, *, steps_per_epo
         # Keras's multi-step loop fails under MirroredStrategy on TF 2.21 ("Graph execution
         # error" in multi_step_on_iterator): mirrored runs execute one step per call.
         config = attrs.evolve(config, steps_per_execution=1)
+    if placement.accelerator == "cpu" and config.device.jit_compile == "auto":
+        # Keras's "auto" asks TensorFlow for the physical devices, which still lists a GPU
+        # that accelerator="cpu" hid: it would compile the step with XLA on the CPU, several
+        # times slower. "auto" never means XLA on a CPU.
+        config = attrs.evolve(config, device=attrs.evolve(config.device, jit_compile="off"))
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(placement.precision)
     try:
