@@ -87,6 +87,45 @@ def test_train_device_flags_reach_the_config(tmp_path: Path) -> None:
     assert config.model.architecture == "cnn"
 
 
+def test_the_flags_of_optional_keys_take_none_to_unset_them(tmp_path: Path) -> None:
+    """``--time-budget``, ``--gpus`` and ``--memory-limit`` unset their keys with ``none``."""
+    config = tmp_path / "set.toml"
+    config.write_text("time_budget_seconds = 30.0\n[device]\ngpus = [0]\nmemory_limit_mb = 512\n")
+    argv = ["--config", str(config)]
+    assert _resolved(argv, tmp_path).time_budget_seconds == 30.0
+    unset = ["--time-budget", "none", "--gpus", "None", "--memory-limit", "NONE"]
+    resolved = _resolved([*argv, *unset], tmp_path)
+    assert resolved.time_budget_seconds is None
+    assert resolved.device.gpus is None
+    assert resolved.device.memory_limit_mb is None
+    kept = _resolved(
+        [*argv, "--time-budget", "12", "--gpus", "1,0", "--memory-limit", "64"], tmp_path
+    )
+    assert (kept.time_budget_seconds, kept.device.gpus, kept.device.memory_limit_mb) == (
+        12.0,
+        (1, 0),
+        64,
+    )
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "expected"),
+    [
+        ("--time-budget", "soon", "expected a number, or none to unset it; got 'soon'"),
+        ("--memory-limit", "1.5", "expected an integer, or none to unset it; got '1.5'"),
+        ("--gpus", "0,x", "or none for every GPU; got '0,x'"),
+    ],
+)
+def test_a_bad_value_of_an_optional_flag_names_none(
+    flag: str, value: str, expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The usage error says the number it wanted and that ``none`` unsets the key."""
+    with pytest.raises(SystemExit) as info:
+        main(["train", flag, value, "--dry-run"])
+    assert info.value.code == 2
+    assert expected in capsys.readouterr().err
+
+
 def test_train_gpu_flags_with_cpu_fail_at_construction(capsys: pytest.CaptureFixture[str]) -> None:
     """It rejects GPU memory options together with the CPU accelerator, naming the field."""
     assert main(["train", "--device", "cpu", "--memory-growth", "--dry-run"]) == 1

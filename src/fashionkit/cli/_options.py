@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeAlias
 
+from fashionkit._fields import UNSET_WORD, unset_word
 from fashionkit._messages import shown
 from fashionkit.datasets import load_fashion_mnist
 
@@ -50,14 +51,38 @@ def nonzero(text: str) -> int:
     return value
 
 
-def gpu_list(text: str) -> list[int]:
-    """An argument type: comma-separated GPU indices."""
+def gpu_list(text: str) -> list[int] | str:
+    """An argument type: comma-separated GPU indices, or ``none`` for every GPU."""
+    if unset_word(text) is None:
+        return UNSET_WORD
     try:
         return [int(part) for part in text.split(",")]
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"expected comma-separated GPU indices such as 0,1; got {shown(text)}"
+            f"expected comma-separated GPU indices such as 0,1, or {UNSET_WORD} for every GPU; "
+            f"got {shown(text)}"
         ) from None
+
+
+def optional_number(kind: type[int] | type[float]) -> Callable[[str], int | float | str]:
+    """An argument type for a flag of an optional config key: a number, or ``none`` to unset.
+
+    ``none`` reaches the config as the word, which unsets the key there (as ``--set`` does).
+    """
+    noun = "an integer" if kind is int else "a number"
+
+    def parse(text: str) -> int | float | str:
+        if unset_word(text) is None:
+            return UNSET_WORD
+        try:
+            return kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected {noun}, or {UNSET_WORD} to unset it; got {shown(text)}"
+            ) from None
+
+    parse.__name__ = kind.__name__  # argparse names the type in its own messages
+    return parse
 
 
 def common_options() -> argparse.ArgumentParser:

@@ -19,7 +19,7 @@ from fashionkit._constants import (
     STRATEGIES,
 )
 from fashionkit.cli import _options
-from fashionkit.cli._options import Commands, choices, data_options, gpu_list
+from fashionkit.cli._options import Commands, choices, data_options, gpu_list, optional_number
 from fashionkit.cli._tflog import start_tensorflow
 from fashionkit.config import TrainConfig, settable_keys
 from fashionkit.devices import is_chief_task
@@ -63,9 +63,14 @@ def config_options() -> argparse.ArgumentParser:
     parent.add_argument("--layout", help=choices(LAYOUT_CHOICES))
     dev = parent.add_argument_group("devices")
     dev.add_argument("--device", help=f"accelerator: {choices(ACCELERATORS)}")
-    dev.add_argument("--gpus", type=gpu_list, help="GPU indices to use, e.g. 0,1")
+    dev.add_argument("--gpus", type=gpu_list, help="GPU indices to use, e.g. 0,1 (none: all)")
     dev.add_argument("--memory-growth", action="store_true", help="grow GPU memory as needed")
-    dev.add_argument("--memory-limit", type=int, metavar="MIB", help="cap each GPU's memory")
+    dev.add_argument(
+        "--memory-limit",
+        type=optional_number(int),
+        metavar="MIB",
+        help="cap each GPU's memory (none: no cap)",
+    )
     dev.add_argument("--precision", help=choices(PRECISIONS))
     dev.add_argument("--strategy", help=f"{choices(STRATEGIES)} (multi_worker reads TF_CONFIG)")
     dev.add_argument("--virtual-cpus", type=int, help="split the CPU into N logical devices")
@@ -73,7 +78,12 @@ def config_options() -> argparse.ArgumentParser:
         "--no-determinism", action="store_true", help="skip TensorFlow op determinism (faster)"
     )
     parent.add_argument("--seed", type=int)
-    parent.add_argument("--time-budget", type=float, metavar="SECONDS", help="stop fit after this")
+    parent.add_argument(
+        "--time-budget",
+        type=optional_number(float),
+        metavar="SECONDS",
+        help="stop fit after this (none: no budget)",
+    )
     parent.add_argument("--quiet", action="store_true", help="no Keras progress output")
     return parent
 
