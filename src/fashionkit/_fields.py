@@ -112,7 +112,12 @@ def optional_number(
         le: See ``ge``.
     """
     check = number(
-        integer=integer, ge=ge, gt=gt, lt=lt, le=le, hint=f"Or set it to {UNSET_WORD} to {unset}."
+        integer=integer,
+        ge=ge,
+        gt=gt,
+        lt=lt,
+        le=le,
+        hint=f"Or leave it unset (None; {UNSET_WORD} in TOML and --set) to {unset}.",
     )
     return attrs.field(
         default=None, converter=unset_word, validator=attrs.validators.optional(check)

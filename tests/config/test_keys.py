@@ -60,9 +60,9 @@ def test_settable_model_keys_are_marked_with_their_architecture(name: str) -> No
         ("data.stratify", "true | false"),
         ("data.layout", " | ".join(LAYOUT_CHOICES)),
         ("optimizer.name", " | ".join(OPTIMIZERS)),
-        ("device.gpus", "list of int | none"),
-        ("device.memory_limit_mb", "int | none"),
-        ("time_budget_seconds", "float | none"),
+        ("device.gpus", "list of int, or none to unset"),
+        ("device.memory_limit_mb", "int, or none to unset"),
+        ("time_budget_seconds", "float, or none to unset"),
     ],
 )
 def test_settable_keys_say_what_each_key_accepts(key: str, accepts: str) -> None:

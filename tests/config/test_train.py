@@ -578,20 +578,30 @@ def test_a_preset_s_optional_fields_can_be_unset_from_the_command_line_s_setting
     assert TrainConfig.from_toml(tmp_path / "unset.toml").validate_last_epochs is None
 
 
-@pytest.mark.parametrize(("validated", "patience"), [(1, 1), (1, 3), (3, 3), (3, 5)])
-def test_a_patience_that_only_unvalidated_epochs_could_reach_is_refused(
+@pytest.mark.parametrize(("validated", "patience"), [(1, 1), (2, 1), (3, 2), (3, 5), (5, 4)])
+def test_a_patience_that_only_the_last_epoch_could_reach_is_called_idle(
     validated: int, patience: int
 ) -> None:
-    """Early stopping counts validated epochs: it can stop only within the validated ones."""
-    with pytest.raises(ConfigError, match=rf"patience={patience} could never stop") as info:
-        TrainConfig(epochs=6, validate_last_epochs=validated, early_stopping={"patience": patience})
-    assert f"validate_last_epochs to {patience + 1} or more" in str(info.value)
-
-
-@pytest.mark.parametrize(("validated", "patience"), [(3, 2), (6, 6), (9, 6), (None, 9)])
-def test_a_patience_that_can_stop_the_run_is_kept(validated: int | None, patience: int) -> None:
-    """Within the validated epochs, or where every epoch is validated, any patience is fine."""
+    """Early stopping counts validated epochs, the first being the best: it needs room after."""
     config = TrainConfig(
         epochs=6, validate_last_epochs=validated, early_stopping={"patience": patience}
     )
-    assert config.early_stopping.patience == patience
+    assert config.early_stopping.patience == patience  # built, so saved runs still read back
+    message = config.idle_patience
+    assert message is not None
+    assert message.startswith(f"early_stopping.patience={patience} can never stop this run")
+    assert f"validate_last_epochs to {patience + 2} or more" in message
+    assert ("at most" in message) is (validated > 2)
+
+
+@pytest.mark.parametrize(
+    ("validated", "patience"), [(3, 1), (4, 2), (6, 6), (9, 6), (None, 9), (2, None)]
+)
+def test_a_patience_that_can_stop_the_run_or_none_is_not_idle(
+    validated: int | None, patience: int | None
+) -> None:
+    """Within the validated epochs, or where every epoch is validated, nothing is said."""
+    config = TrainConfig(
+        epochs=6, validate_last_epochs=validated, early_stopping={"patience": patience}
+    )
+    assert config.idle_patience is None

@@ -109,6 +109,14 @@ def test_a_pruned_sweep_of_a_config_that_validates_late_warns_and_still_scores(
         ),
         # Every trial validates every epoch: nothing to say.
         ({"epochs": 3, "validate_last_epochs": "none"}, Parameter(key="epochs", low=2, high=5), 0),
+        # The base validates late, but no trial keeps its epochs: the 3-epoch trials from 3.
+        ({"epochs": 10, "validate_last_epochs": 1}, Parameter(key="epochs", choices=(2, 3)), 3),
+        # Every trial overrides the base's late validation with one from the first epoch.
+        (
+            {"epochs": 2, "validate_last_epochs": 1},
+            Parameter(key="validate_last_epochs", choices=("none", 2)),
+            0,
+        ),
     ],
 )
 def test_the_late_validation_warning_reads_the_searched_epochs(
@@ -147,8 +155,15 @@ def test_none_is_no_choice() -> None:
     """TOML has no null: a None choice is refused when the space is made."""
     from fashionkit.exceptions import ConfigError
 
-    with pytest.raises(ConfigError, match="None cannot be a choice"):
+    with pytest.raises(ConfigError, match=r'None cannot be a choice .* write the choice "none"'):
         Parameter(key="optimizer.ema_momentum", choices=(None, 0.9))
+    # The word is a choice like any other, and unsets the key in the trial's config.
+    space = SearchSpace(
+        base=TrainConfig(model="mlp", optimizer={"ema_momentum": 0.99}),
+        params=(Parameter(key="optimizer.ema_momentum", choices=("none", 0.9)),),
+    )
+    assert space.config_for({"optimizer.ema_momentum": "none"}).optimizer.ema_momentum is None
+    assert SearchSpace.from_dict(space.to_dict()) == space
 
 
 def test_a_sweep_without_tensorboard_is_refused_naming_the_sweep_extra(

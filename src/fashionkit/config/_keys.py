@@ -76,7 +76,7 @@ def _describe(kind: Any) -> str:
         return f"list of {_describe(args[0])}"
     if args and type(None) in args:
         rest = [a for a in args if a is not type(None)]
-        return f"{_describe(rest[0])} | {_fields.UNSET_WORD}"
+        return f"{_describe(rest[0])}, or {_fields.UNSET_WORD} to unset"
     return str(getattr(kind, "__name__", kind))
 
 

@@ -300,8 +300,9 @@ def _gpu_indices(instance: object, attribute: attrs.Attribute[Any], value: objec
     ):
         raise ConfigError(
             f"{_fields.where(instance, attribute)} must be a non-empty list of distinct GPU "
-            f"indices (integers >= 0, as TensorFlow numbers them), such as [0, 1], or none for "
-            f"every GPU; got {shown(list(value) if isinstance(value, tuple) else value)}."
+            f"indices (integers >= 0, as TensorFlow numbers them), such as [0, 1], or unset "
+            f"(None; none in TOML and --set) for every GPU; got "
+            f"{shown(list(value) if isinstance(value, tuple) else value)}."
         )
 
 

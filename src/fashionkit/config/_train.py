@@ -115,8 +115,9 @@ class TrainConfig(_fields.ConfigBase):
             epochs of the schedule (at least 1), counted from ``epochs``, not from where a
             time budget or an interruption stops the run; the epochs before log no ``val_*``
             metrics (NaN in the history, absent from ``metrics.jsonl``), are never the best
-            epoch and do not count towards the early-stopping patience, which must therefore
-            be below this number (it is refused otherwise: it could never stop the run). A
+            epoch and do not count towards the early-stopping patience, which can then stop
+            the run early only if it is at most ``validate_last_epochs - 2``
+            (:func:`~fashionkit.train` warns otherwise; see :attr:`idle_patience`). A
             run stopped before its first validated epoch has no best epoch and writes no
             ``best.keras``. On a fixed schedule whose last epoch is its best, as the presets'
             one-cycle schedules are, 1 saves one pass over the validation split per epoch
@@ -207,17 +208,6 @@ class TrainConfig(_fields.ConfigBase):
                 "deterministic=false to trade reproducibility for XLA, or leave jit_compile at "
                 "'auto'."
             )
-        validated = self.validate_last_epochs
-        patience = self.early_stopping.patience
-        if validated is not None and patience is not None and patience >= validated < self.epochs:
-            lower = f"at most {validated - 1} (or none)" if validated > 1 else "none"
-            raise ConfigError(
-                f"EarlyStoppingConfig.patience={patience} could never stop this run: with "
-                f"TrainConfig.validate_last_epochs={validated}, only the last {validated} of "
-                f"{self.epochs} epochs are validated, and a stop needs {patience} validated "
-                f"epochs without improvement after the best one. Set patience to {lower}, or "
-                f"validate_last_epochs to {patience + 1} or more (or none for every epoch)."
-            )
         if self.tta_each_epoch and not self.tta:
             raise ConfigError(
                 "TrainConfig.tta_each_epoch=True needs tta=True: it extends test-time "
@@ -238,6 +228,39 @@ class TrainConfig(_fields.ConfigBase):
         if self.validate_last_epochs is None:
             return 1
         return max(1, self.epochs - self.validate_last_epochs + 1)
+
+    @property
+    def idle_patience(self) -> str | None:
+        """Why ``early_stopping.patience`` can never stop this run early, or ``None``.
+
+        The patience counts validated epochs only, and the first validated epoch is always the
+        best so far: with ``validate_last_epochs = V`` below ``epochs``, a stop before the last
+        epoch needs a patience of at most ``V - 2``. A larger one trains to the end exactly as
+        no patience does; :func:`fashionkit.train` warns about it (a config read back from a
+        run directory is not refused for it).
+
+        Example:
+            >>> stops = {"patience": 2}
+            >>> TrainConfig(epochs=6, validate_last_epochs=4, early_stopping=stops).idle_patience
+            >>> idle = TrainConfig(epochs=6, validate_last_epochs=3, early_stopping=stops)
+            >>> idle.idle_patience.split(":")[0]
+            'early_stopping.patience=2 can never stop this run early'
+        """
+        validated = self.validate_last_epochs
+        patience = self.early_stopping.patience
+        if validated is None or patience is None or validated >= self.epochs:
+            return None
+        if patience <= validated - 2:
+            return None
+        lower = f"at most {validated - 2}" if validated > 2 else "none"
+        return (
+            f"early_stopping.patience={patience} can never stop this run early: with "
+            f"validate_last_epochs={validated}, only the last {validated} of {self.epochs} "
+            f"epochs are validated, the first of them is the best so far, and a stop needs "
+            f"{patience} more without improvement, so the run trains to the end as without a "
+            f"patience. Set patience to {lower}, or validate_last_epochs to {patience + 2} or "
+            f"more (or unset it, to validate every epoch)."
+        )
 
     @property
     def layout(self) -> Layout:

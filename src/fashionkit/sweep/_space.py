@@ -138,7 +138,7 @@ class Parameter:
             if any(choice is None for choice in self.choices):
                 raise ConfigError(
                     f"{where}: None cannot be a choice (space.toml keeps the space, and TOML "
-                    f"has no null); leave the field out of the search to keep it unset."
+                    f'has no null); write the choice "none", which unsets an optional key.'
                 )
             return
         if self.low is None or self.high is None:

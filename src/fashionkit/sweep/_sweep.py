@@ -108,7 +108,8 @@ def sweep(
             f"{latest.first_validated_epoch} of {latest.epochs} (validate_last_epochs="
             f"{latest.validate_last_epochs}), so the {pruner} pruner sees no score of theirs "
             f'before then and prunes nothing earlier. Set validate_last_epochs = "none" '
-            f"under [fixed] to validate, and prune, from the first epoch.",
+            f"under [fixed] (and keep it out of the search) to validate, and prune, from the "
+            f"first epoch.",
             FashionkitWarning,
             stacklevel=3,  # past the params wrapper: the caller of sweep
         )
@@ -139,13 +140,13 @@ def _latest_validation_start(space: SearchSpace) -> TrainConfig:
     ends of their ranges (or their choices) decide it; the other keys keep the base values.
     """
     searched = [p for p in space.params if p.key in ("epochs", "validate_last_epochs")]
-    configs = [space.base]
-    for combo in itertools.product(*(p.corners() for p in searched)):
+    configs = []
+    for combo in itertools.product(*(p.corners() for p in searched)):  # () alone: the base
         with contextlib.suppress(ConfigError):  # invalid with the base's other values only
             configs.append(
                 space.config_for(dict(zip([p.key for p in searched], combo, strict=True)))
             )
-    return max(configs, key=lambda config: config.first_validated_epoch)
+    return max(configs or [space.base], key=lambda config: config.first_validated_epoch)
 
 
 def _sweep_extra() -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import time
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,7 +18,7 @@ from fashionkit.calibration import Calibration, calibrate
 from fashionkit.config import TrainConfig
 from fashionkit.datasets import FashionMNIST
 from fashionkit.evaluation import EvaluationReport
-from fashionkit.exceptions import TrainingInterrupted
+from fashionkit.exceptions import FashionkitWarning, TrainingInterrupted
 from fashionkit.results import TrainResult
 from fashionkit.training._loops import loop_for
 from fashionkit.training._setup import TrainingSetup, prepare
@@ -107,6 +108,9 @@ def train(
         0.85
     """
     started = time.perf_counter()
+    idle = config.idle_patience if config is not None else None
+    if idle is not None:
+        warnings.warn(idle, FashionkitWarning, stacklevel=3)  # past params: train's caller
     setup = prepare(
         config if config is not None else TrainConfig(), dataset=dataset, run_dir=run_dir
     )
