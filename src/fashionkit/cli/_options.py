@@ -64,7 +64,7 @@ def gpu_list(text: str) -> list[int] | str:
         ) from None
 
 
-def optional_number(kind: type[int] | type[float]) -> Callable[[str], int | float | str]:
+def number_or_none(kind: type[int] | type[float]) -> Callable[[str], int | float | str]:
     """An argument type for a flag of an optional config key: a number, or ``none`` to unset.
 
     ``none`` reaches the config as the word, which unsets the key there (as ``--set`` does).

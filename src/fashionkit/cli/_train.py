@@ -19,7 +19,7 @@ from fashionkit._constants import (
     STRATEGIES,
 )
 from fashionkit.cli import _options
-from fashionkit.cli._options import Commands, choices, data_options, gpu_list, optional_number
+from fashionkit.cli._options import Commands, choices, data_options, gpu_list, number_or_none
 from fashionkit.cli._tflog import start_tensorflow
 from fashionkit.config import TrainConfig, settable_keys
 from fashionkit.devices import is_chief_task
@@ -67,7 +67,7 @@ def config_options() -> argparse.ArgumentParser:
     dev.add_argument("--memory-growth", action="store_true", help="grow GPU memory as needed")
     dev.add_argument(
         "--memory-limit",
-        type=optional_number(int),
+        type=number_or_none(int),
         metavar="MIB",
         help="cap each GPU's memory (none: no cap)",
     )
@@ -80,7 +80,7 @@ def config_options() -> argparse.ArgumentParser:
     parent.add_argument("--seed", type=int)
     parent.add_argument(
         "--time-budget",
-        type=optional_number(float),
+        type=number_or_none(float),
         metavar="SECONDS",
         help="stop fit after this (none: no budget)",
     )

@@ -384,12 +384,18 @@ class DeviceConfig(_fields.ConfigBase):
     def keras_jit_compile(self) -> bool | str:
         """The value for ``keras.Model.compile(jit_compile=...)``.
 
+        ``"auto"`` on ``accelerator="cpu"`` is ``False``: Keras's own ``"auto"`` asks
+        TensorFlow for the physical devices, which still lists a GPU the config hid, and would
+        compile the step with XLA on the CPU.
+
         Example:
             >>> DeviceConfig(jit_compile="on").keras_jit_compile
             True
+            >>> DeviceConfig(accelerator="cpu").keras_jit_compile
+            False
         """
         if self.jit_compile == "auto":
-            return "auto"
+            return False if self.accelerator == "cpu" else "auto"
         return self.jit_compile == "on"
 
     def __attrs_post_init__(self) -> None:

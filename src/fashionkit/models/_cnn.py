@@ -121,20 +121,20 @@ def _block(x: Any, config: CNNConfig, filters: int, *, name: str) -> Any:
     import keras
 
     layers = keras.layers
-    if not config.batch_norm:
-        conv = layers.Conv2D(
-            filters, config.kernel_size, activation="relu", padding="same", name=f"conv_{name}"
-        )
-        x = conv(x)
-        if config.identity_init:
-            identity_start(conv)
-        return layers.MaxPooling2D(2, name=f"pool_{name}")(x)
+    # Without batch norm the ReLU is the convolution's; with it, the norm's bias replaces the
+    # convolution's and a ReLU layer follows the norm.
+    if config.batch_norm:
+        options: dict[str, Any] = {"use_bias": False}
+    else:
+        options = {"activation": "relu"}
     conv = layers.Conv2D(
-        filters, config.kernel_size, padding="same", use_bias=False, name=f"conv_{name}"
+        filters, config.kernel_size, padding="same", name=f"conv_{name}", **options
     )
     x = conv(x)
     if config.identity_init:
         identity_start(conv)
+    if not config.batch_norm:
+        return layers.MaxPooling2D(2, name=f"pool_{name}")(x)
     if config.norm_after_pool:
         x = layers.MaxPooling2D(2, name=f"pool_{name}")(x)
     x = layers.BatchNormalization(name=f"norm_{name}")(x)

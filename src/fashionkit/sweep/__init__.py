@@ -26,8 +26,8 @@ that trial fails with the config's message).
 :func:`sweep` runs the trials with Optuna: each trial samples the parameters, trains the
 config with :func:`~fashionkit.train` into its own run directory under the sweep folder, and
 is scored by its best validation accuracy; a pruner stops trials whose per-epoch validation
-accuracy is poor (from the first validated epoch: :func:`sweep` warns when the fixed config
-validates only its last epochs). The study lives in a database: SQLite in the sweep folder by
+accuracy is poor (from the first validated epoch: :func:`sweep` warns when some trials
+validate only their last epochs). The study lives in a database: SQLite in the sweep folder by
 default, or any database URL Optuna supports, shared by workers on several machines. Workers
 record a heartbeat; a trial whose worker died (even by ``SIGKILL``) is failed once its
 heartbeat is stale and retried, resuming its run directory from its last checkpoint. Running

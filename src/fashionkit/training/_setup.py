@@ -241,9 +241,8 @@ def _create_in_scope(config: TrainConfig, placement: Placement, *, steps_per_epo
         # error" in multi_step_on_iterator): mirrored runs execute one step per call.
         config = attrs.evolve(config, steps_per_execution=1)
     if placement.accelerator == "cpu" and config.device.jit_compile == "auto":
-        # Keras's "auto" asks TensorFlow for the physical devices, which still lists a GPU
-        # that accelerator="cpu" hid: it would compile the step with XLA on the CPU, several
-        # times slower. "auto" never means XLA on a CPU.
+        # accelerator="auto" that fell back to the CPU: as for accelerator="cpu"
+        # (DeviceConfig.keras_jit_compile), "auto" never means XLA on a CPU.
         config = attrs.evolve(config, device=attrs.evolve(config.device, jit_compile="off"))
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(placement.precision)
